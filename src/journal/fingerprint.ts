@@ -1,0 +1,69 @@
+/**
+ * Item hashes: the default journal key is `<index>:<hash>`, and the journal
+ * header stores a digest of the whole input when it is known up front, so a
+ * rerun notices a changed input instead of returning stale results.
+ *
+ * The hash is over a canonical form (object keys sorted, types tagged), so
+ * `{a:1,b:2}` and `{b:2,a:1}` hash alike while `1` and `"1"` do not.
+ */
+import { createHash, type Hash } from 'node:crypto';
+
+/** 12 hex digits (48 bits): collisions among a few million items of one index are not a concern. */
+const HASH_HEX_LENGTH = 12;
+
+export function itemHash(item: unknown): string {
+  const h = createHash('sha1');
+  feed(h, item, new Set());
+  return h.digest('hex').slice(0, HASH_HEX_LENGTH);
+}
+
+/** The default key: the input index plus a hash of the item. */
+export function defaultKey(item: unknown, index: number): string {
+  return `${index}:${itemHash(item)}`;
+}
+
+/** Digest of a whole in-memory input, for the journal header. */
+export function inputDigest(items: readonly unknown[]): { count: number; sha1: string } {
+  const h = createHash('sha1');
+  for (const item of items) h.update(itemHash(item));
+  return { count: items.length, sha1: h.digest('hex') };
+}
+
+function feed(h: Hash, v: unknown, seen: Set<object>): void {
+  switch (typeof v) {
+    case 'string': h.update(`s${v.length}:`); h.update(v); return;
+    case 'number': h.update(`n${Object.is(v, -0) ? '-0' : String(v)};`); return;
+    case 'bigint': h.update(`b${v};`); return;
+    case 'boolean': h.update(v ? 'T' : 'F'); return;
+    case 'undefined': h.update('U'); return;
+    case 'symbol': h.update(`y${String(v.description)};`); return;
+    case 'function': h.update(`f${v.name};`); return;
+  }
+  if (v === null) { h.update('N'); return; }
+  const obj = v as object;
+  if (seen.has(obj)) { h.update('C'); return; }
+  seen.add(obj);
+  if (Array.isArray(obj)) {
+    h.update(`a${obj.length}[`);
+    for (const x of obj) feed(h, x, seen);
+    h.update(']');
+  } else if (obj instanceof Date) {
+    h.update(`d${obj.getTime()};`);
+  } else if (obj instanceof Uint8Array) {
+    h.update(`u${obj.byteLength}:`); h.update(obj);
+  } else if (obj instanceof Map) {
+    h.update(`m${obj.size}[`);
+    for (const [k, x] of obj) { feed(h, k, seen); feed(h, x, seen); }
+    h.update(']');
+  } else if (obj instanceof Set) {
+    h.update(`e${obj.size}[`);
+    for (const x of obj) feed(h, x, seen);
+    h.update(']');
+  } else {
+    const keys = Object.keys(obj).sort();
+    h.update(`o${keys.length}{`);
+    for (const k of keys) { feed(h, k, seen); feed(h, (obj as Record<string, unknown>)[k], seen); }
+    h.update('}');
+  }
+  seen.delete(obj);
+}

@@ -1,0 +1,238 @@
+/**
+ * `journaled`: runs items through a pool's `imapSettled`, skipping those the
+ * journal already holds, and appends every new result to the journal.
+ *
+ *   input ──► feeder ──┬── recorded in journal? ──► read back ─────────┐
+ *                      ├── rejected by `invalid`? ──► failed now ───────┤
+ *                      └── else ──► pool.imapSettled (unordered) ──► append ──► (reorder) ──► caller
+ *
+ * The pool always runs unordered, for throughput; when the caller asks for
+ * input order, results are put back in order here. A result is appended to
+ * the journal before it is yielded, so a caller that saw a result can rely
+ * on the journal holding it once the next sync group is on disk (see
+ * journal-file.ts for the bound).
+ *
+ * Outcomes that say nothing about the item (the pool was terminated or
+ * closed, the run was aborted, the task name is unknown, the pool is broken)
+ * are yielded but not recorded, so a resumed run retries those items.
+ */
+import { invalidArg, show } from '../errors.js';
+import { encodeError, decodeError } from '../protocol/values.js';
+import { JournalMismatchError } from './errors.js';
+import { defaultKey, inputDigest, itemHash } from './fingerprint.js';
+import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
+import { fromJson, toJson } from './value-codec.js';
+
+/** One settled item, as `pool.imapSettled` yields it. */
+export type SettledItem =
+  | { index: number; ok: true; value: unknown; ms: number; workerId: number }
+  | { index: number; ok: false; error: Error; ms: number; workerId: number };
+
+/** A settled item from `journaled`: also its key, its input, and whether it came from the journal. */
+export type JournaledItem = SettledItem & { key: string; item: unknown; fromJournal: boolean };
+
+/** The part of a pool `journaled` needs. */
+export interface JournalPool {
+  imapSettled(
+    name: string,
+    items: AsyncIterable<unknown>,
+    opts: { ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal },
+  ): AsyncIterable<SettledItem>;
+}
+
+export interface JournalOptions {
+  /** Path of the journal file (JSON Lines). Created when missing, with its folder. */
+  journal: string;
+  /**
+   * Identity of an item across runs. The default is `<index>:<hash of the item>`,
+   * which also lets a rerun notice an item that changed.
+   * @default (item, index) => `${index}:${sha1(item)}`
+   */
+  key?: (item: unknown, index: number) => string;
+  /**
+   * `resume`: continue from an existing journal (refusing one from a different run).
+   * `overwrite`: start over, truncating it.
+   * @default 'resume'
+   */
+  journalMode?: 'resume' | 'overwrite';
+  /**
+   * Re-run items recorded as failed. With `false`, their recorded error is returned instead.
+   * @default true
+   */
+  resumeFailed?: boolean;
+}
+
+export interface JournaledRunOptions extends JournalOptions {
+  ordered: boolean;
+  chunksize?: number;
+  timeout?: number;
+  signal?: AbortSignal;
+  /**
+   * What identifies the whole input, stored in the journal header and compared
+   * on resume (the CLI passes the input file's size and digest). Defaults to
+   * the count and digest of the items when `items` is an array and `key` is
+   * the default, else none: with default keys, items are then checked one by
+   * one against their recorded hash; with a custom key, the key is the identity.
+   */
+  inputIdentity?: Record<string, unknown>;
+  /** Settles an item as failed without running it when this returns an Error (the CLI's malformed lines). */
+  invalid?: (item: unknown, index: number) => Error | undefined;
+  /** Called once the journal is open, with how many items it already held. */
+  onOpen?: (info: { path: string; recorded: number }) => void;
+}
+
+/** Codes of outcomes that are about the run, not the item: never recorded. */
+const NOT_ABOUT_THE_ITEM = new Set([
+  'ERR_FORKPOOL_TERMINATED', 'ERR_FORKPOOL_POOL_CLOSED', 'ERR_FORKPOOL_ABORTED',
+  'ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START',
+]);
+
+interface Entry { index: number; key: string; hash: string; item: unknown }
+
+export async function* journaled(
+  pool: JournalPool,
+  name: string,
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  opts: JournaledRunOptions,
+): AsyncIterableIterator<JournaledItem> {
+  checkJournalOptions(opts);
+  const customKey = opts.key;
+  const resumeFailed = opts.resumeFailed ?? true;
+    // With a custom key the caller owns item identity (a growing URL list is fine), so only the
+  // default keying pins the whole input.
+  const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
+  const journal = await JournalFile.open(
+    opts.journal,
+    { task: name, keying: customKey ? 'custom' : 'default', input: identity },
+    opts.journalMode ?? 'resume',
+  );
+  opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen });
+
+  // Items settled without the pool (recorded, or rejected), waiting to be yielded.
+  const direct: JournaledItem[] = [];
+  // Items handed to the pool, by their position in the pool's input.
+  const inPool = new Map<number, Entry>();
+  let feederDone = false;
+  let feederError: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => { wake?.(); wake = undefined; };
+
+  async function* feeder(): AsyncGenerator<unknown> {
+    let index = 0;
+    let poolIndex = 0;
+    try {
+      for await (const item of items as AsyncIterable<unknown>) {
+        const i = index++;
+        const hash = itemHash(item);
+        const key = customKey ? String(customKey(item, i)) : defaultKey(item, i);
+        const ref = journal.lookup(customKey ? key : String(i));
+        if (ref && !customKey && ref.hash !== hash) {
+          throw new JournalMismatchError(journal.path, `item ${i} differs from the one recorded at that index (hash ${hash}, recorded ${ref.hash})`);
+        }
+        if (ref && (ref.ok || !resumeFailed)) {
+          direct.push(fromRecord(journal, ref, { index: i, key, hash, item }));
+          notify();
+          continue;
+        }
+        const bad = opts.invalid?.(item, i);
+        if (bad) {
+          direct.push({ index: i, ok: false, error: bad, ms: 0, workerId: 0, key, item, fromJournal: false });
+          await journal.append(toRecord({ index: i, key, hash, item }, direct[direct.length - 1]!));
+          notify();
+          continue;
+        }
+        inPool.set(poolIndex++, { index: i, key, hash, item });
+        yield item;
+      }
+    } catch (err) {
+      feederError = err;
+    } finally {
+      feederDone = true;
+      notify();
+    }
+  }
+
+  const results = pool.imapSettled(name, feeder(), {
+    ordered: false, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
+  })[Symbol.asyncIterator]();
+  let poolDone = false;
+  let nextResult: Promise<IteratorResult<SettledItem>> | undefined;
+  const reorder = new Map<number, JournaledItem>();
+  let nextOut = 0;
+
+  try {
+    for (;;) {
+      if (feederError) throw feederError;
+      // 1. Something ready without waiting?
+      let ready: JournaledItem | undefined = direct.shift();
+      // The pool ends after it drained the feeder, or early when the run was aborted: either way, done.
+      if (!ready && poolDone) break;
+      // 2. Else wait for the pool, or for the feeder to settle something directly.
+      if (!ready) {
+        nextResult ??= results.next();
+        const woken = new Promise<'direct'>((resolve) => { wake = () => resolve('direct'); });
+        const got = await Promise.race([nextResult, woken]);
+        wake = undefined;
+        if (got === 'direct') continue;
+        nextResult = undefined;
+        if (got.done) { poolDone = true; continue; }
+        ready = await settleFromPool(journal, inPool, got.value);
+      }
+      // 3. Out it goes, in input order when asked.
+      if (!opts.ordered) { yield ready; continue; }
+      reorder.set(ready.index, ready);
+      for (let r = reorder.get(nextOut); r; r = reorder.get(nextOut)) {
+        reorder.delete(nextOut++);
+        yield r;
+      }
+    }
+  } finally {
+    // An early stop (break, throw, abort) closes the pool's iterator, which stops feeding it.
+    if (!poolDone) await results.return?.().catch(() => undefined);
+    await journal.close();
+  }
+}
+
+async function settleFromPool(journal: JournalFile, inPool: Map<number, Entry>, s: SettledItem): Promise<JournaledItem> {
+  const entry = inPool.get(s.index);
+  if (!entry) throw new Error(`forkpool internal error: the pool settled item ${s.index}, which it was never given`);
+  inPool.delete(s.index);
+  const out = { ...s, index: entry.index, key: entry.key, item: entry.item, fromJournal: false } as JournaledItem;
+  if (out.ok || !NOT_ABOUT_THE_ITEM.has(String((out.error as { code?: unknown }).code))) {
+    await journal.append(toRecord(entry, out));
+  }
+  return out;
+}
+
+function toRecord(entry: Entry, s: SettledItem): StoredRecord {
+  const base = { k: entry.key, i: entry.index, h: entry.hash, ok: s.ok, ms: round(s.ms), w: s.workerId };
+  return s.ok ? { ...base, v: toJson(s.value) } : { ...base, e: toJson(encodeError(s.error)) };
+}
+
+function fromRecord(journal: JournalFile, ref: RecordRef, entry: Entry): JournaledItem {
+  const rec = journal.read(ref);
+  const common = { index: entry.index, ms: rec.ms, workerId: rec.w, key: entry.key, item: entry.item, fromJournal: true };
+  return rec.ok
+    ? { ...common, ok: true, value: fromJson(rec.v) }
+    : { ...common, ok: false, error: decodeError(fromJson(rec.e) as Parameters<typeof decodeError>[0], 'worker (from the journal)') };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Checks journal options; exported so that `Pool.map` & co can reject bad ones at the call. */
+export function checkJournalOptions(opts: JournalOptions): void {
+  if (typeof opts.journal !== 'string' || opts.journal === '') {
+    throw invalidArg(TypeError, `Expected \`journal\` to be a file path, got ${show(opts.journal)}`);
+  }
+  if (opts.key !== undefined && typeof opts.key !== 'function') {
+    throw invalidArg(TypeError, `Expected \`key\` to be a function (item, index) => string, got ${show(opts.key)}`);
+  }
+  if (opts.journalMode !== undefined && opts.journalMode !== 'resume' && opts.journalMode !== 'overwrite') {
+    throw invalidArg(TypeError, `Expected \`journalMode\` to be 'resume' or 'overwrite', got ${show(opts.journalMode)}`);
+  }
+  if (opts.resumeFailed !== undefined && typeof opts.resumeFailed !== 'boolean') {
+    throw invalidArg(TypeError, `Expected \`resumeFailed\` to be a boolean, got ${show(opts.resumeFailed)}`);
+  }
+}
