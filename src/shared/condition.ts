@@ -1,0 +1,51 @@
+/**
+ * Condition (Python's `Condition`): a lock plus wait/notify. Its lock is a
+ * plain Lock, not Python's default RLock (see state/condition.ts for why).
+ */
+import { checkCount, timeoutOf, type WaitOptions } from './options.js';
+import { SharedObject, registerKind, type Ref } from './ref.js';
+import { hold, type LockHold } from './hold.js';
+
+export class Condition extends SharedObject {
+  /** @internal Use `manager.condition()`. */
+  constructor(ref: Ref) { super(ref); }
+
+  async acquire(options?: WaitOptions): Promise<boolean> {
+    return await this.op('acquire', timeoutOf(options, 'Condition.acquire()')) as boolean;
+  }
+  async release(): Promise<void> { await this.op('release'); }
+  hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
+
+  /**
+   * Releases the lock, waits for `notify` (or the timeout), and takes the lock
+   * back before resolving: `true` when notified, `false` on timeout.
+   * The caller must hold the lock.
+   */
+  async wait(options?: WaitOptions): Promise<boolean> {
+    return await this.op('wait', timeoutOf(options, 'Condition.wait()')) as boolean;
+  }
+
+  /**
+   * Waits until `predicate()` is truthy, re-checking after each notify; returns
+   * its last result (falsy when the timeout ran out). The caller must hold the lock.
+   */
+  async waitFor<R>(predicate: () => R | Promise<R>, options?: WaitOptions): Promise<R> {
+    const timeout = timeoutOf(options, 'Condition.waitFor()');
+    const end = timeout === undefined ? undefined : performance.now() + timeout;
+    let result = await predicate();
+    while (!result) {
+      const left = end === undefined ? undefined : Math.max(0, end - performance.now());
+      if (left === 0) break;
+      await this.wait({ timeout: left });
+      result = await predicate();
+    }
+    return result;
+  }
+
+  /** Wakes up to `n` waiters (default 1). The caller must hold the lock. */
+  async notify(n = 1): Promise<void> { await this.op('notify', checkCount(n, 'n', 0)); }
+  /** Wakes every waiter. The caller must hold the lock. */
+  async notifyAll(): Promise<void> { await this.op('notifyAll'); }
+}
+
+registerKind('condition', (ref) => new Condition(ref));

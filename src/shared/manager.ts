@@ -1,0 +1,81 @@
+/**
+ * Manager: the owner of shared lists, dicts, values and synchronisation
+ * primitives. Unlike Python's, it starts no server process: the objects live
+ * in the main process's hub, and workers reach them over the pool's own
+ * channel. `shutdown()` (or `await using`) destroys them: waiters everywhere
+ * fail with ManagerShutdownError, and so does every later call.
+ */
+import { unwatchManager, watchManager } from './collect.js';
+import { ManagerShutdownError } from './errors.js';
+import * as hub from './hub.js';
+import { checkCount } from './options.js';
+import { createLocal, type Ref } from './ref.js';
+import type { Info, Kind } from './wire.js';
+import type { HubObject } from './reply.js';
+import { SharedList } from './list.js';
+import { SharedDict } from './dict.js';
+import { SharedValue } from './value.js';
+import { Lock, RLock, Semaphore } from './locks.js';
+import { Event } from './event.js';
+import { Barrier } from './barrier.js';
+import { Condition } from './condition.js';
+import { ListState } from './state/list.js';
+import { DictState } from './state/dict.js';
+import { ValueState } from './state/value.js';
+import { LockState } from './state/lock.js';
+import { SemaphoreState } from './state/semaphore.js';
+import { EventState } from './state/event.js';
+import { BarrierState } from './state/barrier.js';
+import { ConditionState } from './state/condition.js';
+
+export class Manager implements AsyncDisposable {
+  readonly #ids = new Set<number>();
+  #shutDown = false;
+
+  constructor() {
+    watchManager(this, this.#ids);
+  }
+
+  /** A new, empty SharedList. */
+  list<T = unknown>(): SharedList<T> { return new SharedList<T>(this.#create('list', 'list', (id) => new ListState(id))); }
+  /** A new, empty SharedDict with string keys. */
+  dict<V = unknown>(): SharedDict<V> { return new SharedDict<V>(this.#create('dict', 'dict', (id) => new DictState(id))); }
+  /** A SharedValue holding a copy of `initial`. */
+  value<T>(initial: T): SharedValue<T> {
+    const copy = structuredClone(initial);
+    return new SharedValue<T>(this.#create('value', 'value', (id) => new ValueState(id, copy)));
+  }
+  lock(): Lock { return new Lock(this.#create('lock', 'lock', (id) => new LockState(`Lock #${id}`, false))); }
+  rlock(): RLock { return new RLock(this.#create('rlock', 'rlock', (id) => new LockState(`RLock #${id}`, true))); }
+  /** A Semaphore with `n` permits (default 1). */
+  semaphore(n = 1): Semaphore {
+    const permits = checkCount(n, 'n', 0);
+    return new Semaphore(this.#create('semaphore', 'semaphore', (id) => new SemaphoreState(id, permits)));
+  }
+  event(): Event { return new Event(this.#create('event', 'event', (id) => new EventState(id))); }
+  /** A Barrier for `parties` callers. */
+  barrier(parties: number): Barrier {
+    const n = checkCount(parties, 'parties', 1);
+    return new Barrier(this.#create('barrier', 'barrier', (id) => new BarrierState(id, n), { parties: n }));
+  }
+  condition(): Condition { return new Condition(this.#create('condition', 'condition', (id) => new ConditionState(id))); }
+
+  /** Destroys every object of this Manager. Safe to call twice. */
+  async shutdown(): Promise<void> {
+    if (this.#shutDown) return;
+    this.#shutDown = true;
+    unwatchManager(this);
+    for (const id of this.#ids) hub.unregister(id, 'belongs to a Manager that was shut down');
+    this.#ids.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> { await this.shutdown(); }
+
+  #create(kind: Kind, method: string, make: (id: number) => HubObject, info: Info = {}): Ref {
+    if (this.#shutDown) throw new ManagerShutdownError(`Cannot call manager.${method}(): the Manager was shut down`);
+    const ref = createLocal(kind, `manager.${method}()`, make, info, () => this);
+    this.#ids.add(ref.id);
+    return ref;
+  }
+}
+

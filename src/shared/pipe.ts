@@ -1,0 +1,72 @@
+/**
+ * Pipe: two connected ends. Each end can be used in the main process or passed
+ * to one task; an end taken by a worker closes when that worker exits, so
+ * `recv` on the other end rejects with EOFError instead of hanging.
+ */
+import { standaloneToken } from './collect.js';
+import { checkTimeout, timeoutOf, type WaitOptions } from './options.js';
+import { SharedObject, createLocal, registerKind, type Ref } from './ref.js';
+import { PipeState } from './state/pipe.js';
+import { invalidArg, show } from '../errors.js';
+
+export interface PipeOptions {
+  /**
+   * `true`: both ends send and receive. `false`: the first end only receives
+   * and the second only sends, as in Python's `Pipe(duplex=False)`.
+   * @default true
+   */
+  duplex?: boolean;
+}
+
+export class Connection<T = unknown> extends SharedObject {
+  /** @internal Use `Pipe()`. */
+  constructor(ref: Ref) {
+    super(ref);
+    // This worker now owns the end: its exit must close it (see state/pipe.ts).
+    if (this.remote) this.op('take', this.#end).catch(() => { /* reported by the next real call */ });
+  }
+
+  get #end(): number { return this.info.end as number; }
+
+  /** Whether this end can `send` / `recv` (false for the other direction of a one-way Pipe). */
+  get writable(): boolean { return this.info.writable as boolean; }
+  get readable(): boolean { return this.info.readable as boolean; }
+
+  /** Sends a copy of `value` to the other end. PipeClosedError when either end is closed. */
+  async send(value: T): Promise<void> { await this.op('send', this.#end, value); }
+
+  /**
+   * The next value from the other end. Rejects with EOFError once the other
+   * end is closed (or its worker died) and nothing is left to read, and with
+   * RecvTimeoutError past `timeout`.
+   */
+  async recv(options?: WaitOptions): Promise<T> {
+    return await this.op('recv', this.#end, timeoutOf(options, 'Connection.recv()')) as T;
+  }
+
+  /** True when `recv` would not wait (data, or EOF to report); waits up to `timeoutMs` (default 0). */
+  async poll(timeoutMs = 0): Promise<boolean> {
+    return await this.op('poll', this.#end, checkTimeout(timeoutMs, 'Connection.poll()')) as boolean;
+  }
+
+  /** Closes this end: the other end's `recv` gets EOF once it has read what was sent. */
+  async close(): Promise<void> { await this.op('close', this.#end); }
+}
+
+/** Creates a pipe and returns its two ends. */
+export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connection<T>] {
+  const duplex = options?.duplex ?? true;
+  if (typeof duplex !== 'boolean') throw invalidArg(TypeError, `Expected \`duplex\` of Pipe() to be a boolean, got ${show(duplex)}`);
+  let token: object | undefined;
+  const owner = (id: number): object => (token ??= standaloneToken(id));
+  const first = createLocal('conn', 'A Pipe', (id) => new PipeState(id, duplex), { end: 0, readable: true, writable: duplex }, owner);
+  // Both ends share one hub object: make the second Ref for the same id.
+  const second = sibling(first, { end: 1, readable: duplex, writable: true });
+  return [new Connection<T>(first), new Connection<T>(second)];
+}
+
+function sibling(ref: Ref, info: Ref['info']): Ref {
+  return { id: ref.id, kind: ref.kind, info, call: (op, args) => ref.call(op, args) };
+}
+
+registerKind('conn', (ref) => new Connection(ref));

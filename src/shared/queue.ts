@@ -1,0 +1,105 @@
+/**
+ * Queue and JoinableQueue: safe for many producers and many consumers, in
+ * workers and in the main process. Created in the main process (`new Queue()`)
+ * and passed to tasks as arguments; in a worker they arrive as proxies.
+ *
+ * An item put is never lost and never delivered twice, even when the worker
+ * that put it or is about to get it is killed (see state/queue.ts).
+ */
+import { invalidArg, show } from '../errors.js';
+import { QueueClosedError } from './errors.js';
+import { standaloneToken } from './collect.js';
+import { timeoutOf, type WaitOptions } from './options.js';
+import { SharedObject, adopt, createLocal, registerKind, takeAdopted, type Ref } from './ref.js';
+import { QueueState } from './state/queue.js';
+
+export interface QueueOptions {
+  /**
+   * Most items the queue holds; `put` waits (or fails past its timeout) while
+   * it is full. `0` means unbounded, as in Python.
+   * @default 0
+   * @example new Queue<Job>({ maxsize: 100 }) // producers wait for consumers
+   */
+  maxsize?: number;
+}
+
+export class Queue<T = unknown> extends SharedObject {
+  /** Whether instances count unfinished items for `taskDone()`/`join()`. */
+  protected static readonly joinable: boolean = false;
+
+  constructor(options?: QueueOptions) {
+    super(takeAdopted() ?? Queue.#create(options, (new.target as typeof Queue).joinable));
+  }
+
+  static #create(options: QueueOptions | undefined, joinable: boolean): Ref {
+    const name = joinable ? 'JoinableQueue' : 'Queue';
+    const maxsize = options?.maxsize ?? 0;
+    if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize < 0) {
+      throw invalidArg(typeof maxsize === 'number' ? RangeError : TypeError,
+        `Expected \`maxsize\` of ${name} to be an integer of 0 (unbounded) or more, got ${show(maxsize)}`);
+    }
+    return createLocal(joinable ? 'joinable' : 'queue', `A ${name}`,
+      (id) => new QueueState(id, maxsize, joinable), { maxsize }, standaloneToken);
+  }
+
+  /** The `maxsize` it was created with (0: unbounded). */
+  get maxsize(): number { return this.info.maxsize as number; }
+
+  /**
+   * Adds `item`, waiting while the queue is full. Past `timeout` rejects with
+   * QueueFullError; on a closed queue rejects with QueueClosedError.
+   */
+  async put(item: T, options?: WaitOptions): Promise<void> {
+    await this.op('put', item, timeoutOf(options, 'Queue.put()'));
+  }
+
+  /**
+   * Takes the oldest item, waiting while the queue is empty. Past `timeout`
+   * rejects with QueueEmptyError; once the queue is closed and empty, with QueueClosedError.
+   */
+  async get(options?: WaitOptions): Promise<T> {
+    return await this.op('get', timeoutOf(options, 'Queue.get()')) as T;
+  }
+
+  /** `put` that never waits: QueueFullError at once when full. */
+  async putNowait(item: T): Promise<void> { await this.op('put', item, 0); }
+  /** `get` that never waits: QueueEmptyError at once when empty. */
+  async getNowait(): Promise<T> { return await this.op('get', 0) as T; }
+
+  /** Items in the queue now (a snapshot: others may change it right after). */
+  async qsize(): Promise<number> { return await this.op('qsize') as number; }
+  async empty(): Promise<boolean> { return await this.op('empty') as boolean; }
+  async full(): Promise<boolean> { return await this.op('full') as boolean; }
+
+  /**
+   * Closes the queue for everyone: later `put`s reject, getters drain what is
+   * left, then get QueueClosedError (and async iteration ends).
+   */
+  async close(): Promise<void> { await this.op('close'); }
+  async closed(): Promise<boolean> { return await this.op('closed') as boolean; }
+
+  /** Yields items until the queue is closed and empty. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.get();
+      } catch (err) {
+        if (err instanceof QueueClosedError) return;
+        throw err;
+      }
+    }
+  }
+}
+
+/** A Queue that also counts unfinished items: consumers call `taskDone()`, `join()` waits for all. */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  protected static override readonly joinable: boolean = true;
+
+  /** Marks one item taken with `get` as processed. InvalidStateError when called more often than items were put. */
+  async taskDone(): Promise<void> { await this.op('taskDone'); }
+  /** Resolves once every item put has been marked done. */
+  async join(): Promise<void> { await this.op('join'); }
+}
+
+registerKind('queue', (ref) => adopt(ref, () => new Queue()));
+registerKind('joinable', (ref) => adopt(ref, () => new JoinableQueue()));

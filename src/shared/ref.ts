@@ -1,0 +1,145 @@
+/**
+ * The one thing every public shared object holds: a `Ref` that applies an
+ * operation to the hub object, directly in the main process (`LocalRef`) or
+ * over the worker's channel (`RemoteRef`). The public classes are therefore
+ * the same code in both places, with the same async API.
+ *
+ * Values cross by copy in both directions, also in the main process (a
+ * structured clone), so a plain object taken out of a SharedList is always a
+ * copy, wherever the code runs; Python's Manager proxies behave the same way.
+ */
+import { DataCloneError, InvalidStateError } from '../errors.js';
+import * as hub from './hub.js';
+import * as link from './worker-link.js';
+import { decodeValue, encodeValue, HANDLE, markActive, setResolver, TAG, type Handle, type Info, type Kind, type Shareable } from './wire.js';
+
+export interface Ref {
+  readonly id: number;
+  readonly kind: Kind;
+  readonly info: Info;
+  call(op: string, args: unknown[]): Promise<unknown>;
+}
+
+/** Copies `args` the way the serializer would, replacing shared objects by handles. */
+function copyIn(args: unknown[], op: string): unknown[] {
+  let plain = true;
+  for (const a of args) if (a !== null && typeof a === 'object') { plain = false; break; }
+  if (plain) return args;
+  try {
+    return structuredClone(encodeValue(args).value) as unknown[];
+  } catch (err) {
+    throw new DataCloneError(`the arguments of ${op}()`, err);
+  }
+}
+
+function copyOut(v: unknown): unknown {
+  return v === null || typeof v !== 'object' ? v : decodeValue(structuredClone(v));
+}
+
+class LocalRef implements Ref {
+  /** Keeps the owning Manager alive while any of its objects is reachable. */
+  readonly #owner: object | undefined;
+  constructor(readonly id: number, readonly kind: Kind, readonly info: Info, owner?: object) {
+    this.#owner = owner;
+    void this.#owner;
+  }
+  call(op: string, args: unknown[]): Promise<unknown> {
+    let copied: unknown[];
+    try { copied = copyIn(args, op); } catch (err) { return Promise.reject(err); }
+    return hub.callLocal(this.id, op, copied).then(copyOut);
+  }
+}
+
+class RemoteRef implements Ref {
+  constructor(readonly id: number, readonly kind: Kind, readonly info: Info) {}
+  async call(op: string, args: unknown[]): Promise<unknown> {
+    const v = await link.request(this.id, op, encodeValue(args).value as unknown[]);
+    return decodeValue(v);
+  }
+}
+
+/**
+ * The base of every public shared class. Subclasses call `this.op(...)`;
+ * the brand `HANDLE` is how the codec recognises them inside arguments.
+ */
+export abstract class SharedObject implements Shareable {
+  readonly #ref: Ref;
+  readonly #handle: Handle;
+
+  protected constructor(ref: Ref) {
+    this.#ref = ref;
+    this.#handle = { [TAG]: ref.kind, id: ref.id, x: ref.info };
+    // Remember the main-side object, so its handle coming back from a worker resolves to it.
+    if (ref instanceof LocalRef && hub.exists(ref.id) && !hub.facadeOf(ref.id)) hub.setFacade(ref.id, this);
+  }
+
+  /** True when this object is a proxy inside a worker. */
+  protected get remote(): boolean { return this.#ref instanceof RemoteRef; }
+
+  /** @internal */
+  [HANDLE](): Handle { return this.#handle; }
+
+  protected op(op: string, ...args: unknown[]): Promise<unknown> {
+    return this.#ref.call(op, args);
+  }
+
+  protected get info(): Info { return this.#ref.info; }
+}
+
+type Factory = (ref: Ref) => SharedObject;
+const factories = new Map<Kind, Factory>();
+/** Remote proxies by id, so one object passed to many tasks is one proxy in the worker. */
+const proxies = new Map<number, WeakRef<SharedObject>>();
+
+/** Each public class registers how to build itself around a Ref. */
+export function registerKind(kind: Kind, factory: Factory): void { factories.set(kind, factory); }
+
+function build(h: Handle, ref: Ref): SharedObject {
+  const make = factories.get(h[TAG]);
+  if (!make) throw new TypeError(`forkpool: unknown shared object kind ${JSON.stringify(h[TAG])}`);
+  return make(ref);
+}
+
+/** Creates the hub object for a new main-side shared object, returning its Ref. */
+/**
+ * Creates the hub object for a new main-side shared object, returning its Ref.
+ * `owner(id)` is kept alive by the Ref: the Manager, or a standalone object's
+ * collection token.
+ */
+export function createLocal(kind: Kind, what: string, make: (id: number) => hub.HubObjectLike, info: Info, owner: (id: number) => object): Ref {
+  if (link.inWorker()) {
+    throw new InvalidStateError(`${what} must be created in the main process and passed to tasks as an argument; it was created inside a worker`);
+  }
+  const id = hub.register(make);
+  return new LocalRef(id, kind, info, owner(id));
+}
+
+setResolver((h) => {
+  if (link.inWorker()) {
+    const cached = proxies.get(h.id)?.deref();
+    if (cached) return cached;
+    markActive();
+    const proxy = build(h, new RemoteRef(h.id, h[TAG], h.x ?? {}));
+    proxies.set(h.id, new WeakRef(proxy));
+    return proxy;
+  }
+  // Pipe ends share one hub object, so only other kinds map one id to one object.
+  const existing = h[TAG] === 'conn' ? undefined : hub.facadeOf(h.id);
+  if (existing) return existing;
+  // Either collected in the main process (rebuild it) or destroyed (calls will
+  // then fail with ManagerShutdownError from the hub's tombstone).
+  return build(h, new LocalRef(h.id, h[TAG], h.x ?? {}));
+});
+
+/** Constructors of public classes take an optional Ref through this side door. */
+let adopted: Ref | undefined;
+export function adopt<T>(ref: Ref, make: () => T): T {
+  adopted = ref;
+  try { return make(); } finally { adopted = undefined; }
+}
+export function takeAdopted(): Ref | undefined {
+  const r = adopted;
+  adopted = undefined;
+  return r;
+}
+

@@ -1,0 +1,45 @@
+/**
+ * What every hub object receives and answers: the caller's identity and a
+ * one-shot reply. The hub applies each operation whole, in one place, and
+ * answers through this, so the same object code serves the main process
+ * (a Promise) and workers (a message back over their channel).
+ */
+
+/** The caller key of the main process. Workers use their peer id (`w3`). */
+export const MAIN = 'main';
+
+export interface Reply {
+  /** `'main'` or the worker's peer id. */
+  readonly caller: string;
+  /**
+   * Answers with a value. `onLost` is for values that must not vanish (a Queue
+   * item): it runs if the caller dies before confirming receipt, so the item
+   * can go back into the queue.
+   */
+  ok(value: unknown, onLost?: () => void): void;
+  fail(error: Error): void;
+}
+
+/** The contract of every object the hub hosts. */
+export interface HubObject {
+  /** Names the object in error messages, e.g. `Queue #4`. */
+  readonly label: string;
+  /** Applies one operation. Throwing is the same as `reply.fail`. */
+  call(op: string, args: unknown[], reply: Reply): void;
+  /** A worker exited: drop its waiters and give back what it held. */
+  peerGone(caller: string): void;
+  /** The object is being destroyed: fail every waiter with `error`. */
+  dispose(error: Error): void;
+  /** True when nothing could still use it (a closed, empty Queue); lets orphaned objects go. */
+  idle?(): boolean;
+}
+
+/** A reply that settles a Promise in the main process. */
+export function localReply(resolve: (v: unknown) => void, reject: (e: Error) => void): Reply {
+  let done = false;
+  return {
+    caller: MAIN,
+    ok(value) { if (!done) { done = true; resolve(value); } },
+    fail(error) { if (!done) { done = true; reject(error); } },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Callers parked on a hub object (a blocked `get`, `acquire`, `wait`...), in
+ * arrival order, each with its own timeout. The hub owns the timers rather
+ * than the worker: the decision "got it" or "timed out" is then made in one
+ * place, so a lock can never be granted to a caller that already gave up.
+ */
+export interface Waiter {
+  readonly caller: string;
+}
+
+interface Entry<W> { w: W; timer: NodeJS.Timeout | undefined }
+
+export class Waiters<W extends Waiter> {
+  #entries: Entry<W>[] = [];
+
+  get length(): number { return this.#entries.length; }
+
+  /** Parks `w`. After `timeout` ms (if given) it is removed and `onTimeout(w)` runs. */
+  add(w: W, timeout: number | undefined, onTimeout: (w: W) => void): void {
+    const entry: Entry<W> = { w, timer: undefined };
+    if (timeout !== undefined) {
+      entry.timer = setTimeout(() => {
+        const i = this.#entries.indexOf(entry);
+        if (i < 0) return;
+        this.#entries.splice(i, 1);
+        onTimeout(w);
+      }, timeout);
+    }
+    this.#entries.push(entry);
+  }
+
+  shift(): W | undefined {
+    const entry = this.#entries.shift();
+    if (!entry) return undefined;
+    clearTimeout(entry.timer);
+    return entry.w;
+  }
+
+  peek(): W | undefined { return this.#entries[0]?.w; }
+
+  /** Removes and returns every waiter of `caller` (a worker that died). */
+  dropCaller(caller: string): W[] {
+    const gone: W[] = [];
+    this.#entries = this.#entries.filter((e) => {
+      if (e.w.caller !== caller) return true;
+      clearTimeout(e.timer);
+      gone.push(e.w);
+      return false;
+    });
+    return gone;
+  }
+
+  /** Removes and returns every waiter. */
+  drain(): W[] {
+    const all = this.#entries;
+    this.#entries = [];
+    for (const e of all) clearTimeout(e.timer);
+    return all.map((e) => e.w);
+  }
+}
