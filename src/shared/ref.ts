@@ -23,7 +23,8 @@ export interface Ref {
 /** Copies `args` the way the serializer would, replacing shared objects by handles. */
 function copyIn(args: unknown[], op: string): unknown[] {
   let plain = true;
-  for (const a of args) if (a !== null && typeof a === 'object') { plain = false; break; }
+  // Primitives copy as themselves; anything else (functions included, to be refused) is cloned.
+  for (const a of args) if (a !== null && (typeof a === 'object' || typeof a === 'function' || typeof a === 'symbol')) { plain = false; break; }
   if (plain) return args;
   try {
     return structuredClone(encodeValue(args).value) as unknown[];
