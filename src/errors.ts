@@ -1,0 +1,235 @@
+/**
+ * Typed errors with stable codes. Users match on `code` (or `instanceof`),
+ * never on message text.
+ *
+ * `instanceof` works across two loaded copies of forkpool: every instance
+ * carries a brand (a `Symbol.for` key, shared by all copies) listing its
+ * code, and `Symbol.hasInstance` checks the brand instead of the prototype.
+ */
+
+const BRAND = Symbol.for('forkpool.error.code');
+
+export type ForkpoolErrorCode =
+  | 'ERR_FORKPOOL_WORKER_CRASHED'
+  | 'ERR_FORKPOOL_POOL_CLOSED'
+  | 'ERR_FORKPOOL_TERMINATED'
+  | 'ERR_FORKPOOL_WORKER_START'
+  | 'ERR_FORKPOOL_POOL_BROKEN'
+  | 'ERR_FORKPOOL_UNKNOWN_TASK'
+  | 'ERR_FORKPOOL_RESULT_TIMEOUT'
+  | 'ERR_FORKPOOL_TASK_TIMEOUT'
+  | 'ERR_FORKPOOL_ABORTED'
+  | 'ERR_FORKPOOL_MEMORY_LIMIT'
+  | 'ERR_FORKPOOL_QUEUE_FULL'
+  | 'ERR_FORKPOOL_QUEUE_EMPTY'
+  | 'ERR_FORKPOOL_DATA_CLONE'
+  | 'ERR_FORKPOOL_CALLBACK'
+  | 'ERR_FORKPOOL_NON_ERROR_THROWN'
+  | 'ERR_FORKPOOL_INVALID_STATE'
+  | 'ERR_FORKPOOL_INVALID_ARG'
+  | (string & {});
+
+export class ForkpoolError extends Error {
+  /** Stable machine-readable code, `ERR_FORKPOOL_…`. */
+  declare readonly code: ForkpoolErrorCode;
+  static readonly code: string = 'ERR_FORKPOOL';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    const ctor = new.target as typeof ForkpoolError;
+    Object.defineProperty(this, 'code', { value: ctor.code, enumerable: true });
+    Object.defineProperty(this, 'name', { value: ctor.name, enumerable: false, configurable: true, writable: true });
+    Object.defineProperty(this, BRAND, { value: ctor.code, enumerable: false });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (value === null || typeof value !== 'object') return false;
+    const code = (value as Record<symbol, unknown>)[BRAND];
+    if (typeof code !== 'string') return false;
+    // The base class matches every forkpool error; a subclass matches its own code.
+    return this.code === 'ERR_FORKPOOL' || this.code === code;
+  }
+}
+
+/** A worker exited (crash, signal, `process.exit`, out of memory) while it held the task. */
+export class WorkerCrashedError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_WORKER_CRASHED';
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly pid: number | undefined;
+  readonly workerId: number;
+  /** One entry per attempt when the task was retried (the poison-pill record). */
+  readonly attempts: ReadonlyArray<{ exitCode: number | null; signal: string | null; pid: number | undefined }>;
+  constructor(info: {
+    exitCode: number | null; signal: NodeJS.Signals | null; pid: number | undefined; workerId: number;
+    detail?: string; attempts?: WorkerCrashedError['attempts'];
+  }) {
+    const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
+    const attempts = info.attempts ?? [{ exitCode: info.exitCode, signal: info.signal, pid: info.pid }];
+    const tries = attempts.length > 1
+      ? ` (${attempts.length} attempts: ${attempts.map((a) => a.signal ?? `code ${a.exitCode}`).join(', ')})`
+      : '';
+    super(`Worker ${info.workerId} (pid ${info.pid}) ${how} while running the task${tries}${info.detail ? `: ${info.detail}` : ''}`);
+    this.exitCode = info.exitCode;
+    this.signal = info.signal;
+    this.pid = info.pid;
+    this.workerId = info.workerId;
+    this.attempts = attempts;
+  }
+}
+
+/** A task was submitted after `close()`. */
+export class PoolClosedError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_POOL_CLOSED';
+  constructor(what = 'submit a task') {
+    super(`Cannot ${what}: the pool is closed (close() or terminate() was called)`);
+  }
+}
+
+/** The pool was terminated before the task finished. */
+export class PoolTerminatedError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_TERMINATED';
+  constructor() {
+    super('The pool was terminated before the task finished');
+  }
+}
+
+/** A worker failed to start: its module threw on import, or the initializer threw. */
+export class WorkerStartError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_WORKER_START';
+  readonly workerId: number;
+  constructor(workerId: number, message: string, cause?: unknown) {
+    super(`Worker ${workerId} failed to start: ${message}`, { cause });
+    this.workerId = workerId;
+  }
+}
+
+/** Workers failed to start too many times in a row; the pool gave up and spawns nothing more. */
+export class PoolBrokenError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_POOL_BROKEN';
+  constructor(failures: number, lastStartError: unknown) {
+    const why = lastStartError instanceof Error ? lastStartError.message : String(lastStartError);
+    super(`The pool is broken: ${failures} workers in a row failed to start. Last error: ${why}`, { cause: lastStartError });
+  }
+}
+
+/** The task name is not a function exported by the worker module. */
+export class UnknownTaskError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_UNKNOWN_TASK';
+  readonly taskName: string;
+  readonly exports: readonly string[];
+  constructor(name: unknown, exports: readonly string[]) {
+    super(`Unknown task ${JSON.stringify(name)}: the worker module exports ${exports.length ? exports.map((e) => JSON.stringify(e)).join(', ') : 'no functions'}`);
+    this.taskName = String(name);
+    this.exports = exports;
+  }
+}
+
+/** `AsyncResult.get(timeout)` ran out of time. The task keeps running. */
+export class ResultTimeoutError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_RESULT_TIMEOUT';
+  constructor(ms: number) {
+    super(`The result was not ready within ${ms} ms (the task is still running; call get() again to keep waiting)`);
+  }
+}
+
+/** The task ran longer than its `timeout`; its worker was killed and replaced. */
+export class TaskTimeoutError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_TASK_TIMEOUT';
+  readonly timeout: number;
+  constructor(ms: number) {
+    super(`The task ran longer than its timeout of ${ms} ms; its worker was killed and replaced`);
+    this.timeout = ms;
+  }
+}
+
+/** The task was cancelled through its `signal`. `cause` is the signal's reason. */
+export class AbortError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_ABORTED';
+  constructor(reason: unknown) {
+    super('The task was aborted', { cause: reason });
+  }
+}
+
+/** The worker's memory passed the hard cap while the task ran; the worker was killed. */
+export class MemoryLimitError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_MEMORY_LIMIT';
+  readonly limit: number;
+  readonly rss: number | undefined;
+  constructor(limit: number, rss: number | undefined, detail = '') {
+    super(`The worker passed its memory limit of ${limit} bytes${rss ? ` (RSS ${rss} bytes)` : ''} while running the task${detail}`);
+    this.limit = limit;
+    this.rss = rss;
+  }
+}
+
+/** A bounded queue had no room (the pool's `maxQueue`, or a `Queue` with `maxsize`). */
+export class QueueFullError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_QUEUE_FULL';
+  constructor(message = 'The queue is full') {
+    super(message);
+  }
+}
+
+/** A `Queue.get` found nothing before its timeout (Python's `queue.Empty`). */
+export class QueueEmptyError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_QUEUE_EMPTY';
+  constructor(message = 'The queue is empty') {
+    super(message);
+  }
+}
+
+/** An argument or result could not be copied between processes (a function, say). */
+export class DataCloneError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_DATA_CLONE';
+  constructor(what: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`Could not send ${what} between processes: ${why}`, { cause });
+  }
+}
+
+/** A `callback` or `errorCallback` threw. `cause` is what it threw; the pool keeps working. */
+export class CallbackError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_CALLBACK';
+  constructor(which: 'callback' | 'errorCallback', cause: unknown) {
+    super(`The ${which} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The task threw something that is not an Error (a string, null, a plain object). It is in `value`. */
+export class NonErrorThrownError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_NON_ERROR_THROWN';
+  readonly value: unknown;
+  constructor(value: unknown) {
+    let shown: string;
+    try { shown = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value); } catch { shown = String(value); }
+    super(`The task threw a non-Error value: ${shown}`);
+    this.value = value;
+  }
+}
+
+/** A method was called in a state that does not allow it (`join()` before `close()`, say). */
+export class InvalidStateError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_INVALID_STATE';
+}
+
+/** Builds a TypeError/RangeError for bad input that still carries a stable code. */
+export function invalidArg<E extends ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor>(
+  Kind: E, message: string,
+): InstanceType<E> & { code: 'ERR_FORKPOOL_INVALID_ARG' } {
+  const err = new Kind(message) as InstanceType<E> & { code: 'ERR_FORKPOOL_INVALID_ARG' };
+  Object.defineProperty(err, 'code', { value: 'ERR_FORKPOOL_INVALID_ARG', enumerable: true });
+  return err;
+}
+
+/** Renders a value for an error message: short, unambiguous, never throws. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  try {
+    const s = JSON.stringify(value);
+    if (s !== undefined) return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch { /* fall through */ }
+  return String(value);
+}

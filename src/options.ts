@@ -1,0 +1,199 @@
+/**
+ * Pool options: every field documented, every value checked once, here, with
+ * a message that names the option and the value received.
+ */
+import { availableParallelism } from 'node:os';
+import { invalidArg, show } from './errors.js';
+import type { LogLine } from './pool/logs.js';
+
+export type Runtime = 'process' | 'thread';
+export type LogsOption = 'inherit' | 'pipe' | 'silent' | ((line: LogLine) => void);
+
+export interface PoolOptions {
+  /**
+   * Number of workers.
+   * @default os.availableParallelism()
+   */
+  processes?: number;
+  /**
+   * `'process'`: child processes (crash isolation, separate memory).
+   * `'thread'`: worker_threads (faster start-up and messages; a native crash takes the whole process down).
+   * @default 'process'
+   */
+  runtime?: Runtime;
+  /** Name of an export run once in each worker before its first task, with `initargs`. A throw is a start failure. */
+  initializer?: string;
+  /** Arguments for `initializer`. @default [] */
+  initargs?: unknown[];
+  /**
+   * Replace a worker after it has completed this many tasks (against leaks).
+   * A map chunk counts as one task, as in Python.
+   * @default undefined (never)
+   */
+  maxTasksPerChild?: number;
+  /**
+   * Default per-task timeout in ms. The clock starts when the task starts running.
+   * A task past it rejects with `TaskTimeoutError` and its worker is killed and replaced.
+   * @default undefined (none)
+   */
+  taskTimeout?: number;
+  /**
+   * Memory cap per worker: bytes, or a string such as `'512MB'`. A worker over the cap after a
+   * task is recycled; one over `hardMemoryFactor` × the cap while a task runs is killed
+   * and its task fails with `MemoryLimitError`. Processes measure RSS; threads their own V8 heap.
+   */
+  maxMemory?: number | string;
+  /** Multiple of `maxMemory` at which a running task's worker is killed. @default 2 */
+  hardMemoryFactor?: number;
+  /** V8 old-space cap in MB (`--max-old-space-size` for processes, `resourceLimits` for threads). */
+  maxOldGenerationSizeMb?: number;
+  /**
+   * Re-run a task whose worker crashed up to this many times, each time on a fresh worker.
+   * @default 0
+   */
+  retries?: number;
+  /** `'crash'`: retry only crashes. `'error'`: also retry tasks that threw. @default 'crash' */
+  retryOn?: 'crash' | 'error';
+  /** Consecutive start failures after which the pool is broken. @default 3 */
+  maxStartFailures?: number;
+  /** Bound on tasks waiting for a worker; beyond it submits reject with `QueueFullError` (or wait, with `waitForSpace`). @default Infinity */
+  maxQueue?: number;
+  /** Grace in ms for an aborted running task to settle before its worker is killed. @default 1000 */
+  abortGrace?: number;
+  /**
+   * Where worker output goes: `'inherit'` (prefixed lines on this process's stdout/stderr),
+   * `'pipe'` (only `'log'` events), `'silent'`, or a function called per line.
+   * @default 'inherit'
+   */
+  logs?: LogsOption;
+  /** Environment of worker processes. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Node flags for workers, e.g. `['--enable-source-maps']`. Not inherited from this process. @default [] */
+  execArgv?: string[];
+  /** Working directory of worker processes. @default process.cwd() */
+  cwd?: string;
+}
+
+export interface ResolvedOptions {
+  processes: number;
+  runtime: Runtime;
+  initializer: string | undefined;
+  initargs: unknown[];
+  maxTasksPerChild: number;
+  taskTimeout: number | undefined;
+  maxMemory: number | undefined;
+  hardMemoryFactor: number;
+  maxOldGenerationSizeMb: number | undefined;
+  retries: number;
+  retryOn: 'crash' | 'error';
+  maxStartFailures: number;
+  maxQueue: number;
+  abortGrace: number;
+  logs: LogsOption;
+  env: NodeJS.ProcessEnv | undefined;
+  execArgv: string[];
+  cwd: string | undefined;
+}
+
+const KNOWN = new Set([
+  'processes', 'runtime', 'initializer', 'initargs', 'maxTasksPerChild', 'taskTimeout', 'maxMemory',
+  'hardMemoryFactor', 'maxOldGenerationSizeMb', 'retries', 'retryOn', 'maxStartFailures', 'maxQueue',
+  'abortGrace', 'logs', 'env', 'execArgv', 'cwd',
+]);
+
+export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
+  if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected pool options to be an object, got ${show(o)}`);
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw invalidArg(TypeError, `Unknown pool option \`${key}\` (known options: ${[...KNOWN].join(', ')})`);
+  }
+  const runtime = o.runtime ?? 'process';
+  if (runtime !== 'process' && runtime !== 'thread') {
+    throw invalidArg(TypeError, `Expected \`runtime\` to be 'process' or 'thread', got ${show(runtime)}`);
+  }
+  if (o.initializer !== undefined && typeof o.initializer !== 'string') {
+    throw invalidArg(TypeError, `Expected \`initializer\` to be the name of an exported function, got ${show(o.initializer)}`);
+  }
+  if (o.initargs !== undefined && !Array.isArray(o.initargs)) {
+    throw invalidArg(TypeError, `Expected \`initargs\` to be an array, got ${show(o.initargs)}`);
+  }
+  const logs = o.logs ?? 'inherit';
+  if (typeof logs !== 'function' && !['inherit', 'pipe', 'silent'].includes(logs)) {
+    throw invalidArg(TypeError, `Expected \`logs\` to be 'inherit', 'pipe', 'silent' or a function, got ${show(logs)}`);
+  }
+  if (o.retryOn !== undefined && o.retryOn !== 'crash' && o.retryOn !== 'error') {
+    throw invalidArg(TypeError, `Expected \`retryOn\` to be 'crash' or 'error', got ${show(o.retryOn)}`);
+  }
+  if (o.execArgv !== undefined && (!Array.isArray(o.execArgv) || o.execArgv.some((a) => typeof a !== 'string'))) {
+    throw invalidArg(TypeError, `Expected \`execArgv\` to be an array of strings, got ${show(o.execArgv)}`);
+  }
+  if (o.cwd !== undefined && typeof o.cwd !== 'string') throw invalidArg(TypeError, `Expected \`cwd\` to be a string, got ${show(o.cwd)}`);
+  if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) throw invalidArg(TypeError, `Expected \`env\` to be an object, got ${show(o.env)}`);
+  return {
+    processes: positiveInt('processes', o.processes, availableParallelism()),
+    runtime,
+    initializer: o.initializer,
+    initargs: o.initargs ?? [],
+    maxTasksPerChild: positiveInt('maxTasksPerChild', o.maxTasksPerChild, Infinity),
+    taskTimeout: o.taskTimeout === undefined ? undefined : timeoutMs('taskTimeout', o.taskTimeout),
+    maxMemory: o.maxMemory === undefined ? undefined : parseBytes('maxMemory', o.maxMemory),
+    hardMemoryFactor: positiveNumber('hardMemoryFactor', o.hardMemoryFactor, 2, 1),
+    maxOldGenerationSizeMb: o.maxOldGenerationSizeMb === undefined ? undefined : positiveInt('maxOldGenerationSizeMb', o.maxOldGenerationSizeMb, 0),
+    retries: nonNegativeInt('retries', o.retries, 0),
+    retryOn: o.retryOn ?? 'crash',
+    maxStartFailures: positiveInt('maxStartFailures', o.maxStartFailures, 3),
+    maxQueue: positiveInt('maxQueue', o.maxQueue, Infinity),
+    abortGrace: o.abortGrace === undefined ? 1000 : timeoutMs('abortGrace', o.abortGrace),
+    logs,
+    env: o.env,
+    execArgv: o.execArgv ?? [],
+    cwd: o.cwd,
+  };
+}
+
+export function positiveInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (v === Infinity && dflt === Infinity) return v;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw invalidArg(RangeError, `Expected \`${name}\` to be a positive integer, got ${show(v)}`);
+  }
+  return v;
+}
+
+function nonNegativeInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw invalidArg(RangeError, `Expected \`${name}\` to be a non-negative integer, got ${show(v)}`);
+  }
+  return v;
+}
+
+function positiveNumber(name: string, v: unknown, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+    throw invalidArg(RangeError, `Expected \`${name}\` to be a number >= ${min}, got ${show(v)}`);
+  }
+  return v;
+}
+
+export function timeoutMs(name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) {
+    throw invalidArg(RangeError, `Expected \`${name}\` to be a positive number of milliseconds, got ${show(v)}`);
+  }
+  return v;
+}
+
+const UNITS: Record<string, number> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  k: 1024, m: 1024 ** 2, g: 1024 ** 3,
+};
+
+/** Parses `512MB`, `1.5GiB`, `300m` or a number of bytes. */
+export function parseBytes(name: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.floor(v);
+  if (typeof v === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+    const unit = m ? UNITS[(m[2] || 'b').toLowerCase()] : undefined;
+    if (m && unit !== undefined && Number(m[1]) > 0) return Math.floor(Number(m[1]) * unit);
+  }
+  throw invalidArg(RangeError, `Expected \`${name}\` to be a positive number of bytes or a size such as '512MB', got ${show(v)}`);
+}

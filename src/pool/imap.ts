@@ -1,0 +1,142 @@
+/**
+ * Lazy `imap`: reads its input a chunk at a time, keeps at most `readAhead`
+ * items between the input and the consumer (submitted, running, or finished
+ * and waiting to be yielded in order), and yields each item's outcome.
+ *
+ * Python's imap reads the whole input first; this never holds more than the
+ * read-ahead, so a 10-million-item generator runs in flat memory.
+ */
+import type { ItemOutcome, RunInfo } from './task.js';
+
+/** One settled item, as `imapSettled` yields it. */
+export type SettledItem<R = unknown> =
+  | { index: number; ok: true; value: R; ms: number; workerId: number }
+  | { index: number; ok: false; error: Error; ms: number; workerId: number };
+
+/** Submits one chunk (argument lists) and reports its end. */
+export type ChunkRunner = (items: unknown[][], done: (result: ItemOutcome[] | Error, info: RunInfo) => void) => Promise<void>;
+
+export interface ImapPlan {
+  chunksize: number;
+  readAhead: number;
+  ordered: boolean;
+}
+
+export function imapSettled(
+  source: Iterable<unknown> | AsyncIterable<unknown>,
+  toArgs: (item: unknown) => unknown[],
+  run: ChunkRunner,
+  plan: ImapPlan,
+): AsyncIterableIterator<SettledItem> {
+  const it: Iterator<unknown> | AsyncIterator<unknown> = Symbol.asyncIterator in Object(source)
+    ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+    : (source as Iterable<unknown>)[Symbol.iterator]();
+  const finished = new Map<number, SettledItem>(); // ordered mode: results waiting for an earlier one
+  const fifo: SettledItem[] = []; // unordered mode
+  let nextRead = 0; // index of the next input item
+  let nextYield = 0; // ordered mode: index the consumer waits for
+  let outstanding = 0; // items read but not yet yielded
+  let exhausted = false;
+  let pumping = false;
+  let stopped = false;
+  let inputError: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const accept = (start: number, count: number) => (result: ItemOutcome[] | Error, info: RunInfo) => {
+    if (stopped) return;
+    const ms = count > 0 ? info.ms / count : 0;
+    for (let i = 0; i < count; i++) {
+      const o = result instanceof Error ? { ok: false as const, error: result } : result[i]!;
+      const item: SettledItem = o.ok
+        ? { index: start + i, ok: true, value: o.value, ms, workerId: info.workerId }
+        : { index: start + i, ok: false, error: o.error, ms, workerId: info.workerId };
+      if (plan.ordered) finished.set(item.index, item);
+      else fifo.push(item);
+    }
+    notify();
+  };
+
+  const pump = async () => {
+    if (pumping || exhausted || stopped) return;
+    pumping = true;
+    try {
+      while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(plan.readAhead, plan.chunksize)) {
+        const chunk: unknown[][] = [];
+        while (chunk.length < plan.chunksize) {
+          const r = await it.next();
+          if (r.done) { exhausted = true; break; }
+          chunk.push(toArgs(r.value));
+        }
+        if (chunk.length === 0) break;
+        const start = nextRead;
+        nextRead += chunk.length;
+        outstanding += chunk.length;
+        await run(chunk, accept(start, chunk.length));
+      }
+    } catch (error) {
+      inputError = { error };
+      exhausted = true;
+    } finally {
+      pumping = false;
+      // Only the end of input (or an input error) is news for a waiting consumer.
+      if (exhausted) notify();
+    }
+  };
+
+  const take = (): SettledItem | undefined => {
+    if (plan.ordered) {
+      const item = finished.get(nextYield);
+      if (!item) return undefined;
+      finished.delete(nextYield++);
+      return item;
+    }
+    return fifo.shift();
+  };
+
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    // Let the input clean up (close files, sockets) when the consumer leaves early.
+    if (!exhausted) void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
+  };
+
+  const iterator: AsyncIterableIterator<SettledItem> = {
+    async next(): Promise<IteratorResult<SettledItem>> {
+      for (;;) {
+        if (stopped) return { done: true, value: undefined };
+        const item = take();
+        if (item) {
+          outstanding--;
+          void pump();
+          return { done: false, value: item };
+        }
+        if (inputError && outstanding === 0) {
+          const { error } = inputError;
+          stop();
+          throw error;
+        }
+        if (exhausted && outstanding === 0 && !pumping) {
+          stopped = true;
+          return { done: true, value: undefined };
+        }
+        const woke = new Promise<void>((r) => { wake = r; });
+        void pump();
+        await woke;
+      }
+    },
+    async return(): Promise<IteratorResult<SettledItem>> {
+      stop();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return iterator;
+}

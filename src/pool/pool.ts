@@ -1,0 +1,345 @@
+/**
+ * `Pool`: the public class. It checks every argument, turns calls into tasks
+ * and hands them to the private Supervisor (see supervisor.ts for the data
+ * flow and docs/architecture.md for the whole picture).
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CallbackError, InvalidStateError, QueueFullError, invalidArg, show } from '../errors.js';
+import { resolveOptions, timeoutMs, type PoolOptions, type ResolvedOptions } from '../options.js';
+import { AsyncResult, createAsyncResult } from './async-result.js';
+import { chunksOf, defaultMapChunksize } from './chunking.js';
+import { imapSettled, type SettledItem } from './imap.js';
+import type { LogLine } from './logs.js';
+import type { ExitReason, PoolStats } from './stats.js';
+import { Supervisor } from './supervisor.js';
+import { Task, type ItemOutcome, type RunInfo } from './task.js';
+import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
+
+/** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
+const IMAP_CHUNKS_PER_WORKER = 4;
+const IMAP_MIN_CHUNKS = 64;
+
+/** Options every submitting method takes. */
+export interface CallOptions {
+  /** Per-task timeout in ms for this call (overrides `taskTimeout`). For map chunks, it applies per chunk. */
+  timeout?: number;
+  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
+  signal?: AbortSignal;
+  /** With `maxQueue`: wait for room instead of rejecting with `QueueFullError`. */
+  waitForSpace?: boolean;
+}
+
+export interface ApplyAsyncOptions<R> extends CallOptions {
+  /** Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`. */
+  callback?: (result: R) => void;
+  /** Runs in this process with the error, exactly once, instead of an unhandled failure. */
+  errorCallback?: (error: unknown) => void;
+}
+
+export interface MapOptions extends CallOptions {
+  /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
+  chunksize?: number;
+}
+
+export interface MapAsyncOptions<R> extends MapOptions, Omit<ApplyAsyncOptions<R>, keyof CallOptions> {}
+
+export interface ImapOptions extends MapOptions {
+  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize. */
+  readAhead?: number;
+}
+
+export interface ImapSettledOptions extends ImapOptions {
+  /** Yield in input order (true) or completion order (false, the default). */
+  ordered?: boolean;
+}
+
+export interface WorkerInfo { workerId: number; pid: number | undefined }
+export interface WorkerExitInfo extends WorkerInfo { reason: ExitReason; exitCode: number | null; signal: NodeJS.Signals | null; error?: Error }
+export interface TaskErrorInfo { taskId: number; name: string; error: Error }
+
+/** Events a pool emits. */
+export interface PoolEvents {
+  workerStart: [info: WorkerInfo];
+  workerExit: [info: WorkerExitInfo];
+  taskError: [info: TaskErrorInfo];
+  log: [line: LogLine];
+}
+
+export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents> {
+  readonly #opts: ResolvedOptions;
+  readonly #engine: Supervisor;
+
+  /**
+   * @param module The task module: a path (relative to `process.cwd()`), an absolute path, or a `file:` URL.
+   *   Every exported function is a task. `.js`, `.mjs`, `.cjs`, `.ts` and `.mts` work without a build step.
+   */
+  constructor(module: string | URL, options: PoolOptions = {}) {
+    super();
+    const href = resolveModule(module);
+    this.#opts = resolveOptions(options);
+    this.#engine = new Supervisor(href, this.#opts, this);
+  }
+
+  /** Runs `name(...args)` in a worker. */
+  apply<K extends TaskName<M>>(name: K, args?: TaskArgs<M, K>, options?: CallOptions): Promise<TaskResult<M, K>> {
+    return Promise.resolve(this.applyAsync(name, args, options));
+  }
+
+  /** Like `apply`, returning an `AsyncResult` and calling `callback`/`errorCallback` in this process. */
+  applyAsync<K extends TaskName<M>>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = {}): AsyncResult<TaskResult<M, K>> {
+    checkName(name);
+    const list = (args ?? []) as unknown[];
+    if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
+    const call = this.#callSettings(options);
+    const ctl = createAsyncResult<TaskResult<M, K>>();
+    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    const task = new Task({
+      name, args: list, ...call,
+      sink: (result) => {
+        if (result instanceof Error) settle.fail(result);
+        else if (result[0]!.ok) settle.succeed(result[0]!.value as TaskResult<M, K>);
+        else settle.fail(result[0]!.error);
+      },
+    });
+    this.#submit(task, options.waitForSpace === true);
+    return ctl.result;
+  }
+
+  /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
+  map<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, (x) => [x], 'iterable'));
+  }
+
+  mapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+    return this.#mapAsync(name, iterable, options, (x) => [x], 'iterable');
+  }
+
+  /** Like `map`, with each element an argument list: `name(...args)`. */
+  starmap<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, starArgs, 'iterable'));
+  }
+
+  starmapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+    return this.#mapAsync(name, iterable, options, starArgs, 'iterable');
+  }
+
+  /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
+  imap<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+    return unwrap(this.#imap(name, iterable, { ...options, ordered: true })) as AsyncIterableIterator<TaskResult<M, K>>;
+  }
+
+  /** Lazy map in completion order. */
+  imapUnordered<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+    return unwrap(this.#imap(name, iterable, { ...options, ordered: false })) as AsyncIterableIterator<TaskResult<M, K>>;
+  }
+
+  /**
+   * Lazy map that never throws for a failed item: yields `{ index, ok, value | error, ms, workerId }`
+   * per item (completion order unless `ordered`). For batch jobs that record failures and go on.
+   */
+  imapSettled<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem<TaskResult<M, K>>> {
+    return this.#imap(name, iterable, options) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+  }
+
+  /** Resolves when every worker has started and loaded the module. Only for measuring start-up. */
+  ready(): Promise<void> {
+    return this.#engine.ready();
+  }
+
+  /** Accepts no new tasks; those already submitted still run. */
+  close(): void {
+    this.#engine.close();
+  }
+
+  /** Resolves when every submitted task has settled and every worker has exited. Call `close()` or `terminate()` first. */
+  join(): Promise<void> {
+    if (this.#engine.state === 'running') {
+      return Promise.reject(new InvalidStateError('join() was called while the pool is running: call close() or terminate() first'));
+    }
+    return this.#engine.whenIdle();
+  }
+
+  /** Stops the workers now (SIGTERM, then SIGKILL after a grace); unfinished tasks reject with `PoolTerminatedError`. */
+  terminate(): Promise<void> {
+    return this.#engine.terminate();
+  }
+
+  /** `close()` then `join()`: `await using pool = new Pool(...)` is graceful (Python's `with Pool()` terminates). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#engine.whenIdle();
+  }
+
+  /** A snapshot of counters, timings and workers. */
+  stats(): PoolStats {
+    return this.#engine.stats();
+  }
+
+  /** Pids of the live worker processes (for threads, this process's pid). */
+  pids(): number[] {
+    return this.#engine.pids();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────
+
+  #callSettings(o: CallOptions): { timeout: number | undefined; signal: AbortSignal | undefined; retries: number; retryOnError: boolean } {
+    if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected options to be an object, got ${show(o)}`);
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg(TypeError, `Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
+    return {
+      timeout: o.timeout === undefined ? this.#opts.taskTimeout : timeoutMs('timeout', o.timeout),
+      signal: o.signal,
+      retries: this.#opts.retries,
+      retryOnError: this.#opts.retryOn === 'error',
+    };
+  }
+
+  #submit(task: Task, waitForSpace: boolean): void {
+    if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
+      this.#engine.submit(task);
+    } else if (waitForSpace) {
+      void this.#engine.waitForSpace().then(() => this.#submit(task, true));
+    } else {
+      task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
+    }
+  }
+
+  #chunksize(options: MapOptions, dflt: () => number): number {
+    if (options.chunksize === undefined) return dflt();
+    const c = options.chunksize;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
+      throw invalidArg(RangeError, `Expected \`chunksize\` to be a positive integer, got ${show(c)}`);
+    }
+    return c;
+  }
+
+  #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, toArgs: (x: unknown) => unknown[], what: string): AsyncResult<R[]> {
+    checkName(name);
+    if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      throw invalidArg(TypeError, `Expected \`${what}\` to be an iterable, got ${show(iterable)}`);
+    }
+    const items = Array.from(iterable, toArgs);
+    const chunksize = this.#chunksize(options, () => defaultMapChunksize(items.length, this.#opts.processes));
+    const call = this.#callSettings(options);
+    const ctl = createAsyncResult<R[]>();
+    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    const out = new Array<R>(items.length);
+    let left = items.length;
+    let failed = false;
+    if (left === 0) settle.succeed(out);
+    let start = 0;
+    for (const chunk of chunksOf(items, chunksize)) {
+      const offset = start;
+      start += chunk.length;
+      const task = new Task({
+        name, items: chunk, ...call,
+        sink: (result) => {
+          if (failed) return;
+          if (result instanceof Error) { failed = true; return settle.fail(result); }
+          for (let i = 0; i < result.length; i++) {
+            const o = result[i]!;
+            if (!o.ok) { failed = true; return settle.fail(o.error); }
+            out[offset + i] = o.value as R;
+          }
+          left -= result.length;
+          if (left === 0) settle.succeed(out);
+        },
+      });
+      // map holds all its input already; it waits for queue room rather than failing part-way.
+      this.#submit(task, true);
+    }
+    return ctl.result;
+  }
+
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions): AsyncIterableIterator<SettledItem> {
+    checkName(name);
+    const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
+    if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
+      throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable or async iterable, got ${show(iterable)}`);
+    }
+    const chunksize = this.#chunksize(options, () => 1);
+    const readAhead = options.readAhead === undefined
+      ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_WORKER * this.#opts.processes) * chunksize
+      : positive('readAhead', options.readAhead);
+    const call = this.#callSettings(options);
+    const refusal = this.#engine.refusal();
+    if (refusal) throw refusal;
+    return imapSettled(src, (x) => [x], (items, done) => {
+      const task = new Task({ name, items, ...call, sink: done as (r: ItemOutcome[] | Error, i: RunInfo) => void });
+      if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
+        this.#engine.submit(task);
+        return Promise.resolve();
+      }
+      return this.#engine.waitForSpace().then(() => this.#engine.submit(task));
+    }, { chunksize, readAhead, ordered: options.ordered === true });
+  }
+}
+
+function resolveModule(module: string | URL): string {
+  let url: URL;
+  if (module instanceof URL) url = module;
+  else if (typeof module === 'string' && module.startsWith('file:')) url = new URL(module);
+  else if (typeof module === 'string' && module.length > 0) url = pathToFileURL(isAbsolute(module) ? module : resolve(process.cwd(), module));
+  else throw invalidArg(TypeError, `Expected the task module to be a path or a file: URL, got ${show(module)}`);
+  if (url.protocol !== 'file:') throw invalidArg(TypeError, `Expected the task module to be a file: URL, got ${show(url.href)}`);
+  const path = fileURLToPath(url);
+  if (!existsSync(path)) throw invalidArg(TypeError, `The task module does not exist: ${path}`);
+  return url.href;
+}
+
+function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw invalidArg(TypeError, `Expected the task name to be the name of an exported function, got ${show(name)}`);
+  }
+}
+
+function positive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArg(RangeError, `Expected \`${name}\` to be a positive integer, got ${show(v)}`);
+  return v;
+}
+
+function starArgs(x: unknown): unknown[] {
+  if (!Array.isArray(x)) throw invalidArg(TypeError, `Expected every starmap element to be an array of arguments, got ${show(x)}`);
+  return x;
+}
+
+/** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
+function withCallbacks<T>(
+  ctl: { resolve(v: T): void; reject(e: unknown): void },
+  callback: ((v: T) => void) | undefined,
+  errorCallback: ((e: unknown) => void) | undefined,
+): { succeed(v: T): void; fail(e: unknown): void } {
+  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(TypeError, `Expected \`callback\` to be a function, got ${show(callback)}`);
+  if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
+  return {
+    succeed(v) {
+      if (!callback) return ctl.resolve(v);
+      try { callback(v); } catch (err) { return ctl.reject(new CallbackError('callback', err)); }
+      ctl.resolve(v);
+    },
+    fail(e) {
+      if (!errorCallback) return ctl.reject(e);
+      try { errorCallback(e); } catch (err) { return ctl.reject(new CallbackError('errorCallback', err)); }
+      ctl.reject(e);
+    },
+  };
+}
+
+/** Turns settled items into values, throwing at the first failure. */
+function unwrap(source: AsyncIterableIterator<SettledItem>): AsyncIterableIterator<unknown> {
+  return {
+    async next() {
+      const r = await source.next();
+      if (r.done) return r;
+      if (!r.value.ok) {
+        await source.return?.();
+        throw r.value.error;
+      }
+      return { done: false, value: r.value.value };
+    },
+    return: () => source.return!() as Promise<IteratorResult<unknown>>,
+    [Symbol.asyncIterator]() { return this; },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Counters and recent timings behind `pool.stats()`.
+ */
+
+/** Timings keep a bounded window so stats() stays cheap on long runs. */
+const TIMING_WINDOW = 2048;
+
+export type FailureKind = 'error' | 'crash' | 'timeout' | 'memory' | 'aborted';
+export type ExitReason = 'crash' | 'recycle' | 'memory' | 'timeout' | 'abort' | 'shutdown' | 'start-failure';
+
+export interface WorkerStats {
+  id: number;
+  pid: number | undefined;
+  tasksDone: number;
+  /** Last measured memory in bytes (RSS for processes), if known. */
+  rss: number | undefined;
+  /** How many workers this slot has replaced before it. */
+  restarts: number;
+  /** Why the worker this one replaced exited. */
+  lastExitReason: ExitReason | undefined;
+}
+
+export interface PoolStats {
+  queued: number;
+  running: number;
+  completed: number;
+  failed: Record<FailureKind, number>;
+  retried: number;
+  recycled: number;
+  workers: WorkerStats[];
+  /** Task run time in the worker, ms. */
+  runTime: { p50: number; p99: number };
+  /** Time from submission to being handed to a worker, ms. */
+  waitTime: { p50: number; p99: number };
+}
+
+export class Timings {
+  #values = new Float64Array(TIMING_WINDOW);
+  #n = 0;
+
+  add(ms: number): void {
+    this.#values[this.#n++ % TIMING_WINDOW] = ms;
+  }
+
+  percentiles(): { p50: number; p99: number } {
+    const n = Math.min(this.#n, TIMING_WINDOW);
+    if (n === 0) return { p50: 0, p99: 0 };
+    const sorted = this.#values.slice(0, n).sort();
+    const at = (q: number) => sorted[Math.min(n - 1, Math.floor(q * n))]!;
+    return { p50: at(0.5), p99: at(0.99) };
+  }
+}

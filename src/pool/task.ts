@@ -1,0 +1,89 @@
+/**
+ * A task on the main side: one call, or one chunk of calls, from submission
+ * until it settles. Its `settle` sink is the only way results leave the engine.
+ */
+import type { WireTask } from '../protocol/messages.js';
+
+/** Outcome of one item of a task. */
+export type ItemOutcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** Who ran the task and for how long (run time in the worker; 0 when it never reported). */
+export interface RunInfo {
+  workerId: number;
+  ms: number;
+}
+
+/** Where a task's end goes: per-item outcomes, or one error for the whole task (crash, timeout, abort...). */
+export type TaskSink = (result: ItemOutcome[] | Error, info: RunInfo) => void;
+
+export interface TaskInit {
+  name: string;
+  /** Arguments of a single call. */
+  args?: unknown[];
+  /** Argument lists of a chunk. */
+  items?: unknown[][];
+  timeout?: number;
+  signal?: AbortSignal;
+  retries: number;
+  retryOnError: boolean;
+  sink: TaskSink;
+}
+
+export interface CrashRecord {
+  exitCode: number | null;
+  signal: string | null;
+  pid: number | undefined;
+}
+
+let nextId = 1;
+
+export class Task {
+  readonly id = nextId++;
+  readonly name: string;
+  readonly args: unknown[] | undefined;
+  readonly items: unknown[][] | undefined;
+  readonly timeout: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly retries: number;
+  readonly retryOnError: boolean;
+  readonly enqueuedAt = performance.now();
+  /** Set when the task has reached its caller; later outcomes for it are dropped. */
+  settled = false;
+  /** Number of times the task has been handed to a worker. */
+  attempts = 0;
+  /** Crashes suffered so far (for retries and the poison-pill report). */
+  readonly crashes: CrashRecord[] = [];
+  /** After a crash, the task runs only on a worker spawned after this worker id (a fresh one). */
+  minWorkerId = 0;
+  /** Wire form, built once (arguments may have been encoded for shared objects). */
+  wire: WireTask | undefined;
+  timer: NodeJS.Timeout | undefined;
+  removeAbortListener: (() => void) | undefined;
+  readonly #sink: TaskSink;
+
+  constructor(init: TaskInit) {
+    this.name = init.name;
+    this.args = init.args;
+    this.items = init.items;
+    this.timeout = init.timeout;
+    this.signal = init.signal;
+    this.retries = init.retries;
+    this.retryOnError = init.retryOnError;
+    this.#sink = init.sink;
+  }
+
+  /** Number of items (1 for a single call). */
+  get size(): number {
+    return this.items ? this.items.length : 1;
+  }
+
+  /** Delivers the end of the task to its caller, exactly once. */
+  settle(result: ItemOutcome[] | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.removeAbortListener?.();
+    this.#sink(result, info);
+  }
+}

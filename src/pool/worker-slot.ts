@@ -1,0 +1,70 @@
+/**
+ * The main side's record of one worker: what it holds, how fast it runs,
+ * and why it is going away. The supervisor owns the decisions; this file
+ * only keeps the state they read.
+ */
+import type { RuntimeWorker } from '../runtime/types.js';
+import type { HubPeer } from '../shared/link.js';
+import type { Task } from './task.js';
+import { LineAssembler, type LogLine } from './logs.js';
+import type { ExitReason } from './stats.js';
+
+/** Weight of the newest task time in a worker's running average. */
+const RUN_TIME_EWMA_WEIGHT = 0.2;
+
+export type SlotState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+export class WorkerSlot {
+  state: SlotState = 'starting';
+  runtime!: RuntimeWorker;
+  /** Tasks handed to the worker without a result yet, in the order sent: the head is the one running. */
+  readonly inFlight: Task[] = [];
+  /** Tasks handed over in this worker's life (for maxTasksPerChild). */
+  dispatched = 0;
+  tasksDone = 0;
+  /** Running average of task run time in ms; NaN until the first result. */
+  avgMs = Number.NaN;
+  /** Set by whoever kills the worker on purpose, so its exit is not taken for a crash. */
+  killReason: ExitReason | undefined;
+  /** The error the worker reported while starting (module import or initializer). */
+  startError: Error | undefined;
+  rss: number | undefined;
+  refd = true;
+  readonly stdout: LineAssembler;
+  readonly stderr: LineAssembler;
+  readonly peer: HubPeer;
+
+  constructor(
+    readonly id: number,
+    readonly restarts: number,
+    readonly lastExitReason: ExitReason | undefined,
+    emitLine: (line: LogLine) => void,
+  ) {
+    this.stdout = new LineAssembler(id, 'stdout', emitLine);
+    this.stderr = new LineAssembler(id, 'stderr', emitLine);
+    this.peer = { id: `w${id}`, send: (m: unknown) => this.runtime.send({ t: 'hub', m }) };
+  }
+
+  get pid(): number | undefined {
+    return this.runtime?.pid;
+  }
+
+  recordRunTime(ms: number): void {
+    this.avgMs = Number.isNaN(this.avgMs) ? ms : this.avgMs + RUN_TIME_EWMA_WEIGHT * (ms - this.avgMs);
+  }
+
+  /** Removes and returns the in-flight task with this id (normally the head). */
+  take(id: number): Task | undefined {
+    const head = this.inFlight[0];
+    if (head?.id === id) return this.inFlight.shift();
+    const i = this.inFlight.findIndex((t) => t.id === id);
+    return i < 0 ? undefined : this.inFlight.splice(i, 1)[0];
+  }
+
+  setRef(on: boolean): void {
+    if (on === this.refd || !this.runtime) return;
+    this.refd = on;
+    if (on) this.runtime.ref();
+    else this.runtime.unref();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The wire protocol between the pool (parent) and a worker.
+ *
+ * Messages are named by direction: `Command`s go parent → worker, `WorkerEvent`s
+ * go worker → parent. Both runtimes carry the same objects: the process runtime
+ * frames them with the V8 serializer on two dedicated pipes (see framing.ts),
+ * the thread runtime posts them on a private MessagePort. Neither channel is
+ * shared with user code, so user IPC can never be mistaken for protocol traffic;
+ * the version in `init`/`ready` catches a parent and a worker entry from two
+ * different forkpool copies.
+ *
+ * Keys are short because every task and every result crosses as one of these.
+ */
+import type { EncodedError } from './values.js';
+
+/** Bumped on any incompatible change to the messages below. */
+export const PROTOCOL_VERSION = 1;
+
+/** One task as it travels to a worker: a single call (`a`) or a chunk of calls (`c`). */
+export interface WireTask {
+  /** Task id, unique within the pool. */
+  id: number;
+  /** Export name. */
+  n: string;
+  /** Arguments of a single call. */
+  a?: unknown[];
+  /** Argument lists of a chunk: the worker runs them in order and returns one outcome per item. */
+  c?: unknown[][];
+  /** 1 when the parent needs a `started` event (a timeout clock or a cancellable task). */
+  s?: 1;
+  /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
+  at?: number;
+}
+
+export interface InitCommand {
+  t: 'init';
+  v: number;
+  /** `file:` URL of the task module. */
+  module: string;
+  workerId: number;
+  initializer?: string;
+  initargs: unknown[];
+  /** Route the worker's stdout/stderr/console through the protocol as tagged log chunks. */
+  captureLogs: boolean;
+  /** When set, the worker checks its memory after every task and asks to be recycled past it. */
+  memoryLimit?: number;
+  runtime: 'process' | 'thread';
+}
+
+export type Command =
+  | InitCommand
+  | { t: 'run'; tasks: WireTask[] }
+  | { t: 'abort'; id: number; reason: unknown }
+  /** Finish the tasks already handed over, then exit cleanly. */
+  | { t: 'stop' }
+  | { t: 'hub'; m: unknown };
+
+/** Outcome of one call: ok with a value, or the encoded error. */
+export type Outcome = { ok: true; v: unknown } | { ok: false; e: EncodedError };
+
+export type WorkerEvent =
+  | { t: 'ready'; v: number; pid: number; exports: string[] }
+  | { t: 'startError'; phase: 'import' | 'initializer' | 'protocol'; e: EncodedError }
+  | { t: 'started'; id: number }
+  /** Result of a single call, or of a whole chunk (`c`: one outcome per item). `ms` is run time in the worker. */
+  | { t: 'done'; id: number; o?: Outcome; c?: Outcome[]; ms: number; mem?: number }
+  /** Raw text the task wrote to stdout/stderr; the parent assembles it into whole lines. */
+  | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
+  /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */
+  | { t: 'recycle'; mem: number; returned: number[] }
+  | { t: 'hub'; m: unknown };

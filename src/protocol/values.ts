@@ -1,0 +1,75 @@
+/**
+ * Errors do not survive structured cloning with their class, own properties
+ * and cause intact, so they cross as plain records and are rebuilt on the
+ * other side with the same `name`, `message`, own properties, `cause` and the
+ * worker's stack.
+ */
+import { serialize } from 'node:v8';
+import { NonErrorThrownError } from '../errors.js';
+
+export interface EncodedError {
+  /** Marks a thrown value that was not an Error: it travels as-is in `value`. */
+  nonError?: true;
+  value?: unknown;
+  name?: string;
+  message?: string;
+  stack?: string;
+  props?: Record<string, unknown>;
+  cause?: EncodedError;
+  hasCause?: true;
+}
+
+const MAX_CAUSE_DEPTH = 8;
+
+export function encodeError(err: unknown, depth = 0): EncodedError {
+  if (!(err instanceof Error)) {
+    return { nonError: true, value: cloneable(err) ? err : String(err) };
+  }
+  const out: EncodedError = { name: err.name, message: err.message, stack: err.stack };
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(err)) {
+    if (key === 'cause') continue;
+    const v = (err as unknown as Record<string, unknown>)[key];
+    // Drop what cannot cross (functions, sockets...) instead of failing the whole error.
+    if (cloneable(v)) props[key] = v;
+  }
+  if (Object.keys(props).length) out.props = props;
+  if ('cause' in err && depth < MAX_CAUSE_DEPTH) {
+    out.hasCause = true;
+    out.cause = encodeError(err.cause, depth + 1);
+  }
+  return out;
+}
+
+const BUILTIN: Record<string, ErrorConstructor> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+};
+
+export function decodeError(enc: EncodedError, where = 'worker'): Error {
+  if (enc.nonError) return new NonErrorThrownError(enc.value);
+  const Ctor = BUILTIN[enc.name ?? 'Error'] ?? Error;
+  const err = new Ctor(enc.message ?? '');
+  if (err.name !== enc.name) {
+    Object.defineProperty(err, 'name', { value: enc.name, configurable: true, writable: true, enumerable: false });
+  }
+  // Keep the worker's frames: that is where the bug is.
+  Object.defineProperty(err, 'stack', {
+    value: `${enc.stack ?? `${enc.name}: ${enc.message}`}\n    at <forkpool ${where}>`,
+    configurable: true, writable: true, enumerable: false,
+  });
+  if (enc.props) {
+    for (const [k, v] of Object.entries(enc.props)) {
+      try { (err as unknown as Record<string, unknown>)[k] = v; } catch { /* read-only on this class */ }
+    }
+  }
+  if (enc.hasCause) {
+    const cause = enc.cause?.nonError ? enc.cause.value : enc.cause ? decodeError(enc.cause, where) : undefined;
+    Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true, enumerable: false });
+  }
+  return err;
+}
+
+function cloneable(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'function' && typeof v !== 'symbol';
+  try { serialize(v); return true; } catch { return false; }
+}

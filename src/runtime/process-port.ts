@@ -1,0 +1,71 @@
+/**
+ * Child side of the process runtime's channel.
+ *
+ * fd 3 carries commands in (read with a non-blocking stream); fd 4 carries
+ * events out, written with blocking `writev` calls. Blocking writes matter for
+ * crash semantics: once `send` returns, a result or log line sits in the
+ * kernel's socket buffer and survives this process being SIGKILLed a
+ * microsecond later, so the parent never loses a finished result and always
+ * knows exactly which task was running when the worker died.
+ */
+import { Socket } from 'node:net';
+import { writevSync } from 'node:fs';
+import { FrameReader, encodeFrame } from '../protocol/framing.js';
+import type { Command, WorkerEvent } from '../protocol/messages.js';
+import type { WorkerPort } from './worker-port.js';
+
+const COMMAND_FD = 3;
+const EVENT_FD = 4;
+
+export function openProcessPort(): WorkerPort {
+  const reader = new FrameReader();
+  const input = new Socket({ fd: COMMAND_FD, readable: true, writable: false });
+  let commandHandler: (c: Command) => void = () => {};
+  let goneHandler: () => void = () => {};
+  input.on('data', (chunk: Buffer) => reader.push(chunk, (m) => commandHandler(m as Command)));
+  // EOF on the command pipe means the parent closed it or died (even by SIGKILL).
+  input.on('end', () => goneHandler());
+  input.on('error', () => goneHandler());
+
+  return {
+    send(event: WorkerEvent) {
+      const frame = encodeFrame(event);
+      writeAll(frame);
+    },
+    onCommand(h) { commandHandler = h; },
+    onParentGone(h) { goneHandler = h; },
+    exit(code: number): never {
+      process.exit(code);
+    },
+  };
+}
+
+function writeAll(buffers: Buffer[]): void {
+  let total = 0;
+  for (const b of buffers) total += b.length;
+  let written = 0;
+  while (written < total) {
+    let n: number;
+    try {
+      n = writevSync(EVENT_FD, written === 0 ? buffers : remaining(buffers, written));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // The fd is blocking, but be safe if something made it non-blocking.
+      if (code === 'EAGAIN') continue;
+      // EPIPE: the parent is gone. Nothing to report to; exit quietly.
+      if (code === 'EPIPE') process.exit(0);
+      throw err;
+    }
+    written += n;
+  }
+}
+
+function remaining(buffers: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) { skip -= b.length; continue; }
+    out.push(skip ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Worker side of the thread runtime's channel: a private MessagePort handed
+ * over in workerData, so user code using `parentPort` never mixes with ours.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Command, WorkerEvent } from '../protocol/messages.js';
+import type { WorkerPort } from './worker-port.js';
+
+export function openThreadPort(port: MessagePort): WorkerPort {
+  let goneHandler: () => void = () => {};
+  port.on('close', () => goneHandler());
+  return {
+    send(event: WorkerEvent) {
+      port.postMessage(event);
+    },
+    onCommand(h) {
+      port.on('message', (m: Command) => h(m));
+    },
+    onParentGone(h) { goneHandler = h; },
+    exit(code: number): never {
+      // process.exit in a worker thread ends only this thread. Messages
+      // already posted stay queued on the parent's side of the port.
+      process.exit(code);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The thread runtime: one worker_thread per worker, like Python's ThreadPool
+ * but with real parallelism. Commands and events travel on a private
+ * MessageChannel; the worker's own stdout/stderr streams are captured too.
+ *
+ * A thread cannot be SIGKILLed on its own: `kill` terminates it, which also
+ * stops a synchronous infinite loop. A segfault in native code kills the
+ * whole process — use the process runtime for crash-prone native add-ons.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { WorkerEvent } from '../protocol/messages.js';
+import type { RuntimeWorker, SpawnWorker } from './types.js';
+import { workerEntryPath } from './entry-path.js';
+
+export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
+  const { port1, port2 } = new MessageChannel();
+  let pendingInit: unknown;
+  let worker: Worker | undefined;
+  let started = false;
+  let exited = false;
+  let lastError: Error | undefined;
+
+  // The init command becomes workerData, so the thread can start without a round trip.
+  const startWith = (init: unknown) => {
+    worker = new Worker(workerEntryPath(), {
+      workerData: { port: port2, init },
+      transferList: [port2],
+      execArgv: spec.execArgv,
+      env: spec.env,
+      stdout: true,
+      stderr: true,
+      resourceLimits: spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: spec.maxOldGenerationSizeMb } : undefined,
+    });
+    worker.stdout.setEncoding('utf8').on('data', (t: string) => handlers.onOutput('stdout', t));
+    worker.stderr.setEncoding('utf8').on('data', (t: string) => handlers.onOutput('stderr', t));
+    worker.on('error', (err) => { lastError = err; });
+    worker.on('exit', (code) => {
+      exited = true;
+      // Let messages the thread posted just before exiting be delivered first.
+      setImmediate(() => {
+        port1.close();
+        const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+        handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError });
+      });
+    });
+  };
+  port1.on('message', (m: WorkerEvent) => handlers.onEvent(m));
+
+  return {
+    pid: process.pid,
+    send(command) {
+      if (!started && command.t === 'init') {
+        started = true;
+        pendingInit = command;
+        startWith(pendingInit);
+        return;
+      }
+      if (!exited) port1.postMessage(command);
+    },
+    kill() {
+      if (!exited) void worker?.terminate();
+    },
+    memory() {
+      return undefined;
+    },
+    ref() { worker?.ref(); port1.ref(); },
+    unref() { worker?.unref(); port1.unref(); },
+  } satisfies RuntimeWorker;
+};

@@ -1,0 +1,48 @@
+/**
+ * The one small interface every runtime implements (parent side). The
+ * supervisor drives workers only through it and never branches on the runtime.
+ */
+import type { Command, WorkerEvent } from '../protocol/messages.js';
+
+export interface SpawnSpec {
+  workerId: number;
+  /** Node flags for the worker. */
+  execArgv: string[];
+  env: NodeJS.ProcessEnv | undefined;
+  cwd: string | undefined;
+  /** V8 old-space cap in MB (`--max-old-space-size` / `resourceLimits`). */
+  maxOldGenerationSizeMb: number | undefined;
+}
+
+export interface ExitInfo {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the runtime knows the worker ran out of V8 heap. */
+  outOfMemory: boolean;
+  /** An error the runtime itself reported (spawn failure, uncaught error in a thread). */
+  error?: Error;
+}
+
+export interface RuntimeHandlers {
+  onEvent(event: WorkerEvent): void;
+  /** Text written straight to the worker's fd 1/2 (native code, V8 fatal errors). */
+  onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** Called once, after every byte the worker sent has been delivered. */
+  onExit(info: ExitInfo): void;
+}
+
+export interface RuntimeWorker {
+  /** OS pid (for threads: the pool's own pid). */
+  readonly pid: number | undefined;
+  /** Sends a command. Throws synchronously if it cannot be serialized. */
+  send(command: Command): void;
+  /** Sends a signal (processes) or terminates the thread (threads; any signal). */
+  kill(signal: NodeJS.Signals): void;
+  /** Current memory use in bytes, read from the OS (processes); undefined when unknown. */
+  memory(): number | undefined;
+  /** Keep / stop keeping the parent's event loop alive for this worker. */
+  ref(): void;
+  unref(): void;
+}
+
+export type SpawnWorker = (spec: SpawnSpec, handlers: RuntimeHandlers) => RuntimeWorker;

@@ -1,0 +1,192 @@
+/**
+ * The entry point of every worker, process or thread.
+ *
+ * Start-up: receive `init`, load the task module (registering the TypeScript
+ * loader only when the module is TypeScript, so plain JS workers start lean),
+ * run the initializer, then report `ready` with the exported function names.
+ *
+ * Running: tasks arrive in batches and wait in a local FIFO. They run one at a
+ * time, and each result is sent the moment it exists (before the next task
+ * starts). So when this worker dies, the parent knows the first task without
+ * a result was the one running, and every task after it never started.
+ */
+import { isMainThread, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
+import { encodeError } from '../protocol/values.js';
+import { DataCloneError } from '../errors.js';
+import { workerState } from './task-context.js';
+import type { WorkerPort } from './worker-port.js';
+import { decodeShared, encodeShared } from '../shared/codec.js';
+import { attachWorkerHub } from '../shared/link.js';
+import { captureOutput } from './capture-output.js';
+import { loadTaskModule } from './load-module.js';
+
+type TaskFn = (...args: unknown[]) => unknown;
+
+const port: WorkerPort = isMainThread
+  ? (await import('./process-port.js')).openProcessPort()
+  : (await import('./thread-port.js')).openThreadPort((workerData as { port: MessagePort }).port);
+
+const state = workerState();
+const queue: WireTask[] = [];
+const aborted = new Map<number, unknown>();
+let tasks: Record<string, TaskFn> = {};
+let init: InitCommand | undefined;
+let running = false;
+let stopping = false;
+let currentController: AbortController | undefined;
+let currentId: number | undefined;
+let hub: { receive(m: unknown): void } | undefined;
+
+port.onParentGone(() => port.exit(0));
+port.onCommand((cmd: Command) => {
+  switch (cmd.t) {
+    case 'init': void start(cmd); break;
+    case 'run': queue.push(...cmd.tasks); if (!running) void drain(); break;
+    case 'abort':
+      if (cmd.id === currentId) currentController?.abort(cmd.reason);
+      else aborted.set(cmd.id, cmd.reason);
+      break;
+    case 'stop': stopping = true; if (!running) finish(); break;
+    case 'hub': hub?.receive(cmd.m); break;
+  }
+});
+if (!isMainThread) {
+  // Threads get init in workerData; processes get it as the first frame.
+  void start((workerData as { init: InitCommand }).init);
+}
+
+async function start(cmd: InitCommand): Promise<void> {
+  init = cmd;
+  state.workerId = cmd.workerId;
+  state.runtime = cmd.runtime;
+  if (cmd.v !== PROTOCOL_VERSION) {
+    port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });
+    return port.exit(1);
+  }
+  if (cmd.captureLogs) {
+    captureOutput((stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
+  }
+  hub = attachWorkerHub((m) => port.send({ t: 'hub', m }));
+  try {
+    tasks = await loadTaskModule(cmd.module);
+  } catch (err) {
+    port.send({ t: 'startError', phase: 'import', e: encodeError(err) });
+    return port.exit(1);
+  }
+  if (cmd.initializer) {
+    try {
+      const fn = tasks[cmd.initializer];
+      if (typeof fn !== 'function') throw new TypeError(`initializer ${JSON.stringify(cmd.initializer)} is not an exported function`);
+      await fn(...(decodeShared(cmd.initargs) as unknown[]));
+    } catch (err) {
+      port.send({ t: 'startError', phase: 'initializer', e: encodeError(err) });
+      return port.exit(1);
+    }
+  }
+  port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: Object.keys(tasks) });
+}
+
+async function drain(): Promise<void> {
+  running = true;
+  while (queue.length > 0) {
+    const task = queue.shift()!;
+    await runTask(task);
+    if (init?.memoryLimit !== undefined && !stopping) {
+      const mem = memoryUse();
+      if (mem > init.memoryLimit) {
+        // Hand back what has not started, so it runs on a fresh worker, then exit.
+        const returned = queue.splice(0).map((t) => t.id);
+        port.send({ t: 'recycle', mem, returned });
+        stopping = true;
+        break;
+      }
+    }
+  }
+  running = false;
+  if (stopping) finish();
+}
+
+async function runTask(task: WireTask): Promise<void> {
+  const fn = tasks[task.n];
+  const t0 = performance.now();
+  if (aborted.has(task.id)) {
+    const reason = aborted.get(task.id);
+    aborted.delete(task.id);
+    return send(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, undefined, t0);
+  }
+  if (task.s) port.send({ t: 'started', id: task.id });
+  const controller = new AbortController();
+  currentController = controller;
+  currentId = task.id;
+  state.current = { id: task.id, name: task.n, signal: controller.signal, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime };
+  try {
+    if (task.c) {
+      const outcomes: Outcome[] = new Array(task.c.length);
+      for (let i = 0; i < task.c.length; i++) {
+        outcomes[i] = await call(fn, task.c[i]!);
+      }
+      send(task, undefined, outcomes, t0);
+    } else {
+      send(task, await call(fn, task.a ?? []), undefined, t0);
+    }
+  } finally {
+    state.current = undefined;
+    currentController = undefined;
+    currentId = undefined;
+  }
+}
+
+async function call(fn: TaskFn | undefined, args: unknown[]): Promise<Outcome> {
+  try {
+    if (typeof fn !== 'function') throw new TypeError('not an exported function');
+    const r = fn(...(decodeShared(args) as unknown[]));
+    const v = r instanceof Promise || (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') ? await r : r;
+    return { ok: true, v: encodeShared(v).value };
+  } catch (err) {
+    return { ok: false, e: encodeError(err) };
+  }
+}
+
+/** Sends a result; a value that cannot be serialized fails that task alone. */
+function send(task: WireTask, o: Outcome | undefined, c: Outcome[] | undefined, t0: number): void {
+  const ms = performance.now() - t0;
+  try {
+    port.send(c ? { t: 'done', id: task.id, c, ms } : { t: 'done', id: task.id, o, ms });
+  } catch (err) {
+    const fail = (x: Outcome): Outcome => {
+      if (!x.ok) return x;
+      return { ok: false, e: encodeError(new DataCloneError('the result', err)) };
+    };
+    if (c) {
+      // Find which items cannot cross; keep the others.
+      const fixed = c.map((x) => (x.ok && !serializable(x.v) ? fail(x) : x));
+      port.send({ t: 'done', id: task.id, c: fixed, ms });
+    } else {
+      port.send({ t: 'done', id: task.id, o: fail(o!), ms });
+    }
+  }
+}
+
+function serializable(v: unknown): boolean {
+  try {
+    structuredClone(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function memoryUse(): number {
+  // Threads share the process RSS, so a thread measures its own V8 heap.
+  if (!isMainThread) {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  }
+  return process.memoryUsage.rss();
+}
+
+function finish(): void {
+  port.exit(0);
+}

@@ -1,0 +1,15 @@
+/**
+ * The worker's side of its channel to the pool, one implementation per runtime.
+ */
+import type { Command, WorkerEvent } from '../protocol/messages.js';
+
+export interface WorkerPort {
+  /** Sends one event to the parent. Throws if the event cannot be serialized. */
+  send(event: WorkerEvent): void;
+  /** Registers the command handler (once). */
+  onCommand(handler: (command: Command) => void): void;
+  /** Called when the parent is gone: the worker must exit. */
+  onParentGone(handler: () => void): void;
+  /** Ends the worker after everything sent has been handed to the OS. */
+  exit(code: number): never;
+}
