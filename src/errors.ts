@@ -213,6 +213,16 @@ export class InvalidStateError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_INVALID_STATE';
 }
 
+/**
+ * Marks a rebuilt error (one that crossed from a worker) with its forkpool
+ * code, so `instanceof DataCloneError` and friends hold on this side too.
+ */
+export function brandWithCode(err: Error, code: unknown): void {
+  if (typeof code === 'string' && code.startsWith('ERR_FORKPOOL_')) {
+    Object.defineProperty(err, BRAND, { value: code, enumerable: false });
+  }
+}
+
 /** Builds a TypeError/RangeError for bad input that still carries a stable code. */
 export function invalidArg<E extends ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor>(
   Kind: E, message: string,

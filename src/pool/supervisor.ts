@@ -161,6 +161,7 @@ export class Supervisor {
         this.#queue.shift();
         this.#queued--;
         task.attempts++;
+        task.started = false;
         this.#waitTimes.add(performance.now() - task.enqueuedAt);
         w.inFlight.push(task);
         this.#inFlight++;
@@ -212,7 +213,9 @@ export class Supervisor {
 
   #onEvent(w: WorkerSlot, ev: WorkerEvent): void {
     switch (ev.t) {
-      case 'done': return this.#onDone(w, ev.id, ev.o, ev.c, ev.ms);
+      case 'done':
+        if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) next.started = true; }
+        return this.#onDone(w, ev.id, ev.o, ev.c, ev.ms);
       case 'started': return this.#onStarted(w, ev.id);
       case 'log': return (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task);
       case 'ready': return this.#onReady(w, ev.exports);
@@ -250,12 +253,15 @@ export class Supervisor {
     }
     this.#events.emit('workerStart', { workerId: w.id, pid: w.pid });
     this.#checkReady();
+    this.#updateRefs();
     if (!this.#stopIfDone(w)) this.#scheduleDispatch();
   }
 
   #onStarted(w: WorkerSlot, id: number): void {
     const t = w.inFlight.find((x) => x.id === id);
-    if (!t || t.settled || t.timeout === undefined) return;
+    if (!t) return;
+    t.started = true;
+    if (t.settled || t.timeout === undefined) return;
     const ms = t.timeout;
     t.timer = setTimeout(() => {
       if (t.settled || !w.inFlight.includes(t)) return;
@@ -331,7 +337,8 @@ export class Supervisor {
       this.#onStartFailure(w, info);
     } else {
       const reason: ExitReason = w.killReason ?? 'crash';
-      const running = w.inFlight.shift();
+      // Only a task the worker said it started can be the one that killed it.
+      const running = w.inFlight[0]?.started ? w.inFlight.shift() : undefined;
       const behind = w.inFlight.splice(0);
       this.#inFlight -= behind.length + (running ? 1 : 0);
       if (running) this.#blame(w, running, info, reason);
@@ -355,15 +362,15 @@ export class Supervisor {
       this.#requeueFront([t]);
       return;
     }
-    const limit = this.#opts.maxMemory;
-    if (info.outOfMemory || (reason === 'memory' && limit !== undefined)) {
+    const limit = this.#opts.maxMemory ?? (this.#opts.maxOldGenerationSizeMb !== undefined ? this.#opts.maxOldGenerationSizeMb * MB : undefined);
+    if (limit !== undefined && (info.outOfMemory || reason === 'memory')) {
       const detail = info.outOfMemory ? ' (V8 ran out of heap)' : '';
-      this.#finish(t, new MemoryLimitError(limit ?? (this.#opts.maxOldGenerationSizeMb ?? 0) * MB, w.rss, detail), 'memory', w);
+      this.#finish(t, new MemoryLimitError(limit, w.rss, detail), 'memory', w);
       return;
     }
     this.#finish(t, new WorkerCrashedError({
       exitCode: info.exitCode, signal: info.signal, pid: w.pid, workerId: w.id,
-      detail: info.error?.message, attempts: t.crashes,
+      detail: info.outOfMemory ? 'V8 ran out of heap memory' : info.error?.message, attempts: t.crashes,
     }), 'crash', w);
   }
 
@@ -549,7 +556,9 @@ export class Supervisor {
   ready(): Promise<void> {
     if (this.#state === 'broken') return Promise.reject(this.#brokenError);
     if (this.#allReady()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    this.#updateRefs();
+    return waiting;
   }
 
   #allReady(): boolean {
@@ -584,7 +593,7 @@ export class Supervisor {
    * progress, so a script that forgets close() still exits when its work is done.
    */
   #updateRefs(): void {
-    const busy = this.#queued + this.#inFlight > 0 || this.#state !== 'running';
+    const busy = this.#queued + this.#inFlight > 0 || this.#state !== 'running' || this.#readyWaiters.length > 0;
     for (const w of this.#workers.values()) w.setRef(busy || w.state === 'starting');
     if (this.#respawnTimer) {
       if (busy) this.#respawnTimer.ref();

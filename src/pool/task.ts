@@ -49,6 +49,8 @@ export class Task {
   readonly enqueuedAt = performance.now();
   /** Set when the task has reached its caller; later outcomes for it are dropped. */
   settled = false;
+  /** The worker said this task began running (for blame when the worker dies). */
+  started = false;
   /** Number of times the task has been handed to a worker. */
   attempts = 0;
   /** Crashes suffered so far (for retries and the poison-pill report). */

@@ -61,9 +61,11 @@ export type Outcome = { ok: true; v: unknown } | { ok: false; e: EncodedError };
 export type WorkerEvent =
   | { t: 'ready'; v: number; pid: number; exports: string[] }
   | { t: 'startError'; phase: 'import' | 'initializer' | 'protocol'; e: EncodedError }
+  /** The task began running (sent when it starts after an idle gap, or when asked with `s`). */
   | { t: 'started'; id: number }
   /** Result of a single call, or of a whole chunk (`c`: one outcome per item). `ms` is run time in the worker. */
-  | { t: 'done'; id: number; o?: Outcome; c?: Outcome[]; ms: number; mem?: number }
+  /** `nx`: the task this worker starts right after this one (saves a `started` event). */
+  | { t: 'done'; id: number; o?: Outcome; c?: Outcome[]; ms: number; nx?: number }
   /** Raw text the task wrote to stdout/stderr; the parent assembles it into whole lines. */
   | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
   /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */

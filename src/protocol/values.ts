@@ -5,7 +5,7 @@
  * worker's stack.
  */
 import { serialize } from 'node:v8';
-import { NonErrorThrownError } from '../errors.js';
+import { NonErrorThrownError, brandWithCode } from '../errors.js';
 
 export interface EncodedError {
   /** Marks a thrown value that was not an Error: it travels as-is in `value`. */
@@ -62,6 +62,7 @@ export function decodeError(enc: EncodedError, where = 'worker'): Error {
       try { (err as unknown as Record<string, unknown>)[k] = v; } catch { /* read-only on this class */ }
     }
   }
+  brandWithCode(err, enc.props?.code);
   if (enc.hasCause) {
     const cause = enc.cause?.nonError ? enc.cause.value : enc.cause ? decodeError(enc.cause, where) : undefined;
     Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true, enumerable: false });

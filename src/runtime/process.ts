@@ -14,6 +14,7 @@ import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
+import { forgetPid, watchPid } from './reaper.js';
 
 /** After the process exits, how long to wait for its pipes to drain (a grandchild may hold them open). */
 const PIPE_DRAIN_AFTER_EXIT_MS = 1000;
@@ -30,6 +31,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     cwd: spec.cwd,
     windowsHide: true,
   });
+  if (child.pid !== undefined) watchPid(child.pid);
   const commands = child.stdio[3] as Writable;
   const events = child.stdio[4] as Readable;
   const reader = new FrameReader();
@@ -83,6 +85,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   });
   child.on('exit', (code, signal) => {
     exited = { code, signal };
+    if (child.pid !== undefined) forgetPid(child.pid);
     if (open === 0) report();
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });

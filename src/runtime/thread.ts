@@ -1,7 +1,7 @@
 /**
  * The thread runtime: one worker_thread per worker, like Python's ThreadPool
  * but with real parallelism. Commands and events travel on a private
- * MessageChannel; the worker's own stdout/stderr streams are captured too.
+ * MessageChannel.
  *
  * A thread cannot be SIGKILLed on its own: `kill` terminates it, which also
  * stops a synchronous infinite loop. A segfault in native code kills the
@@ -27,12 +27,11 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       transferList: [port2],
       execArgv: spec.execArgv,
       env: spec.env,
-      stdout: true,
-      stderr: true,
+      // Our console capture routes the thread's output through the protocol.
+      // Not piping worker.stdout/stderr here: a 'data' listener on them keeps
+      // the parent's event loop alive even after worker.unref().
       resourceLimits: spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: spec.maxOldGenerationSizeMb } : undefined,
     });
-    worker.stdout.setEncoding('utf8').on('data', (t: string) => handlers.onOutput('stdout', t));
-    worker.stderr.setEncoding('utf8').on('data', (t: string) => handlers.onOutput('stderr', t));
     worker.on('error', (err) => { lastError = err; });
     worker.on('exit', (code) => {
       exited = true;

@@ -90,9 +90,11 @@ async function start(cmd: InitCommand): Promise<void> {
 
 async function drain(): Promise<void> {
   running = true;
+  let fromIdle = true;
   while (queue.length > 0) {
     const task = queue.shift()!;
-    await runTask(task);
+    await runTask(task, fromIdle);
+    fromIdle = false;
     if (init?.memoryLimit !== undefined && !stopping) {
       const mem = memoryUse();
       if (mem > init.memoryLimit) {
@@ -108,7 +110,7 @@ async function drain(): Promise<void> {
   if (stopping) finish();
 }
 
-async function runTask(task: WireTask): Promise<void> {
+async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   const fn = tasks[task.n];
   const t0 = performance.now();
   if (aborted.has(task.id)) {
@@ -116,7 +118,10 @@ async function runTask(task: WireTask): Promise<void> {
     aborted.delete(task.id);
     return send(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, undefined, t0);
   }
-  if (task.s) port.send({ t: 'started', id: task.id });
+  // The parent must know whether a task started, to blame only the running task
+  // when this worker dies. A task that follows another is announced by the
+  // previous result's `nx`; one that starts after an idle gap is announced here.
+  if (task.s || fromIdle) port.send({ t: 'started', id: task.id });
   const controller = new AbortController();
   currentController = controller;
   currentId = task.id;
@@ -152,8 +157,9 @@ async function call(fn: TaskFn | undefined, args: unknown[]): Promise<Outcome> {
 /** Sends a result; a value that cannot be serialized fails that task alone. */
 function send(task: WireTask, o: Outcome | undefined, c: Outcome[] | undefined, t0: number): void {
   const ms = performance.now() - t0;
+  const nx = queue[0]?.id;
   try {
-    port.send(c ? { t: 'done', id: task.id, c, ms } : { t: 'done', id: task.id, o, ms });
+    port.send(c ? { t: 'done', id: task.id, c, ms, nx } : { t: 'done', id: task.id, o, ms, nx });
   } catch (err) {
     const fail = (x: Outcome): Outcome => {
       if (!x.ok) return x;

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * Runs the test suite: the pool and shared-object suites once per runtime
+ * (FORKPOOL_TEST_RUNTIME=process, then thread), everything else once, plus the
+ * type tests. Prints one closing line with the totals.
+ *
+ *   node scripts/test.mjs [--runtime process|thread] [--only pool,shared,...]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const only = opt('--only')?.split(',');
+const runtimes = opt('--runtime') ? [opt('--runtime')] : ['process', 'thread'];
+/** Suites whose behaviour depends on the runtime. */
+const PER_RUNTIME = ['pool', 'chaos', 'shared'];
+
+function files(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'fixtures' ? [] : files(p);
+    return /\.test\.(ts|mjs|js)$/.test(name) ? [p] : [];
+  });
+}
+
+const suites = readdirSync(join(root, 'test')).filter((d) => statSync(join(root, 'test', d)).isDirectory() && d !== 'fixtures' && d !== 'types');
+const runs = [];
+for (const suite of suites.filter((s) => !only || only.includes(s))) {
+  const list = files(join(root, 'test', suite)).sort();
+  if (!list.length) continue;
+  if (PER_RUNTIME.includes(suite)) for (const rt of runtimes) runs.push({ label: `${suite} (${rt})`, list, env: { FORKPOOL_TEST_RUNTIME: rt } });
+  else runs.push({ label: suite, list, env: {} });
+}
+
+const totals = { pass: 0, fail: 0, skipped: 0 };
+const tmp = mkdtempSync(join(tmpdir(), 'forkpool-test-'));
+let failedRuns = 0;
+for (const [i, run] of runs.entries()) {
+  const tap = join(tmp, `run-${i}.tap`);
+  console.log(`\n=== ${run.label}: ${run.list.map((f) => relative(root, f)).join(' ')}`);
+  const r = spawnSync(process.execPath, [
+    '--import', 'tsx', '--test', '--test-concurrency=2',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...run.list,
+  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...run.env } });
+  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  totals.pass += count('pass');
+  totals.fail += count('fail');
+  totals.skipped += count('skipped');
+  if (r.status !== 0) failedRuns++;
+}
+
+if (!only || only.includes('types')) {
+  console.log('\n=== types: tsc --noEmit -p test/types');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(root, 'test/types')], { stdio: 'inherit' });
+  if (r.status === 0) totals.pass++;
+  else { totals.fail++; failedRuns++; }
+}
+
+console.log(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+process.exit(failedRuns > 0 || totals.fail > 0 ? 1 : 0);

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pool, DataCloneError, NonErrorThrownError } from 'forkpool';
+import type * as basic from '../fixtures/basic.ts';
+import { fixture, runtime } from '../helpers.ts';
+
+const opts = { processes: 2, runtime, logs: 'silent' } as const;
+
+test('Map, Set, Date, BigInt, typed arrays, Buffer and circular references survive the round trip', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  const circular: Record<string, unknown> = { name: 'loop' };
+  circular.self = circular;
+  const value = {
+    map: new Map<unknown, unknown>([['a', 1], [2, new Set([3])]]),
+    date: new Date('2020-01-02T03:04:05Z'),
+    big: 2n ** 70n,
+    u8: new Uint8Array([1, 2, 3]),
+    f64: new Float64Array([1.5, -2]),
+    circular,
+  };
+  const back = await pool.apply('echo', [value]);
+  assert.deepEqual(back.map, value.map);
+  assert.equal(back.date.getTime(), value.date.getTime());
+  assert.equal(back.big, value.big);
+  assert.ok(back.u8 instanceof Uint8Array);
+  assert.deepEqual([...back.u8], [1, 2, 3]);
+  assert.ok(back.f64 instanceof Float64Array);
+  assert.equal(back.circular.self, back.circular);
+});
+
+test('a Buffer comes back as a Buffer with the same bytes', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  const buf = Buffer.from('héllo wörld');
+  const back = await pool.apply('echo', [buf]);
+  assert.ok(Buffer.isBuffer(back) || back instanceof Uint8Array);
+  assert.equal(Buffer.from(back).toString(), 'héllo wörld');
+});
+
+test('an argument that cannot be cloned fails that task alone with DataCloneError', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  const bad = pool.apply('echo', [() => 1] as never);
+  const good = pool.apply('double', [2]);
+  await assert.rejects(bad, (e) => e instanceof DataCloneError && e.code === 'ERR_FORKPOOL_DATA_CLONE');
+  assert.equal(await good, 4);
+});
+
+test('a result that cannot be cloned fails that task alone with DataCloneError', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await assert.rejects(pool.apply('returnFunction'), (e) => e instanceof DataCloneError && /result/.test((e as Error).message));
+  assert.equal(await pool.apply('double', [3]), 6);
+});
+
+test('a thrown error keeps its class name, message, own properties, cause and the worker\'s stack', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  const err = await pool.apply('fail', ['nope']).catch((e) => e);
+  assert.ok(err instanceof RangeError);
+  assert.equal(err.name, 'RangeError');
+  assert.equal(err.message, 'nope');
+  assert.equal(err.code, 'E_CUSTOM');
+  assert.deepEqual(err.detail, { n: 1 });
+  assert.match(err.stack, /fixtures\/basic\.ts/);
+  const withCause = await pool.apply('failWithCause').catch((e) => e);
+  assert.equal(withCause.message, 'outer');
+  assert.ok(withCause.cause instanceof TypeError);
+  assert.equal(withCause.cause.message, 'inner');
+});
+
+test('throwing a non-Error (string, null, undefined, object) rejects cleanly with the value', async () => {
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  for (const v of ['a string', null, undefined, { plain: true }, 42]) {
+    const err = await pool.apply('throwValue', [v]).catch((e) => e);
+    assert.ok(err instanceof NonErrorThrownError, `for ${String(v)}`);
+    assert.equal(err.code, 'ERR_FORKPOOL_NON_ERROR_THROWN');
+    assert.deepEqual(err.value, v);
+  }
+});

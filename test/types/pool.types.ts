@@ -1,0 +1,37 @@
+/**
+ * Compile-time checks of the public generics, run with `tsc --noEmit -p test/types`.
+ * Every `@ts-expect-error` line must fail to compile, or tsc reports the directive as unused.
+ */
+import { Pool, type AsyncResult } from 'forkpool';
+import type * as tasks from '../fixtures/basic.ts';
+
+const pool = new Pool<typeof tasks>(new URL('../fixtures/basic.ts', import.meta.url));
+
+export async function typed(): Promise<void> {
+  const n: number = await pool.apply('double', [2]);
+  const s: number = await pool.apply('add', [1, 2]);
+  const r: AsyncResult<number> = pool.applyAsync('double', [1], { callback: (v: number) => void v });
+  const list: number[] = await pool.map('double', [1, 2, 3]);
+  const star: number[] = await pool.starmap('add', [[1, 2]]);
+  for await (const v of pool.imap('double', [1])) { const x: number = v; void x; }
+  void n; void s; void r; void list; void star;
+
+  // @ts-expect-error — not an export of the module
+  await pool.apply('nope', []);
+  // @ts-expect-error — wrong argument type
+  await pool.apply('double', ['two']);
+  // @ts-expect-error — missing argument
+  await pool.apply('add', [1]);
+  // @ts-expect-error — the result is a number, not a string
+  const wrong: string = await pool.apply('double', [2]);
+  // @ts-expect-error — map items must be the first parameter's type
+  await pool.map('double', ['a']);
+  // @ts-expect-error — starmap elements must be argument lists
+  await pool.starmap('add', [1, 2]);
+  void wrong;
+
+  // Without a module type, any name and arguments are accepted.
+  const loose = new Pool('x.mjs');
+  const anything: unknown = await loose.apply('whatever', [1, 'a']);
+  void anything;
+}
