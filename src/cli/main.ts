@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+/**
+ * The `forkpool` command. Subcommands: `run` (this file's reason to exist).
+ * A user error prints one clear line and exits 255; anything else is a bug
+ * and keeps its stack.
+ */
+import { readFileSync } from 'node:fs';
+import { parseRunArgs, RUN_HELP } from './args.js';
+import { EXIT, UsageError } from './errors.js';
+import { runCommand } from './run.js';
+
+const HELP = `Usage: forkpool <command> [options]
+
+Commands
+  run <module>[#export] [inputs...]   run a function over many inputs in a process pool
+
+forkpool run --help   options of run
+forkpool --version    version`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-V') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return EXIT.ok;
+  }
+  if (command !== 'run') throw new UsageError(`Unknown command ${JSON.stringify(command)}; the commands are: run (see forkpool --help)`);
+  const parsed = parseRunArgs(rest);
+  if (parsed.help) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return EXIT.ok;
+  }
+  return runCommand(parsed.config);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`forkpool: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    process.stderr.write(`forkpool: internal error (please report it): ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exitCode = EXIT.usage;
+  },
+);

@@ -1,0 +1,159 @@
+/**
+ * Progress on stderr. On a terminal: a live bar (done/total, rate, ETA,
+ * failures) and a line of per-worker state, redrawn in place. Elsewhere (a
+ * log file, CI): one concise status line every few seconds, since redrawing
+ * would fill a log with control characters.
+ *
+ * Worker log lines go through `log()` so they print above the bar instead of
+ * being overwritten by it.
+ */
+import type { RunStats } from './run-stats.js';
+import { formatBytes, formatDuration } from './units.js';
+
+/** 10 redraws a second: smooth enough to read, cheap enough to ignore. */
+const REDRAW_MS = 100;
+/** Off a terminal, how often a status line is printed. */
+const STATUS_EVERY_MS = 5_000;
+const BAR_WIDTH = 28;
+/** Rate is measured over this recent window, so the ETA follows changes in speed. */
+const RATE_WINDOW_MS = 5_000;
+
+export interface WorkerView { id: number; pid: number | undefined; tasksDone: number; rss: number | undefined; restarts: number }
+
+export interface ProgressSource {
+  stats: RunStats;
+  workers(): readonly WorkerView[];
+  running(): number;
+}
+
+export interface Progress {
+  start(): void;
+  log(line: string): void;
+  /** Note shown at the end of the bar (e.g. "stopping: waiting for 3 running items"). */
+  note(text: string): void;
+  stop(): void;
+}
+
+export function createProgress(mode: 'bar' | 'lines' | 'off', src: ProgressSource, out: NodeJS.WriteStream = process.stderr): Progress {
+  if (mode === 'off') return { start() {}, log: (l) => { out.write(`${l}\n`); }, note() {}, stop() {} };
+  return mode === 'bar' ? new Bar(src, out) : new StatusLines(src, out);
+}
+
+class RateMeter {
+  #samples: Array<[number, number]> = [];
+  rate(done: number, now = Date.now()): number {
+    this.#samples.push([now, done]);
+    while (this.#samples.length > 2 && now - this.#samples[0]![0] > RATE_WINDOW_MS) this.#samples.shift();
+    const [t0, d0] = this.#samples[0]!;
+    return now > t0 ? ((done - d0) * 1000) / (now - t0) : 0;
+  }
+}
+
+function headline(src: ProgressSource, meter: RateMeter): { text: string; fraction: number | undefined } {
+  const s = src.stats;
+  const done = s.done;
+  const rate = meter.rate(s.ran);
+  const total = s.total;
+  const left = total === undefined ? undefined : Math.max(0, total - done);
+  const eta = left === undefined ? '' : rate > 0 ? `  ETA ${formatDuration((left / rate) * 1000)}` : '  ETA ?';
+  const count = total === undefined ? `${done.toLocaleString('en-US')}` : `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+  const pct = total ? `  ${((100 * done) / total).toFixed(1)}%` : '';
+  const failed = s.failed ? `  ✗ ${s.failed} failed` : '';
+  const resumed = s.fromJournal ? `  (${s.fromJournal.toLocaleString('en-US')} from journal)` : '';
+  return {
+    text: `${count}${pct}  ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s${eta}${failed}${resumed}`,
+    fraction: total ? done / total : undefined,
+  };
+}
+
+class Bar implements Progress {
+  #timer: NodeJS.Timeout | undefined;
+  #drawn = 0;
+  #note = '';
+  readonly #meter = new RateMeter();
+  constructor(private readonly src: ProgressSource, private readonly out: NodeJS.WriteStream) {}
+
+  start(): void {
+    this.#timer = setInterval(() => this.#draw(), REDRAW_MS);
+    this.#timer.unref();
+    this.#draw();
+  }
+
+  log(line: string): void {
+    this.#clear();
+    this.out.write(`${line}\n`);
+    this.#draw();
+  }
+
+  note(text: string): void {
+    this.#note = text;
+    this.#draw();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#draw();
+    this.#drawn = 0; // leave the final bar on screen
+  }
+
+  #clear(): void {
+    if (this.#drawn === 0) return;
+    // Up to the first line of the bar, then clear to the end of the screen.
+    this.out.write(`\r${this.#drawn > 1 ? `\x1b[${this.#drawn - 1}A` : ''}\x1b[0J`);
+    this.#drawn = 0;
+  }
+
+  #draw(): void {
+    const { text, fraction } = headline(this.src, this.#meter);
+    const width = Math.max(20, (this.out.columns || 100) - 1);
+    let bar: string;
+    if (fraction === undefined) {
+      const pos = Math.floor(Date.now() / 120) % BAR_WIDTH; // unknown total: a bouncing marker
+      bar = `${'░'.repeat(pos)}█${'░'.repeat(BAR_WIDTH - pos - 1)}`;
+    } else {
+      const full = Math.round(fraction * BAR_WIDTH);
+      bar = `${'█'.repeat(full)}${'░'.repeat(BAR_WIDTH - full)}`;
+    }
+    const lines = [fit(`${bar} ${text}`, width), fit(this.#workersLine(), width)];
+    if (this.#note) lines.push(fit(this.#note, width));
+    this.#clear();
+    this.out.write(lines.join('\n'));
+    this.#drawn = lines.length;
+  }
+
+  #workersLine(): string {
+    const ws = this.src.workers();
+    const restarts = Object.entries(this.src.stats.restarts).map(([k, n]) => `${n} ${k}`).join(', ');
+    const each = ws.map((w) => `#${w.id} ${w.tasksDone} done ${formatBytes(w.rss)}${w.restarts ? ` ↻${w.restarts}` : ''}`).join(' │ ');
+    return `${ws.length} workers, ${this.src.running()} running${restarts ? ` (restarts: ${restarts})` : ''} │ ${each}`;
+  }
+}
+
+class StatusLines implements Progress {
+  #timer: NodeJS.Timeout | undefined;
+  readonly #meter = new RateMeter();
+  constructor(private readonly src: ProgressSource, private readonly out: NodeJS.WriteStream) {}
+
+  start(): void {
+    this.#timer = setInterval(() => this.out.write(`forkpool: ${headline(this.src, this.#meter).text}\n`), STATUS_EVERY_MS);
+    this.#timer.unref();
+  }
+
+  log(line: string): void {
+    this.out.write(`${line}\n`);
+  }
+
+  note(text: string): void {
+    this.out.write(`forkpool: ${text}\n`);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function fit(line: string, width: number): string {
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}

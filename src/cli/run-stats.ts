@@ -1,0 +1,191 @@
+/**
+ * Everything the runner learns about a run, in bounded memory: counts by
+ * outcome, a latency histogram, the slowest items, worker restarts, and the
+ * samples behind the HTML report (task spans, throughput, RSS). A
+ * million-item run keeps a few megabytes here, whatever its length.
+ */
+import type { JournaledItem } from '../journal/journaled.js';
+
+export type Outcome = 'ok' | 'error' | 'timeout' | 'crash' | 'memory' | 'aborted' | 'input';
+
+/** Task spans kept for the Gantt chart; past this, successes are sampled (failures are always kept up to MAX_FAILURES). */
+export const MAX_SPANS = 20_000;
+/** Failures listed in the summary data and the report's table. */
+export const MAX_FAILURES = 1_000;
+/** RSS samples kept per worker lane; older ones are thinned by half when full. */
+const MAX_RSS_SAMPLES = 2_000;
+/** Histogram buckets grow by 5%: percentiles are exact to within 5%. */
+const BUCKET_RATIO = 1.05;
+const BUCKET_MIN_MS = 0.01;
+const SLOWEST_KEPT = 5;
+
+export interface Span { lane: number; worker: number; start: number; end: number; outcome: Outcome; key: string }
+export interface FailureRow { key: string; input: string; outcome: Outcome; error: string; worker: number; ms: number }
+export interface SlowItem { key: string; input: string; ms: number }
+
+export class RunStats {
+  readonly startedAt = Date.now();
+  finishedAt: number | undefined;
+  readonly counts: Record<Outcome, number> = { ok: 0, error: 0, timeout: 0, crash: 0, memory: 0, aborted: 0, input: 0 };
+  fromJournal = 0;
+  total: number | undefined;
+  readonly restarts: Record<string, number> = {};
+  readonly spans: Span[] = [];
+  readonly failures: FailureRow[] = [];
+  readonly slowest: SlowItem[] = [];
+  /** Completions per whole second since the start. */
+  readonly perSecond: number[] = [];
+  /** lane → [ms since start, rss bytes][] */
+  readonly rss = new Map<number, Array<[number, number]>>();
+  readonly #buckets = new Map<number, number>();
+  #ran = 0;
+  #spansSeen = 0;
+  readonly #laneOf = new Map<number, number>();
+  readonly #laneBusy: boolean[] = [];
+
+  /** Items finished so far (recorded ones included). */
+  get done(): number {
+    let n = 0;
+    for (const k in this.counts) n += this.counts[k as Outcome];
+    return n;
+  }
+
+  get failed(): number {
+    return this.done - this.counts.ok;
+  }
+
+  /** Items actually run in this session (not taken from the journal). */
+  get ran(): number {
+    return this.#ran;
+  }
+
+  elapsedMs(now = Date.now()): number {
+    return (this.finishedAt ?? now) - this.startedAt;
+  }
+
+  /** Gantt lane of a worker: a lane is reused once its previous worker exited, like a pool slot. */
+  laneOf(workerId: number): number {
+    let lane = this.#laneOf.get(workerId);
+    if (lane === undefined) {
+      lane = this.#laneBusy.indexOf(false);
+      if (lane < 0) lane = this.#laneBusy.length;
+      this.#laneBusy[lane] = true;
+      this.#laneOf.set(workerId, lane);
+    }
+    return lane;
+  }
+
+  workerExited(workerId: number, reason: string): void {
+    const lane = this.#laneOf.get(workerId);
+    if (lane !== undefined) this.#laneBusy[lane] = false;
+    if (reason !== 'shutdown') this.restarts[reason] = (this.restarts[reason] ?? 0) + 1;
+  }
+
+  get laneCount(): number {
+    return this.#laneBusy.length;
+  }
+
+  add(s: JournaledItem, inputText: string): void {
+    const outcome = outcomeOf(s);
+    this.counts[outcome]++;
+    if (s.fromJournal) { this.fromJournal++; return; }
+    this.#ran++;
+    const now = Date.now();
+    const sec = Math.floor((now - this.startedAt) / 1000);
+    while (this.perSecond.length <= sec) this.perSecond.push(0);
+    this.perSecond[sec]!++;
+    if (outcome !== 'input') {
+      this.#addLatency(s.ms);
+      this.#addSlow({ key: s.key, input: inputText, ms: s.ms });
+    }
+    if (outcome !== 'ok' && this.failures.length < MAX_FAILURES) {
+      this.failures.push({ key: s.key, input: inputText, outcome, error: errorText(s), worker: s.workerId, ms: s.ms });
+    }
+    if (outcome !== 'input') this.#addSpan(s, outcome, now);
+  }
+
+  sampleRss(workers: ReadonlyArray<{ id: number; rss: number | undefined }>): void {
+    const t = Date.now() - this.startedAt;
+    for (const w of workers) {
+      if (w.rss === undefined) continue;
+      const lane = this.laneOf(w.id);
+      let list = this.rss.get(lane);
+      if (!list) this.rss.set(lane, (list = []));
+      list.push([t, w.rss]);
+      if (list.length > MAX_RSS_SAMPLES) this.rss.set(lane, list.filter((_, i) => i % 2 === 0));
+    }
+  }
+
+  percentile(p: number): number | undefined {
+    if (this.#ran === 0) return undefined;
+    const keys = [...this.#buckets.keys()].sort((a, b) => a - b);
+    let seen = 0;
+    const want = Math.ceil((p / 100) * this.#ran);
+    for (const k of keys) {
+      seen += this.#buckets.get(k)!;
+      if (seen >= want) return k < 0 ? 0 : BUCKET_MIN_MS * BUCKET_RATIO ** k;
+    }
+    return undefined;
+  }
+
+  #addLatency(ms: number): void {
+    const k = ms <= BUCKET_MIN_MS ? -1 : Math.ceil(Math.log(ms / BUCKET_MIN_MS) / Math.log(BUCKET_RATIO));
+    this.#buckets.set(k, (this.#buckets.get(k) ?? 0) + 1);
+  }
+
+  #addSlow(item: SlowItem): void {
+    if (this.slowest.length === SLOWEST_KEPT && item.ms <= this.slowest[SLOWEST_KEPT - 1]!.ms) return;
+    this.slowest.push(item);
+    this.slowest.sort((a, b) => b.ms - a.ms);
+    if (this.slowest.length > SLOWEST_KEPT) this.slowest.pop();
+  }
+
+  #addSpan(s: JournaledItem, outcome: Outcome, now: number): void {
+    const end = now - this.startedAt;
+    const span: Span = { lane: this.laneOf(s.workerId), worker: s.workerId, start: Math.max(0, end - s.ms), end, outcome, key: s.key };
+    this.#spansSeen++;
+    if (this.spans.length < MAX_SPANS) { this.spans.push(span); return; }
+    // Reservoir sampling keeps a fair picture of a long run; failures replace successes first.
+    const j = Math.floor(Math.random() * this.#spansSeen);
+    if (outcome !== 'ok') {
+      const victim = this.spans.findIndex((x) => x.outcome === 'ok');
+      if (victim >= 0) this.spans[victim] = span;
+    } else if (j < MAX_SPANS && this.spans[j]!.outcome === 'ok') {
+      this.spans[j] = span;
+    }
+  }
+
+  /** True when the report shows a sample of the spans rather than all of them. */
+  get spansSampled(): boolean {
+    return this.#spansSeen > this.spans.length;
+  }
+}
+
+export function outcomeOf(s: JournaledItem): Outcome {
+  if (s.ok) return 'ok';
+  switch ((s.error as { code?: string }).code) {
+    case 'ERR_FORKPOOL_TASK_TIMEOUT': return 'timeout';
+    case 'ERR_FORKPOOL_WORKER_CRASHED': return 'crash';
+    case 'ERR_FORKPOOL_MEMORY_LIMIT': return 'memory';
+    case 'ERR_FORKPOOL_ABORTED': case 'ERR_FORKPOOL_TERMINATED': case 'ERR_FORKPOOL_POOL_CLOSED': return 'aborted';
+    case 'ERR_FORKPOOL_INPUT_LINE': return 'input';
+    default: return 'error';
+  }
+}
+
+function errorText(s: JournaledItem): string {
+  if (s.ok) return '';
+  const e = s.error;
+  return `${e.name}: ${e.message}`;
+}
+
+/** Short, one-line text of an input for tables and summaries. */
+export function preview(item: unknown, max = 80): string {
+  let text: string;
+  if (typeof item === 'string') text = item;
+  else {
+    try { text = JSON.stringify(item) ?? String(item); } catch { text = String(item); }
+  }
+  text = text.replace(/\s+/g, ' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
