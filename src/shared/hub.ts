@@ -37,6 +37,25 @@ const deliveries = new Map<number, Delivery>();
 let nextId = 1;
 let nextDelivery = 1;
 
+/**
+ * Caller keys of live workers. Peer ids (`w3`) are only unique within one
+ * pool, so a second pool's `w3` gets a suffixed key instead of sharing locks
+ * and waiters with the first one's.
+ */
+const keys = new WeakMap<HubPeer, string>();
+const liveKeys = new Set<string>();
+let keySuffix = 0;
+
+function keyOf(peer: HubPeer): string {
+  let key = keys.get(peer);
+  if (key === undefined) {
+    key = liveKeys.has(peer.id) ? `${peer.id}.${++keySuffix}` : peer.id;
+    keys.set(peer, key);
+    liveKeys.add(key);
+  }
+  return key;
+}
+
 /** Registers a new object; returns its id. */
 export function register(make: (id: number) => HubObject): number {
   const id = nextId++;
@@ -91,10 +110,10 @@ export function receive(peer: HubPeer, message: unknown): void {
     deliveries.delete(m.d);
     return;
   }
-  if (m.k === 'q') dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], remoteReply(peer, m.r));
+  if (m.k === 'q') dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], remoteReply(peer, keyOf(peer), m.r));
 }
 
-function remoteReply(peer: HubPeer, r: number): Reply {
+function remoteReply(peer: HubPeer, key: string, r: number): Reply {
   let done = false;
   const send = (answer: HubAnswer): boolean => {
     try {
@@ -106,7 +125,7 @@ function remoteReply(peer: HubPeer, r: number): Reply {
     }
   };
   return {
-    caller: peer.id,
+    caller: key,
     ok(value, onLost) {
       if (done) return;
       done = true;
@@ -115,7 +134,7 @@ function remoteReply(peer: HubPeer, r: number): Reply {
       // worker dies first, onLost puts it back, so it is neither lost nor
       // delivered twice (the worker acknowledges before its code sees the item).
       const d = nextDelivery++;
-      deliveries.set(d, { peer: peer.id, onLost });
+      deliveries.set(d, { peer: key, onLost });
       if (!send({ k: 'r', r, v: value, d })) {
         deliveries.delete(d);
         onLost();
@@ -131,13 +150,18 @@ function remoteReply(peer: HubPeer, r: number): Reply {
 
 /** Worker `peer` exited. Called by the pool after every message it sent was delivered. */
 export function peerGone(peer: HubPeer): void {
+  const key = keys.get(peer);
+  // A worker that never used a shared object has nothing to clean up.
+  if (key === undefined) return;
+  keys.delete(peer);
+  liveKeys.delete(key);
   // Waiters first, so a returned item cannot be handed to the dead worker again.
   for (const [id, entry] of [...objects]) {
-    try { entry.state.peerGone(peer.id); } catch { /* one broken object must not block the others */ }
+    try { entry.state.peerGone(key); } catch { /* one broken object must not block the others */ }
     if (entry.orphan && entry.state.idle?.()) unregister(id, 'was garbage-collected');
   }
   // Newest first, so items put back at the front keep their original order.
-  const lost = [...deliveries].filter(([, d]) => d.peer === peer.id).reverse();
+  const lost = [...deliveries].filter(([, d]) => d.peer === key).reverse();
   for (const [d, delivery] of lost) {
     deliveries.delete(d);
     delivery.onLost();

@@ -8,6 +8,8 @@
 import { unwatchManager, watchManager } from './collect.js';
 import { ManagerShutdownError } from './errors.js';
 import * as hub from './hub.js';
+import { inWorker } from './worker-link.js';
+import { InvalidStateError } from '../errors.js';
 import { checkCount } from './options.js';
 import { createLocal, type Ref } from './ref.js';
 import type { Info, Kind } from './wire.js';
@@ -33,6 +35,9 @@ export class Manager implements AsyncDisposable {
   #shutDown = false;
 
   constructor() {
+    if (inWorker()) {
+      throw new InvalidStateError('A Manager must be created in the main process and its objects passed to tasks as arguments; it was created inside a worker');
+    }
     watchManager(this, this.#ids);
   }
 
