@@ -1,0 +1,4 @@
+import { ThreadWorker } from 'poolifier';
+import * as tasks from './tasks.mjs';
+
+export default new ThreadWorker({ ...tasks });
