@@ -3,7 +3,6 @@
 // Usage: node bench/child.mjs <row-id> <W1..W6> [--quick]
 import { ROWS } from './rows.mjs';
 import { sizesFor } from './lib/sizes.mjs';
-
 import { RESULT_MARK } from './lib/run-pair.mjs';
 
 const [rowId, workload] = process.argv.slice(2);

@@ -16,7 +16,7 @@ const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
-function selectRows(opts, notes) {
+function selectRows(opts, workloads, notes) {
   const unknown = (opts.libs ?? []).filter((id) => !ROWS.some((r) => r.id === id));
   if (unknown.length) throw new Error(`unknown --libs ${unknown.join(', ')}; known: ${ROWS.map((r) => r.id).join(', ')}`);
   let rows = opts.libs ? ROWS.filter((r) => opts.libs.includes(r.id)) : ROWS;
@@ -28,7 +28,7 @@ function selectRows(opts, notes) {
     if (!pythonVersion()) {
       notes.push('Python rows skipped: python3 is not on PATH.');
       rows = rows.filter((r) => !r.python);
-    } else if (WORKLOADS.includes('W5')) notes.push(PYTHON_SKIP_NOTE);
+    } else if (workloads.includes('W5')) notes.push(PYTHON_SKIP_NOTE);
   }
   return rows;
 }
@@ -39,7 +39,7 @@ async function main() {
   const workloads = opts.only ?? WORKLOADS;
   const badW = workloads.filter((w) => !WORKLOADS.includes(w));
   if (badW.length) throw new Error(`unknown --only ${badW.join(', ')}; known: ${WORKLOADS.join(', ')}`);
-  const rows = selectRows(opts, notes);
+  const rows = selectRows(opts, workloads, notes).filter((row) => workloads.some((w) => !row.skip?.includes(w)));
   const pairs = rows.flatMap((row) =>
     workloads.filter((w) => !row.skip?.includes(w)).map((w) => ({ row, workload: w })),
   );
@@ -62,7 +62,7 @@ async function main() {
 
   const summary = summarise(runs);
   const table = markdownTable(summary, rows.map((r) => r.id), workloads);
-  const legend = legendFor(opts, notes);
+  const legend = legendFor(opts, workloads, notes);
   console.log(`\n${table}\n\n${legend}`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -73,18 +73,19 @@ async function main() {
   console.log(`\n${runs.length} runs in ${((finishedAt - startedAt) / 1000).toFixed(0)} s; JSON: ${file}`);
 }
 
-function legendFor(opts, notes) {
+function legendFor(opts, workloads, notes) {
   const m = machine();
   const s = sizesFor(opts.quick);
+  const has = (w) => workloads.includes(w);
   return [
     `Median (min–max) of ${opts.repeats} repeat(s), each pair in a fresh process; 2 workers unless noted.${opts.quick ? ' QUICK sizes: smoke test only, not comparable.' : ''}`,
-    `W5 speedup = time on 1 worker / time on 2 for ${s.w5Tasks} × fib(${s.w5Grains[0]}) (small) and fib(${s.w5Grains[1]}) (large).`,
-    'W4 worker RSS: one worker process; for thread rows, main-process RSS growth per worker. W6 MB = 10^6 bytes per direction.',
-    "'wrong type': the 1 MB Uint8Array did not come back as a typed array with the same bytes (measured once, not timed further).",
-    'W3 peers without their own batching get hand-made chunks of 1,000; python-futures uses map(chunksize=1000).',
+    has('W3') && 'W3: peers without their own batching get hand-made chunks of 1,000; python-futures uses map(chunksize=1000).',
+    has('W4') && 'W4 worker RSS: one worker process; for thread rows, main-process RSS growth per worker.',
+    has('W5') && `W5 speedup = time on 1 worker / time on 2 for ${s.w5Tasks} × fib(${s.w5Grains[0]}) (small) and fib(${s.w5Grains[1]}) (large).`,
+    has('W6') && "W6: MB = 10^6 bytes per direction. 'wrong type': the 1 MB Uint8Array did not come back as a typed array with the same bytes (measured once, then not timed further).",
     ...notes,
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.python}.`,
-  ].join('\n');
+  ].filter(Boolean).join('\n');
 }
 
 main().catch((err) => {

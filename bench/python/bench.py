@@ -113,7 +113,7 @@ def w2(create, size):
     pool.destroy()
     micros.sort()
     p99 = micros[min(len(micros) - 1, math.ceil(0.99 * len(micros)) - 1)]  # nearest rank, as in JS
-    return {"medianUs": micros[math.ceil(0.5 * len(micros)) - 1], "p99Us": p99}
+    return {"medianUs": statistics.median(micros), "p99Us": p99}
 
 
 def w3(create, size):
