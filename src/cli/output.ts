@@ -37,6 +37,11 @@ export class OutputWriter {
     }
   }
 
+  /** For a run that failed before it started: leaves an existing output file untouched unless something was written. */
+  async abandon(): Promise<void> {
+    if (this.#stream) await this.close();
+  }
+
   async #drain(force = false): Promise<void> {
     const stream = this.#open();
     if (this.#buf.length === 0 && !force) return;

@@ -31,6 +31,12 @@ export const STOP_GRACE_MS = 10_000;
 const RSS_SAMPLE_MS = 1_000;
 /** A second Ctrl-C waits at most this long for the workers to be killed before exiting anyway. */
 const HARD_STOP_WAIT_MS = 2_000;
+/**
+ * Chunks the pool may hold per worker. Results that workers finished but the
+ * runner has not journaled yet are re-run after a crash of the runner, so
+ * this is kept small: enough to keep every worker fed, no more.
+ */
+export const READ_AHEAD_CHUNKS_PER_WORKER = 4;
 /** Largest chunk `--chunksize auto` picks. */
 const AUTO_CHUNK_MAX = 32;
 
@@ -70,11 +76,13 @@ export async function runCommand(config: RunConfig): Promise<number> {
   sampler.unref();
 
   const output = new OutputWriter(config.output);
+  const chunksize = config.chunksize === 'auto' ? autoChunksize(config, source.total) : config.chunksize;
   const runs = journaled(thePool, config.exportName, stop.feed(source.items), {
     journal: config.journal ?? NO_JOURNAL,
     journalMode: config.force ? 'overwrite' : 'resume',
     ordered: config.keepOrder,
-    chunksize: config.chunksize === 'auto' ? autoChunksize(config, source.total) : config.chunksize,
+    chunksize,
+    readAhead: READ_AHEAD_CHUNKS_PER_WORKER * (config.processes ?? availableParallelism()) * chunksize,
     inputIdentity: source.identity,
     invalid: (item) => badLineError(item, source.label),
     onOpen: (info) => { flushJournal = info.flushSync; },
@@ -105,7 +113,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     progress.stop();
     if (fatal || stop.terminated) await thePool.terminate();
     else { thePool.close(); await thePool.join(); }
-    await output.close();
+    await (fatal ? output.abandon() : output.close());
   }
   if (fatal) throw toUsageError(fatal, config);
 

@@ -6,11 +6,12 @@
  *   {"k":"0:3f2a...","i":0,"h":"3f2a...","ok":true,"v":{...},"ms":12.5,"w":1}
  *   {"k":"1:9c1b...","i":1,"h":"9c1b...","ok":false,"e":{"name":"TypeError","message":"..."},"ms":3,"w":2}
  *
- * Durability: records are appended in groups and each group is fsync'd
- * (fdatasync) before the writer accepts more than `SYNC_GROUP` unsynced
- * records; a timer also syncs a partial group after `SYNC_AFTER_MS`. So a
- * crash (even of the machine) loses at most `SYNC_GROUP` finished results,
- * and those are simply run again on resume.
+ * Durability: each record reaches the kernel within the event-loop turn
+ * that appended it (one write per turn), so a killed process loses next to
+ * nothing. Records are fsync'd (fdatasync) in groups: the writer never holds
+ * more than `SYNC_GROUP` unsynced records, and a timer syncs a partial group
+ * after `SYNC_AFTER_MS`. So even a machine crash loses at most `SYNC_GROUP`
+ * finished results, and those are simply run again on resume.
  *
  * Only the last line can be torn by a crash, since every append goes to the
  * end of the file; on open a torn or unparsable last line is dropped and cut
@@ -77,8 +78,11 @@ export class JournalFile {
   #pending: string[] = [];
   /** Groups handed to the writer whose write has not started yet (see flushSyncOnExit). */
   #queued: string[][] = [];
-  #inFlight = 0;
-  #chain: Promise<void> = Promise.resolve();
+  /** Records handed to the writer and not yet fsync'd. */
+  #unsynced = 0;
+  #writeScheduled = false;
+  #writeChain: Promise<void> = Promise.resolve();
+  #syncChain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #failure: unknown;
 
@@ -141,45 +145,71 @@ export class JournalFile {
   }
 
   /**
-   * Appends a record. Resolves at once while the unsynced group is small;
-   * when it reaches `SYNC_GROUP` it resolves only after the group is on disk,
-   * which holds the producer back and keeps the crash-loss bound.
+   * Appends a record. It reaches the kernel within the current turn of the
+   * event loop (so a killed process loses almost nothing), and the disk at
+   * the next fsync. Resolves at once while fewer than `SYNC_GROUP` records
+   * are unsynced; at `SYNC_GROUP` it resolves only after the fsync, which
+   * holds the producer back and keeps the crash-loss bound.
    */
   async append(record: StoredRecord): Promise<void> {
     if (this.#failure) throw this.#failure;
     this.#pending.push(`${JSON.stringify(record)}\n`);
-    if (this.#pending.length + this.#inFlight >= SYNC_GROUP) {
+    if (this.#pending.length + this.#unsynced >= SYNC_GROUP) {
       await this.flush();
-    } else {
-      this.#timer ??= setTimeout(() => { this.#timer = undefined; this.flush().catch(() => { /* kept in #failure */ }); }, SYNC_AFTER_MS);
+      return;
     }
+    // Records appended in the same turn go to the kernel in one write.
+    if (!this.#writeScheduled) {
+      this.#writeScheduled = true;
+      setImmediate(() => { this.#writeScheduled = false; this.#writePending(); });
+    }
+    this.#timer ??= setTimeout(() => { this.#timer = undefined; this.flush().catch(() => { /* kept in #failure */ }); }, SYNC_AFTER_MS);
   }
 
-  /** Writes and fsyncs everything appended so far. */
+  /**
+   * Writes and fsyncs everything appended so far. The fsync waits only for
+   * the writes issued before it; later writes go on meanwhile, so records
+   * keep reaching the kernel while the disk catches up.
+   */
   flush(): Promise<void> {
     if (this.#timer) { clearTimeout(this.#timer); this.#timer = undefined; }
+    this.#writePending();
+    if (this.#unsynced === 0) return this.#syncChain;
+    const n = this.#unsynced;
+    const written = this.#writeChain;
+    this.#syncChain = this.#syncChain.then(() => written).then(async () => {
+      if (this.#failure) throw this.#failure;
+      try {
+        await this.#fh.datasync();
+      } catch (err) {
+        this.#failure = err;
+        throw err;
+      }
+      this.#unsynced -= n;
+    });
+    return this.#syncChain;
+  }
+
+  /** Hands the pending records to the kernel, after any earlier write: writes never interleave. */
+  #writePending(): void {
     const lines = this.#pending;
     this.#pending = [];
-    if (lines.length === 0) return this.#chain;
-    this.#inFlight += lines.length;
+    if (lines.length === 0) return;
+    this.#unsynced += lines.length;
     this.#queued.push(lines);
-    // One write then one fdatasync per group, in order: groups never interleave.
-    this.#chain = this.#chain.then(async () => {
+    this.#writeChain = this.#writeChain.then(async () => {
       if (this.#failure) throw this.#failure;
       const at = this.#queued.indexOf(lines);
       if (at < 0) return; // already written by flushSyncOnExit
       this.#queued.splice(at, 1);
       try {
         await this.#fh.write(lines.join(''));
-        await this.#fh.datasync();
       } catch (err) {
         this.#failure = err;
         throw err;
-      } finally {
-        this.#inFlight -= lines.length;
       }
     });
-    return this.#chain;
+    this.#writeChain.catch(() => { /* surfaced by the next append or flush */ });
   }
 
   /**

@@ -36,7 +36,7 @@ export interface JournalPool {
   imapSettled(
     name: string,
     items: AsyncIterable<unknown>,
-    opts: { ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal },
+    opts: { ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal; readAhead?: number },
   ): AsyncIterable<SettledItem>;
 }
 
@@ -65,6 +65,13 @@ export interface JournalOptions {
 export interface JournaledRunOptions extends JournalOptions {
   ordered: boolean;
   chunksize?: number;
+  /**
+   * Items the pool may hold between input and output. Results finished by
+   * workers but not yet taken from the pool are not in the journal yet, so
+   * this is part of what a crash of this process can make run again.
+   * @default the pool's own
+   */
+  readAhead?: number;
   timeout?: number;
   signal?: AbortSignal;
   /**
@@ -77,8 +84,11 @@ export interface JournaledRunOptions extends JournalOptions {
   inputIdentity?: Record<string, unknown>;
   /** Settles an item as failed without running it when this returns an Error (the CLI's malformed lines). */
   invalid?: (item: unknown, index: number) => Error | undefined;
-  /** Called once the journal is open, with how many items it already held. */
-  onOpen?: (info: { path: string; recorded: number }) => void;
+  /**
+   * Called once the journal is open, with how many items it already held and
+   * a last-resort synchronous flush for a process about to exit.
+   */
+  onOpen?: (info: { path: string; recorded: number; flushSync: () => void }) => void;
 }
 
 /** Codes of outcomes that are about the run, not the item: never recorded. */
@@ -101,12 +111,12 @@ export async function* journaled(
     // With a custom key the caller owns item identity (a growing URL list is fine), so only the
   // default keying pins the whole input.
   const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
-  const journal = await JournalFile.open(
+  const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(
     opts.journal,
     { task: name, keying: customKey ? 'custom' : 'default', input: identity },
     opts.journalMode ?? 'resume',
   );
-  opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen });
+  opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen, flushSync: () => journal.flushSyncOnExit() });
 
   // Items settled without the pool (recorded, or rejected), waiting to be yielded.
   const direct: JournaledItem[] = [];
@@ -154,6 +164,7 @@ export async function* journaled(
 
   const results = pool.imapSettled(name, feeder(), {
     ordered: false, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
+    ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;
   let nextResult: Promise<IteratorResult<SettledItem>> | undefined;
@@ -193,7 +204,26 @@ export async function* journaled(
   }
 }
 
-async function settleFromPool(journal: JournalFile, inPool: Map<number, Entry>, s: SettledItem): Promise<JournaledItem> {
+/**
+ * Pass as `journal` to run the same pipeline (keys, `invalid`, ordering)
+ * without recording anything: the CLI does when it has no journal file.
+ */
+export const NO_JOURNAL = '\0no-journal';
+
+/** The journal's interface with nothing behind it. */
+class NoJournal {
+  readonly path = '';
+  readonly recordedOnOpen = 0;
+  lookup(): RecordRef | undefined { return undefined; }
+  read(): StoredRecord { throw new Error('forkpool internal error: read from no journal'); }
+  async append(): Promise<void> { /* nothing is recorded */ }
+  flushSyncOnExit(): void { /* nothing to flush */ }
+  async close(): Promise<void> { /* nothing to close */ }
+}
+
+type AnyJournal = JournalFile | NoJournal;
+
+async function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: SettledItem): Promise<JournaledItem> {
   const entry = inPool.get(s.index);
   if (!entry) throw new Error(`forkpool internal error: the pool settled item ${s.index}, which it was never given`);
   inPool.delete(s.index);
@@ -209,7 +239,7 @@ function toRecord(entry: Entry, s: SettledItem): StoredRecord {
   return s.ok ? { ...base, v: toJson(s.value) } : { ...base, e: toJson(encodeError(s.error)) };
 }
 
-function fromRecord(journal: JournalFile, ref: RecordRef, entry: Entry): JournaledItem {
+function fromRecord(journal: AnyJournal, ref: RecordRef, entry: Entry): JournaledItem {
   const rec = journal.read(ref);
   const common = { index: entry.index, ms: rec.ms, workerId: rec.w, key: entry.key, item: entry.item, fromJournal: true };
   return rec.ok
@@ -223,7 +253,7 @@ function round(ms: number): number {
 
 /** Checks journal options; exported so that `Pool.map` & co can reject bad ones at the call. */
 export function checkJournalOptions(opts: JournalOptions): void {
-  if (typeof opts.journal !== 'string' || opts.journal === '') {
+  if (typeof opts.journal !== 'string' || opts.journal === '' || opts.journal.includes('\0') && opts.journal !== NO_JOURNAL) {
     throw invalidArg(TypeError, `Expected \`journal\` to be a file path, got ${show(opts.journal)}`);
   }
   if (opts.key !== undefined && typeof opts.key !== 'function') {
