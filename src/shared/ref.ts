@@ -89,8 +89,13 @@ export abstract class SharedObject implements Shareable {
 
 type Factory = (ref: Ref) => SharedObject;
 const factories = new Map<Kind, Factory>();
-/** Remote proxies by id, so one object passed to many tasks is one proxy in the worker. */
-const proxies = new Map<number, WeakRef<SharedObject>>();
+/** Remote proxies by handle, so one object passed to many tasks is one proxy in the worker. */
+const proxies = new Map<string, WeakRef<SharedObject>>();
+
+/** The two ends of a Pipe share an id; everything else is one object per id. */
+function proxyKey(h: Handle): string {
+  return h[TAG] === 'conn' ? `${h.id}/${String(h.x?.end)}` : String(h.id);
+}
 
 /** Each public class registers how to build itself around a Ref. */
 export function registerKind(kind: Kind, factory: Factory): void { factories.set(kind, factory); }
@@ -117,11 +122,12 @@ export function createLocal(kind: Kind, what: string, make: (id: number) => hub.
 
 setResolver((h) => {
   if (link.inWorker()) {
-    const cached = proxies.get(h.id)?.deref();
+    const key = proxyKey(h);
+    const cached = proxies.get(key)?.deref();
     if (cached) return cached;
     markActive();
     const proxy = build(h, new RemoteRef(h.id, h[TAG], h.x ?? {}));
-    proxies.set(h.id, new WeakRef(proxy));
+    proxies.set(key, new WeakRef(proxy));
     return proxy;
   }
   // Pipe ends share one hub object, so only other kinds map one id to one object.

@@ -65,51 +65,62 @@ function decodeLeaf(o: object): unknown {
 
 export interface Walked { value: unknown; found: boolean }
 
+/**
+ * Depth below which containers are not tracked. Real arguments are shallow,
+ * so the walk allocates nothing for them; only a value this deep (in practice,
+ * a cycle, which structured clone allows) pays for cycle detection.
+ */
+const UNTRACKED_DEPTH = 64;
+
+interface WalkState { found: boolean; seen: Set<object> | undefined }
+
 export function encodeValue(value: unknown): Walked {
   if (value === null || typeof value !== 'object') return { value, found: false };
-  const state = { found: false, seen: new Set<object>() };
-  const out = transform(value, encodeLeaf, state);
+  const state: WalkState = { found: false, seen: undefined };
+  const out = transform(value, encodeLeaf, state, 0);
   return { value: out, found: state.found };
 }
 
 export function decodeValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  return transform(value, decodeLeaf, { found: false, seen: new Set<object>() });
+  return transform(value, decodeLeaf, { found: false, seen: undefined }, 0);
 }
 
-function transform(value: object, leaf: (o: object) => unknown, state: { found: boolean; seen: Set<object> }): unknown {
+function transform(value: object, leaf: (o: object) => unknown, state: WalkState, depth: number): unknown {
   const replaced = leaf(value);
   if (replaced !== NONE) { state.found = true; return replaced; }
-  // Cycles are legal in structured clone; visit each container once.
-  if (state.seen.has(value)) return value;
-  if (Array.isArray(value)) {
+  if (depth > UNTRACKED_DEPTH) {
+    // Visit each deep container once, so a cycle ends.
+    state.seen ??= new Set();
+    if (state.seen.has(value)) return value;
     state.seen.add(value);
+  }
+  const d = depth + 1;
+  if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const x: unknown = value[i];
       if (x === null || typeof x !== 'object') continue;
-      const y = transform(x, leaf, state);
+      const y = transform(x, leaf, state, d);
       if (y !== x) (copy ??= value.slice())[i] = y;
     }
     return copy ?? value;
   }
   if (value instanceof Map) {
-    state.seen.add(value);
     let changed = false;
     const entries: [unknown, unknown][] = [];
     for (const [k, x] of value) {
-      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state) : x;
+      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state, d) : x;
       if (y !== x) changed = true;
       entries.push([k, y]);
     }
     return changed ? new Map(entries) : value;
   }
   if (value instanceof Set) {
-    state.seen.add(value);
     let changed = false;
     const items: unknown[] = [];
     for (const x of value) {
-      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state) : x;
+      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state, d) : x;
       if (y !== x) changed = true;
       items.push(y);
     }
@@ -117,13 +128,12 @@ function transform(value: object, leaf: (o: object) => unknown, state: { found: 
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
-  state.seen.add(value);
   let copy: Record<string, unknown> | undefined;
   const rec = value as Record<string, unknown>;
   for (const key of Object.keys(rec)) {
     const x = rec[key];
     if (x === null || typeof x !== 'object') continue;
-    const y = transform(x, leaf, state);
+    const y = transform(x, leaf, state, d);
     if (y !== x) (copy ??= { ...rec })[key] = y;
   }
   return copy ?? value;

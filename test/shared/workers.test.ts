@@ -152,3 +152,9 @@ test(`[${runtime}] a proxy used in a worker after shutdown() fails with ManagerS
   assert.equal(r.code, 'ERR_FORKPOOL_MANAGER_SHUTDOWN');
   assert.match(r.message, /Cannot call append\(\): SharedList #\d+ belongs to a Manager that was shut down/);
 });
+
+test(`[${runtime}] both ends of one Pipe passed to the same worker stay two distinct ends`, async () => {
+  await using pool = makePool(1);
+  const [a, b] = Pipe<string>();
+  assert.deepEqual(await pool.apply('loopback', [a, b]), { got: 'ping', distinct: true });
+});
