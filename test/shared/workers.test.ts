@@ -158,3 +158,13 @@ test(`[${runtime}] both ends of one Pipe passed to the same worker stay two dist
   const [a, b] = Pipe<string>();
   assert.deepEqual(await pool.apply('loopback', [a, b]), { got: 'ping', distinct: true });
 });
+
+test(`[${runtime}] a 100,000-item SharedList passed to 10,000 tasks arrives as a live proxy each time, not a copy`, async () => {
+  await using pool = makePool(2);
+  await using m = new Manager();
+  const list = m.list<number>();
+  await list.extend(Array.from({ length: 100_000 }, (_, i) => i));
+  const live = await pool.starmap('isLiveList', Array.from({ length: 10_000 }, () => [list]), { chunksize: 100 });
+  assert.equal(live.length, 10_000);
+  assert.ok(live.every((x) => x === true));
+});
