@@ -15,6 +15,7 @@ export class OutputWriter {
   #file: WriteStream | undefined;
   #buf: string[] = [];
   #bufBytes = 0;
+  #scheduled = false;
 
   constructor(private readonly target: string | undefined) {}
 
@@ -24,8 +25,13 @@ export class OutputWriter {
     const line = `${resultLine(s)}\n`;
     this.#buf.push(line);
     this.#bufBytes += line.length;
-    // Batching a few KB per write keeps a million-line run from making a million syscalls.
-    if (this.#bufBytes >= 16_384) await this.#drain();
+    // Lines written in one turn of the event loop go out in one write: a million-line run
+    // makes few syscalls, and a slow run still streams each line as it comes.
+    if (this.#bufBytes >= 16_384) { await this.#drain(); return; }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => { this.#scheduled = false; void this.#drain(); });
+    }
   }
 
   async close(): Promise<void> {

@@ -10,12 +10,16 @@
  *
  * Charts are drawn here as SVG rather than in the browser so the file opens
  * anywhere, prints, and can be checked by counting its elements: every task
- * span is a `rect.task`, every failed one also `.failed`, every throughput
- * interval a `rect.tp`, every worker lane's memory a `polyline.rss`, every
+ * span is a `rect.task`, every failed one also `.failed` (and has a
+ * `path.fail-mark`), every worker restart a `line.restart`, every throughput
+ * interval a `rect.tp`, every worker slot's memory a `polyline.rss`, every
  * failure a row of `table#failures tbody`.
+ *
+ * Rows of the Gantt are worker slots: when a worker is replaced (crash,
+ * timeout, recycling) its successor takes the same row, after a restart mark.
  */
 import { writeFile } from 'node:fs/promises';
-import { MAX_FAILURES, type RunStats, type Span, type Outcome } from './run-stats.js';
+import { MAX_FAILURES, TICK_MS, type RunStats, type Span, type Outcome } from './run-stats.js';
 import type { Summary } from './summary.js';
 import { formatBytes, formatDuration } from './units.js';
 
@@ -55,13 +59,13 @@ export function renderReport(stats: RunStats, summary: Summary, title: string): 
 <h1>forkpool run: ${esc(title)}</h1>
 <div class="sub">${esc(new Date(stats.startedAt).toISOString())} · ${summary.interrupted ? 'interrupted' : summary.halted ? `halted (${esc(summary.halted)})` : 'finished'} · exit code ${summary.exitCode}</div>
 ${cards(summary)}
-<h2>Tasks per worker</h2>
+<h2>Tasks per worker slot</h2>
 ${legend()}
 ${gantt(stats, wall)}
 ${stats.spansSampled ? `<p class="note">A sample of ${stats.spans.length.toLocaleString('en-US')} task spans is shown (every failure is kept).</p>` : ''}
 <h2>Throughput</h2>
 ${throughput(stats, wall)}
-<h2>Memory (RSS) per worker</h2>
+<h2>Memory (RSS) per worker slot</h2>
 ${rssChart(stats, wall)}
 <h2>Failures (${summary.failed.toLocaleString('en-US')})</h2>
 ${failureTable(stats, summary)}
@@ -87,7 +91,7 @@ function cards(s: Summary): string {
 
 function legend(): string {
   const item = (o: Outcome, label: string) => `<span><i style="background:${COLOUR[o]}"></i>${label}</span>`;
-  return `<div class="legend">${item('ok', 'ok')}${item('error', 'threw')}${item('timeout', 'timed out')}${item('crash', 'crashed')}${item('memory', 'memory cap')}${item('aborted', 'aborted')} <span>▼ failure</span></div>`;
+  return `<div class="legend">${item('ok', 'ok')}${item('error', 'threw')}${item('timeout', 'timed out')}${item('crash', 'crashed')}${item('memory', 'memory cap')}${item('aborted', 'aborted')} <span>▼ failure</span><span><i style="background:#222;width:2px"></i>worker replaced</span></div>`;
 }
 
 function timeAxis(wall: number, top: number, height: number): string {
@@ -97,7 +101,7 @@ function timeAxis(wall: number, top: number, height: number): string {
   for (let t = 0; t <= wall; t += step) {
     const x = PAD_L + (t / wall) * plotW;
     out += `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${top + height}" stroke="#e6e6e6"/>` +
-      `<text x="${x.toFixed(1)}" y="${top + height + 13}" text-anchor="middle">${esc(formatDuration(t))}</text>`;
+      `<text x="${x.toFixed(1)}" y="${top + height + 13}" text-anchor="middle">${t === 0 ? '0' : esc(formatDuration(t))}</text>`;
   }
   return out;
 }
@@ -110,7 +114,7 @@ function gantt(stats: RunStats, wall: number): string {
   const x = (t: number) => PAD_L + (t / wall) * plotW;
   const rows: string[] = [];
   for (let l = 0; l < lanes; l++) {
-    rows.push(`<text x="${PAD_L - 6}" y="${top + l * LANE_H + 13}" text-anchor="end">worker ${l + 1}</text>`);
+    rows.push(`<text x="${PAD_L - 6}" y="${top + l * LANE_H + 13}" text-anchor="end">slot ${l + 1}</text>`);
   }
   const bars = stats.spans.map((s: Span) => {
     const x0 = x(s.start);
@@ -124,26 +128,34 @@ function gantt(stats: RunStats, wall: number): string {
       : '';
     return rect + mark;
   });
+  const exits = stats.exits.map((e) => {
+    const ex = x(e.t).toFixed(1);
+    const y = top + e.lane * LANE_H;
+    return `<line class="restart" x1="${ex}" y1="${y + 1}" x2="${ex}" y2="${y + LANE_H - 1}" stroke="#222" stroke-width="2"><title>${esc(`worker replaced (${e.reason}) at ${formatDuration(e.t)}`)}</title></line>`;
+  });
   const height = top + h + 22;
-  return `<svg id="gantt" width="${CHART_W}" height="${height}" viewBox="0 0 ${CHART_W} ${height}" role="img" aria-label="Timeline of tasks per worker">${timeAxis(wall, top, h)}${rows.join('')}${bars.join('')}</svg>`;
+  return `<svg id="gantt" width="${CHART_W}" height="${height}" viewBox="0 0 ${CHART_W} ${height}" role="img" aria-label="Timeline of tasks per worker slot">${timeAxis(wall, top, h)}${rows.join('')}${bars.join('')}${exits.join('')}</svg>`;
 }
 
 function throughput(stats: RunStats, wall: number): string {
-  const secs = stats.perSecond;
-  const per = Math.max(1, Math.ceil(secs.length / MAX_TP_BARS));
-  const buckets: number[] = [];
-  for (let i = 0; i < secs.length; i += per) buckets.push(secs.slice(i, i + per).reduce((a, b) => a + b, 0) / per);
+  const ticks = stats.perTick;
+  const per = Math.max(1, Math.ceil(ticks.length / MAX_TP_BARS)); // ticks per bar
+  const rates: number[] = [];
+  for (let i = 0; i < ticks.length; i += per) {
+    rates.push((ticks.slice(i, i + per).reduce((a, b) => a + b, 0) * 1000) / (per * TICK_MS));
+  }
   const top = 10, h = 140, plotW = CHART_W - PAD_L - 10;
-  const max = Math.max(1, ...buckets);
-  const bw = (per * 1000 / wall) * plotW;
-  const bars = buckets.map((v, i) => {
+  const max = Math.max(1, ...rates);
+  const bw = Math.min(plotW, ((per * TICK_MS) / wall) * plotW);
+  const bars = rates.map((v, i) => {
     const bh = (v / max) * h;
-    return `<rect class="tp" x="${(PAD_L + i * bw).toFixed(2)}" y="${(top + h - bh).toFixed(2)}" width="${Math.max(0.5, bw - 1).toFixed(2)}" height="${bh.toFixed(2)}" fill="#4a78c2"><title>${esc(`${formatDuration(i * per * 1000)}: ${v.toFixed(1)} items/s`)}</title></rect>`;
+    const x0 = PAD_L + i * bw;
+    return `<rect class="tp" x="${x0.toFixed(2)}" y="${(top + h - bh).toFixed(2)}" width="${Math.max(0.5, Math.min(bw - 0.5, PAD_L + plotW - x0)).toFixed(2)}" height="${bh.toFixed(2)}" fill="#4a78c2"><title>${esc(`${formatDuration(i * per * TICK_MS)}: ${Math.round(v)} items/s`)}</title></rect>`;
   });
-  const yAxis = `<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${Math.round(max)}/s</text><text x="${PAD_L - 6}" y="${top + h}" text-anchor="end">0</text>`;
+  const yAxis = `<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${Math.round(max).toLocaleString('en-US')}/s</text><text x="${PAD_L - 6}" y="${top + h}" text-anchor="end">0</text>`;
   const height = top + h + 22;
   return `<svg id="throughput" width="${CHART_W}" height="${height}" viewBox="0 0 ${CHART_W} ${height}" role="img" aria-label="Items finished per second">${timeAxis(wall, top, h)}${yAxis}${bars.join('')}</svg>` +
-    `<p class="note">Items finished per ${per === 1 ? 'second' : `${per} seconds (average per second)`}, run in this session.</p>`;
+    `<p class="note">Items finished per second, averaged over ${formatDuration(per * TICK_MS)} intervals; items taken from the journal are not counted.</p>`;
 }
 
 const LANE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -157,10 +169,12 @@ function rssChart(stats: RunStats, wall: number): string {
   for (const lane of keys) {
     const pts = stats.rss.get(lane)!.map(([t, r]) => `${(PAD_L + (t / wall) * plotW).toFixed(1)},${(top + h - (r / max) * h).toFixed(1)}`);
     const colour = LANE_COLOURS[lane % LANE_COLOURS.length];
-    lines.push(`<polyline class="rss" data-lane="${lane + 1}" points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5"><title>worker ${lane + 1}</title></polyline>`);
+    lines.push(`<polyline class="rss" data-lane="${lane + 1}" points="${pts.join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5"><title>slot ${lane + 1}</title></polyline>`);
+    // A line needs two points; a short run may have one sample: show it as a dot.
+    if (pts.length < 3) for (const p of pts) { const [cx, cy] = p.split(','); lines.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${colour}"/>`); }
   }
   const yAxis = `<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${esc(formatBytes(max))}</text><text x="${PAD_L - 6}" y="${top + h}" text-anchor="end">0</text>`;
-  const legendHtml = keys.map((l) => `<span><i style="background:${LANE_COLOURS[l % LANE_COLOURS.length]}"></i>worker ${l + 1}</span>`).join('');
+  const legendHtml = keys.map((l) => `<span><i style="background:${LANE_COLOURS[l % LANE_COLOURS.length]}"></i>slot ${l + 1}</span>`).join('');
   const height = top + h + 22;
   return `<svg id="rss" width="${CHART_W}" height="${height}" viewBox="0 0 ${CHART_W} ${height}" role="img" aria-label="Memory per worker">${timeAxis(wall, top, h)}${yAxis}${lines.join('')}</svg>` +
     `<div class="legend">${legendHtml || '<span class="note">no memory samples (the run was too short)</span>'}</div>`;
@@ -171,7 +185,7 @@ function failureTable(stats: RunStats, summary: Summary): string {
   const rows = stats.failures.map((f) => `<tr><td>${esc(f.key)}</td><td>${esc(f.input)}</td><td>${esc(f.outcome)}</td><td class="err">${esc(f.error)}</td><td>${f.worker}</td><td>${esc(formatDuration(f.ms))}</td></tr>`);
   const more = stats.failures.length >= MAX_FAILURES && summary.failed > stats.failures.length
     ? `<p class="note">The first ${stats.failures.length.toLocaleString('en-US')} failures of this session are listed.</p>` : '';
-  return `<table id="failures"><thead><tr><th>key</th><th>input</th><th>outcome</th><th>error</th><th>worker</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
+  return `<table id="failures"><thead><tr><th>key</th><th>input</th><th>outcome</th><th>error</th><th>worker id</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
 }
 
 function niceStep(raw: number): number {

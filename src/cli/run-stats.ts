@@ -18,6 +18,10 @@ const MAX_RSS_SAMPLES = 2_000;
 const BUCKET_RATIO = 1.05;
 const BUCKET_MIN_MS = 0.01;
 const SLOWEST_KEPT = 5;
+/** Throughput is counted per tenth of a second (a long run is aggregated when drawn). */
+export const TICK_MS = 100;
+/** Exits marked on the Gantt chart at most (a recycling run can have thousands). */
+const MAX_EXITS = 5_000;
 
 export interface Span { lane: number; worker: number; start: number; end: number; outcome: Outcome; key: string }
 export interface FailureRow { key: string; input: string; outcome: Outcome; error: string; worker: number; ms: number }
@@ -33,8 +37,10 @@ export class RunStats {
   readonly spans: Span[] = [];
   readonly failures: FailureRow[] = [];
   readonly slowest: SlowItem[] = [];
-  /** Completions per whole second since the start. */
-  readonly perSecond: number[] = [];
+  /** Completions per `TICK_MS` since the start. */
+  readonly perTick: number[] = [];
+  /** Worker exits other than shutdown, for the Gantt: lane, ms since start, reason. */
+  readonly exits: Array<{ lane: number; t: number; reason: string }> = [];
   /** lane → [ms since start, rss bytes][] */
   readonly rss = new Map<number, Array<[number, number]>>();
   readonly #buckets = new Map<number, number>();
@@ -78,7 +84,9 @@ export class RunStats {
   workerExited(workerId: number, reason: string): void {
     const lane = this.#laneOf.get(workerId);
     if (lane !== undefined) this.#laneBusy[lane] = false;
-    if (reason !== 'shutdown') this.restarts[reason] = (this.restarts[reason] ?? 0) + 1;
+    if (reason === 'shutdown') return;
+    this.restarts[reason] = (this.restarts[reason] ?? 0) + 1;
+    if (lane !== undefined && this.exits.length < MAX_EXITS) this.exits.push({ lane, t: Date.now() - this.startedAt, reason });
   }
 
   get laneCount(): number {
@@ -91,9 +99,9 @@ export class RunStats {
     if (s.fromJournal) { this.fromJournal++; return; }
     this.#ran++;
     const now = Date.now();
-    const sec = Math.floor((now - this.startedAt) / 1000);
-    while (this.perSecond.length <= sec) this.perSecond.push(0);
-    this.perSecond[sec]!++;
+    const tick = Math.floor((now - this.startedAt) / TICK_MS);
+    while (this.perTick.length <= tick) this.perTick.push(0);
+    this.perTick[tick]!++;
     if (outcome !== 'input') {
       this.#addLatency(s.ms);
       this.#addSlow({ key: s.key, input: inputText, ms: s.ms });

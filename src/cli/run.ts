@@ -27,8 +27,8 @@ import { buildSummary, formatSummary } from './summary.js';
 
 /** After the first Ctrl-C, running items get this long to finish before the pool is terminated. */
 export const STOP_GRACE_MS = 10_000;
-/** Memory is sampled this often for the report's RSS chart. */
-const RSS_SAMPLE_MS = 1_000;
+/** Memory is sampled this often for the report's RSS chart (the pool measures it on its own clock). */
+const RSS_SAMPLE_MS = 250;
 /** A second Ctrl-C waits at most this long for the workers to be killed before exiting anyway. */
 const HARD_STOP_WAIT_MS = 2_000;
 /**
@@ -66,6 +66,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
   });
   const thePool = pool;
   thePool.on('workerExit', (e) => stats.workerExited(e.workerId, e.reason));
+  stats.sampleRss(thePool.stats().workers);
 
   const stop = new StopControl(thePool, progress);
   let flushJournal: () => void = () => {};

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import { runCli, startCli, finish, TASKS, tmp, jsonLines } from './helpers.js';
+
+/** Resolves when a line of the stream matches. */
+function waitForLine(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: stream });
+    rl.on('line', (line) => { if (pattern.test(line)) { resolve(line); rl.close(); stream.resume(); } }); // close() pauses the stream: keep it flowing for finish()
+    rl.on('close', () => reject(new Error(`stream ended before a line matched ${pattern}`)));
+  });
+}
+
+function journalIsValid(path: string): number {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  assert.equal(lines.pop(), '', 'the journal ends with a whole line');
+  for (const l of lines) JSON.parse(l);
+  return lines.length - 1;
+}
+
+test('Ctrl-C stops taking items, lets running ones finish, keeps the journal, and prints how to resume', async () => {
+  const dir = tmp();
+  const journal = join(dir, 'j.journal');
+  const items = Array(40).fill('300');
+  const args = ['run', `${TASKS}#sleepy`, ...items, '-j', '2', '--chunksize', '1', '--journal', journal];
+  const child: ChildProcess = startCli([...args, '-o', '-']);
+  const done = finish(child);
+  await waitForLine(child.stdout!, /"ok":true/); // a first result is out: the run is under way
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /Stopping: no new items/);
+  assert.match(r.stderr, /Interrupted: \d+ items/);
+  assert.match(r.stderr, /To continue where this run stopped:\n\s+forkpool run .* --resume/);
+  const outputs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(outputs.length < 40, `${outputs.length} items ran`);
+  assert.ok(outputs.every((o) => o.ok), 'running items were let finish, not killed');
+  assert.equal(journalIsValid(journal), outputs.length);
+
+  const out = join(dir, 'out.jsonl');
+  const resumed = await runCli([...args, '-o', out, '--resume', '--json-summary']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const summary = JSON.parse(resumed.stdout.trim());
+  assert.equal(summary.fromJournal, outputs.length);
+  assert.equal(summary.ran, 40 - outputs.length);
+  assert.equal(jsonLines(out).length, 40);
+});
+
+test('a second Ctrl-C stops at once, and the journal is still valid', async () => {
+  const dir = tmp();
+  const journal = join(dir, 'j.journal');
+  const items = ['50', '50', '50', '50', '20000', '20000', '20000'];
+  const child = startCli(['run', `${TASKS}#sleepy`, ...items, '-j', '2', '--chunksize', '1', '--journal', journal, '-o', '-', '--progress']);
+  const done = finish(child);
+  await waitForLine(child.stdout!, /"ok":true/);
+  const started = Date.now();
+  child.kill('SIGINT');
+  await waitForLine(child.stderr!, /Stopping: no new items/);
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(Date.now() - started < 10_000, 'it did not wait for the 20 s items');
+  assert.match(r.stderr, /Stopped at once\. The journal is valid/);
+  assert.ok(journalIsValid(journal) >= 1);
+});
