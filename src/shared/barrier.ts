@@ -3,7 +3,7 @@
  * When a party times out, dies or calls `abort()`, the barrier breaks and
  * every waiter (and later caller, until `reset()`) gets BrokenBarrierError.
  */
-import { timeoutOf, type WaitOptions } from './options.js';
+import type { WaitOptions } from './options.js';
 import { SharedObject, registerKind, type Ref } from './ref.js';
 
 export class Barrier extends SharedObject {
@@ -15,7 +15,7 @@ export class Barrier extends SharedObject {
 
   /** Waits for all parties; resolves with this caller's arrival index, 0 to parties-1. */
   async wait(options?: WaitOptions): Promise<number> {
-    return await this.op('wait', timeoutOf(options, 'Barrier.wait()')) as number;
+    return await this.waiting('wait', 'Barrier.wait()', options) as number;
   }
   /** Back to the empty, unbroken state; parties waiting now get BrokenBarrierError. */
   async reset(): Promise<void> { await this.op('reset'); }

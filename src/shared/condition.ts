@@ -2,7 +2,7 @@
  * Condition (Python's `Condition`): a lock plus wait/notify. Its lock is a
  * plain Lock, not Python's default RLock (see state/condition.ts for why).
  */
-import { checkCount, timeoutOf, type WaitOptions } from './options.js';
+import { checkCount, signalOf, timeoutOf, type WaitOptions } from './options.js';
 import { SharedObject, registerKind, type Ref } from './ref.js';
 import { hold, type LockHold } from './hold.js';
 
@@ -11,9 +11,11 @@ export class Condition extends SharedObject {
   constructor(ref: Ref) { super(ref); }
 
   async acquire(options?: WaitOptions): Promise<boolean> {
-    return await this.op('acquire', timeoutOf(options, 'Condition.acquire()')) as boolean;
+    return await this.waiting('acquire', 'Condition.acquire()', options) as boolean;
   }
   async release(): Promise<void> { await this.op('release'); }
+  /** True while someone holds the Condition's lock. */
+  async locked(): Promise<boolean> { return await this.op('locked') as boolean; }
   hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
 
   /**
@@ -22,7 +24,7 @@ export class Condition extends SharedObject {
    * The caller must hold the lock.
    */
   async wait(options?: WaitOptions): Promise<boolean> {
-    return await this.op('wait', timeoutOf(options, 'Condition.wait()')) as boolean;
+    return await this.waiting('wait', 'Condition.wait()', options) as boolean;
   }
 
   /**
@@ -31,12 +33,13 @@ export class Condition extends SharedObject {
    */
   async waitFor<R>(predicate: () => R | Promise<R>, options?: WaitOptions): Promise<R> {
     const timeout = timeoutOf(options, 'Condition.waitFor()');
+    const signal = signalOf(options, 'Condition.waitFor()');
     const end = timeout === undefined ? undefined : performance.now() + timeout;
     let result = await predicate();
     while (!result) {
       const left = end === undefined ? undefined : Math.max(0, end - performance.now());
       if (left === 0) break;
-      await this.wait({ timeout: left });
+      await this.wait({ timeout: left, signal });
       result = await predicate();
     }
     return result;

@@ -48,6 +48,14 @@ export class PipeClosedError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_PIPE_CLOSED';
 }
 
+/**
+ * Internal: the hub withdrew a wait because the caller's AbortSignal fired.
+ * The caller never sees it: its proxy rejects with the signal's own reason.
+ */
+export class WaitCancelledError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_WAIT_CANCELLED';
+}
+
 type MessageCtor = new (message: string) => Error;
 
 /** Errors the hub may send back to a worker, by code, so they arrive as the same class. */
@@ -61,6 +69,7 @@ const BY_CODE: Record<string, MessageCtor> = {
   [QueueFullError.code]: QueueFullError,
   [QueueEmptyError.code]: QueueEmptyError,
   [InvalidStateError.code]: InvalidStateError,
+  [WaitCancelledError.code]: WaitCancelledError,
 };
 
 const BUILTIN: Record<string, ErrorConstructor> = { TypeError, RangeError, Error };

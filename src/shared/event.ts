@@ -1,5 +1,5 @@
 /** Event (Python's `Event`): a flag that callers can wait on until it is set. */
-import { timeoutOf, type WaitOptions } from './options.js';
+import type { WaitOptions } from './options.js';
 import { SharedObject, registerKind, type Ref } from './ref.js';
 
 export class Event extends SharedObject {
@@ -12,7 +12,7 @@ export class Event extends SharedObject {
   async isSet(): Promise<boolean> { return await this.op('isSet') as boolean; }
   /** Resolves `true` once the flag is set, `false` if `timeout` ran out first. */
   async wait(options?: WaitOptions): Promise<boolean> {
-    return await this.op('wait', timeoutOf(options, 'Event.wait()')) as boolean;
+    return await this.waiting('wait', 'Event.wait()', options) as boolean;
   }
 }
 

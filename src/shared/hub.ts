@@ -34,6 +34,8 @@ const TOMBSTONE_LIMIT = 10_000;
 const objects = new Map<number, Entry>();
 const tombstones = new Map<number, string>();
 const deliveries = new Map<number, Delivery>();
+/** Unanswered worker requests by `key:r`, so a cancel can find the parked call. */
+const parked = new Map<string, Reply>();
 let nextId = 1;
 let nextDelivery = 1;
 
@@ -82,9 +84,29 @@ export function orphan(id: number): void {
   else entry.orphan = true;
 }
 
-/** A call from the main process itself: no IPC, same semantics. */
-export function callLocal(id: number, op: string, args: unknown[]): Promise<unknown> {
-  return new Promise((resolve, reject) => dispatch(id, op, args, localReply(resolve, reject)));
+/**
+ * A call from the main process itself: no IPC, same semantics. When `signal`
+ * fires while the call is parked, it is withdrawn and rejects with
+ * WaitCancelledError (the caller turns that into the signal's reason).
+ */
+export function callLocal(id: number, op: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+  if (!signal) return new Promise((resolve, reject) => dispatch(id, op, args, localReply(resolve, reject)));
+  const onAbort = (): void => cancel(reply);
+  let reply!: Reply;
+  const p = new Promise<unknown>((resolve, reject) => {
+    reply = localReply(resolve, reject);
+  });
+  signal.addEventListener('abort', onAbort, { once: true });
+  dispatch(id, op, args, reply);
+  const cleanup = (): void => signal.removeEventListener('abort', onAbort);
+  p.then(cleanup, cleanup);
+  return p;
+}
+
+function cancel(reply: Reply): void {
+  const withdraw = reply.onCancel;
+  reply.onCancel = undefined;
+  withdraw?.();
 }
 
 function dispatch(id: number, op: string, args: unknown[], reply: Reply): void {
@@ -110,11 +132,17 @@ export function receive(peer: HubPeer, message: unknown): void {
     deliveries.delete(m.d);
     return;
   }
+  if (m.k === 'x') {
+    const reply = parked.get(`${keyOf(peer)}:${m.r}`);
+    if (reply) cancel(reply);
+    return;
+  }
   if (m.k === 'q') dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], remoteReply(peer, keyOf(peer), m.r));
 }
 
 function remoteReply(peer: HubPeer, key: string, r: number): Reply {
   let done = false;
+  const slot = `${key}:${r}`;
   const send = (answer: HubAnswer): boolean => {
     try {
       peer.send(answer);
@@ -124,11 +152,13 @@ function remoteReply(peer: HubPeer, key: string, r: number): Reply {
       return false;
     }
   };
-  return {
+  const reply: Reply = {
     caller: key,
+    onCancel: undefined,
     ok(value, onLost) {
       if (done) return;
       done = true;
+      parked.delete(slot);
       if (!onLost) { send({ k: 'r', r, v: value }); return; }
       // Keep the item recoverable until the worker confirms it arrived: if the
       // worker dies first, onLost puts it back, so it is neither lost nor
@@ -143,9 +173,12 @@ function remoteReply(peer: HubPeer, key: string, r: number): Reply {
     fail(error) {
       if (done) return;
       done = true;
+      parked.delete(slot);
       send({ k: 'e', r, e: toWireError(error) });
     },
   };
+  parked.set(slot, reply);
+  return reply;
 }
 
 /** Worker `peer` exited. Called by the pool after every message it sent was delivered. */
@@ -155,6 +188,7 @@ export function peerGone(peer: HubPeer): void {
   if (key === undefined) return;
   keys.delete(peer);
   liveKeys.delete(key);
+  for (const slot of parked.keys()) if (slot.startsWith(`${key}:`)) parked.delete(slot);
   // Waiters first, so a returned item cannot be handed to the dead worker again.
   for (const [id, entry] of [...objects]) {
     try { entry.state.peerGone(key); } catch { /* one broken object must not block the others */ }

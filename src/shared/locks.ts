@@ -6,7 +6,7 @@
  * told, by `acquire()` rejecting with LockHolderDiedError while it holds the
  * lock (a robust mutex's EOWNERDEAD), or by `hold()`'s `previousHolderDied`.
  */
-import { checkCount, timeoutOf, type WaitOptions } from './options.js';
+import { checkCount, type WaitOptions } from './options.js';
 import { SharedObject, registerKind, type Ref } from './ref.js';
 import { hold, type LockHold } from './hold.js';
 
@@ -18,7 +18,7 @@ abstract class LockBase extends SharedObject {
    * Rejects with LockHolderDiedError, holding the lock, when its previous holder died.
    */
   async acquire(options?: WaitOptions): Promise<boolean> {
-    return await this.op('acquire', timeoutOf(options, `${this.kindName}.acquire()`)) as boolean;
+    return await this.waiting('acquire', `${this.kindName}.acquire()`, options) as boolean;
   }
 
   /** Releases the lock. Rejects with InvalidStateError when it is not held. */
@@ -56,7 +56,7 @@ export class Semaphore extends SharedObject {
 
   /** Takes a permit; `false` when `timeout` ran out first. */
   async acquire(options?: WaitOptions): Promise<boolean> {
-    return await this.op('acquire', timeoutOf(options, 'Semaphore.acquire()')) as boolean;
+    return await this.waiting('acquire', 'Semaphore.acquire()', options) as boolean;
   }
 
   /** Gives back `n` permits (default 1). */

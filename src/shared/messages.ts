@@ -10,7 +10,9 @@ export type HubRequest =
   /** Apply operation `op` with arguments `a` to object `o`; answer with request id `r`. */
   | { k: 'q'; r: number; o: number; op: string; a: unknown[] }
   /** Delivery `d` reached the worker: the item is the worker's now, do not put it back. */
-  | { k: 'ack'; d: number };
+  | { k: 'ack'; d: number }
+  /** The caller's AbortSignal fired: withdraw request `r` if it is still waiting (it is answered either way). */
+  | { k: 'x'; r: number };
 
 /** Main → worker. */
 export type HubAnswer =

@@ -15,6 +15,15 @@ export interface WaitOptions {
    * @example await lock.acquire({ timeout: 500 }) // false after 500 ms
    */
   timeout?: number | undefined;
+  /**
+   * Withdraws the wait when aborted; the call then rejects with `signal.reason`.
+   * If the call completed first (the item was already taken, the lock already
+   * granted), its result stands: nothing is lost. Pass `currentTask().signal`
+   * so a cancelled task stops waiting.
+   * @default undefined
+   * @example await q.get({ signal: currentTask().signal })
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** Returns the timeout in ms, or `undefined` for "forever". Throws on anything that is not a non-negative number. */
@@ -36,6 +45,16 @@ export function timeoutOf(options: WaitOptions | undefined, what: string): numbe
     throw invalidArg(TypeError, `Expected the options of ${what} to be an object like { timeout: 1000 }, got ${show(options)}`);
   }
   return checkTimeout(options.timeout, what);
+}
+
+/** Reads `{ signal }`; anything but an AbortSignal is a TypeError naming it. */
+export function signalOf(options: WaitOptions | undefined, what: string): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    throw invalidArg(TypeError, `Expected \`signal\` of ${what} to be an AbortSignal, got ${show(signal)}`);
+  }
+  return signal;
 }
 
 /** A count such as `semaphore(n)` or `barrier(n)`. */

@@ -4,7 +4,7 @@
  * `recv` on the other end rejects with EOFError instead of hanging.
  */
 import { standaloneToken } from './collect.js';
-import { checkTimeout, timeoutOf, type WaitOptions } from './options.js';
+import { checkTimeout, type WaitOptions } from './options.js';
 import { SharedObject, createLocal, registerKind, type Ref } from './ref.js';
 import { PipeState } from './state/pipe.js';
 import { invalidArg, show } from '../errors.js';
@@ -41,7 +41,7 @@ export class Connection<T = unknown> extends SharedObject {
    * RecvTimeoutError past `timeout`.
    */
   async recv(options?: WaitOptions): Promise<T> {
-    return await this.op('recv', this.#end, timeoutOf(options, 'Connection.recv()')) as T;
+    return await this.waiting('recv', 'Connection.recv()', options, this.#end) as T;
   }
 
   /** True when `recv` would not wait (data, or EOF to report); waits up to `timeoutMs` (default 0). */

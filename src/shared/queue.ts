@@ -9,7 +9,7 @@
 import { invalidArg, show } from '../errors.js';
 import { QueueClosedError } from './errors.js';
 import { standaloneToken } from './collect.js';
-import { timeoutOf, type WaitOptions } from './options.js';
+import type { WaitOptions } from './options.js';
 import { SharedObject, adopt, createLocal, registerKind, takeAdopted, type Ref } from './ref.js';
 import { QueueState } from './state/queue.js';
 
@@ -50,7 +50,7 @@ export class Queue<T = unknown> extends SharedObject {
    * QueueFullError; on a closed queue rejects with QueueClosedError.
    */
   async put(item: T, options?: WaitOptions): Promise<void> {
-    await this.op('put', item, timeoutOf(options, 'Queue.put()'));
+    await this.waiting('put', 'Queue.put()', options, item);
   }
 
   /**
@@ -58,7 +58,7 @@ export class Queue<T = unknown> extends SharedObject {
    * rejects with QueueEmptyError; once the queue is closed and empty, with QueueClosedError.
    */
   async get(options?: WaitOptions): Promise<T> {
-    return await this.op('get', timeoutOf(options, 'Queue.get()')) as T;
+    return await this.waiting('get', 'Queue.get()', options) as T;
   }
 
   /** `put` that never waits: QueueFullError at once when full. */
@@ -97,8 +97,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** Marks one item taken with `get` as processed. InvalidStateError when called more often than items were put. */
   async taskDone(): Promise<void> { await this.op('taskDone'); }
-  /** Resolves once every item put has been marked done. */
-  async join(): Promise<void> { await this.op('join'); }
+  /** Resolves once every item put has been marked done (Python's `join()` has no timeout; `signal` stops waiting). */
+  async join(options?: Pick<WaitOptions, 'signal'>): Promise<void> {
+    await this.waiting('join', 'JoinableQueue.join()', options);
+  }
 }
 
 registerKind('queue', (ref) => adopt(ref, () => new Queue()));

@@ -9,6 +9,8 @@
  * copy, wherever the code runs; Python's Manager proxies behave the same way.
  */
 import { DataCloneError, InvalidStateError } from '../errors.js';
+import { WaitCancelledError } from './errors.js';
+import { signalOf, timeoutOf, type WaitOptions } from './options.js';
 import * as hub from './hub.js';
 import * as link from './worker-link.js';
 import { decodeValue, encodeValue, HANDLE, markActive, setResolver, TAG, type Handle, type Info, type Kind, type Shareable } from './wire.js';
@@ -17,7 +19,8 @@ export interface Ref {
   readonly id: number;
   readonly kind: Kind;
   readonly info: Info;
-  call(op: string, args: unknown[]): Promise<unknown>;
+  /** Applies `op`. A waiting call is withdrawn when `signal` fires, and rejects with its reason. */
+  call(op: string, args: unknown[], signal?: AbortSignal): Promise<unknown>;
 }
 
 /** Copies `args` the way the serializer would, replacing shared objects by handles. */
@@ -44,17 +47,20 @@ class LocalRef implements Ref {
     this.#owner = owner;
     void this.#owner;
   }
-  call(op: string, args: unknown[]): Promise<unknown> {
+  call(op: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     let copied: unknown[];
     try { copied = copyIn(args, op); } catch (err) { return Promise.reject(err); }
-    return hub.callLocal(this.id, op, copied).then(copyOut);
+    return hub.callLocal(this.id, op, copied, signal).then(copyOut, (err: unknown) => {
+      throw err instanceof WaitCancelledError && signal ? signal.reason : err;
+    });
   }
 }
 
 class RemoteRef implements Ref {
   constructor(readonly id: number, readonly kind: Kind, readonly info: Info) {}
-  async call(op: string, args: unknown[]): Promise<unknown> {
-    const v = await link.request(this.id, op, encodeValue(args).value as unknown[]);
+  async call(op: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+    const v = await link.request(this.id, op, encodeValue(args).value as unknown[], signal);
     return decodeValue(v);
   }
 }
@@ -82,6 +88,15 @@ export abstract class SharedObject implements Shareable {
 
   protected op(op: string, ...args: unknown[]): Promise<unknown> {
     return this.#ref.call(op, args);
+  }
+
+  /**
+   * An operation that may wait: checks `options` (naming `what` in errors),
+   * sends its timeout as the last argument, and withdraws it when its signal fires.
+   */
+  protected waiting(op: string, what: string, options: WaitOptions | undefined, ...args: unknown[]): Promise<unknown> {
+    const signal = signalOf(options, what);
+    return this.#ref.call(op, [...args, timeoutOf(options, what)], signal);
   }
 
   protected get info(): Info { return this.#ref.info; }

@@ -18,6 +18,12 @@ export interface Reply {
    */
   ok(value: unknown, onLost?: () => void): void;
   fail(error: Error): void;
+  /**
+   * Set by the object that parked this call: withdraws it when the caller's
+   * AbortSignal fires. Unset (or a no-op) once the call was answered, so a
+   * cancel that arrives late changes nothing and the real answer stands.
+   */
+  onCancel: (() => void) | undefined;
 }
 
 /** The contract of every object the hub hosts. */
@@ -41,5 +47,6 @@ export function localReply(resolve: (v: unknown) => void, reject: (e: Error) => 
     caller: MAIN,
     ok(value) { if (!done) { done = true; resolve(value); } },
     fail(error) { if (!done) { done = true; reject(error); } },
+    onCancel: undefined,
   };
 }

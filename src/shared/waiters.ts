@@ -4,6 +4,9 @@
  * than the worker: the decision "got it" or "timed out" is then made in one
  * place, so a lock can never be granted to a caller that already gave up.
  */
+import { WaitCancelledError } from './errors.js';
+import type { Reply } from './reply.js';
+
 export interface Waiter {
   readonly caller: string;
 }
@@ -15,9 +18,24 @@ export class Waiters<W extends Waiter> {
 
   get length(): number { return this.#entries.length; }
 
-  /** Parks `w`. After `timeout` ms (if given) it is removed and `onTimeout(w)` runs. */
-  add(w: W, timeout: number | undefined, onTimeout: (w: W) => void): void {
+  /**
+   * Parks `w`. After `timeout` ms (if given) it is removed and `onTimeout(w)` runs.
+   * When `reply` is given, the caller may withdraw it (AbortSignal): it is then
+   * removed and `onCancel(w)` runs, by default failing `reply` as cancelled.
+   */
+  add(w: W, timeout: number | undefined, onTimeout: (w: W) => void, reply?: Reply,
+    onCancel: (w: W) => void = () => reply?.fail(new WaitCancelledError('the wait was cancelled'))): void {
     const entry: Entry<W> = { w, timer: undefined };
+    if (reply) {
+      reply.onCancel = () => {
+        const i = this.#entries.indexOf(entry);
+        // Already granted, timed out or dropped: the answer given stands.
+        if (i < 0) return;
+        this.#entries.splice(i, 1);
+        clearTimeout(entry.timer);
+        onCancel(w);
+      };
+    }
     if (timeout !== undefined) {
       entry.timer = setTimeout(() => {
         const i = this.#entries.indexOf(entry);

@@ -4,7 +4,7 @@
  * the barrier for everyone, so no party is left waiting for one that will
  * never come.
  */
-import { BrokenBarrierError } from '../errors.js';
+import { BrokenBarrierError, WaitCancelledError } from '../errors.js';
 import { checkTimeout } from '../options.js';
 import type { HubObject, Reply } from '../reply.js';
 import { Waiters } from '../waiters.js';
@@ -36,6 +36,10 @@ export class BarrierState implements HubObject {
         return this.#waiting.add(reply, timeout, (r) => {
           this.#break(`${r.caller} waited longer than its timeout of ${timeout} ms`);
           r.fail(this.#error());
+        }, reply, (r) => {
+          // A party that leaves would be waited for forever: break, as for a timeout.
+          this.#break(`${r.caller} stopped waiting (its AbortSignal fired)`);
+          r.fail(new WaitCancelledError('the wait was cancelled'));
         });
       }
       case 'reset': {

@@ -9,7 +9,7 @@
  * of the main process hold it at once.
  */
 import { InvalidStateError } from '../../errors.js';
-import { LockHolderDiedError } from '../errors.js';
+import { LockHolderDiedError, WaitCancelledError } from '../errors.js';
 import { checkTimeout } from '../options.js';
 import type { HubObject, Reply } from '../reply.js';
 import { Waiters } from '../waiters.js';
@@ -60,7 +60,13 @@ export class ConditionState implements HubObject {
       }, undefined, () => {}),
       fail: (e) => reply.fail(e),
     };
-    this.#sleepers.add(sleeper, timeout, (s) => s.wake(false));
+    // Cancelled while asleep: still take the lock back before answering, so the
+    // caller's `finally { release() }` stays right.
+    this.#sleepers.add(sleeper, timeout, (s) => s.wake(false), reply, () => this.#lock.enqueue({
+      caller: reply.caller,
+      grant: () => reply.fail(new WaitCancelledError('the wait was cancelled')),
+      fail: (e) => reply.fail(e),
+    }, undefined, () => {}));
   }
 
   #mustHold(caller: string, what: string): void {

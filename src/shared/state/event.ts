@@ -23,7 +23,7 @@ export class EventState implements HubObject {
         const timeout = checkTimeout(a[0], `${this.label}.wait()`);
         if (this.#flag) return reply.ok(true);
         if (timeout === 0) return reply.ok(false);
-        return this.#waiters.add(reply, timeout, (r) => r.ok(false));
+        return this.#waiters.add(reply, timeout, (r) => r.ok(false), reply);
       }
       default: unknownOp(this.label, op);
     }

@@ -53,18 +53,21 @@ export class LockState implements HubObject {
       caller: reply.caller,
       grant: (died) => (died ? reply.fail(this.#diedError(died)) : reply.ok(true)),
       fail: (e) => reply.fail(e),
-    }, timeout, () => reply.ok(false));
+    }, timeout, () => reply.ok(false), reply);
   }
 
-  /** Grants now if possible, else parks `w` (for at most `timeout` ms, then `onTimeout`). */
-  enqueue(w: LockWaiter & { fail(e: Error): void }, timeout: number | undefined, onTimeout: () => void): void {
+  /**
+   * Grants now if possible, else parks `w` (for at most `timeout` ms, then
+   * `onTimeout`; withdrawn if `reply`'s caller cancels).
+   */
+  enqueue(w: LockWaiter & { fail(e: Error): void }, timeout: number | undefined, onTimeout: () => void, reply?: Reply): void {
     if (this.#owner === undefined) return this.#grant(w);
     if (this.#reentrant && this.#owner === w.caller) {
       this.#count++;
       return w.grant(undefined);
     }
     if (timeout === 0) return onTimeout();
-    this.#waiters.add(w, timeout, onTimeout);
+    this.#waiters.add(w, timeout, onTimeout, reply);
   }
 
   release(caller: string): void {

@@ -60,14 +60,14 @@ export class PipeState implements HubObject {
         if (other.closed) throw new EOFError(`recv() on ${name}: nothing left to read and the other end ${other.closed}`);
         if (timeout === 0) throw new RecvTimeoutError(`recv() on ${name}: nothing to read`);
         return end.receivers.add(reply, timeout, (r) =>
-          r.fail(new RecvTimeoutError(`recv() on ${name}: nothing arrived within its timeout of ${timeout} ms`)));
+          r.fail(new RecvTimeoutError(`recv() on ${name}: nothing arrived within its timeout of ${timeout} ms`)), reply);
       }
       case 'poll': {
         const timeout = a[1] === undefined ? 0 : checkTimeout(a[1], `${this.label} poll()`);
         // Like Python: true when recv() would not block (data, or EOF to report).
         if (end.inbox.length > 0 || other.closed) return reply.ok(true);
         if (timeout === 0) return reply.ok(false);
-        return end.pollers.add(reply, timeout, (r) => r.ok(false));
+        return end.pollers.add(reply, timeout, (r) => r.ok(false), reply);
       }
       case 'close':
         this.#close(i, 'was closed');

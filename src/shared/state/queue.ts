@@ -54,7 +54,7 @@ export class QueueState implements HubObject {
       case 'join': {
         if (!this.#joinable) unknownOp(this.label, op);
         if (this.#unfinished === 0) return reply.ok(undefined);
-        return this.#joiners.add(reply, undefined, () => {});
+        return this.#joiners.add(reply, undefined, () => {}, reply);
       }
       default: unknownOp(this.label, op);
     }
@@ -70,7 +70,7 @@ export class QueueState implements HubObject {
     }
     if (timeout === 0) throw new QueueFullError(`${this.label} is full (maxsize ${this.#maxsize})`);
     this.#putters.add({ caller: reply.caller, item, reply }, timeout, (p) =>
-      p.reply.fail(new QueueFullError(`${this.label} stayed full (maxsize ${this.#maxsize}) for the put() timeout of ${timeout} ms`)));
+      p.reply.fail(new QueueFullError(`${this.label} stayed full (maxsize ${this.#maxsize}) for the put() timeout of ${timeout} ms`)), reply);
   }
 
   /** The item is in the queue from here on: straight to a waiting getter, or into the buffer. */
@@ -90,7 +90,7 @@ export class QueueState implements HubObject {
     if (this.#closed) throw new QueueClosedError(`get() on ${this.label}, which is closed and empty`);
     if (timeout === 0) throw new QueueEmptyError(`${this.label} is empty`);
     this.#getters.add(reply, timeout, (r) =>
-      r.fail(new QueueEmptyError(`${this.label} stayed empty for the get() timeout of ${timeout} ms`)));
+      r.fail(new QueueEmptyError(`${this.label} stayed empty for the get() timeout of ${timeout} ms`)), reply);
   }
 
   #deliver(reply: Reply, item: unknown): void {

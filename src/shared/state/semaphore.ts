@@ -26,7 +26,7 @@ export class SemaphoreState implements HubObject {
         const timeout = checkTimeout(a[0], `${this.label}.acquire()`);
         if (this.#value > 0 && this.#waiters.length === 0) return this.#take(reply);
         if (timeout === 0) return reply.ok(false);
-        return this.#waiters.add(reply, timeout, (r) => r.ok(false));
+        return this.#waiters.add(reply, timeout, (r) => r.ok(false), reply);
       }
       case 'release': {
         const n = a[0] === undefined ? 1 : int(a[0], 'n', `${this.label}.release()`);
