@@ -66,7 +66,7 @@ export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connec
 }
 
 function sibling(ref: Ref, info: Ref['info']): Ref {
-  return { id: ref.id, kind: ref.kind, info, call: (op, args) => ref.call(op, args) };
+  return { id: ref.id, kind: ref.kind, info, call: (op, args, signal) => ref.call(op, args, signal) };
 }
 
 registerKind('conn', (ref) => new Connection(ref));

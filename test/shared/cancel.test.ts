@@ -1,7 +1,7 @@
 // Waits withdrawn by an AbortSignal: the call rejects with the signal's reason and takes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Manager, Queue } from '../../dist/shared/index.js';
+import { Manager, Queue, Pipe } from '../../dist/shared/index.js';
 import { makePool, runtime } from './helpers.ts';
 
 test('an aborted acquire() rejects with the signal\'s reason and is never granted later', async () => {
@@ -68,4 +68,16 @@ test(`[${runtime}] a task aborted while waiting in get() with its task signal st
   await q.put('kept');
   assert.equal(await q.qsize(), 1);
   assert.equal(await q.getNowait(), 'kept');
+});
+
+test('an aborted recv() on either end of a Pipe rejects with the signal\'s reason and takes nothing', async () => {
+  const [a, b] = Pipe<string>();
+  for (const [me, other] of [[a, b], [b, a]] as const) {
+    const ac = new AbortController();
+    const waiting = me.recv({ signal: ac.signal });
+    ac.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    await other.send('kept');
+    assert.equal(await me.recv({ timeout: 0 }), 'kept');
+  }
 });
