@@ -30,6 +30,14 @@ export interface RunnerPoolOptions {
   logs: (line: RunnerLogLine) => void;
 }
 
+/**
+ * Preloaded in each worker process: Ctrl-C in a terminal signals the whole
+ * foreground process group, workers included, and would kill every running
+ * item at once. The runner owns Ctrl-C (stop feeding, let running items
+ * finish, then terminate), so worker processes ignore the terminal's SIGINT.
+ */
+const IGNORE_SIGINT = `data:text/javascript,${encodeURIComponent("process.on('SIGINT', () => {});")}`;
+
 export async function createPool(modulePath: string, options: RunnerPoolOptions): Promise<RunnerPool> {
   const { Pool } = (await import(new URL('../index.js', import.meta.url).href)) as {
     Pool: new (module: string, options: Record<string, unknown>) => RunnerPool;
@@ -37,5 +45,6 @@ export async function createPool(modulePath: string, options: RunnerPoolOptions)
   // Only set options are passed: the pool's defaults stay the pool's business.
   const opts: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (v !== undefined) opts[k] = v;
+  if (options.runtime === 'process') opts.execArgv = ['--import', IGNORE_SIGINT];
   return new Pool(modulePath, opts);
 }

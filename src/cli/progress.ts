@@ -40,7 +40,8 @@ export function createProgress(mode: 'bar' | 'lines' | 'off', src: ProgressSourc
 }
 
 class RateMeter {
-  #samples: Array<[number, number]> = [];
+  /** Seeded with the start of the run, so the first reading is already a rate. */
+  #samples: Array<[number, number]> = [[Date.now(), 0]];
   rate(done: number, now = Date.now()): number {
     this.#samples.push([now, done]);
     while (this.#samples.length > 2 && now - this.#samples[0]![0] > RATE_WINDOW_MS) this.#samples.shift();
@@ -106,7 +107,8 @@ class Bar implements Progress {
 
   #draw(): void {
     const { text, fraction } = headline(this.src, this.#meter);
-    const width = Math.max(20, (this.out.columns || 100) - 1);
+    // A margin of a few columns: the terminal echoes "^C" after the cursor, and a wrapped line would shift the redraw.
+    const width = Math.max(20, (this.out.columns || 100) - 4);
     let bar: string;
     if (fraction === undefined) {
       const pos = Math.floor(Date.now() / 120) % BAR_WIDTH; // unknown total: a bouncing marker

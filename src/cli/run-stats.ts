@@ -93,8 +93,11 @@ export class RunStats {
     return this.#laneBusy.length;
   }
 
-  add(s: JournaledItem, inputText: string): void {
-    const outcome = outcomeOf(s);
+  add(item: JournaledItem, inputText: string): void {
+    const outcome = outcomeOf(item);
+    // The pool reports no run time for a task it killed; a timed-out task ran for its timeout.
+    const timeout = (item as { error?: { timeout?: unknown } }).error?.timeout;
+    const s = outcome === 'timeout' && !item.ms && typeof timeout === 'number' ? { ...item, ms: timeout } : item;
     this.counts[outcome]++;
     if (s.fromJournal) { this.fromJournal++; return; }
     this.#ran++;

@@ -34,9 +34,11 @@ const HARD_STOP_WAIT_MS = 2_000;
 /**
  * Chunks the pool may hold per worker. Results that workers finished but the
  * runner has not journaled yet are re-run after a crash of the runner, so
- * this is kept small: enough to keep every worker fed, no more.
+ * this is kept small: one chunk running and one waiting per worker keeps
+ * every worker fed (the input is read in this process, so it is never late),
+ * and after Ctrl-C at most one more chunk per worker starts.
  */
-export const READ_AHEAD_CHUNKS_PER_WORKER = 4;
+export const READ_AHEAD_CHUNKS_PER_WORKER = 2;
 /** Largest chunk `--chunksize auto` picks. */
 const AUTO_CHUNK_MAX = 32;
 
