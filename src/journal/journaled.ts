@@ -6,8 +6,9 @@
  *                      ├── rejected by `invalid`? ──► failed now ───────┤
  *                      └── else ──► pool.imapSettled (unordered) ──► append ──► (reorder) ──► caller
  *
- * The pool always runs unordered, for throughput; when the caller asks for
- * input order, results are put back in order here. A result is appended to
+ * Recorded items and pool results are merged here, and put in input order
+ * when the caller asks for it (the pool then runs ordered too, so a slow
+ * early item holds back reading rather than filling memory). A result is appended to
  * the journal before it is yielded, so a caller that saw a result can rely
  * on the journal holding it once the next sync group is on disk (see
  * journal-file.ts for the bound).
@@ -163,7 +164,9 @@ export async function* journaled(
   }
 
   const results = pool.imapSettled(name, feeder(), {
-    ordered: false, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
+    // In input order, the pool's own ordered mode stops reading ahead while an early item is
+    // slow, which bounds what waits here; the merge below then only interleaves recorded items.
+    ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
     ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;
