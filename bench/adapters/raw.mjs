@@ -35,19 +35,27 @@ export async function create({ workers, kind, serialization = 'json' }) {
   let nextId = 0;
 
   const slots = Array.from({ length: workers }, () => ({ w: spawnWorker(kind, serialization), inFlight: 0 }));
-  const pump = (slot) => {
-    while (slot.inFlight < WINDOW && head < queue.length) {
-      slot.inFlight++;
-      slot.w.send(queue[head++]);
-    }
+  const sendNext = (slot) => {
+    slot.inFlight++;
+    slot.w.send(queue[head++]);
     if (head === queue.length) [queue, head] = [[], 0];
+  };
+  // One task at a time to the least-loaded worker, so a burst is split
+  // evenly (40 CPU-bound tasks go 20/20, not 32/8).
+  const dispatch = () => {
+    while (head < queue.length) {
+      const slot = slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      if (slot.inFlight >= WINDOW) return;
+      sendNext(slot);
+    }
   };
   for (const slot of slots) {
     slot.w.onMessage(({ id, value }) => {
       slot.inFlight--;
       pending.get(id)(value);
       pending.delete(id);
-      pump(slot);
+      // Refill the worker that just answered: it is the idle one.
+      if (head < queue.length) sendNext(slot);
     });
   }
 
@@ -57,8 +65,6 @@ export async function create({ workers, kind, serialization = 'json' }) {
       pending.set(id, resolve);
       queue.push({ id, name, arg });
     });
-  // Fill the least-loaded worker first, so a lone task never waits behind a batch.
-  const dispatch = () => [...slots].sort((a, b) => a.inFlight - b.inFlight).forEach(pump);
 
   return {
     runtime: kind,
