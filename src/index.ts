@@ -20,3 +20,15 @@ export {
   QueueEmptyError, DataCloneError, CallbackError, NonErrorThrownError, InvalidStateError,
 } from './errors.js';
 export type { ForkpoolErrorCode } from './errors.js';
+
+// Shared objects between processes (see docs/manager.md, docs/queue.md, docs/pipe.md).
+export {
+  Manager, SharedList, SharedDict, SharedValue, Lock, RLock, Semaphore, Event, Barrier, Condition,
+  Queue, JoinableQueue, Pipe, Connection,
+  EOFError, BrokenBarrierError, LockHolderDiedError, ManagerShutdownError, QueueClosedError, PipeClosedError, RecvTimeoutError,
+} from './shared/index.js';
+export type { QueueOptions, PipeOptions, LockHold, WaitOptions } from './shared/index.js';
+
+// Checkpoint and resume (see docs/journal.md).
+export { JournalMismatchError, JournalCorruptError } from './journal/errors.js';
+export type { JournalOptions } from './journal/journaled.js';

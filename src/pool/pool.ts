@@ -17,6 +17,7 @@ import type { ExitReason, PoolStats } from './stats.js';
 import { Supervisor } from './supervisor.js';
 import { Task, type ItemOutcome, type RunInfo } from './task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
+import { journaled, type JournalOptions } from '../journal/journaled.js';
 
 /** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
 const IMAP_CHUNKS_PER_WORKER = 4;
@@ -39,7 +40,7 @@ export interface ApplyAsyncOptions<R> extends CallOptions {
   errorCallback?: (error: unknown) => void;
 }
 
-export interface MapOptions extends CallOptions {
+export interface MapOptions extends CallOptions, Partial<JournalOptions> {
   /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
   chunksize?: number;
 }
@@ -110,6 +111,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
   map<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, (x) => [x]) as Promise<Array<TaskResult<M, K>>>;
     return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, (x) => [x], 'iterable'));
   }
 
@@ -119,6 +121,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Like `map`, with each element an argument list: `name(...args)`. */
   starmap<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, starArgs) as Promise<Array<TaskResult<M, K>>>;
     return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, starArgs, 'iterable'));
   }
 
@@ -128,12 +131,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
   imap<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#imap(name, iterable, { ...options, ordered: true })) as AsyncIterableIterator<TaskResult<M, K>>;
+    return unwrap(this.#settled(name, iterable, { ...options, ordered: true }, (x) => [x])) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /** Lazy map in completion order. */
   imapUnordered<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#imap(name, iterable, { ...options, ordered: false })) as AsyncIterableIterator<TaskResult<M, K>>;
+    return unwrap(this.#settled(name, iterable, { ...options, ordered: false }, (x) => [x])) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /**
@@ -141,7 +144,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
    * per item (completion order unless `ordered`). For batch jobs that record failures and go on.
    */
   imapSettled<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem<TaskResult<M, K>>> {
-    return this.#imap(name, iterable, options) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+    return this.#settled(name, iterable, options, (x) => [x]) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
   }
 
   /** Resolves when every worker has started and loaded the module. Only for measuring start-up. */
@@ -253,7 +256,33 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return ctl.result;
   }
 
-  #imap(name: string, iterable: unknown, options: ImapSettledOptions): AsyncIterableIterator<SettledItem> {
+  /** imapSettled, through the journal when one is given. */
+  #settled(name: string, iterable: unknown, options: ImapSettledOptions, toArgs: (x: unknown) => unknown[]): AsyncIterableIterator<SettledItem> {
+    if (options?.journal === undefined) return this.#imap(name, iterable, options, toArgs);
+    checkName(name);
+    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, toArgs) };
+    const { journal, key, journalMode, resumeFailed, chunksize, timeout, signal } = options;
+    return journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
+  }
+
+  /** A journaled map runs every item (so all are recorded), then rejects with the first failure by input order. */
+  async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, toArgs: (x: unknown) => unknown[]): Promise<unknown[]> {
+    if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+      throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
+    }
+    const items = Array.from(iterable);
+    const chunksize = this.#chunksize(options, () => defaultMapChunksize(items.length, this.#opts.processes));
+    const out = new Array<unknown>(items.length);
+    let firstFailure: { index: number; error: Error } | undefined;
+    for await (const s of this.#settled(name, items, { ...options, chunksize, ordered: false }, toArgs)) {
+      if (s.ok) out[s.index] = s.value;
+      else if (!firstFailure || s.index < firstFailure.index) firstFailure = { index: s.index, error: s.error };
+    }
+    if (firstFailure) throw firstFailure.error;
+    return out;
+  }
+
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions, toArgs: (x: unknown) => unknown[]): AsyncIterableIterator<SettledItem> {
     checkName(name);
     const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
@@ -266,7 +295,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const call = this.#callSettings(options);
     const refusal = this.#engine.refusal();
     if (refusal) throw refusal;
-    return imapSettled(src, (x) => [x], (items, done) => {
+    return imapSettled(src, toArgs, (items, done) => {
       const task = new Task({ name, items, ...call, sink: done as (r: ItemOutcome[] | Error, i: RunInfo) => void });
       if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
         this.#engine.submit(task);

@@ -233,6 +233,7 @@ export class Supervisor {
         this.#counts.recycled++;
         const back = ev.returned.map((id) => w.take(id)).filter((t): t is Task => t !== undefined);
         this.#requeueFront(back);
+        this.#updateRefs();
         return;
       }
       case 'hub': return hubReceive(w.peer, ev.m);
@@ -313,6 +314,7 @@ export class Supervisor {
     w.state = 'stopping';
     w.killReason = reason;
     w.runtime.send({ t: 'stop' });
+    this.#updateRefs();
   }
 
   #kill(w: WorkerSlot, reason: ExitReason, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -320,6 +322,7 @@ export class Supervisor {
     w.killReason ??= reason;
     if (w.state !== 'starting') w.state = 'stopping';
     w.runtime.kill(signal);
+    this.#updateRefs();
   }
 
   // ── worker exit: the never-hang path ──────────────────────────────────────
@@ -594,7 +597,8 @@ export class Supervisor {
    */
   #updateRefs(): void {
     const busy = this.#queued + this.#inFlight > 0 || this.#state !== 'running' || this.#readyWaiters.length > 0;
-    for (const w of this.#workers.values()) w.setRef(busy || w.state === 'starting');
+    // A starting or stopping worker is a change in progress: see it through.
+    for (const w of this.#workers.values()) w.setRef(busy || w.state === 'starting' || w.state === 'stopping');
     if (this.#respawnTimer) {
       if (busy) this.#respawnTimer.ref();
       else this.#respawnTimer.unref();

@@ -95,16 +95,7 @@ async function drain(): Promise<void> {
     const task = queue.shift()!;
     await runTask(task, fromIdle);
     fromIdle = false;
-    if (init?.memoryLimit !== undefined && !stopping) {
-      const mem = memoryUse();
-      if (mem > init.memoryLimit) {
-        // Hand back what has not started, so it runs on a fresh worker, then exit.
-        const returned = queue.splice(0).map((t) => t.id);
-        port.send({ t: 'recycle', mem, returned });
-        stopping = true;
-        break;
-      }
-    }
+    if (stopping) break;
   }
   running = false;
   if (stopping) finish();
@@ -157,6 +148,7 @@ async function call(fn: TaskFn | undefined, args: unknown[]): Promise<Outcome> {
 /** Sends a result; a value that cannot be serialized fails that task alone. */
 function send(task: WireTask, o: Outcome | undefined, c: Outcome[] | undefined, t0: number): void {
   const ms = performance.now() - t0;
+  checkMemory();
   const nx = queue[0]?.id;
   try {
     port.send(c ? { t: 'done', id: task.id, c, ms, nx } : { t: 'done', id: task.id, o, ms, nx });
@@ -173,6 +165,20 @@ function send(task: WireTask, o: Outcome | undefined, c: Outcome[] | undefined, 
       port.send({ t: 'done', id: task.id, o: fail(o!), ms });
     }
   }
+}
+
+/**
+ * Past the memory limit after a task: hand back the tasks not started and
+ * stop. Sent before the task's result, so the parent already knows this worker
+ * is going away when the result arrives (and keeps watching it exit).
+ */
+function checkMemory(): void {
+  if (init?.memoryLimit === undefined || stopping) return;
+  const mem = memoryUse();
+  if (mem <= init.memoryLimit) return;
+  const returned = queue.splice(0).map((t) => t.id);
+  port.send({ t: 'recycle', mem, returned });
+  stopping = true;
 }
 
 function serializable(v: unknown): boolean {
