@@ -149,8 +149,11 @@ export class Supervisor {
 
   #dispatch(): void {
     this.#dispatchScheduled = false;
-    for (const w of this.#workers.values()) {
-      if (w.state !== 'ready') continue;
+    // Idle workers first, so a task never waits behind another while a worker is free.
+    const ready = [...this.#workers.values()].filter((w) => w.state === 'ready').sort((a, b) => a.inFlight.length - b.inFlight.length);
+    for (const w of ready) {
+      if (this.#queue.length === 0) break;
+      if (w.inFlight.length > 0 && w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
       let room = Math.min(this.#capacity(w) - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched);
       if (room <= 0) continue;
       const batch: Task[] = [];
@@ -158,16 +161,22 @@ export class Supervisor {
         const task = this.#queue.peek()!;
         if (task.settled) { this.#queue.shift(); continue; }
         if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
+        this.#wire(task);
+        // A task holding shared objects may block (a lock, a barrier, a queue):
+        // it runs only on an idle worker, and nothing is queued behind it.
+        if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
         this.#queue.shift();
         this.#queued--;
         task.attempts++;
         task.started = false;
+        task.startedAt = 0;
         this.#waitTimes.add(performance.now() - task.enqueuedAt);
         w.inFlight.push(task);
         this.#inFlight++;
         w.dispatched++;
         batch.push(task);
         room--;
+        if (task.exclusive) break;
       }
       if (batch.length) this.#sendRun(w, batch);
     }
@@ -204,6 +213,7 @@ export class Supervisor {
       const enc = encodeShared(t.items ?? t.args ?? []);
       t.wire = t.items ? { id: t.id, n: t.name, c: enc.value as unknown[][] } : { id: t.id, n: t.name, a: enc.value as unknown[] };
       if (t.timeout !== undefined || t.signal) t.wire.s = 1;
+      if (enc.found) { t.wire.h = 1; t.exclusive = true; }
     }
     t.wire.at = t.attempts;
     return t.wire;
@@ -214,7 +224,7 @@ export class Supervisor {
   #onEvent(w: WorkerSlot, ev: WorkerEvent): void {
     switch (ev.t) {
       case 'done':
-        if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) next.started = true; }
+        if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) { next.started = true; next.startedAt = performance.now(); } }
         return this.#onDone(w, ev.id, ev.o, ev.c, ev.ms);
       case 'started': return this.#onStarted(w, ev.id);
       case 'log': return (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task);
@@ -262,6 +272,7 @@ export class Supervisor {
     const t = w.inFlight.find((x) => x.id === id);
     if (!t) return;
     t.started = true;
+    t.startedAt = performance.now();
     if (t.settled || t.timeout === undefined) return;
     const ms = t.timeout;
     t.timer = setTimeout(() => {
@@ -419,7 +430,7 @@ export class Supervisor {
     if (t.settled) return;
     this.#counts.failed[kind] += t.size;
     this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
-    t.settle(err, { workerId: w?.id ?? 0, ms: 0 });
+    t.settle(err, { workerId: w?.id ?? 0, ms: t.startedAt ? performance.now() - t.startedAt : 0 });
   }
 
   #abort(t: Task): void {
@@ -636,5 +647,6 @@ export class Supervisor {
 }
 
 function toItemOutcome(o: Outcome): ItemOutcome {
-  return o.ok ? { ok: true, value: decodeShared(o.v) } : { ok: false, error: decodeError(o.e) };
+  if (!o.ok) return { ok: false, error: decodeError(o.e) };
+  return { ok: true, value: o.h ? decodeShared(o.v) : o.v };
 }

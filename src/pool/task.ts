@@ -51,6 +51,10 @@ export class Task {
   settled = false;
   /** The worker said this task began running (for blame when the worker dies). */
   started = false;
+  /** When the parent learnt the task started (performance.now()), for run times of tasks that never report one. */
+  startedAt = 0;
+  /** Its arguments hold shared objects: it may block on other tasks, so nothing is queued behind it in a worker. */
+  exclusive = false;
   /** Number of times the task has been handed to a worker. */
   attempts = 0;
   /** Crashes suffered so far (for retries and the poison-pill report). */

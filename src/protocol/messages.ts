@@ -28,6 +28,8 @@ export interface WireTask {
   c?: unknown[][];
   /** 1 when the parent needs a `started` event (a timeout clock or a cancellable task). */
   s?: 1;
+  /** 1 when the arguments hold shared-object handles to turn into proxies (so plain tasks skip that walk). */
+  h?: 1;
   /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
   at?: number;
 }
@@ -56,7 +58,7 @@ export type Command =
   | { t: 'hub'; m: unknown };
 
 /** Outcome of one call: ok with a value, or the encoded error. */
-export type Outcome = { ok: true; v: unknown } | { ok: false; e: EncodedError };
+export type Outcome = { ok: true; v: unknown; h?: 1 } | { ok: false; e: EncodedError };
 
 export type WorkerEvent =
   | { t: 'ready'; v: number; pid: number; exports: string[] }

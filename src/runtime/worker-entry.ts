@@ -40,6 +40,13 @@ let currentId: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
 
 port.onParentGone(() => port.exit(0));
+if (isMainThread) {
+  // Ctrl-C in a terminal signals the whole process group. The pool decides
+  // what a Ctrl-C means (finish, terminate); a worker dying on its own would
+  // turn every running task into a crash. If the parent dies of it, this
+  // worker sees EOF on its command pipe and exits, and the reaper backs that up.
+  process.on('SIGINT', () => {});
+}
 port.onCommand((cmd: Command) => {
   switch (cmd.t) {
     case 'init': void start(cmd); break;
@@ -121,11 +128,11 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
     if (task.c) {
       const outcomes: Outcome[] = new Array(task.c.length);
       for (let i = 0; i < task.c.length; i++) {
-        outcomes[i] = await call(fn, task.c[i]!);
+        outcomes[i] = await call(fn, task.c[i]!, task.h === 1);
       }
       send(task, undefined, outcomes, t0);
     } else {
-      send(task, await call(fn, task.a ?? []), undefined, t0);
+      send(task, await call(fn, task.a ?? [], task.h === 1), undefined, t0);
     }
   } finally {
     state.current = undefined;
@@ -134,12 +141,13 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   }
 }
 
-async function call(fn: TaskFn | undefined, args: unknown[]): Promise<Outcome> {
+async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean): Promise<Outcome> {
   try {
     if (typeof fn !== 'function') throw new TypeError('not an exported function');
-    const r = fn(...(decodeShared(args) as unknown[]));
+    const r = fn(...(hasHandles ? (decodeShared(args) as unknown[]) : args));
     const v = r instanceof Promise || (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') ? await r : r;
-    return { ok: true, v: encodeShared(v).value };
+    const enc = encodeShared(v);
+    return enc.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
   } catch (err) {
     return { ok: false, e: encodeError(err) };
   }
