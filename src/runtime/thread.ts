@@ -7,7 +7,7 @@
  * stops a synchronous infinite loop. A segfault in native code kills the
  * whole process — use the process runtime for crash-prone native add-ons.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
@@ -35,8 +35,11 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     worker.on('error', (err) => { lastError = err; });
     worker.on('exit', (code) => {
       exited = true;
-      // Let messages the thread posted just before exiting be delivered first.
+      // Deliver every message the thread posted before it died (a result
+      // written just before process.exit must not be lost, or an innocent task
+      // would be blamed), then report the exit.
       setImmediate(() => {
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) handlers.onEvent(m.message as WorkerEvent);
         port1.close();
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
         handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError });
