@@ -2,13 +2,24 @@
  * How many items travel in one message.
  */
 
+/** Items in the first chunk of a map, per worker, sent to measure the task's cost. */
+export const PROBE_CHUNK = 16;
+/** Work per chunk the adaptive default aims for: big enough that messaging is noise, small enough to balance. */
+export const TARGET_CHUNK_MS = 4;
+
 /** CPython's default for `map`: about four chunks per worker. */
 export function defaultMapChunksize(length: number, processes: number): number {
   if (length === 0) return 1;
   return Math.max(1, Math.ceil(length / (4 * processes)));
 }
 
-/** Splits an array of argument lists into chunks of `size`. */
-export function* chunksOf<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+/**
+ * The adaptive default (joblib's idea): about TARGET_CHUNK_MS of work per
+ * chunk, measured from the probe, and never above CPython's size so every
+ * worker still gets several chunks.
+ */
+export function adaptiveChunksize(perItemMs: number, remaining: number, processes: number): number {
+  const cap = defaultMapChunksize(remaining, processes);
+  if (!(perItemMs > 0)) return cap;
+  return Math.max(1, Math.min(cap, Math.round(TARGET_CHUNK_MS / perItemMs)));
 }

@@ -6,7 +6,7 @@
  * Python's imap reads the whole input first; this never holds more than the
  * read-ahead, so a 10-million-item generator runs in flat memory.
  */
-import type { ItemOutcome, RunInfo } from './task.js';
+import type { RunInfo, TaskResult } from './task.js';
 
 /** One settled item, as `imapSettled` yields it. */
 export type SettledItem<R = unknown> =
@@ -14,7 +14,7 @@ export type SettledItem<R = unknown> =
   | { index: number; ok: false; error: Error; ms: number; workerId: number };
 
 /** Submits one chunk (argument lists) and reports its end. */
-export type ChunkRunner = (items: unknown[][], done: (result: ItemOutcome[] | Error, info: RunInfo) => void) => Promise<void>;
+export type ChunkRunner = (items: unknown[], done: (result: TaskResult | Error, info: RunInfo) => void) => Promise<void>;
 
 export interface ImapPlan {
   chunksize: number;
@@ -24,7 +24,7 @@ export interface ImapPlan {
 
 export function imapSettled(
   source: Iterable<unknown> | AsyncIterable<unknown>,
-  toArgs: (item: unknown) => unknown[],
+  toItem: (item: unknown) => unknown,
   run: ChunkRunner,
   plan: ImapPlan,
 ): AsyncIterableIterator<SettledItem> {
@@ -48,14 +48,15 @@ export function imapSettled(
     w?.();
   };
 
-  const accept = (start: number, count: number) => (result: ItemOutcome[] | Error, info: RunInfo) => {
+  const accept = (start: number, count: number) => (result: TaskResult | Error, info: RunInfo) => {
     if (stopped) return;
     const ms = count > 0 ? info.ms / count : 0;
+    const failures = result instanceof Error ? undefined : result.errors && new Map(result.errors);
     for (let i = 0; i < count; i++) {
-      const o = result instanceof Error ? { ok: false as const, error: result } : result[i]!;
-      const item: SettledItem = o.ok
-        ? { index: start + i, ok: true, value: o.value, ms, workerId: info.workerId }
-        : { index: start + i, ok: false, error: o.error, ms, workerId: info.workerId };
+      const error = result instanceof Error ? result : failures?.get(i);
+      const item: SettledItem = error
+        ? { index: start + i, ok: false, error, ms, workerId: info.workerId }
+        : { index: start + i, ok: true, value: (result as TaskResult).values[i], ms, workerId: info.workerId };
       if (plan.ordered) finished.set(item.index, item);
       else fifo.push(item);
     }
@@ -67,11 +68,11 @@ export function imapSettled(
     pumping = true;
     try {
       while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(plan.readAhead, plan.chunksize)) {
-        const chunk: unknown[][] = [];
+        const chunk: unknown[] = [];
         while (chunk.length < plan.chunksize) {
           const r = await it.next();
           if (r.done) { exhausted = true; break; }
-          chunk.push(toArgs(r.value));
+          chunk.push(toItem(r.value));
         }
         if (chunk.length === 0) break;
         const start = nextRead;

@@ -10,12 +10,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CallbackError, InvalidStateError, QueueFullError, invalidArg, show } from '../errors.js';
 import { resolveOptions, timeoutMs, type PoolOptions, type ResolvedOptions } from '../options.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
-import { chunksOf, defaultMapChunksize } from './chunking.js';
+import { PROBE_CHUNK, adaptiveChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import type { LogLine } from './logs.js';
 import type { ExitReason, PoolStats } from './stats.js';
 import { Supervisor } from './supervisor.js';
-import { Task, type ItemOutcome, type RunInfo } from './task.js';
+import { Task } from './task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 
@@ -101,8 +101,8 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       name, args: list, ...call,
       sink: (result) => {
         if (result instanceof Error) settle.fail(result);
-        else if (result[0]!.ok) settle.succeed(result[0]!.value as TaskResult<M, K>);
-        else settle.fail(result[0]!.error);
+        else if (result.errors) settle.fail(result.errors[0]![1]);
+        else settle.succeed(result.values[0] as TaskResult<M, K>);
       },
     });
     this.#submit(task, options.waitForSpace === true);
@@ -111,32 +111,32 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
   map<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
-    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, (x) => [x]) as Promise<Array<TaskResult<M, K>>>;
-    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, (x) => [x], 'iterable'));
+    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, false) as Promise<Array<TaskResult<M, K>>>;
+    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, false));
   }
 
   mapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
-    return this.#mapAsync(name, iterable, options, (x) => [x], 'iterable');
+    return this.#mapAsync(name, iterable, options, false);
   }
 
   /** Like `map`, with each element an argument list: `name(...args)`. */
   starmap<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
-    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, starArgs) as Promise<Array<TaskResult<M, K>>>;
-    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, starArgs, 'iterable'));
+    if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, true) as Promise<Array<TaskResult<M, K>>>;
+    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, true));
   }
 
   starmapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
-    return this.#mapAsync(name, iterable, options, starArgs, 'iterable');
+    return this.#mapAsync(name, iterable, options, true);
   }
 
   /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
   imap<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#settled(name, iterable, { ...options, ordered: true }, (x) => [x])) as AsyncIterableIterator<TaskResult<M, K>>;
+    return unwrap(this.#settled(name, iterable, { ...options, ordered: true }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /** Lazy map in completion order. */
   imapUnordered<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#settled(name, iterable, { ...options, ordered: false }, (x) => [x])) as AsyncIterableIterator<TaskResult<M, K>>;
+    return unwrap(this.#settled(name, iterable, { ...options, ordered: false }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /**
@@ -144,7 +144,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
    * per item (completion order unless `ordered`). For batch jobs that record failures and go on.
    */
   imapSettled<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem<TaskResult<M, K>>> {
-    return this.#settled(name, iterable, options, (x) => [x]) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+    return this.#settled(name, iterable, options, false) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
   }
 
   /** Resolves when every worker has started and loaded the module. Only for measuring start-up. */
@@ -218,63 +218,83 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return c;
   }
 
-  #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, toArgs: (x: unknown) => unknown[], what: string): AsyncResult<R[]> {
+  /**
+   * map/starmap. Without an explicit `chunksize`, the chunk size adapts: one
+   * small probe chunk per worker measures the task's cost, then the rest goes
+   * in chunks of about TARGET_CHUNK_MS of work (at most CPython's
+   * n / (4 × processes), so every worker gets several). With a timeout or a
+   * signal the default is 1, so each item gets its own clock.
+   */
+  #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
     checkName(name);
     if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
-      throw invalidArg(TypeError, `Expected \`${what}\` to be an iterable, got ${show(iterable)}`);
+      throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
     }
-    const items = Array.from(iterable, toArgs);
-    const chunksize = this.#chunksize(options, () => defaultMapChunksize(items.length, this.#opts.processes));
+    const items = spread ? Array.from(iterable, starArgs) : Array.from(iterable);
     const call = this.#callSettings(options);
+    const fixed = options.chunksize !== undefined || call.timeout !== undefined || call.signal !== undefined
+      ? this.#chunksize(options, () => 1) : undefined;
     const ctl = createAsyncResult<R[]>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
-    const out = new Array<R>(items.length);
-    let left = items.length;
+    const n = items.length;
+    const out = new Array<R>(n);
+    let left = n;
     let failed = false;
-    if (left === 0) settle.succeed(out);
-    let start = 0;
-    for (const chunk of chunksOf(items, chunksize)) {
-      const offset = start;
-      start += chunk.length;
+    let next = 0;
+    let sized = fixed !== undefined;
+    if (n === 0) settle.succeed(out);
+
+    const submitChunk = (size: number) => {
+      const offset = next;
+      const chunk = items.slice(offset, offset + size);
+      next += chunk.length;
       const task = new Task({
-        name, items: chunk, ...call,
-        sink: (result) => {
+        name, items: chunk, spread, ...call,
+        sink: (result, info) => {
           if (failed) return;
           if (result instanceof Error) { failed = true; return settle.fail(result); }
-          for (let i = 0; i < result.length; i++) {
-            const o = result[i]!;
-            if (!o.ok) { failed = true; return settle.fail(o.error); }
-            out[offset + i] = o.value as R;
+          if (result.errors) { failed = true; return settle.fail(result.errors[0]![1]); }
+          if (!sized) {
+            sized = true;
+            const size = adaptiveChunksize(info.ms / chunk.length, n - next, this.#opts.processes);
+            while (next < n) submitChunk(size);
           }
-          left -= result.length;
+          const values = result.values;
+          for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as R;
+          left -= values.length;
           if (left === 0) settle.succeed(out);
         },
       });
       // map holds all its input already; it waits for queue room rather than failing part-way.
       this.#submit(task, true);
+    };
+    if (fixed !== undefined) {
+      while (next < n) submitChunk(fixed);
+    } else {
+      for (let i = 0; i < this.#opts.processes && next < n; i++) submitChunk(PROBE_CHUNK);
     }
     return ctl.result;
   }
 
   /** imapSettled, through the journal when one is given. */
-  #settled(name: string, iterable: unknown, options: ImapSettledOptions, toArgs: (x: unknown) => unknown[]): AsyncIterableIterator<SettledItem> {
-    if (options?.journal === undefined) return this.#imap(name, iterable, options, toArgs);
+  #settled(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
+    if (options?.journal === undefined) return this.#imap(name, iterable, options, spread);
     checkName(name);
-    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, toArgs) };
+    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, spread) };
     const { journal, key, journalMode, resumeFailed, chunksize, timeout, signal } = options;
     return journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
   }
 
   /** A journaled map runs every item (so all are recorded), then rejects with the first failure by input order. */
-  async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, toArgs: (x: unknown) => unknown[]): Promise<unknown[]> {
+  async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, spread: boolean): Promise<unknown[]> {
     if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
       throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
     }
     const items = Array.from(iterable);
-    const chunksize = this.#chunksize(options, () => defaultMapChunksize(items.length, this.#opts.processes));
+    const chunksize = this.#chunksize(options, () => 1);
     const out = new Array<unknown>(items.length);
     let firstFailure: { index: number; error: Error } | undefined;
-    for await (const s of this.#settled(name, items, { ...options, chunksize, ordered: false }, toArgs)) {
+    for await (const s of this.#settled(name, items, { ...options, chunksize, ordered: false }, spread)) {
       if (s.ok) out[s.index] = s.value;
       else if (!firstFailure || s.index < firstFailure.index) firstFailure = { index: s.index, error: s.error };
     }
@@ -282,7 +302,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return out;
   }
 
-  #imap(name: string, iterable: unknown, options: ImapSettledOptions, toArgs: (x: unknown) => unknown[]): AsyncIterableIterator<SettledItem> {
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
     checkName(name);
     const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
@@ -295,8 +315,8 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const call = this.#callSettings(options);
     const refusal = this.#engine.refusal();
     if (refusal) throw refusal;
-    return imapSettled(src, toArgs, (items, done) => {
-      const task = new Task({ name, items, ...call, sink: done as (r: ItemOutcome[] | Error, i: RunInfo) => void });
+    return imapSettled(src, spread ? starArgs : (x) => x, (items, done) => {
+      const task = new Task({ name, items, spread, ...call, sink: done });
       if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
         this.#engine.submit(task);
         return Promise.resolve();

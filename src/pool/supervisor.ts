@@ -30,7 +30,7 @@ import type { ResolvedOptions } from '../options.js';
 import { Deque } from './deque.js';
 import { printLine, type LogLine } from './logs.js';
 import { Timings, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
-import type { ItemOutcome, Task } from './task.js';
+import type { Task, TaskResult } from './task.js';
 import { WorkerSlot } from './worker-slot.js';
 
 /** Tasks handed to a worker before its speed is known. */
@@ -151,10 +151,16 @@ export class Supervisor {
     this.#dispatchScheduled = false;
     // Idle workers first, so a task never waits behind another while a worker is free.
     const ready = [...this.#workers.values()].filter((w) => w.state === 'ready').sort((a, b) => a.inFlight.length - b.inFlight.length);
+    let live = 0;
+    for (const w of this.#workers.values()) if (w.state === 'ready' || w.state === 'starting') live++;
+    // A burst is shared out evenly among live workers, including those still
+    // starting: one worker must not take a whole batch of tasks whose cost
+    // it has not seen (40 heavy tasks after 200 no-ops).
+    const share = Math.ceil(this.#queued / Math.max(1, live));
     for (const w of ready) {
       if (this.#queue.length === 0) break;
       if (w.inFlight.length > 0 && w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
-      let room = Math.min(this.#capacity(w) - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched);
+      let room = Math.min(this.#capacity(w) - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched, share);
       if (room <= 0) continue;
       const batch: Task[] = [];
       while (room > 0 && this.#queue.length > 0) {
@@ -211,7 +217,9 @@ export class Supervisor {
   #wire(t: Task): WireTask {
     if (!t.wire) {
       const enc = encodeShared(t.items ?? t.args ?? []);
-      t.wire = t.items ? { id: t.id, n: t.name, c: enc.value as unknown[][] } : { id: t.id, n: t.name, a: enc.value as unknown[] };
+      t.wire = !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
+        : t.spread ? { id: t.id, n: t.name, c: enc.value as unknown[][] }
+        : { id: t.id, n: t.name, m: enc.value as unknown[] };
       if (t.timeout !== undefined || t.signal) t.wire.s = 1;
       if (enc.found) { t.wire.h = 1; t.exclusive = true; }
     }
@@ -225,7 +233,7 @@ export class Supervisor {
     switch (ev.t) {
       case 'done':
         if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) { next.started = true; next.startedAt = performance.now(); } }
-        return this.#onDone(w, ev.id, ev.o, ev.c, ev.ms);
+        return this.#onDone(w, ev.id, toTaskResult(ev), ev.ms);
       case 'started': return this.#onStarted(w, ev.id);
       case 'log': return (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task);
       case 'ready': return this.#onReady(w, ev.exports);
@@ -283,7 +291,7 @@ export class Supervisor {
     }, ms);
   }
 
-  #onDone(w: WorkerSlot, id: number, o: Outcome | undefined, c: Outcome[] | undefined, ms: number): void {
+  #onDone(w: WorkerSlot, id: number, result: TaskResult, ms: number): void {
     const t = w.take(id);
     if (!t) return;
     this.#inFlight--;
@@ -291,16 +299,15 @@ export class Supervisor {
     w.recordRunTime(ms);
     this.#runTimes.add(ms);
     if (!t.settled) {
-      const outcomes = (c ?? [o!]).map(toItemOutcome);
-      const failed = outcomes.filter((x) => !x.ok).length;
+      const failed = result.errors?.length ?? 0;
       if (failed > 0 && t.retryOnError && t.attempts <= t.retries) {
         this.#counts.retried++;
         this.#requeueFront([t]);
       } else {
-        this.#counts.completed += outcomes.length - failed;
+        this.#counts.completed += result.values.length - failed;
         this.#counts.failed.error += failed;
-        if (failed) for (const x of outcomes) if (!x.ok) this.#events.emit('taskError', { taskId: t.id, name: t.name, error: x.error });
-        t.settle(outcomes, { workerId: w.id, ms });
+        if (failed) for (const [, error] of result.errors!) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
+        t.settle(result, { workerId: w.id, ms });
       }
     }
     if (!this.#stopIfDone(w)) this.#scheduleDispatch();
@@ -646,7 +653,12 @@ export class Supervisor {
   }
 }
 
-function toItemOutcome(o: Outcome): ItemOutcome {
-  if (!o.ok) return { ok: false, error: decodeError(o.e) };
-  return { ok: true, value: o.h ? decodeShared(o.v) : o.v };
+function toTaskResult(ev: Extract<WorkerEvent, { t: 'done' }>): TaskResult {
+  if (ev.o) {
+    const o: Outcome = ev.o;
+    if (!o.ok) return { values: [undefined], errors: [[0, decodeError(o.e)]] };
+    return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
+  }
+  const values = ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
+  return { values, errors: ev.e?.map(([i, e]) => [i, decodeError(e)]) };
 }

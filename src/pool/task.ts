@@ -4,8 +4,11 @@
  */
 import type { WireTask } from '../protocol/messages.js';
 
-/** Outcome of one item of a task. */
-export type ItemOutcome = { ok: true; value: unknown } | { ok: false; error: Error };
+/** What a task produced: one value per item, and the items that threw (index, error). */
+export interface TaskResult {
+  values: unknown[];
+  errors: Array<[number, Error]> | undefined;
+}
 
 /** Who ran the task and for how long (run time in the worker; 0 when it never reported). */
 export interface RunInfo {
@@ -14,14 +17,16 @@ export interface RunInfo {
 }
 
 /** Where a task's end goes: per-item outcomes, or one error for the whole task (crash, timeout, abort...). */
-export type TaskSink = (result: ItemOutcome[] | Error, info: RunInfo) => void;
+export type TaskSink = (result: TaskResult | Error, info: RunInfo) => void;
 
 export interface TaskInit {
   name: string;
   /** Arguments of a single call. */
   args?: unknown[];
-  /** Argument lists of a chunk. */
-  items?: unknown[][];
+  /** Items of a chunk. */
+  items?: unknown[];
+  /** Each item is an argument list to spread (starmap) rather than one argument. */
+  spread?: boolean;
   timeout?: number;
   signal?: AbortSignal;
   retries: number;
@@ -41,7 +46,8 @@ export class Task {
   readonly id = nextId++;
   readonly name: string;
   readonly args: unknown[] | undefined;
-  readonly items: unknown[][] | undefined;
+  readonly items: unknown[] | undefined;
+  readonly spread: boolean;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly retries: number;
@@ -71,6 +77,7 @@ export class Task {
     this.name = init.name;
     this.args = init.args;
     this.items = init.items;
+    this.spread = init.spread === true;
     this.timeout = init.timeout;
     this.signal = init.signal;
     this.retries = init.retries;
@@ -84,7 +91,7 @@ export class Task {
   }
 
   /** Delivers the end of the task to its caller, exactly once. */
-  settle(result: ItemOutcome[] | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
+  settle(result: TaskResult | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
     if (this.settled) return;
     this.settled = true;
     if (this.timer) clearTimeout(this.timer);

@@ -24,8 +24,10 @@ export interface WireTask {
   n: string;
   /** Arguments of a single call. */
   a?: unknown[];
-  /** Argument lists of a chunk: the worker runs them in order and returns one outcome per item. */
+  /** Argument lists of a chunk (starmap): the worker runs `fn(...args)` for each, in order. */
   c?: unknown[][];
+  /** Items of a chunk (map, imap): the worker runs `fn(item)` for each, in order. */
+  m?: unknown[];
   /** 1 when the parent needs a `started` event (a timeout clock or a cancellable task). */
   s?: 1;
   /** 1 when the arguments hold shared-object handles to turn into proxies (so plain tasks skip that walk). */
@@ -66,8 +68,13 @@ export type WorkerEvent =
   /** The task began running (sent when it starts after an idle gap, or when asked with `s`). */
   | { t: 'started'; id: number }
   /** Result of a single call, or of a whole chunk (`c`: one outcome per item). `ms` is run time in the worker. */
-  /** `nx`: the task this worker starts right after this one (saves a `started` event). */
-  | { t: 'done'; id: number; o?: Outcome; c?: Outcome[]; ms: number; nx?: number }
+  /**
+   * Result of a single call (`o`), or of a chunk: `v` holds one value per item
+   * and `e` the items that threw (index, error), so a healthy chunk costs no
+   * per-item wrapper objects. `nx`: the task this worker starts right after
+   * this one (saves a `started` event).
+   */
+  | { t: 'done'; id: number; o?: Outcome; v?: unknown[]; e?: Array<[number, EncodedError]>; h?: 1; ms: number; nx?: number }
   /** Raw text the task wrote to stdout/stderr; the parent assembles it into whole lines. */
   | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
   /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */

@@ -13,7 +13,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
-import { encodeError } from '../protocol/values.js';
+import { encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState } from './task-context.js';
 import type { WorkerPort } from './worker-port.js';
@@ -114,7 +114,7 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   if (aborted.has(task.id)) {
     const reason = aborted.get(task.id);
     aborted.delete(task.id);
-    return send(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, undefined, t0);
+    return sendOne(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, t0);
   }
   // The parent must know whether a task started, to blame only the running task
   // when this worker dies. A task that follows another is announced by the
@@ -125,15 +125,8 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   currentId = task.id;
   state.current = { id: task.id, name: task.n, signal: controller.signal, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime };
   try {
-    if (task.c) {
-      const outcomes: Outcome[] = new Array(task.c.length);
-      for (let i = 0; i < task.c.length; i++) {
-        outcomes[i] = await call(fn, task.c[i]!, task.h === 1);
-      }
-      send(task, undefined, outcomes, t0);
-    } else {
-      send(task, await call(fn, task.a ?? [], task.h === 1), undefined, t0);
-    }
+    if (task.c || task.m) await runChunk(task, fn, t0);
+    else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
   } finally {
     state.current = undefined;
     currentController = undefined;
@@ -141,11 +134,51 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   }
 }
 
+/**
+ * Runs a chunk's items in order. Values go in one array and failures in a
+ * short side list, so a healthy chunk of a million numbers costs one array,
+ * not a million wrapper objects. Sync results are not awaited.
+ */
+async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Promise<void> {
+  const spread = task.c !== undefined;
+  const list: unknown[] = task.c ?? task.m!;
+  const handles = task.h === 1;
+  const values = new Array<unknown>(list.length);
+  let errors: Array<[number, EncodedError]> | undefined;
+  for (let i = 0; i < list.length; i++) {
+    try {
+      if (typeof fn !== 'function') throw new TypeError('not an exported function');
+      const item = handles ? decodeShared(list[i]) : list[i];
+      let r = spread ? fn(...(item as unknown[])) : fn(item);
+      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
+      values[i] = r;
+    } catch (err) {
+      (errors ??= []).push([i, encodeError(err)]);
+    }
+  }
+  const enc = encodeShared(values);
+  const ms = performance.now() - t0;
+  checkMemory();
+  const nx = queue[0]?.id;
+  try {
+    port.send({ t: 'done', id: task.id, v: enc.value as unknown[], e: errors, h: enc.found ? 1 : undefined, ms, nx });
+  } catch (err) {
+    // Some value cannot cross: fail those items alone, keep the others.
+    for (let i = 0; i < values.length; i++) {
+      if (!serializable(values[i])) {
+        values[i] = undefined;
+        (errors ??= []).push([i, encodeError(new DataCloneError('the result', err))]);
+      }
+    }
+    port.send({ t: 'done', id: task.id, v: values, e: errors, ms, nx });
+  }
+}
+
 async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean): Promise<Outcome> {
   try {
     if (typeof fn !== 'function') throw new TypeError('not an exported function');
     const r = fn(...(hasHandles ? (decodeShared(args) as unknown[]) : args));
-    const v = r instanceof Promise || (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') ? await r : r;
+    const v = r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function' ? await r : r;
     const enc = encodeShared(v);
     return enc.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
   } catch (err) {
@@ -153,25 +186,15 @@ async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean
   }
 }
 
-/** Sends a result; a value that cannot be serialized fails that task alone. */
-function send(task: WireTask, o: Outcome | undefined, c: Outcome[] | undefined, t0: number): void {
+/** Sends a single call's result; a value that cannot be serialized fails that task alone. */
+function sendOne(task: WireTask, o: Outcome, t0: number): void {
   const ms = performance.now() - t0;
   checkMemory();
   const nx = queue[0]?.id;
   try {
-    port.send(c ? { t: 'done', id: task.id, c, ms, nx } : { t: 'done', id: task.id, o, ms, nx });
+    port.send({ t: 'done', id: task.id, o, ms, nx });
   } catch (err) {
-    const fail = (x: Outcome): Outcome => {
-      if (!x.ok) return x;
-      return { ok: false, e: encodeError(new DataCloneError('the result', err)) };
-    };
-    if (c) {
-      // Find which items cannot cross; keep the others.
-      const fixed = c.map((x) => (x.ok && !serializable(x.v) ? fail(x) : x));
-      port.send({ t: 'done', id: task.id, c: fixed, ms });
-    } else {
-      port.send({ t: 'done', id: task.id, o: fail(o!), ms });
-    }
+    port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(new DataCloneError('the result', err)) }, ms, nx });
   }
 }
 

@@ -143,3 +143,29 @@ test('worker console output arrives as whole lines tagged with worker and task',
   assert.deepEqual(lines.map((l) => l.text).sort(), ['one', 'three', 'two']);
   assert.ok(lines.every((l) => l.workerId > 0 && typeof l.taskId === 'number' && l.stream === 'stdout'));
 });
+
+test('map\'s default chunksize adapts: cheap items travel in big chunks, slow items one by one; an explicit chunksize wins', async () => {
+  const chunksRun = (pool: Pool<typeof basic>) => pool.stats().workers.reduce((n, w) => n + w.tasksDone, 0);
+  {
+    await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+    await pool.ready();
+    const input = Array.from({ length: 20_000 }, (_, i) => i);
+    assert.deepEqual(await pool.map('double', input), input.map((x) => x * 2));
+    const chunks = chunksRun(pool);
+    // 2 probe chunks, then at most CPython's n / (4 × processes) per chunk: never fewer than ~8 chunks, far fewer than items.
+    assert.ok(chunks >= 8 && chunks <= 200, `cheap items ran in ${chunks} chunks`);
+  }
+  {
+    await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+    await pool.ready();
+    assert.deepEqual(await pool.map('slowDouble', Array.from({ length: 40 }, () => 1)), Array.from({ length: 40 }, () => 2));
+    // 10 ms per item: after the 16-item probes, chunks of about 4 ms of work, i.e. one item each.
+    assert.equal(chunksRun(pool), 2 + (40 - 32));
+  }
+  {
+    await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+    await pool.ready();
+    await pool.map('double', Array.from({ length: 100 }, (_, i) => i), { chunksize: 10 });
+    assert.equal(chunksRun(pool), 10);
+  }
+});
