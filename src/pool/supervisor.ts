@@ -481,9 +481,10 @@ export class Supervisor {
         onExit: (info) => this.#onExit(w, info),
       },
     );
+    const initargs = encodeShared(this.#opts.initargs);
     const init: InitCommand = {
-      t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id,
-      initializer: this.#opts.initializer, initargs: encodeShared(this.#opts.initargs).value as unknown[],
+      t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
+      initializer: this.#opts.initializer, initargs: initargs.value as unknown[],
       captureLogs: true, memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
     };
     try {

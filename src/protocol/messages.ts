@@ -44,6 +44,8 @@ export interface InitCommand {
   workerId: number;
   initializer?: string;
   initargs: unknown[];
+  /** 1 when `initargs` hold shared-object handles. */
+  h?: 1;
   /** Route the worker's stdout/stderr/console through the protocol as tagged log chunks. */
   captureLogs: boolean;
   /** When set, the worker checks its memory after every task and asks to be recycled past it. */

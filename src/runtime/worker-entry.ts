@@ -17,8 +17,7 @@ import { encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState } from './task-context.js';
 import type { WorkerPort } from './worker-port.js';
-import { decodeShared, encodeShared } from '../shared/codec.js';
-import { attachWorkerHub } from '../shared/link.js';
+import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
 import { loadTaskModule } from './load-module.js';
 
@@ -38,6 +37,22 @@ let stopping = false;
 let currentController: AbortController | undefined;
 let currentId: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
+/**
+ * The shared-object runtime is loaded only when a task brings a shared object:
+ * it is a sizeable module graph, and most pools never use it (it would cost
+ * every worker several MB of RSS and start-up time). A worker cannot create
+ * shared objects itself, so until then its results cannot hold any.
+ */
+let shared: typeof SharedCodec | undefined;
+
+async function loadShared(): Promise<typeof SharedCodec> {
+  if (shared) return shared;
+  const [codec, link] = await Promise.all([import('../shared/codec.js'), import('../shared/link.js')]);
+  hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }));
+  return (shared = codec);
+}
+const encodeShared = (v: unknown) => (shared ? shared.encodeShared(v) : { value: v, found: false });
+const decodeShared = (v: unknown) => shared!.decodeShared(v);
 
 port.onParentGone(() => port.exit(0));
 if (isMainThread) {
@@ -75,7 +90,6 @@ async function start(cmd: InitCommand): Promise<void> {
   if (cmd.captureLogs) {
     captureOutput((stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
   }
-  hub = attachWorkerHub((m) => port.send({ t: 'hub', m }));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -86,7 +100,8 @@ async function start(cmd: InitCommand): Promise<void> {
     try {
       const fn = tasks[cmd.initializer];
       if (typeof fn !== 'function') throw new TypeError(`initializer ${JSON.stringify(cmd.initializer)} is not an exported function`);
-      await fn(...(decodeShared(cmd.initargs) as unknown[]));
+      if (cmd.h) await loadShared();
+      await fn(...(cmd.h ? (decodeShared(cmd.initargs) as unknown[]) : cmd.initargs));
     } catch (err) {
       port.send({ t: 'startError', phase: 'initializer', e: encodeError(err) });
       return port.exit(1);
@@ -100,6 +115,7 @@ async function drain(): Promise<void> {
   let fromIdle = true;
   while (queue.length > 0) {
     const task = queue.shift()!;
+    if (task.h && !shared) await loadShared();
     await runTask(task, fromIdle);
     fromIdle = false;
     if (stopping) break;

@@ -11,8 +11,7 @@ const opts = { processes: 2, runtime, logs: 'silent' } as const;
 test('a task past its timeout rejects with TaskTimeoutError; its worker is replaced and other workers are unaffected', async () => {
   await using pool = new Pool(fixture('hang-forever.mjs'), { ...opts, taskTimeout: 300 });
   await pool.ready();
-  const exits: Array<{ reason: string }> = [];
-  pool.on('workerExit', (e) => exits.push(e));
+  const exited = once(pool, 'workerExit');
   const hung = pool.apply('spin');
   const fine = pool.apply('sleep', [100], { timeout: 5000 });
   const err = await hung.catch((e) => e);
@@ -20,7 +19,8 @@ test('a task past its timeout rejects with TaskTimeoutError; its worker is repla
   assert.equal(err.code, 'ERR_FORKPOOL_TASK_TIMEOUT');
   assert.equal(err.timeout, 300);
   assert.equal(await fine, 100);
-  assert.deepEqual(exits.map((e) => e.reason), ['timeout']);
+  const [info] = await exited;
+  assert.equal(info.reason, 'timeout');
   assert.equal(await pool.apply('sleep', [1]), 1);
 });
 
