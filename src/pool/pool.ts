@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CallbackError, InvalidStateError, QueueFullError, invalidArg, show } from '../errors.js';
 import { resolveOptions, timeoutMs, type PoolOptions, type ResolvedOptions } from '../options.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
-import { PROBE_CHUNK, adaptiveChunksize } from './chunking.js';
+import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import type { LogLine } from './logs.js';
 import type { ExitReason, PoolStats } from './stats.js';
@@ -271,7 +271,9 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     if (fixed !== undefined) {
       while (next < n) submitChunk(fixed);
     } else {
-      for (let i = 0; i < this.#opts.processes && next < n; i++) submitChunk(PROBE_CHUNK);
+      // Small inputs get small probes, so even 4 slow items spread over the workers.
+      const probe = Math.min(PROBE_CHUNK, defaultMapChunksize(n, this.#opts.processes));
+      for (let i = 0; i < this.#opts.processes && next < n; i++) submitChunk(probe);
     }
     return ctl.result;
   }

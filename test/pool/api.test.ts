@@ -159,8 +159,8 @@ test('map\'s default chunksize adapts: cheap items travel in big chunks, slow it
     await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
     await pool.ready();
     assert.deepEqual(await pool.map('slowDouble', Array.from({ length: 40 }, () => 1)), Array.from({ length: 40 }, () => 2));
-    // 10 ms per item: after the 16-item probes, chunks of about 4 ms of work, i.e. one item each.
-    assert.equal(chunksRun(pool), 2 + (40 - 32));
+    // 10 ms per item: two probes of min(16, ceil(40 / 8)) = 5 items, then chunks of about 4 ms of work, i.e. one item each.
+    assert.equal(chunksRun(pool), 2 + (40 - 10));
   }
   {
     await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
