@@ -9,7 +9,7 @@
  * knows exactly which task was running when the worker died.
  */
 import { Socket } from 'node:net';
-import { writevSync } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './worker-port.js';
@@ -47,7 +47,8 @@ function writeAll(buffers: Buffer[]): void {
   while (written < total) {
     let n: number;
     try {
-      n = writevSync(EVENT_FD, written === 0 ? buffers : remaining(buffers, written));
+      const rest = written === 0 ? buffers : remaining(buffers, written);
+      n = rest.length === 1 ? writeSync(EVENT_FD, rest[0]!) : writevSync(EVENT_FD, rest);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // The fd is blocking, but be safe if something made it non-blocking.

@@ -94,11 +94,14 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   return {
     pid: child.pid,
     send(command) {
-      const [header, payload] = encodeFrame(command);
+      const frame = encodeFrame(command);
       if (!commands.writable) return;
+      if (frame.length === 1) {
+        commands.write(frame[0]);
+        return;
+      }
       commands.cork();
-      commands.write(header);
-      commands.write(payload);
+      for (const b of frame) commands.write(b);
       commands.uncork();
     },
     kill(signal) {

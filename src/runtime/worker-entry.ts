@@ -34,7 +34,8 @@ let tasks: Record<string, TaskFn> = {};
 let init: InitCommand | undefined;
 let running = false;
 let stopping = false;
-let currentController: AbortController | undefined;
+/** Aborts the running task's signal (created lazily: most tasks never look at it). */
+let abortCurrent: ((reason: unknown) => void) | undefined;
 let currentId: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
 /**
@@ -67,7 +68,7 @@ port.onCommand((cmd: Command) => {
     case 'init': void start(cmd); break;
     case 'run': queue.push(...cmd.tasks); if (!running) void drain(); break;
     case 'abort':
-      if (cmd.id === currentId) currentController?.abort(cmd.reason);
+      if (cmd.id === currentId) abortCurrent?.(cmd.reason);
       else aborted.set(cmd.id, cmd.reason);
       break;
     case 'stop': stopping = true; if (!running) finish(); break;
@@ -136,16 +137,29 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
   // when this worker dies. A task that follows another is announced by the
   // previous result's `nx`; one that starts after an idle gap is announced here.
   if (task.s || fromIdle) port.send({ t: 'started', id: task.id });
-  const controller = new AbortController();
-  currentController = controller;
+  let controller: AbortController | undefined;
+  let abortedWith: { reason: unknown } | undefined;
+  abortCurrent = (reason) => {
+    abortedWith = { reason };
+    controller?.abort(reason);
+  };
   currentId = task.id;
-  state.current = { id: task.id, name: task.n, signal: controller.signal, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime };
+  state.current = {
+    id: task.id, name: task.n, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (abortedWith) controller.abort(abortedWith.reason);
+      }
+      return controller.signal;
+    },
+  };
   try {
     if (task.c || task.m) await runChunk(task, fn, t0);
     else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
   } finally {
     state.current = undefined;
-    currentController = undefined;
+    abortCurrent = undefined;
     currentId = undefined;
   }
 }
