@@ -160,7 +160,12 @@ export class Supervisor {
     for (const w of ready) {
       if (this.#queue.length === 0) break;
       if (w.inFlight.length > 0 && w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
-      let room = Math.min(this.#capacity(w) - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched, share);
+      const capacity = this.#capacity(w);
+      // Refill a busy worker only once it has worked through half its pipeline:
+      // fewer, larger messages (each write wakes the worker), and an idle worker
+      // is still served at once.
+      if (w.inFlight.length > 0 && w.inFlight.length > capacity / 2) continue;
+      let room = Math.min(capacity - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched, share);
       if (room <= 0) continue;
       const batch: Task[] = [];
       while (room > 0 && this.#queue.length > 0) {
