@@ -72,6 +72,7 @@ export interface PoolEvents {
 export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents> {
   readonly #opts: ResolvedOptions;
   readonly #engine: Supervisor;
+  #defaultCall: Readonly<{ timeout: number | undefined; signal: undefined; retries: number; retryOnError: boolean }> | undefined;
 
   /**
    * @param module The task module: a path (relative to `process.cwd()`), an absolute path, or a `file:` URL.
@@ -191,6 +192,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   #callSettings(o: CallOptions): { timeout: number | undefined; signal: AbortSignal | undefined; retries: number; retryOnError: boolean } {
     if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected options to be an object, got ${show(o)}`);
     if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg(TypeError, `Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
+    // The common case shares one settings object: this runs once per task.
+    if (o.timeout === undefined && o.signal === undefined) {
+      return (this.#defaultCall ??= Object.freeze({
+        timeout: this.#opts.taskTimeout, signal: undefined, retries: this.#opts.retries, retryOnError: this.#opts.retryOn === 'error',
+      }));
+    }
     return {
       timeout: o.timeout === undefined ? this.#opts.taskTimeout : timeoutMs('timeout', o.timeout),
       signal: o.signal,

@@ -381,8 +381,9 @@ export class Supervisor {
   #blame(w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
     if (t.settled) return;
     if (reason === 'shutdown' && this.#state === 'terminated') return t.settle(new PoolTerminatedError());
-    t.crashes.push({ exitCode: info.exitCode, signal: info.signal, pid: w.pid });
-    if (t.crashes.length <= t.retries && this.#state !== 'terminated' && this.#state !== 'broken') {
+    const crashes = (t.crashes ??= []);
+    crashes.push({ exitCode: info.exitCode, signal: info.signal, pid: w.pid });
+    if (crashes.length <= t.retries && this.#state !== 'terminated' && this.#state !== 'broken') {
       this.#counts.retried++;
       t.minWorkerId = this.#nextWorkerId - 1; // only a worker spawned after this crash may take it
       this.#requeueFront([t]);
@@ -396,7 +397,7 @@ export class Supervisor {
     }
     this.#finish(t, new WorkerCrashedError({
       exitCode: info.exitCode, signal: info.signal, pid: w.pid, workerId: w.id,
-      detail: info.outOfMemory ? 'V8 ran out of heap memory' : info.error?.message, attempts: t.crashes,
+      detail: info.outOfMemory ? 'V8 ran out of heap memory' : info.error?.message, attempts: crashes,
     }), 'crash', w);
   }
 

@@ -64,7 +64,7 @@ export class Task {
   /** Number of times the task has been handed to a worker. */
   attempts = 0;
   /** Crashes suffered so far (for retries and the poison-pill report). */
-  readonly crashes: CrashRecord[] = [];
+  crashes: CrashRecord[] | undefined;
   /** After a crash, the task runs only on a worker spawned after this worker id (a fresh one). */
   minWorkerId = 0;
   /** Wire form, built once (arguments may have been encoded for shared objects). */
