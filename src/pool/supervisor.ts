@@ -14,7 +14,6 @@
  * - while work is outstanding and the pool is not broken or terminated, dead workers are replaced.
  */
 import type { EventEmitter } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import {
   AbortError, DataCloneError, MemoryLimitError, PoolBrokenError, PoolClosedError, PoolTerminatedError,
   TaskTimeoutError, UnknownTaskError, WorkerCrashedError, WorkerStartError,
@@ -179,6 +178,7 @@ export class Supervisor {
         this.#queue.shift();
         this.#queued--;
         task.attempts++;
+        task.wire!.at = task.attempts;
         task.started = false;
         task.startedAt = 0;
         this.#waitTimes.add(performance.now() - task.enqueuedAt);
@@ -200,7 +200,7 @@ export class Supervisor {
   }
 
   #sendRun(w: WorkerSlot, batch: Task[]): void {
-    const wires = batch.map((t) => this.#wire(t));
+    const wires = batch.map((t) => t.wire!);
     try {
       w.runtime.send({ t: 'run', tasks: wires });
       return;
@@ -209,7 +209,7 @@ export class Supervisor {
     }
     for (const t of batch) {
       try {
-        w.runtime.send({ t: 'run', tasks: [this.#wire(t)] });
+        w.runtime.send({ t: 'run', tasks: [t.wire!] });
       } catch (err) {
         w.take(t.id);
         this.#inFlight--;
@@ -228,7 +228,6 @@ export class Supervisor {
       if (t.timeout !== undefined || t.signal) t.wire.s = 1;
       if (enc.found) { t.wire.h = 1; t.exclusive = true; }
     }
-    t.wire.at = t.attempts;
     return t.wire;
   }
 
@@ -653,10 +652,6 @@ export class Supervisor {
   /** Pid of every live worker process (for tests and the parent-death reaper). */
   pids(): number[] {
     return [...this.#workers.values()].map((w) => w.pid).filter((p): p is number => p !== undefined);
-  }
-
-  describeModule(): string {
-    return this.#moduleHref.startsWith('file:') ? fileURLToPath(this.#moduleHref) : this.#moduleHref;
   }
 }
 

@@ -70,7 +70,8 @@ export function decodeError(enc: EncodedError, where = 'worker'): Error {
   return err;
 }
 
-function cloneable(v: unknown): boolean {
+/** Whether a value can cross between processes (primitives cheaply, objects by trying). */
+export function cloneable(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return typeof v !== 'function' && typeof v !== 'symbol';
   try { serialize(v); return true; } catch { return false; }
 }

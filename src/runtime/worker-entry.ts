@@ -13,7 +13,7 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
-import { encodeError, type EncodedError } from '../protocol/values.js';
+import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState } from './task-context.js';
 import type { WorkerPort } from './worker-port.js';
@@ -52,7 +52,6 @@ async function loadShared(): Promise<typeof SharedCodec> {
   hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }));
   return (shared = codec);
 }
-const encodeShared = (v: unknown) => (shared ? shared.encodeShared(v) : { value: v, found: false });
 const decodeShared = (v: unknown) => shared!.decodeShared(v);
 
 port.onParentGone(() => port.exit(0));
@@ -186,16 +185,17 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
       (errors ??= []).push([i, encodeError(err)]);
     }
   }
-  const enc = encodeShared(values);
+  // Until a shared object has arrived, results cannot hold one: skip the walk.
+  const enc = shared?.encodeShared(values);
   const ms = performance.now() - t0;
   checkMemory();
   const nx = queue[0]?.id;
   try {
-    port.send({ t: 'done', id: task.id, v: enc.value as unknown[], e: errors, h: enc.found ? 1 : undefined, ms, nx });
+    port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, nx });
   } catch (err) {
     // Some value cannot cross: fail those items alone, keep the others.
     for (let i = 0; i < values.length; i++) {
-      if (!serializable(values[i])) {
+      if (!cloneable(values[i])) {
         values[i] = undefined;
         (errors ??= []).push([i, encodeError(new DataCloneError('the result', err))]);
       }
@@ -209,8 +209,8 @@ async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean
     if (typeof fn !== 'function') throw new TypeError('not an exported function');
     const r = fn(...(hasHandles ? (decodeShared(args) as unknown[]) : args));
     const v = r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function' ? await r : r;
-    const enc = encodeShared(v);
-    return enc.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
+    const enc = shared?.encodeShared(v);
+    return enc?.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
   } catch (err) {
     return { ok: false, e: encodeError(err) };
   }
@@ -240,15 +240,6 @@ function checkMemory(): void {
   const returned = queue.splice(0).map((t) => t.id);
   port.send({ t: 'recycle', mem, returned });
   stopping = true;
-}
-
-function serializable(v: unknown): boolean {
-  try {
-    structuredClone(v);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function memoryUse(): number {
