@@ -19,6 +19,8 @@ import { Task } from './task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 
+/** Adaptive map: chunks in flight per worker once the task's cost is known. */
+const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
 /** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
 const IMAP_CHUNKS_PER_WORKER = 4;
 const IMAP_MIN_CHUNKS = 64;
@@ -227,10 +229,10 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /**
    * map/starmap. Without an explicit `chunksize`, the chunk size adapts: one
-   * small probe chunk per worker measures the task's cost, then the rest goes
-   * in chunks of about TARGET_CHUNK_MS of work (at most CPython's
-   * n / (4 × processes), so every worker gets several). With a timeout or a
-   * signal the default is 1, so each item gets its own clock.
+   * small probe chunk per worker measures the task's cost, then each further
+   * chunk holds about TARGET_CHUNK_MS of work by the latest estimate (at most
+   * CPython's remaining / (4 × processes), so every worker gets several).
+   * With a timeout or a signal the default is 1, so each item gets its own clock.
    */
   #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
     checkName(name);
@@ -248,7 +250,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     let left = n;
     let failed = false;
     let next = 0;
-    let sized = fixed !== undefined;
+    const workers = this.#opts.processes;
+    // Small inputs get small probes, so even 4 slow items spread over the workers.
+    const probe = Math.min(PROBE_CHUNK, defaultMapChunksize(n, workers));
+    /** Estimated run time of one item, newest chunks weighing most (the first ones run on a cold JIT). */
+    let perItemMs: number | undefined;
+    let outstanding = 0;
     if (n === 0) settle.succeed(out);
 
     const submitChunk = (size: number) => {
@@ -258,13 +265,14 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       const task = new Task({
         name, items: chunk, spread, ...call,
         sink: (result, info) => {
+          outstanding--;
           if (failed) return;
           if (result instanceof Error) { failed = true; return settle.fail(result); }
           if (result.errors) { failed = true; return settle.fail(result.errors[0]![1]); }
-          if (!sized) {
-            sized = true;
-            const size = adaptiveChunksize(info.ms / chunk.length, n - next, this.#opts.processes);
-            while (next < n) submitChunk(size);
+          if (fixed === undefined) {
+            const measured = info.ms / chunk.length;
+            perItemMs = perItemMs === undefined ? measured : (perItemMs + measured) / 2;
+            fill();
           }
           const values = result.values;
           for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as R;
@@ -272,15 +280,25 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
           if (left === 0) settle.succeed(out);
         },
       });
+      outstanding++;
       // map holds all its input already; it waits for queue room rather than failing part-way.
       this.#submit(task, true);
+    };
+    /**
+     * Adaptive mode keeps a few chunks per worker in flight and sizes each new
+     * one from the latest estimate, so a probe measured on a cold worker only
+     * misjudges the next chunk or two, not the whole map.
+     */
+    const fill = () => {
+      const window = perItemMs === undefined ? workers : CHUNKS_IN_FLIGHT_PER_WORKER * workers;
+      while (!failed && next < n && outstanding < window) {
+        submitChunk(perItemMs === undefined ? probe : adaptiveChunksize(perItemMs, n - next, workers));
+      }
     };
     if (fixed !== undefined) {
       while (next < n) submitChunk(fixed);
     } else {
-      // Small inputs get small probes, so even 4 slow items spread over the workers.
-      const probe = Math.min(PROBE_CHUNK, defaultMapChunksize(n, this.#opts.processes));
-      for (let i = 0; i < this.#opts.processes && next < n; i++) submitChunk(probe);
+      fill();
     }
     return ctl.result;
   }
