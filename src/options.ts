@@ -34,13 +34,26 @@ export interface PoolOptions {
   /**
    * Default per-task timeout in ms. The clock starts when the task starts running.
    * A task past it rejects with `TaskTimeoutError` and its worker is killed and replaced.
+   * `Infinity` means no timeout; delays longer than Node's timer limit (about 24.8 days) are honoured.
    * @default undefined (none)
+   * @example taskTimeout: 30_000
    */
   taskTimeout?: number;
   /**
+   * How long a worker may take to load the module and run `initializer` before it is
+   * killed and counted as a failed start (backoff, then `PoolBrokenError`). `Infinity` disables it.
+   * When `execArgv` holds `--inspect-brk` (a worker waits for a debugger), the default is `Infinity`.
+   * @default 30000
+   */
+  startTimeout?: number;
+  /**
    * Memory cap per worker: bytes, or a string such as `'512MB'`. A worker over the cap after a
    * task is recycled; one over `hardMemoryFactor` × the cap while a task runs is killed
-   * and its task fails with `MemoryLimitError`. Processes measure RSS; threads their own V8 heap.
+   * and its task fails with `MemoryLimitError`. Processes measure their RSS; threads measure
+   * their own isolate's V8 heap plus its external and ArrayBuffer memory (Buffers included).
+   * At least 32 MB: a bare Node worker already uses about 45 MB of RSS.
+   * @default undefined (no cap)
+   * @example maxMemory: '512MB'
    */
   maxMemory?: number | string;
   /** Multiple of `maxMemory` at which a running task's worker is killed. @default 2 */
@@ -81,6 +94,7 @@ export interface ResolvedOptions {
   initargs: unknown[];
   maxTasksPerChild: number;
   taskTimeout: number | undefined;
+  startTimeout: number;
   maxMemory: number | undefined;
   hardMemoryFactor: number;
   maxOldGenerationSizeMb: number | undefined;
@@ -96,7 +110,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set([
-  'processes', 'runtime', 'initializer', 'initargs', 'maxTasksPerChild', 'taskTimeout', 'maxMemory',
+  'processes', 'runtime', 'initializer', 'initargs', 'maxTasksPerChild', 'taskTimeout', 'startTimeout', 'maxMemory',
   'hardMemoryFactor', 'maxOldGenerationSizeMb', 'retries', 'retryOn', 'maxStartFailures', 'maxQueue',
   'abortGrace', 'logs', 'env', 'execArgv', 'cwd',
 ]);
@@ -126,6 +140,9 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
   if (o.execArgv !== undefined && (!Array.isArray(o.execArgv) || o.execArgv.some((a) => typeof a !== 'string'))) {
     throw invalidArg(TypeError, `Expected \`execArgv\` to be an array of strings, got ${show(o.execArgv)}`);
   }
+  if (o.initializer !== undefined && (o.initializer === '' || o.initializer in Object.prototype)) {
+    throw invalidArg(TypeError, `Expected \`initializer\` to be the name of an exported function, got ${show(o.initializer)} (a name every object inherits)`);
+  }
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw invalidArg(TypeError, `Expected \`cwd\` to be a string, got ${show(o.cwd)}`);
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) throw invalidArg(TypeError, `Expected \`env\` to be an object, got ${show(o.env)}`);
   return {
@@ -134,8 +151,10 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
     initializer: o.initializer,
     initargs: o.initargs ?? [],
     maxTasksPerChild: positiveInt('maxTasksPerChild', o.maxTasksPerChild, Infinity),
-    taskTimeout: o.taskTimeout === undefined ? undefined : timeoutMs('taskTimeout', o.taskTimeout),
-    maxMemory: o.maxMemory === undefined ? undefined : parseBytes('maxMemory', o.maxMemory),
+    taskTimeout: o.taskTimeout === undefined || timeoutMs('taskTimeout', o.taskTimeout) === Infinity ? undefined : o.taskTimeout,
+    startTimeout: o.startTimeout !== undefined ? timeoutMs('startTimeout', o.startTimeout)
+      : (o.execArgv ?? []).some((a) => a.startsWith('--inspect-brk')) ? Infinity : DEFAULT_START_TIMEOUT_MS,
+    maxMemory: o.maxMemory === undefined ? undefined : memoryCap('maxMemory', o.maxMemory),
     hardMemoryFactor: positiveNumber('hardMemoryFactor', o.hardMemoryFactor, 2, 1),
     maxOldGenerationSizeMb: o.maxOldGenerationSizeMb === undefined ? undefined : positiveInt('maxOldGenerationSizeMb', o.maxOldGenerationSizeMb, 0),
     retries: nonNegativeInt('retries', o.retries, 0),
@@ -182,6 +201,19 @@ export function timeoutMs(name: string, v: unknown): number {
   return v;
 }
 
+/** A worker that loads nothing slow is ready in well under a second; 30 s allows heavy imports and initializers. */
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+/** Below this, a bare Node worker (about 45 MB RSS) would be over its cap before it runs a task. */
+const MIN_MEMORY_CAP_BYTES = 32 * 1024 * 1024;
+
+function memoryCap(name: string, v: unknown): number {
+  const bytes = parseBytes(name, v);
+  if (bytes < MIN_MEMORY_CAP_BYTES) {
+    throw invalidArg(RangeError, `Expected \`${name}\` to be at least 32MB (a bare Node worker uses about 45 MB), got ${show(v)}`);
+  }
+  return bytes;
+}
+
 const UNITS: Record<string, number> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
   k: 1024, m: 1024 ** 2, g: 1024 ** 3,
@@ -189,11 +221,15 @@ const UNITS: Record<string, number> = {
 
 /** Parses `512MB`, `1.5GiB`, `300m` or a number of bytes. */
 export function parseBytes(name: string, v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.floor(v);
-  if (typeof v === 'string') {
+  let bytes: number | undefined;
+  if (typeof v === 'number') bytes = Math.floor(v);
+  else if (typeof v === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
-    const unit = m ? UNITS[(m[2] || 'b').toLowerCase()] : undefined;
-    if (m && unit !== undefined && Number(m[1]) > 0) return Math.floor(Number(m[1]) * unit);
+    // Own keys only: a unit such as 'constructor' must not be found on the prototype.
+    const unit = m && Object.hasOwn(UNITS, (m[2] || 'b').toLowerCase()) ? UNITS[(m[2] || 'b').toLowerCase()] : undefined;
+    if (m && unit !== undefined) bytes = Math.floor(Number(m[1]) * unit);
   }
+  // Rounded down to 0 (0.5, '0.0000001KB') or beyond exact integers ('99999999999999999999999TB'): refuse.
+  if (bytes !== undefined && bytes >= 1 && Number.isSafeInteger(bytes)) return bytes;
   throw invalidArg(RangeError, `Expected \`${name}\` to be a positive number of bytes or a size such as '512MB', got ${show(v)}`);
 }

@@ -5,6 +5,7 @@
  * become an unhandled rejection (Python stores it too). Promises are created
  * only when someone asks, through `then`, `get` or `await`.
  */
+import { longTimeout, type LongTimer } from '../util/timers.js';
 import { InvalidStateError, ResultTimeoutError, invalidArg, show } from '../errors.js';
 
 const SETTLE = Symbol('settle');
@@ -39,10 +40,10 @@ export class AsyncResult<T> implements PromiseLike<T> {
     checkTimeout(timeoutMs);
     if (this.#state.s !== 'pending' || timeoutMs === undefined) return this.#promise();
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ResultTimeoutError(timeoutMs)), timeoutMs);
+      const timer = longTimeout(() => reject(new ResultTimeoutError(timeoutMs)), timeoutMs);
       this.#promise().then(
-        (v) => { clearTimeout(timer); resolve(v); },
-        (e) => { clearTimeout(timer); reject(e); },
+        (v) => { timer.clear(); resolve(v); },
+        (e) => { timer.clear(); reject(e); },
       );
     });
   }
@@ -52,11 +53,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
     checkTimeout(timeoutMs);
     if (this.#state.s !== 'pending') return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => { if (timer) clearTimeout(timer); resolve(); };
+      let timer: LongTimer | undefined;
+      const done = () => { timer?.clear(); resolve(); };
       this.#waiters.push(done);
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
+        timer = longTimeout(() => {
           const i = this.#waiters.indexOf(done);
           if (i >= 0) this.#waiters.splice(i, 1);
           resolve();
@@ -125,7 +126,8 @@ export function createAsyncResult<T>(): ResultControl<T> {
 
 function checkTimeout(ms: unknown): asserts ms is number | undefined {
   if (ms === undefined) return;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+  // Infinity means "no limit"; long delays are honoured (see util/timers.ts).
+  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
     throw invalidArg(TypeError, `Expected \`timeoutMs\` to be a non-negative number of milliseconds, got ${show(ms)}`);
   }
 }

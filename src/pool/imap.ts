@@ -13,21 +13,32 @@ export type SettledItem<R = unknown> =
   | { index: number; ok: true; value: R; ms: number; workerId: number }
   | { index: number; ok: false; error: Error; ms: number; workerId: number };
 
+/** A submitted chunk: `admitted` settles once the engine has taken it; `withdraw` drops it if it has not started. */
+export interface SubmittedChunk {
+  admitted: Promise<void> | void;
+  withdraw(): void;
+}
+
 /** Submits one chunk (argument lists) and reports its end. */
-export type ChunkRunner = (items: unknown[], done: (result: TaskResult | Error, info: RunInfo) => void) => Promise<void>;
+export type ChunkRunner = (items: unknown[], done: (result: TaskResult | Error, info: RunInfo) => void) => SubmittedChunk;
 
 export interface ImapPlan {
   chunksize: number;
   readAhead: number;
   ordered: boolean;
+  /** Called once when no more chunks will be submitted (input read to the end, or the consumer left). */
+  onInputDone?: () => void;
 }
+
+/** The iterator, plus `drain()`: read the rest of the input now, without waiting for the consumer (join()). */
+export type ImapIterator = AsyncIterableIterator<SettledItem> & { drain(): void };
 
 export function imapSettled(
   source: Iterable<unknown> | AsyncIterable<unknown>,
   toItem: (item: unknown) => unknown,
   run: ChunkRunner,
   plan: ImapPlan,
-): AsyncIterableIterator<SettledItem> {
+): ImapIterator {
   const it: Iterator<unknown> | AsyncIterator<unknown> = Symbol.asyncIterator in Object(source)
     ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
     : (source as Iterable<unknown>)[Symbol.iterator]();
@@ -41,6 +52,15 @@ export function imapSettled(
   let stopped = false;
   let inputError: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
+  let readAhead = plan.readAhead;
+  /** Chunks submitted and not yet settled, to withdraw if the consumer leaves early. */
+  const pending = new Set<SubmittedChunk>();
+  let inputDone = false;
+  const markInputDone = () => {
+    if (inputDone) return;
+    inputDone = true;
+    plan.onInputDone?.();
+  };
 
   const notify = () => {
     const w = wake;
@@ -48,7 +68,9 @@ export function imapSettled(
     w?.();
   };
 
-  const accept = (start: number, count: number) => (result: TaskResult | Error, info: RunInfo) => {
+  const accept = (start: number, count: number, ref: { chunk?: SubmittedChunk }) => (result: TaskResult | Error, info: RunInfo) => {
+    if (ref.chunk) pending.delete(ref.chunk);
+    ref.chunk = undefined;
     if (stopped) return;
     const ms = count > 0 ? info.ms / count : 0;
     const failures = result instanceof Error ? undefined : result.errors && new Map(result.errors);
@@ -67,7 +89,7 @@ export function imapSettled(
     if (pumping || exhausted || stopped) return;
     pumping = true;
     try {
-      while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(plan.readAhead, plan.chunksize)) {
+      while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(readAhead, plan.chunksize)) {
         const chunk: unknown[] = [];
         while (chunk.length < plan.chunksize) {
           const r = await it.next();
@@ -78,7 +100,12 @@ export function imapSettled(
         const start = nextRead;
         nextRead += chunk.length;
         outstanding += chunk.length;
-        await run(chunk, accept(start, chunk.length));
+        const ref: { chunk?: SubmittedChunk } = {};
+        const submitted = run(chunk, accept(start, chunk.length, ref));
+        // A chunk that settled during submission (refused) is not pending.
+        ref.chunk = submitted;
+        pending.add(submitted);
+        if (submitted.admitted) await submitted.admitted;
       }
     } catch (error) {
       inputError = { error };
@@ -86,7 +113,10 @@ export function imapSettled(
     } finally {
       pumping = false;
       // Only the end of input (or an input error) is news for a waiting consumer.
-      if (exhausted) notify();
+      if (exhausted) {
+        markInputDone();
+        notify();
+      }
     }
   };
 
@@ -103,11 +133,19 @@ export function imapSettled(
   const stop = () => {
     if (stopped) return;
     stopped = true;
+    // Items read ahead but not started are dropped: nobody will look at them.
+    for (const c of pending) c.withdraw();
+    pending.clear();
+    markInputDone();
     // Let the input clean up (close files, sockets) when the consumer leaves early.
     if (!exhausted) void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
   };
 
-  const iterator: AsyncIterableIterator<SettledItem> = {
+  const iterator: ImapIterator = {
+    drain() {
+      readAhead = Infinity;
+      void pump();
+    },
     async next(): Promise<IteratorResult<SettledItem>> {
       for (;;) {
         if (stopped) return { done: true, value: undefined };

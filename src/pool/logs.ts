@@ -5,7 +5,16 @@
  * split or mixed with another worker's text, and lines keep their order per
  * worker. A trailing partial line is flushed when the worker exits (before its
  * exit is reported), so a crash right after writing loses nothing.
+ *
+ * Memory per worker is bounded: a "line" longer than MAX_LINE_CHARS (a worker
+ * writing megabytes with no newline) is cut into pieces of that size, each
+ * marked `cut: true`, so a runaway writer cannot exhaust the main process.
  */
+
+/** Longest line kept whole; longer ones are emitted in pieces marked `cut`. */
+export const MAX_LINE_CHARS = 64 * 1024;
+/** With `logs: 'inherit'`, stop writing (and count the drops) while this much is unread on our stdout/stderr. */
+const INHERIT_BACKLOG_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface LogLine {
   workerId: number;
@@ -15,6 +24,8 @@ export interface LogLine {
   text: string;
   /** Epoch ms when the line was received. */
   time: number;
+  /** Set when this is a piece of a line longer than MAX_LINE_CHARS; the next piece continues it. */
+  cut?: true;
 }
 
 export class LineAssembler {
@@ -35,7 +46,23 @@ export class LineAssembler {
       const nl = text.indexOf('\n', start);
       if (nl < 0) {
         this.#partial += text.slice(start);
+        while (this.#partial.length > MAX_LINE_CHARS) {
+          const piece = this.#partial.slice(0, MAX_LINE_CHARS);
+          this.#partial = this.#partial.slice(MAX_LINE_CHARS);
+          this.#emit(piece, this.#partialTask, true);
+        }
         return;
+      }
+      if (this.#partial.length + (nl - start) > MAX_LINE_CHARS) {
+        // A long line that ends in this chunk: pieces of at most MAX_LINE_CHARS.
+        this.#partial += text.slice(start, nl);
+        while (this.#partial.length > MAX_LINE_CHARS) {
+          const piece = this.#partial.slice(0, MAX_LINE_CHARS);
+          this.#partial = this.#partial.slice(MAX_LINE_CHARS);
+          this.#emit(piece, this.#partialTask, true);
+        }
+        start = nl;
+        continue;
       }
       let line = this.#partial + text.slice(start, nl);
       if (line.endsWith('\r')) line = line.slice(0, -1);
@@ -53,13 +80,28 @@ export class LineAssembler {
     this.#emit(line, this.#partialTask);
   }
 
-  #emit(text: string, taskId: number | null): void {
-    this.emit({ workerId: this.workerId, taskId, stream: this.stream, text, time: Date.now() });
+  #emit(text: string, taskId: number | null, cut = false): void {
+    const line: LogLine = { workerId: this.workerId, taskId, stream: this.stream, text, time: Date.now() };
+    if (cut) line.cut = true;
+    this.emit(line);
   }
 }
 
 /** The default sink of `logs: 'inherit'`: `[w1 #42] text` on this process's stdout/stderr. */
 export function printLine(line: LogLine): void {
+  const out = process[line.stream];
+  // A reader that does not keep up (a paused pipe) must not make us buffer
+  // without bound: drop lines while the backlog is large, then say how many.
+  if (out.writableLength > INHERIT_BACKLOG_LIMIT_BYTES) {
+    dropped[line.stream]++;
+    return;
+  }
+  if (dropped[line.stream] > 0) {
+    out.write(`[forkpool] ${dropped[line.stream]} worker ${line.stream} line(s) dropped: this process's ${line.stream} was not being read\n`);
+    dropped[line.stream] = 0;
+  }
   const tag = line.taskId === null ? `[w${line.workerId}]` : `[w${line.workerId} #${line.taskId}]`;
-  process[line.stream].write(`${tag} ${line.text}\n`);
+  out.write(`${tag} ${line.text}${line.cut ? ' [cut]' : ''}\n`);
 }
+
+const dropped = { stdout: 0, stderr: 0 };

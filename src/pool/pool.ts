@@ -7,14 +7,14 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CallbackError, InvalidStateError, QueueFullError, invalidArg, show } from '../errors.js';
+import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js';
 import { resolveOptions, timeoutMs, type PoolOptions, type ResolvedOptions } from '../options.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
 import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import type { LogLine } from './logs.js';
 import type { ExitReason, PoolStats } from './stats.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type CallLease } from './supervisor.js';
 import { Task } from './task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
@@ -208,14 +208,8 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     };
   }
 
-  #submit(task: Task, waitForSpace: boolean): void {
-    if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
-      this.#engine.submit(task);
-    } else if (waitForSpace) {
-      void this.#engine.waitForSpace().then(() => this.#submit(task, true));
-    } else {
-      task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
-    }
+  #submit(task: Task, waitForSpace: boolean, lease?: CallLease): void {
+    void this.#engine.submit(task, { wait: waitForSpace, lease });
   }
 
   #chunksize(options: MapOptions, dflt: () => number): number {
@@ -244,7 +238,15 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const fixed = options.chunksize !== undefined || call.timeout !== undefined || call.signal !== undefined
       ? this.#chunksize(options, () => 1) : undefined;
     const ctl = createAsyncResult<R[]>();
-    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    const callbacks = withCallbacks(ctl, options.callback, options.errorCallback);
+    // The map's later chunks are submitted as results come in: a lease keeps
+    // them welcome after close(), and join() waits for the whole map.
+    let lease: CallLease | undefined;
+    try { lease = this.#engine.openCall(); } catch { /* refused: the first chunk reports why */ }
+    const settle = {
+      succeed: (v: R[]) => { lease?.release(); callbacks.succeed(v); },
+      fail: (e: unknown) => { lease?.release(); callbacks.fail(e); },
+    };
     const n = items.length;
     const out = new Array<R>(n);
     let left = n;
@@ -282,7 +284,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       });
       outstanding++;
       // map holds all its input already; it waits for queue room rather than failing part-way.
-      this.#submit(task, true);
+      this.#submit(task, true, lease);
     };
     /**
      * Adaptive mode keeps a few chunks per worker in flight and sizes each new
@@ -340,16 +342,14 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_WORKER * this.#opts.processes) * chunksize
       : positive('readAhead', options.readAhead);
     const call = this.#callSettings(options);
-    const refusal = this.#engine.refusal();
-    if (refusal) throw refusal;
-    return imapSettled(src, spread ? starArgs : (x) => x, (items, done) => {
+    const lease = this.#engine.openCall();
+    const engine = this.#engine;
+    const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done) => {
       const task = new Task({ name, items, spread, ...call, sink: done });
-      if (this.#engine.queued < this.#opts.maxQueue || this.#engine.refusal()) {
-        this.#engine.submit(task);
-        return Promise.resolve();
-      }
-      return this.#engine.waitForSpace().then(() => this.#engine.submit(task));
-    }, { chunksize, readAhead, ordered: options.ordered === true });
+      return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
+    }, { chunksize, readAhead, ordered: options.ordered === true, onInputDone: () => lease.release() });
+    lease.onDrain = () => it.drain();
+    return it;
   }
 }
 

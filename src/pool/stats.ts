@@ -6,7 +6,8 @@
 const TIMING_WINDOW = 2048;
 
 export type FailureKind = 'error' | 'crash' | 'timeout' | 'memory' | 'aborted';
-export type ExitReason = 'crash' | 'recycle' | 'memory' | 'timeout' | 'abort' | 'shutdown' | 'start-failure';
+/** Why a worker exited. `'protocol'`: it sent a message that could not be read, or closed its channel. */
+export type ExitReason = 'crash' | 'recycle' | 'memory' | 'timeout' | 'abort' | 'shutdown' | 'start-failure' | 'protocol';
 
 export interface WorkerStats {
   id: number;

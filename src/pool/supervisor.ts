@@ -11,13 +11,20 @@
  * - every task is in exactly one place: the queue, one worker's `inFlight`, or settled;
  * - a worker's exit is handled once, after all it sent has been read; its running task
  *   (the head of `inFlight`) fails or retries, and the tasks behind it go back to the queue;
- * - while work is outstanding and the pool is not broken or terminated, dead workers are replaced.
+ * - while work is outstanding and the pool is not broken or terminated, dead workers are replaced;
+ * - a task never waits inside a busy worker while another worker is idle or starting: it is
+ *   pipelined behind a running task only when every live worker has work, and a worker that
+ *   goes idle with the queue empty reclaims the unstarted tasks of a busy one;
+ * - a call in progress (a map or imap still reading its input) holds a lease: after close()
+ *   its remaining chunks are still accepted, and join() waits for them.
  */
 import type { EventEmitter } from 'node:events';
 import {
   AbortError, DataCloneError, MemoryLimitError, PoolBrokenError, PoolClosedError, PoolTerminatedError,
-  TaskTimeoutError, UnknownTaskError, WorkerCrashedError, WorkerStartError,
+  QueueFullError, TaskTimeoutError, UnknownTaskError, WorkerCrashedError, WorkerStartError,
 } from '../errors.js';
+import { FrameDecodeError } from '../protocol/framing.js';
+import { longTimeout } from '../util/timers.js';
 import { PROTOCOL_VERSION, type InitCommand, type Outcome, type WireTask, type WorkerEvent } from '../protocol/messages.js';
 import { decodeError } from '../protocol/values.js';
 import { spawnProcessWorker } from '../runtime/process.js';
@@ -49,6 +56,24 @@ const MB = 1024 * 1024;
 
 type PoolState = 'running' | 'closed' | 'terminated' | 'broken';
 
+/**
+ * A call that submits its tasks over time (map chunks sized as results come
+ * in, imap reading its input). While open, the engine accepts its tasks even
+ * after close(), and join() waits for it to be released.
+ */
+export interface CallLease {
+  /** Called once when join() starts waiting: read the rest of the input without waiting for the consumer. */
+  onDrain: (() => void) | undefined;
+  release(): void;
+}
+
+export interface SubmitOptions {
+  /** With `maxQueue`: wait for room instead of failing with `QueueFullError`. */
+  wait?: boolean;
+  /** The call this task belongs to, if it holds a lease. */
+  lease?: CallLease;
+}
+
 export class Supervisor {
   readonly #opts: ResolvedOptions;
   readonly #moduleHref: string;
@@ -70,6 +95,10 @@ export class Supervisor {
   #idleWaiters: Array<() => void> = [];
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #spaceWaiters: Array<() => void> = [];
+  readonly #leases = new Set<CallLease>();
+  #draining = false;
+  /** One abort listener per signal, however many tasks share it (a map's chunks). */
+  readonly #signalTasks = new WeakMap<AbortSignal, Set<Task>>();
   readonly #counts = { completed: 0, retried: 0, recycled: 0, failed: { error: 0, crash: 0, timeout: 0, memory: 0, aborted: 0 } as Record<FailureKind, number> };
   readonly #runTimes = new Timings();
   readonly #waitTimes = new Timings();
@@ -99,33 +128,100 @@ export class Supervisor {
 
   // ── submitting ────────────────────────────────────────────────────────────
 
-  /** Takes a task in. Every way out goes through `task.settle`. */
-  submit(task: Task): void {
-    const refusal = this.refusal();
+  /**
+   * Takes a task in; admission (pool state, `maxQueue`) is decided here alone.
+   * Every way out goes through `task.settle`. Returns a promise only when the
+   * task waits for queue room (`wait`), resolved once it is admitted or settled.
+   */
+  submit(task: Task, opts: SubmitOptions = {}): void | Promise<void> {
+    const refusal = this.refusal(opts.lease);
     if (refusal) return task.settle(refusal);
+    if (this.#queued >= this.#opts.maxQueue) {
+      if (!opts.wait) {
+        return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
+      }
+      return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts) ?? undefined)));
+    }
     if (this.#exports && !this.#exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, this.#exports));
     if (task.signal) {
       if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
-      const onAbort = () => this.#abort(task);
-      task.signal.addEventListener('abort', onAbort, { once: true });
-      task.removeAbortListener = () => task.signal!.removeEventListener('abort', onAbort);
+      this.#watchSignal(task, task.signal);
     }
     this.#enqueue(task, false);
   }
 
-  /** The error a new task would get right now, if any. */
-  refusal(): Error | undefined {
+  /** The error a new task would get right now, if any. A task of an open call is still welcome after close(). */
+  refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
-      case 'closed': return new PoolClosedError();
+      case 'closed': return lease && this.#leases.has(lease) ? undefined : new PoolClosedError();
       case 'terminated': return new PoolTerminatedError();
       case 'broken': return this.#brokenError;
       default: return undefined;
     }
   }
 
-  /** Resolves when the queue has room for one more task (for `waitForSpace`). */
-  waitForSpace(): Promise<void> {
-    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  /** Opens a lease for a call that will submit more tasks later (see CallLease). Throws if the pool takes no new work. */
+  openCall(): CallLease {
+    const refusal = this.refusal();
+    if (refusal) throw refusal;
+    const lease: CallLease = {
+      onDrain: undefined,
+      release: () => {
+        if (!this.#leases.delete(lease)) return;
+        if (this.#state === 'closed') for (const w of this.#workers.values()) this.#stopIfDone(w);
+        this.#afterProgress();
+      },
+    };
+    this.#leases.add(lease);
+    return lease;
+  }
+
+  /**
+   * Drops a task its caller no longer wants (an imap left early): a queued
+   * task never runs, one waiting inside a worker is reclaimed; a running one
+   * finishes. Its outcome is discarded and counted nowhere.
+   */
+  withdraw(task: Task): void {
+    if (task.settled) return;
+    const holder = this.#holderOf(task);
+    if (!holder) {
+      this.#queued--;
+      task.settle(new AbortError('withdrawn'));
+      this.#afterProgress();
+      return;
+    }
+    if (task.started) return;
+    task.settle(new AbortError('withdrawn'));
+    // It stays in the worker's inFlight until the worker says it took it out.
+    holder.runtime.send({ t: 'reclaim', ids: [task.id] });
+  }
+
+  #holderOf(task: Task): WorkerSlot | undefined {
+    for (const w of this.#workers.values()) if (w.inFlight.includes(task)) return w;
+    return undefined;
+  }
+
+  #watchSignal(task: Task, signal: AbortSignal): void {
+    let tasks = this.#signalTasks.get(signal);
+    if (!tasks) {
+      const group = (tasks = new Set());
+      this.#signalTasks.set(signal, group);
+      const onAbort = () => {
+        this.#signalTasks.delete(signal);
+        for (const t of [...group]) this.#abort(t);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      (group as Set<Task> & { off?: () => void }).off = () => signal.removeEventListener('abort', onAbort);
+    }
+    tasks.add(task);
+    const group = tasks as Set<Task> & { off?: () => void };
+    task.removeAbortListener = () => {
+      group.delete(task);
+      if (group.size === 0 && this.#signalTasks.get(signal) === group) {
+        this.#signalTasks.delete(signal);
+        group.off?.();
+      }
+    };
   }
 
   #enqueue(task: Task, front: boolean): void {
@@ -151,19 +247,30 @@ export class Supervisor {
     // Idle workers first, so a task never waits behind another while a worker is free.
     const ready = [...this.#workers.values()].filter((w) => w.state === 'ready').sort((a, b) => a.inFlight.length - b.inFlight.length);
     let live = 0;
-    for (const w of this.#workers.values()) if (w.state === 'ready' || w.state === 'starting') live++;
+    let starting = 0;
+    let idle = 0;
+    for (const w of this.#workers.values()) {
+      if (w.state === 'starting') { live++; starting++; }
+      if (w.state === 'ready') { live++; if (w.inFlight.length === 0 && w.dispatched < this.#opts.maxTasksPerChild) idle++; }
+    }
     // A burst is shared out evenly among live workers, including those still
     // starting: one worker must not take a whole batch of tasks whose cost
     // it has not seen (40 heavy tasks after 200 no-ops).
     const share = Math.ceil(this.#queued / Math.max(1, live));
     for (const w of ready) {
       if (this.#queue.length === 0) break;
-      if (w.inFlight.length > 0 && w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
       const capacity = this.#capacity(w);
-      // Refill a busy worker only once it has worked through half its pipeline:
-      // fewer, larger messages (each write wakes the worker), and an idle worker
-      // is still served at once.
-      if (w.inFlight.length > 0 && w.inFlight.length > capacity / 2) continue;
+      const wasIdle = w.inFlight.length === 0;
+      if (!wasIdle) {
+        // Pipelining behind a running task is safe only when no other worker
+        // could take the task now: a task must not wait behind one that may
+        // never finish while a worker idles or is about to be ready.
+        if (idle > 0 || starting > 0) continue;
+        if (w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
+        // Refill a busy worker only once it has worked through half its pipeline:
+        // fewer, larger messages (each write wakes the worker).
+        if (w.inFlight.length > capacity / 2) continue;
+      }
       let room = Math.min(capacity - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched, share);
       if (room <= 0) continue;
       const batch: Task[] = [];
@@ -189,9 +296,30 @@ export class Supervisor {
         room--;
         if (task.exclusive) break;
       }
-      if (batch.length) this.#sendRun(w, batch);
+      if (batch.length) {
+        if (wasIdle) idle--;
+        this.#sendRun(w, batch);
+      }
     }
+    if (this.#queue.length === 0 && idle > 0) this.#reclaimFromBusy(idle);
     this.#wakeSpaceWaiters();
+  }
+
+  /**
+   * Workers idle and nothing queued, while tasks wait inside busy workers
+   * behind a running one: ask the busiest for its unstarted tasks back. The
+   * worker answers `returned` between two tasks, so a task can never both be
+   * given back and start; a worker stuck in synchronous code cannot answer,
+   * and keeps them until its running task ends or times out.
+   */
+  #reclaimFromBusy(idle: number): void {
+    const busy = [...this.#workers.values()]
+      .filter((w) => w.state === 'ready' && !w.reclaiming && w.inFlight.length > 1)
+      .sort((a, b) => b.inFlight.length - a.inFlight.length);
+    for (const w of busy.slice(0, idle)) {
+      w.reclaiming = true;
+      w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(1).map((t) => t.id) });
+    }
   }
 
   #capacity(w: WorkerSlot): number {
@@ -239,7 +367,7 @@ export class Supervisor {
         if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) { next.started = true; next.startedAt = performance.now(); } }
         return this.#onDone(w, ev.id, toTaskResult(ev), ev.ms);
       case 'started': return this.#onStarted(w, ev.id);
-      case 'log': return (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task);
+      case 'log': if (this.#wantsLogs()) (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task); return;
       case 'ready': return this.#onReady(w, ev.exports);
       case 'startError': {
         const cause = decodeError(ev.e);
@@ -253,18 +381,43 @@ export class Supervisor {
         w.killReason = 'memory';
         w.rss = ev.mem;
         this.#counts.recycled++;
-        const back = ev.returned.map((id) => w.take(id)).filter((t): t is Task => t !== undefined);
-        this.#requeueFront(back);
+        this.#takeBack(w, ev.returned);
         this.#updateRefs();
         return;
       }
+      case 'returned':
+        w.reclaiming = false;
+        this.#takeBack(w, ev.ids);
+        this.#afterProgress();
+        return this.#scheduleDispatch();
       case 'hub': return hubReceive(w.peer, ev.m);
     }
+  }
+
+  /** Tasks a worker gave back unstarted: out of its in-flight set, to the front of the queue. */
+  #takeBack(w: WorkerSlot, ids: number[]): void {
+    const back: Task[] = [];
+    for (const id of ids) {
+      const t = w.take(id);
+      if (!t) continue;
+      this.#inFlight--;
+      w.dispatched--;
+      t.attempts--;
+      back.push(t);
+    }
+    this.#requeueFront(back);
+  }
+
+  #onChannelError(w: WorkerSlot, err: Error): void {
+    if (w.state === 'exited') return;
+    w.channelError ??= err;
+    this.#kill(w, 'protocol');
   }
 
   #onReady(w: WorkerSlot, exports: string[]): void {
     if (w.state !== 'starting') return;
     w.state = 'ready';
+    w.startTimer?.clear();
     this.#startFailures = 0;
     if (!this.#exports) {
       this.#exports = exports;
@@ -287,7 +440,7 @@ export class Supervisor {
     t.startedAt = performance.now();
     if (t.settled || t.timeout === undefined) return;
     const ms = t.timeout;
-    t.timer = setTimeout(() => {
+    t.timer = longTimeout(() => {
       if (t.settled || !w.inFlight.includes(t)) return;
       this.#finish(t, new TaskTimeoutError(ms), 'timeout', w);
       // A synchronous infinite loop cannot be interrupted any other way.
@@ -325,7 +478,7 @@ export class Supervisor {
       this.#stop(w, 'recycle');
       return true;
     }
-    if (this.#state === 'closed' && this.#queued === 0) {
+    if (this.#state === 'closed' && this.#queued === 0 && this.#leases.size === 0) {
       this.#stop(w, 'shutdown');
       return true;
     }
@@ -352,6 +505,7 @@ export class Supervisor {
   #onExit(w: WorkerSlot, info: ExitInfo): void {
     const wasStarting = w.state === 'starting' && w.killReason === undefined;
     w.state = 'exited';
+    w.startTimer?.clear();
     this.#workers.delete(w.id);
     // Lines written just before the exit are delivered before the exit is reported.
     w.stdout.flush();
@@ -380,6 +534,11 @@ export class Supervisor {
   #blame(w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
     if (t.settled) return;
     if (reason === 'shutdown' && this.#state === 'terminated') return t.settle(new PoolTerminatedError());
+    if (reason === 'protocol' && (w.channelError instanceof FrameDecodeError || w.channelError?.name === 'DataCloneError')) {
+      // Its message was sent whole but cannot be read here (nested too deep...):
+      // the same value would fail again, so no retry.
+      return this.#finish(t, new DataCloneError(`the result of task ${JSON.stringify(t.name)}`, w.channelError), 'error', w);
+    }
     const crashes = (t.crashes ??= []);
     crashes.push({ exitCode: info.exitCode, signal: info.signal, pid: w.pid });
     if (crashes.length <= t.retries && this.#state !== 'terminated' && this.#state !== 'broken') {
@@ -396,7 +555,7 @@ export class Supervisor {
     }
     this.#finish(t, new WorkerCrashedError({
       exitCode: info.exitCode, signal: info.signal, pid: w.pid, workerId: w.id,
-      detail: info.outOfMemory ? 'V8 ran out of heap memory' : info.error?.message, attempts: crashes,
+      detail: info.outOfMemory ? 'V8 ran out of heap memory' : (w.channelError ?? info.error)?.message, attempts: crashes,
     }), 'crash', w);
   }
 
@@ -448,7 +607,7 @@ export class Supervisor {
   #abort(t: Task): void {
     if (t.settled) return;
     const err = new AbortError(t.signal?.reason);
-    const holder = [...this.#workers.values()].find((w) => w.inFlight.includes(t));
+    const holder = this.#holderOf(t);
     if (!holder) {
       // Still queued: it will never run (dispatch skips settled tasks).
       this.#queued--;
@@ -462,7 +621,7 @@ export class Supervisor {
     holder.runtime.send({ t: 'abort', id: t.id, reason });
     if (holder.inFlight[0] === t) {
       // Running now: give it a grace period to notice its signal, then kill the worker.
-      setTimeout(() => { if (holder.inFlight[0] === t) this.#kill(holder, 'abort'); }, this.#opts.abortGrace).unref();
+      longTimeout(() => { if (holder.inFlight[0] === t) this.#kill(holder, 'abort'); }, this.#opts.abortGrace).unref();
     }
   }
 
@@ -482,7 +641,8 @@ export class Supervisor {
       },
       {
         onEvent: (ev) => this.#onEvent(w, ev),
-        onOutput: (stream, text) => (stream === 'stderr' ? w.stderr : w.stdout).push(text, w.inFlight[0]?.id ?? null),
+        onOutput: (stream, text) => { if (this.#wantsLogs()) (stream === 'stderr' ? w.stderr : w.stdout).push(text, w.inFlight[0]?.id ?? null); },
+        onChannelError: (err) => this.#onChannelError(w, err),
         onExit: (info) => this.#onExit(w, info),
       },
     );
@@ -490,8 +650,16 @@ export class Supervisor {
     const init: InitCommand = {
       t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
       initializer: this.#opts.initializer, initargs: initargs.value as unknown[],
-      captureLogs: true, memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
+      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
     };
+    const startTimeout = this.#opts.startTimeout;
+    w.startTimer = longTimeout(() => {
+      if (w.state !== 'starting') return;
+      w.startError = new WorkerStartError(w.id, `it was not ready within ${startTimeout} ms (startTimeout): a module import or initializer that never finishes?`);
+      // No killReason: this exit is a failed start (backoff, then PoolBrokenError).
+      w.runtime.kill('SIGKILL');
+    }, startTimeout);
+    w.startTimer.unref();
     try {
       w.runtime.send(init);
     } catch (err) {
@@ -529,6 +697,11 @@ export class Supervisor {
         this.#kill(w, 'memory');
       }
     }
+  }
+
+  /** With `logs: 'silent'` and nobody listening, output is read and dropped, never assembled. */
+  #wantsLogs(): boolean {
+    return this.#opts.logs !== 'silent' || this.#events.listenerCount('log') > 0;
   }
 
   #emitLine(line: LogLine): void {
@@ -574,15 +747,25 @@ export class Supervisor {
     this.#wakeSpaceWaiters();
   }
 
-  /** Resolves when every task has settled and every worker has exited. */
+  /**
+   * Resolves when every task has settled and every worker has exited. Open
+   * calls are told to drain: an imap whose consumer waits for join() reads the
+   * rest of its input now, as Python's does, instead of deadlocking.
+   */
   whenIdle(): Promise<void> {
+    if (this.#state === 'closed' && !this.#draining) {
+      this.#draining = true;
+      for (const lease of [...this.#leases]) lease.onDrain?.();
+    }
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   ready(): Promise<void> {
     if (this.#state === 'broken') return Promise.reject(this.#brokenError);
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
     if (this.#allReady()) return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(new PoolClosedError('wait for workers to be ready'));
     const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
     this.#updateRefs();
     return waiting;
@@ -599,7 +782,9 @@ export class Supervisor {
   }
 
   #isIdle(): boolean {
-    return this.#workers.size === 0 && this.#queued === 0 && this.#inFlight === 0 && !this.#respawnTimer;
+    // After terminate() or a break, open calls can submit nothing more: do not wait for them.
+    const leases = this.#state === 'closed' ? this.#leases.size : 0;
+    return this.#workers.size === 0 && this.#queued === 0 && this.#inFlight === 0 && !this.#respawnTimer && leases === 0;
   }
 
   #afterProgress(): void {
@@ -620,7 +805,7 @@ export class Supervisor {
    * progress, so a script that forgets close() still exits when its work is done.
    */
   #updateRefs(): void {
-    const busy = this.#queued + this.#inFlight > 0 || this.#state !== 'running' || this.#readyWaiters.length > 0;
+    const busy = this.#queued + this.#inFlight > 0 || (this.#state !== 'running' && !this.#isIdle()) || this.#readyWaiters.length > 0;
     // A starting or stopping worker is a change in progress: see it through.
     for (const w of this.#workers.values()) w.setRef(busy || w.state === 'starting' || w.state === 'stopping');
     if (this.#respawnTimer) {

@@ -3,6 +3,7 @@
  * until it settles. Its `settle` sink is the only way results leave the engine.
  */
 import type { WireTask } from '../protocol/messages.js';
+import type { LongTimer } from '../util/timers.js';
 
 /** What a task produced: one value per item, and the items that threw (index, error). */
 export interface TaskResult {
@@ -69,7 +70,7 @@ export class Task {
   minWorkerId = 0;
   /** Wire form, built once (arguments may have been encoded for shared objects). */
   wire: WireTask | undefined;
-  timer: NodeJS.Timeout | undefined;
+  timer: LongTimer | undefined;
   removeAbortListener: (() => void) | undefined;
   readonly #sink: TaskSink;
 
@@ -94,7 +95,7 @@ export class Task {
   settle(result: TaskResult | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = undefined;
     this.removeAbortListener?.();
     this.#sink(result, info);

@@ -8,6 +8,7 @@ import type { HubPeer } from '../shared/link.js';
 import type { Task } from './task.js';
 import { LineAssembler, type LogLine } from './logs.js';
 import type { ExitReason } from './stats.js';
+import type { LongTimer } from '../util/timers.js';
 
 /** Weight of the newest task time in a worker's running average. */
 const RUN_TIME_EWMA_WEIGHT = 0.2;
@@ -30,6 +31,12 @@ export class WorkerSlot {
   startError: Error | undefined;
   rss: number | undefined;
   refd = true;
+  /** A `reclaim` is on its way to this worker: ask once until it answers. */
+  reclaiming = false;
+  /** Kills the worker if it is not ready within `startTimeout`. */
+  startTimer: LongTimer | undefined;
+  /** Why its event channel was declared broken (a message that did not decode, a closed pipe). */
+  channelError: Error | undefined;
   readonly stdout: LineAssembler;
   readonly stderr: LineAssembler;
   readonly peer: HubPeer;

@@ -13,6 +13,23 @@ import { serialize, deserialize } from 'node:v8';
 
 export const FRAME_HEADER_BYTES = 4;
 
+/**
+ * Largest frame a reader accepts. A length prefix above it is garbage (a
+ * worker that wrote raw bytes to the channel, or memory corruption), not a
+ * message: waiting for 4 GB that will never come would hang the pool.
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
+
+/** The stream cannot be trusted any more: a frame's length is out of bounds. */
+export class CorruptStreamError extends Error {
+  override name = 'CorruptStreamError';
+}
+
+/** One frame arrived whole but could not be deserialized (the stream stays in step). */
+export class FrameDecodeError extends Error {
+  override name = 'FrameDecodeError';
+}
+
 /** Payloads up to this size are copied behind their header into one buffer: one plain write beats a writev of two. */
 const COALESCE_BELOW_BYTES = 64 * 1024;
 
@@ -40,7 +57,12 @@ export class FrameReader {
   #buffered = 0;
   #need = -1;
 
-  /** Feeds one chunk; calls `onMessage` for every message it completes. */
+  /**
+   * Feeds one chunk; calls `onMessage` for every message it completes.
+   * Throws `CorruptStreamError` for an impossible length, and
+   * `FrameDecodeError` for a frame that does not deserialize (too deep,
+   * garbage bytes); the caller decides what that means for the sender.
+   */
   push(chunk: Buffer, onMessage: (message: unknown) => void): void {
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -48,11 +70,20 @@ export class FrameReader {
       if (this.#need < 0) {
         if (this.#buffered < FRAME_HEADER_BYTES) return;
         this.#need = this.#take(FRAME_HEADER_BYTES).readUInt32LE(0);
+        if (this.#need > MAX_FRAME_BYTES || this.#need === 0) {
+          throw new CorruptStreamError(`a frame announced ${this.#need} bytes (limit ${MAX_FRAME_BYTES})`);
+        }
       }
       if (this.#buffered < this.#need) return;
       const payload = this.#take(this.#need);
       this.#need = -1;
-      onMessage(deserialize(payload));
+      let message: unknown;
+      try {
+        message = deserialize(payload);
+      } catch (err) {
+        throw new FrameDecodeError(`a ${payload.length}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
+      }
+      onMessage(message);
     }
   }
 

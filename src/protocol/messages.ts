@@ -46,8 +46,6 @@ export interface InitCommand {
   initargs: unknown[];
   /** 1 when `initargs` hold shared-object handles. */
   h?: 1;
-  /** Route the worker's stdout/stderr/console through the protocol as tagged log chunks. */
-  captureLogs: boolean;
   /** When set, the worker checks its memory after every task and asks to be recycled past it. */
   memoryLimit?: number;
   runtime: 'process' | 'thread';
@@ -59,6 +57,11 @@ export type Command =
   | { t: 'abort'; id: number; reason: unknown }
   /** Finish the tasks already handed over, then exit cleanly. */
   | { t: 'stop' }
+  /**
+   * Give back these tasks if they have not started (another worker is free).
+   * Answered with `returned`, listing the ones taken out of the local queue.
+   */
+  | { t: 'reclaim'; ids: number[] }
   | { t: 'hub'; m: unknown };
 
 /** Outcome of one call: ok with a value, or the encoded error. */
@@ -81,4 +84,6 @@ export type WorkerEvent =
   | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
   /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */
   | { t: 'recycle'; mem: number; returned: number[] }
+  /** Answer to `reclaim`: these tasks were taken out of the local queue unstarted; they will never run here. */
+  | { t: 'returned'; ids: number[] }
   | { t: 'hub'; m: unknown };

@@ -41,16 +41,23 @@ export function encodeError(err: unknown, depth = 0): EncodedError {
   return out;
 }
 
-const BUILTIN: Record<string, ErrorConstructor> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-};
+/**
+ * Classes an error can be rebuilt as. A Map, not an object literal: the name
+ * comes from the worker, and a name such as `constructor` or `__proto__` must
+ * not find something on Object.prototype.
+ */
+const BUILTIN = new Map<string, ErrorConstructor>([
+  ['Error', Error], ['TypeError', TypeError], ['RangeError', RangeError], ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError], ['EvalError', EvalError], ['URIError', URIError],
+]);
 
 export function decodeError(enc: EncodedError, where = 'worker'): Error {
   if (enc.nonError) return new NonErrorThrownError(enc.value);
-  const Ctor = BUILTIN[enc.name ?? 'Error'] ?? Error;
-  const err = new Ctor(enc.message ?? '');
-  if (err.name !== enc.name) {
-    Object.defineProperty(err, 'name', { value: enc.name, configurable: true, writable: true, enumerable: false });
+  const name = typeof enc.name === 'string' ? enc.name : 'Error';
+  const Ctor = BUILTIN.get(name) ?? Error;
+  const err = new Ctor(typeof enc.message === 'string' ? enc.message : String(enc.message ?? ''));
+  if (err.name !== name) {
+    Object.defineProperty(err, 'name', { value: name, configurable: true, writable: true, enumerable: false });
   }
   // Keep the worker's frames: that is where the bug is.
   Object.defineProperty(err, 'stack', {
@@ -59,7 +66,11 @@ export function decodeError(enc: EncodedError, where = 'worker'): Error {
   });
   if (enc.props) {
     for (const [k, v] of Object.entries(enc.props)) {
-      try { (err as unknown as Record<string, unknown>)[k] = v; } catch { /* read-only on this class */ }
+      // Defined, not assigned: an own key `__proto__` must stay a property, never swap the prototype.
+      if (k === 'stack' || k === 'cause') continue;
+      try {
+        Object.defineProperty(err, k, { value: v, configurable: true, writable: true, enumerable: true });
+      } catch { /* not redefinable on this class */ }
     }
   }
   brandWithCode(err, enc.props?.code);

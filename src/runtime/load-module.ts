@@ -9,7 +9,10 @@ type TaskFn = (...args: unknown[]) => unknown;
 
 const TS_EXTENSION = /\.(c|m)?tsx?$/i;
 
-export async function loadTaskModule(href: string): Promise<Record<string, TaskFn>> {
+/** A task module's exported functions, by name (a Map: no name is found on a prototype). */
+export type TaskTable = Map<string, TaskFn>;
+
+export async function loadTaskModule(href: string): Promise<TaskTable> {
   if (TS_EXTENSION.test(new URL(href).pathname)) {
     const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([
       import('tsx/esm/api'),
@@ -18,22 +21,31 @@ export async function loadTaskModule(href: string): Promise<Record<string, TaskF
     registerCjs();
     registerEsm();
   }
-  const ns = (await import(href)) as Record<string, unknown>;
-  let fns = functionsOf(ns);
+  const ns = await importNamespace(href);
+  const fns: TaskTable = new Map();
   // A CommonJS module (or a TS file compiled as CommonJS) can surface its
-  // exports only on `default`: take them from there.
+  // exports only on `default`: take them from there; named exports win.
   const def = ns.default;
-  if (def !== null && typeof def === 'object') {
-    fns = { ...functionsOf(def as Record<string, unknown>), ...fns };
-  }
+  if (def !== null && typeof def === 'object') addFunctions(fns, def as Record<string, unknown>);
+  addFunctions(fns, ns);
   return fns;
 }
 
-function functionsOf(obj: Record<string, unknown>): Record<string, TaskFn> {
-  const out: Record<string, TaskFn> = {};
+/**
+ * `import(href)` resolves its promise with the module namespace, and a
+ * namespace that exports `then` is a thenable: the promise would call that
+ * export instead of resolving. Importing through a one-line wrapper module
+ * (`export * as ns from href`) hands the namespace over as a property instead.
+ */
+async function importNamespace(href: string): Promise<Record<string, unknown>> {
+  const wrapper = `export * as ns from ${JSON.stringify(href)};`;
+  const mod = (await import(`data:text/javascript,${encodeURIComponent(wrapper)}`)) as { ns: Record<string, unknown> };
+  return mod.ns;
+}
+
+function addFunctions(out: TaskTable, obj: Record<string, unknown>): void {
   for (const key of Object.keys(obj)) {
     const v = obj[key];
-    if (typeof v === 'function') out[key] = v as TaskFn;
+    if (typeof v === 'function') out.set(key, v as TaskFn);
   }
-  return out;
 }

@@ -6,11 +6,16 @@
  * The child's exit is reported only after its event pipe and stdio have been
  * read to the end, so a result or log line written just before a crash is
  * always delivered before the crash is.
+ *
+ * Each worker leads its own process group (`detached`), and every kill goes
+ * to the whole group: a task that started `sleep 300` or a browser does not
+ * leave it running after its worker is terminated, recycled or dies, and
+ * the reaper kills the group too if this process dies.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { FrameReader, encodeFrame } from '../protocol/framing.js';
+import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
@@ -18,20 +23,46 @@ import { forgetPid, watchPid } from './reaper.js';
 
 /** After the process exits, how long to wait for its pipes to drain (a grandchild may hold them open). */
 const PIPE_DRAIN_AFTER_EXIT_MS = 1000;
-/** V8 prints this to stderr when a heap allocation fails. */
-const V8_OOM_MARKER = /heap out of memory|Reached heap limit|Allocation failed/;
+/** A worker whose event pipe closed but which is still alive this long after is broken: kill it. */
+const CHANNEL_CLOSED_GRACE_MS = 500;
+/** V8 prints one of these to stderr when a heap allocation fails. */
+const V8_OOM_MARKER = /heap out of memory|Reached heap limit|Allocation failed|Fatal JavaScript (?:invalid size error|OOM)|Fatal javascript OOM/i;
 const PAGE_SIZE = 4096;
 
 export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const execArgv = [...spec.execArgv];
   if (spec.maxOldGenerationSizeMb !== undefined) execArgv.push(`--max-old-space-size=${spec.maxOldGenerationSizeMb}`);
-  const child = spawn(process.execPath, [...execArgv, workerEntryPath()], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: spec.env,
-    cwd: spec.cwd,
-    windowsHide: true,
-  });
-  if (child.pid !== undefined) watchPid(child.pid);
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...execArgv, workerEntryPath()], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: spec.env,
+      cwd: spec.cwd,
+      windowsHide: true,
+      // Its own process group, so kills reach the worker's children too.
+      detached: process.platform !== 'win32',
+    });
+  } catch (err) {
+    // Out of file descriptors (EMFILE) and the like can throw here: report it
+    // as a failed start, asynchronously like any other exit.
+    return failedSpawn(err as Error, handlers);
+  }
+  if (child.pid === undefined || !child.stdio[3] || !child.stdio[4]) {
+    // spawn() reports most failures by an 'error' event with no pid; make sure
+    // one is reported once even if the pipes were never created.
+    let reported = false;
+    const fail = (err: Error) => {
+      if (reported) return;
+      reported = true;
+      handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err });
+    };
+    child.on('error', fail);
+    for (const s of child.stdio) (s as NodeJS.EventEmitter | null)?.on('error', () => {});
+    setImmediate(() => fail(new Error('the worker process could not be spawned')));
+    return deadWorker();
+  }
+  const pid = child.pid;
+  watchPid(pid);
   const commands = child.stdio[3] as Writable;
   const events = child.stdio[4] as Readable;
   const reader = new FrameReader();
@@ -40,12 +71,24 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   let spawnError: Error | undefined;
   let open = 3; // events, stdout, stderr
   let reported = false;
+  let corrupt = false;
   let drainTimer: NodeJS.Timeout | undefined;
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try { child.kill(signal); } catch { /* already gone */ }
+    }
+  };
 
   const report = () => {
     if (reported || !exited) return;
     reported = true;
     if (drainTimer) clearTimeout(drainTimer);
+    // A grandchild that escaped the group may still hold stdio open: stop
+    // reading it, so it never keeps this process alive after join().
+    for (const s of [events, child.stdout, child.stderr]) s?.destroy();
     handlers.onExit({
       exitCode: exited.code,
       signal: exited.signal,
@@ -56,14 +99,29 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const closed = () => { if (--open === 0) report(); };
 
   events.on('data', (chunk: Buffer) => {
+    if (corrupt) return;
     try {
       reader.push(chunk, (m) => handlers.onEvent(m as WorkerEvent));
     } catch (err) {
-      // A handler bug must not desynchronise the stream silently.
-      process.nextTick(() => { throw err; });
+      // An impossible length means the stream is out of step for good: read no
+      // more of it. A frame that would not decode is one bad message: the
+      // supervisor kills the worker either way (it cannot know what was lost).
+      if (err instanceof CorruptStreamError) corrupt = true;
+      if (err instanceof CorruptStreamError || err instanceof FrameDecodeError) handlers.onChannelError(err);
+      // A bug in a handler must not desynchronise the stream silently.
+      else process.nextTick(() => { throw err; });
     }
   });
-  events.on('close', closed);
+  events.on('close', () => {
+    // Normal at exit. A live worker that closed its event pipe can never
+    // report again: after a short grace (it may just be exiting), it is broken.
+    if (!exited) {
+      setTimeout(() => {
+        if (!exited) handlers.onChannelError(new Error('the worker closed its event channel'));
+      }, CHANNEL_CLOSED_GRACE_MS).unref();
+    }
+    closed();
+  });
   for (const name of ['stdout', 'stderr'] as const) {
     const s = child[name]!;
     s.setEncoding('utf8');
@@ -75,24 +133,20 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   }
   // Writing to a dead child raises EPIPE on this stream; the exit path reports it.
   commands.on('error', () => {});
-  child.on('error', (err) => {
-    spawnError = err;
-    if (child.pid === undefined) {
-      exited = { code: null, signal: null };
-      open = 0;
-      report();
-    }
-  });
+  events.on('error', () => {});
+  child.on('error', (err) => { spawnError = err; });
   child.on('exit', (code, signal) => {
     exited = { code, signal };
-    if (child.pid !== undefined) forgetPid(child.pid);
+    forgetPid(pid);
+    // Whatever the worker started dies with it (see the header).
+    killGroup('SIGKILL');
     if (open === 0) report();
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
   const handles = [child, commands, events, child.stdout!, child.stderr!] as Array<{ ref?(): void; unref?(): void }>;
   return {
-    pid: child.pid,
+    pid,
     send(command) {
       const frame = encodeFrame(command);
       if (!commands.writable) return;
@@ -106,12 +160,12 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     },
     kill(signal) {
       if (exited) return;
-      try { child.kill(signal); } catch { /* already gone */ }
+      killGroup(signal);
     },
     memory() {
-      if (exited || child.pid === undefined || process.platform !== 'linux') return undefined;
+      if (exited || process.platform !== 'linux') return undefined;
       try {
-        const statm = readFileSync(`/proc/${child.pid}/statm`, 'latin1');
+        const statm = readFileSync(`/proc/${pid}/statm`, 'latin1');
         return Number(statm.split(' ')[1]) * PAGE_SIZE;
       } catch {
         return undefined;
@@ -121,3 +175,20 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     unref() { for (const h of handles) h.unref?.(); },
   } satisfies RuntimeWorker;
 };
+
+/** A worker whose spawn threw: its exit (a start failure) is reported on the next turn. */
+function failedSpawn(err: Error, handlers: Parameters<SpawnWorker>[1]): RuntimeWorker {
+  setImmediate(() => handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err }));
+  return deadWorker();
+}
+
+function deadWorker(): RuntimeWorker {
+  return {
+    pid: undefined,
+    send() {},
+    kill() {},
+    memory: () => undefined,
+    ref() {},
+    unref() {},
+  };
+}

@@ -7,7 +7,9 @@
  * own process group (a Ctrl-C to the terminal's group does not take it down
  * first) and tells it, on its stdin, every worker pid that starts (`+pid`) and
  * exits (`-pid`). When the main process dies, even by SIGKILL, the kernel
- * closes that pipe; the reaper reads EOF and SIGKILLs the pids still listed.
+ * closes that pipe; the reaper reads EOF and SIGKILLs the pids still listed,
+ * each with its process group (a worker leads its own: see process.ts), so
+ * what a task started dies too.
  * If `sh` is missing (Windows), workers still exit on EOF when they can.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,7 +22,7 @@ while IFS= read -r l; do
     -*) case $pids in *" $p "*) pids="\${pids%% $p *} \${pids#* $p }" ;; esac ;;
   esac
 done
-for p in $pids; do kill -9 "$p" 2>/dev/null; done`;
+for p in $pids; do kill -9 -- "-$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done`;
 
 let reaper: ChildProcess | undefined;
 let failed = false;

@@ -39,7 +39,12 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       // written just before process.exit must not be lost, or an innocent task
       // would be blamed), then report the exit.
       setImmediate(() => {
-        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) handlers.onEvent(m.message as WorkerEvent);
+        for (;;) {
+          let m: { message: unknown } | undefined;
+          try { m = receiveMessageOnPort(port1); } catch (err) { handlers.onChannelError(err as Error); break; }
+          if (!m) break;
+          handlers.onEvent(m.message as WorkerEvent);
+        }
         port1.close();
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
         handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError });
@@ -47,6 +52,9 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     });
   };
   port1.on('message', (m: WorkerEvent) => handlers.onEvent(m));
+  // A message that cannot be deserialized here (nested too deep...) is lost:
+  // the supervisor treats it like a corrupt channel and replaces the thread.
+  port1.on('messageerror', (err: Error) => handlers.onChannelError(err));
 
   return {
     pid: process.pid,

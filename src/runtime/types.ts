@@ -27,6 +27,12 @@ export interface RuntimeHandlers {
   onEvent(event: WorkerEvent): void;
   /** Text written straight to the worker's fd 1/2 (native code, V8 fatal errors). */
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /**
+   * The worker's event channel cannot be trusted: a message that does not
+   * decode, an impossible frame length, or the channel closed while the worker
+   * lives. The supervisor treats it as a crash of that worker (kills it).
+   */
+  onChannelError(error: Error): void;
   /** Called once, after every byte the worker sent has been delivered. */
   onExit(info: ExitInfo): void;
 }

@@ -19,7 +19,7 @@ import { workerState } from './task-context.js';
 import type { WorkerPort } from './worker-port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
-import { loadTaskModule } from './load-module.js';
+import { loadTaskModule, type TaskTable } from './load-module.js';
 
 type TaskFn = (...args: unknown[]) => unknown;
 
@@ -30,13 +30,19 @@ const port: WorkerPort = isMainThread
 const state = workerState();
 const queue: WireTask[] = [];
 const aborted = new Map<number, unknown>();
-let tasks: Record<string, TaskFn> = {};
+let tasks: TaskTable = new Map();
 let init: InitCommand | undefined;
 let running = false;
 let stopping = false;
 /** Aborts the running task's signal (created lazily: most tasks never look at it). */
 let abortCurrent: ((reason: unknown) => void) | undefined;
 let currentId: number | undefined;
+/**
+ * The task the parent was told starts next (the last result's `nx`). Any
+ * other task must announce itself with `started` before it runs, or the
+ * parent would take it for unstarted after a crash and run it again.
+ */
+let announcedNext: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
 /**
  * The shared-object runtime is loaded only when a task brings a shared object:
@@ -71,6 +77,7 @@ port.onCommand((cmd: Command) => {
       else aborted.set(cmd.id, cmd.reason);
       break;
     case 'stop': stopping = true; if (!running) finish(); break;
+    case 'reclaim': reclaim(cmd.ids); break;
     case 'hub': hub?.receive(cmd.m); break;
   }
 });
@@ -87,9 +94,7 @@ async function start(cmd: InitCommand): Promise<void> {
     port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });
     return port.exit(1);
   }
-  if (cmd.captureLogs) {
-    captureOutput((stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
-  }
+  captureOutput((stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -98,7 +103,7 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   if (cmd.initializer) {
     try {
-      const fn = tasks[cmd.initializer];
+      const fn = tasks.get(cmd.initializer);
       if (typeof fn !== 'function') throw new TypeError(`initializer ${JSON.stringify(cmd.initializer)} is not an exported function`);
       if (cmd.h) await loadShared();
       await fn(...(cmd.h ? (decodeShared(cmd.initargs) as unknown[]) : cmd.initargs));
@@ -107,25 +112,37 @@ async function start(cmd: InitCommand): Promise<void> {
       return port.exit(1);
     }
   }
-  port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: Object.keys(tasks) });
+  port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
 }
 
 async function drain(): Promise<void> {
   running = true;
-  let fromIdle = true;
   while (queue.length > 0) {
     const task = queue.shift()!;
     if (task.h && !shared) await loadShared();
-    await runTask(task, fromIdle);
-    fromIdle = false;
+    await runTask(task);
     if (stopping) break;
   }
   running = false;
   if (stopping) finish();
 }
 
-async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
-  const fn = tasks[task.n];
+/** Takes the listed tasks out of the local queue if they have not started, and says which. */
+function reclaim(ids: number[]): void {
+  const wanted = new Set(ids);
+  const kept: WireTask[] = [];
+  const returned: number[] = [];
+  for (const t of queue) {
+    // The announced next task is as good as started: the parent already counts it as running.
+    if (wanted.has(t.id) && t.id !== announcedNext) returned.push(t.id);
+    else kept.push(t);
+  }
+  queue.splice(0, queue.length, ...kept);
+  port.send({ t: 'returned', ids: returned });
+}
+
+async function runTask(task: WireTask): Promise<void> {
+  const fn = tasks.get(task.n);
   const t0 = performance.now();
   if (aborted.has(task.id)) {
     const reason = aborted.get(task.id);
@@ -133,9 +150,11 @@ async function runTask(task: WireTask, fromIdle: boolean): Promise<void> {
     return sendOne(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, t0);
   }
   // The parent must know whether a task started, to blame only the running task
-  // when this worker dies. A task that follows another is announced by the
-  // previous result's `nx`; one that starts after an idle gap is announced here.
-  if (task.s || fromIdle) port.send({ t: 'started', id: task.id });
+  // when this worker dies. A task named by the previous result's `nx` is known;
+  // any other (after an idle gap, or queued after that result was sent) is
+  // announced here, with a blocking write, before it runs.
+  if (task.s || task.id !== announcedNext) port.send({ t: 'started', id: task.id });
+  announcedNext = undefined;
   let controller: AbortController | undefined;
   let abortedWith: { reason: unknown } | undefined;
   abortCurrent = (reason) => {
@@ -189,7 +208,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   const enc = shared?.encodeShared(values);
   const ms = performance.now() - t0;
   checkMemory();
-  const nx = queue[0]?.id;
+  const nx = (announcedNext = queue[0]?.id);
   try {
     port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, nx });
   } catch (err) {
@@ -220,7 +239,7 @@ async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean
 function sendOne(task: WireTask, o: Outcome, t0: number): void {
   const ms = performance.now() - t0;
   checkMemory();
-  const nx = queue[0]?.id;
+  const nx = (announcedNext = queue[0]?.id);
   try {
     port.send({ t: 'done', id: task.id, o, ms, nx });
   } catch (err) {
