@@ -3,15 +3,18 @@
  * `UsageError` that names the flag and the value; nothing here touches the
  * pool, so a bad command line fails before any worker starts.
  */
-import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { UsageError } from './errors.js';
+import { tokenize, type SourceSpec } from './flags.js';
+import { checkReadable, checkWritable, isRegularOrNew } from './paths.js';
 import {
-  parseCount, parseDuration, parseHalt, parsePositiveInt, parseProcesses, parseSize, type HaltPolicy,
+  parseCount, parseDuration, parseHalt, parsePositiveInt, parseProcesses, parseRate, parseRetryOn, parseSize,
+  type HaltPolicy, type RetryOn,
 } from './units.js';
 
-export type InputFormat = 'lines' | 'jsonl' | 'csv';
+export type InputFormat = 'lines' | 'jsonl' | 'csv' | 'tsv';
+export type OutputFormat = 'raw' | 'json';
 
 export interface RunConfig {
   /** Absolute path of the task module. */
@@ -25,17 +28,33 @@ export interface RunConfig {
   input: string | undefined;
   /** Items given on the command line after the module. */
   args: string[];
+  /** GNU parallel style sources (`::: a b`, `:::: file`), combined as a cross product or linked. */
+  sources: SourceSpec[];
   format: InputFormat;
-  /** `-` for stdout, a path, or undefined for no output. */
+  /** Items are separated by NUL bytes instead of line breaks (`-0`). */
+  nul: boolean;
+  /** Split each line into fields on this separator (`--colsep`). */
+  colsep: string | undefined;
+  /** The first line names the fields: items become objects (`--header`; always on for csv and tsv). */
+  header: boolean;
+  /** `-` for stdout, a path, or undefined: then each value is printed on stdout. */
   output: string | undefined;
+  /** How values are printed on stdout without --output: strings as they are (`raw`) or everything as JSON. */
+  outputFormat: OutputFormat;
   journal: string | undefined;
   resume: boolean;
+  /** On resume, run again the items the journal holds as failed (GNU parallel's --resume-failed). */
+  resumeFailed: boolean;
   force: boolean;
+  dryRun: boolean;
   processes: number | undefined;
   chunksize: number | 'auto';
   maxTasksPerChild: number | undefined;
   timeout: number | undefined;
   retries: number;
+  retryOn: RetryOn[];
+  /** Least time between the starts of two items, ms. */
+  delay: number | undefined;
   maxMemory: string | number | undefined;
   keepOrder: boolean;
   halt: HaltPolicy | undefined;
@@ -47,49 +66,22 @@ export interface RunConfig {
   jsonSummary: boolean;
 }
 
-const OPTIONS = {
-  input: { type: 'string' },
-  format: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  processes: { type: 'string', short: 'j' },
-  chunksize: { type: 'string' },
-  'max-tasks-per-child': { type: 'string' },
-  timeout: { type: 'string' },
-  retries: { type: 'string' },
-  'max-memory': { type: 'string' },
-  journal: { type: 'string' },
-  resume: { type: 'boolean' },
-  force: { type: 'boolean' },
-  'keep-order': { type: 'boolean', short: 'k' },
-  halt: { type: 'string' },
-  progress: { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
-  report: { type: 'string' },
-  runtime: { type: 'string' },
-  quiet: { type: 'boolean', short: 'q' },
-  'json-summary': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 export type ParsedRun = { help: true } | { help: false; config: RunConfig };
 
 export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    // parseArgs' own messages are clear ("Unknown option '--foo'"); keep them, minus the code prefix.
-    throw new UsageError(String((err as Error).message).replace(/^TypeError \[\w+\]: /, ''));
-  }
-  const v = parsed.values;
+  const { values: v, positionals, sources } = tokenize(argv);
   if (v.help) return { help: true };
-  const [target, ...args] = parsed.positionals;
+  const [target, ...args] = positionals;
   if (!target) throw new UsageError('forkpool run needs a module: forkpool run <module>[#export] [inputs...] (see forkpool run --help)');
 
   conflict(v.resume && v.force, '--resume and --force', 'resume the journal or start over, not both');
+  conflict(v['resume-failed'] && v.force, '--resume-failed and --force', 'resume the journal or start over, not both');
   conflict(v.progress && v['no-progress'], '--progress and --no-progress', 'pick one');
   conflict(v.quiet && v.progress, '--quiet and --progress', '--quiet turns progress off');
   conflict(v.input !== undefined && args.length > 0, '--input and command-line items', `got --input ${v.input} and ${args.length} items after the module`);
+  conflict(sources.length > 0 && (v.input !== undefined || args.length > 0), '::: and --input or items after the module', 'give the items one way');
+  conflict(v.delay !== undefined && v['max-rate'] !== undefined, '--delay and --max-rate', 'both set the pace of starts; pick one');
+  for (const s of sources) if (s.values.length === 0) throw new UsageError(`An input source (${s.kind === 'args' ? ':::' : '::::'}) is empty`);
 
   const hash = target.lastIndexOf('#');
   const moduleSpec = hash > 0 ? target.slice(0, hash) : target;
@@ -101,17 +93,35 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
 
   const input = v.input === '-' ? '-' : v.input === undefined ? undefined : resolve(cwd, v.input);
   if (input && input !== '-') checkReadable('--input', v.input!, input);
+  for (const s of sources) {
+    if (s.kind === 'files') s.values = s.values.map((f) => (f === '-' ? f : (checkReadable('::::', f, resolve(cwd, f)), resolve(cwd, f))));
+  }
   const output = v.output === undefined || v.output === '-' ? v.output : resolve(cwd, v.output);
-  if (output && output !== '-') checkWritableDir('--output', v.output!, output);
+  if (output && output !== '-') checkWritable('--output', v.output!, output);
   const report = v.report === undefined ? undefined : resolve(cwd, v.report);
-  if (report) checkWritableDir('--report', v.report!, report);
-  const journal = v.journal !== undefined ? resolve(cwd, v.journal) : output && output !== '-' ? `${output}.journal` : undefined;
-  if (v.journal !== undefined) checkWritableDir('--journal', v.journal, journal!);
-  if (v.resume && !journal) throw new UsageError('--resume needs a journal: give --journal FILE, or --output FILE (its journal is FILE.journal)');
+  if (report) checkWritable('--report', v.report!, report);
+  // A journal goes beside a regular output file only: never `/dev/null.journal` beside a device or a pipe.
+  const journal = v.journal !== undefined ? resolve(cwd, v.journal)
+    : output && output !== '-' && isRegularOrNew(output) ? `${output}.journal` : undefined;
+  if (v.journal !== undefined) checkWritable('--journal', v.journal, journal!);
+  const resume = Boolean(v.resume || v['resume-failed']);
+  if (resume && !journal) throw new UsageError(`${v['resume-failed'] ? '--resume-failed' : '--resume'} needs a journal: give --journal FILE, or --output FILE (its journal is FILE.journal)`);
   conflict(journal !== undefined && journal === output, '--journal and --output', 'they name the same file');
 
   const runtime = v.runtime ?? 'process';
   if (runtime !== 'process' && runtime !== 'thread') throw new UsageError(`--runtime expects process or thread, got ${JSON.stringify(v.runtime)}`);
+  const outputFormat = v['output-format'] ?? 'raw';
+  if (outputFormat !== 'raw' && outputFormat !== 'json') throw new UsageError(`--output-format expects raw or json, got ${JSON.stringify(outputFormat)}`);
+  if (v['output-format'] !== undefined && output !== undefined) {
+    throw new UsageError('--output-format sets how values are printed on stdout without --output; --output always writes JSON Lines records');
+  }
+  const format = formatOf(v.format, input);
+  if (v.colsep !== undefined && v.colsep === '') throw new UsageError('--colsep needs a separator, got ""');
+  conflict(v.colsep !== undefined && format !== 'lines', `--colsep and --format ${format}`, '--colsep splits plain lines');
+  const retryOn = v['retry-on'] === undefined ? ['crash' as const] : parseRetryOn(v['retry-on']);
+  const retries = v.retries === undefined ? 0 : parseCount('--retries', v.retries);
+  if (v['retry-on'] !== undefined && retries === 0) throw new UsageError('--retry-on needs --retries N (how many times to retry)');
+  const maxRate = v['max-rate'] === undefined ? undefined : parseRate(v['max-rate']);
 
   return {
     help: false,
@@ -122,16 +132,25 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
       exportNamed: hash > 0,
       input,
       args,
-      format: formatOf(v.format, input),
+      sources,
+      format,
+      nul: Boolean(v.null),
+      colsep: v.colsep === '\\t' ? '\t' : v.colsep,
+      header: Boolean(v.header) || format === 'csv' || format === 'tsv',
       output,
+      outputFormat,
       journal,
-      resume: Boolean(v.resume),
+      resume,
+      resumeFailed: Boolean(v['resume-failed']),
       force: Boolean(v.force),
+      dryRun: Boolean(v['dry-run']),
       processes: v.processes === undefined ? undefined : parseProcesses(v.processes),
       chunksize: v.chunksize === undefined || v.chunksize === 'auto' ? 'auto' : parsePositiveInt('--chunksize', v.chunksize),
       maxTasksPerChild: v['max-tasks-per-child'] === undefined ? undefined : parsePositiveInt('--max-tasks-per-child', v['max-tasks-per-child']),
       timeout: v.timeout === undefined ? undefined : parseDuration('--timeout', v.timeout),
-      retries: v.retries === undefined ? 0 : parseCount('--retries', v.retries),
+      retries,
+      retryOn,
+      delay: v.delay !== undefined ? parseDuration('--delay', v.delay) : maxRate !== undefined ? 1000 / maxRate : undefined,
       maxMemory: v['max-memory'] === undefined ? undefined : parseSize('--max-memory', v['max-memory']),
       keepOrder: Boolean(v['keep-order']),
       halt: v.halt === undefined ? undefined : parseHalt(v.halt),
@@ -150,65 +169,13 @@ function conflict(when: boolean | undefined, flags: string, why: string): void {
 
 function formatOf(flag: string | undefined, input: string | undefined): InputFormat {
   if (flag !== undefined) {
-    if (flag === 'lines' || flag === 'jsonl' || flag === 'csv') return flag;
-    throw new UsageError(`--format expects lines, jsonl or csv, got ${JSON.stringify(flag)}`);
+    if (flag === 'lines' || flag === 'jsonl' || flag === 'csv' || flag === 'tsv') return flag;
+    const hint = flag === 'raw' || flag === 'json' ? ` (--format is the input's format; for printed values use --output-format ${flag})` : '';
+    throw new UsageError(`--format expects lines, jsonl, csv or tsv, got ${JSON.stringify(flag)}${hint}`);
   }
   const ext = input && input !== '-' ? extname(input).toLowerCase() : '';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv') return 'csv';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
   return 'lines';
 }
-
-function checkReadable(flag: string, given: string, path: string): void {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `${flag}: no such file ${JSON.stringify(given)} (looked for ${path})` : `${flag}: cannot read ${JSON.stringify(given)}: ${code}`);
-  }
-  if (st.isDirectory()) throw new UsageError(`${flag}: ${JSON.stringify(given)} is a folder, not a file`);
-}
-
-function checkWritableDir(flag: string, given: string, path: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) throw new UsageError(`${flag}: the folder ${JSON.stringify(dir)} of ${JSON.stringify(given)} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${JSON.stringify(dir)} is not a folder`);
-}
-
-export const RUN_HELP = `Usage: forkpool run <module>[#export] [inputs...] [options]
-
-Runs an exported function of <module> once per input item in a process pool,
-with a journal for resuming, a progress display and a final summary.
-
-Input and output
-  --input FILE|-            items: one per line, JSON Lines, or CSV rows (default: stdin,
-                            or the inputs given after the module)
-  --format lines|jsonl|csv  default: from the extension (.jsonl/.ndjson, .csv), else lines
-  -o, --output FILE|-       results as JSON Lines: {"key","input","ok","value"|"error","ms","worker"}
-  -k, --keep-order          write results in input order (default: as they finish)
-
-Pool
-  -j, --processes N|N%|+N|-N   workers (default: the number of cores)
-  --runtime process|thread     default: process
-  --chunksize N|auto           items per message to a worker (default: auto)
-  --max-tasks-per-child N      replace a worker after N tasks
-  --timeout DURATION           per item, e.g. 30s, 500ms, 2m (a bare number is seconds)
-  --retries N                  re-run an item whose worker crashed, up to N times
-  --max-memory SIZE            recycle a worker whose memory passes SIZE, e.g. 512MB
-
-Journal
-  --journal FILE            default: <output>.journal when --output is a file
-  --resume                  continue from the journal: recorded items are not run again
-  --force                   start over, discarding the journal
-  --halt never|now,fail=N|soon,fail=N|now,fail=N%   stop early on failures
-
-Display
-  --progress / --no-progress   progress on stderr (default: on; a bar on a terminal,
-                               a status line every few seconds otherwise)
-  --report FILE.html        write a self-contained HTML report of the run
-  -q, --quiet               no progress and no summary
-  --json-summary            print the summary as JSON on stdout (stderr with --output -)
-
-Exit codes: 0 all succeeded; 1-100 that many items failed; 101 more failed;
-130 interrupted (Ctrl-C); 255 usage error. Details: docs/cli.md`;

@@ -4,6 +4,8 @@
  * stack, and exits with `EXIT.usage`.
  */
 import { ForkpoolError } from '../errors.js';
+import { loadFailure } from './load-error.js';
+import { describeEnvironmentError, isEnvironmentError } from './paths.js';
 
 export class UsageError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_USAGE';
@@ -38,4 +40,32 @@ export const EXIT = {
 export function exitCodeFor(failed: number): number {
   if (failed === 0) return EXIT.ok;
   return failed <= EXIT.maxCounted ? failed : EXIT.manyFailed;
+}
+
+/** What `toUsageError` needs to know about the run. */
+export interface ErrorContext { moduleSpec: string; modulePath: string; exportName: string; exportNamed: boolean }
+
+/**
+ * Errors the run can end with → the one-line `UsageError` the user sees, by
+ * error `code` (never by the wording of a message). Anything else is returned
+ * unchanged: a bug, printed with its stack.
+ */
+export function toUsageError(err: unknown, ctx: ErrorContext): Error {
+  if (err instanceof UsageError) return err;
+  if (isEnvironmentError(err)) return new UsageError(describeEnvironmentError(err));
+  const e = err as Error & { code?: string; exports?: string[]; cause?: unknown };
+  switch (e?.code) {
+    case 'ERR_FORKPOOL_UNKNOWN_TASK': {
+      const what = ctx.exportNamed ? `has no exported function ${JSON.stringify(ctx.exportName)}` : 'has no default export; name the function to run as <module>#<export>';
+      return new UsageError(`The module ${ctx.moduleSpec} ${what}${e.exports ? ` (it exports: ${e.exports.join(', ') || 'no functions'})` : `: ${e.message}`}`);
+    }
+    case 'ERR_FORKPOOL_POOL_BROKEN':
+    case 'ERR_FORKPOOL_WORKER_START':
+      return new UsageError(`The module ${ctx.moduleSpec} could not be loaded in the workers: ${loadFailure(e, ctx)}`);
+    case 'ERR_FORKPOOL_JOURNAL_MISMATCH':
+    case 'ERR_FORKPOOL_JOURNAL_CORRUPT':
+    case 'ERR_FORKPOOL_USAGE':
+      return new UsageError(e.message);
+  }
+  return e;
 }

@@ -1,8 +1,12 @@
 /**
- * Where items come from: a file, stdin, or the command line. Items stream:
- * a million-line file is never held in memory.
+ * Where items come from: a file, stdin, the command line, or GNU parallel
+ * style sources (`::: a b`, `:::: file`, see sources.ts). Items stream: a
+ * million-line file is never held in memory.
  *
- * - `lines`: each non-empty line is one string item.
+ * - `lines`: each non-empty line (or NUL-separated record with `-0`) is one
+ *   string item; with `--colsep SEP`, an array of its fields; with
+ *   `--header`, an object keyed by the first line's fields.
+ * - `tsv`: lines split on tabs, the first line being the header.
  * - `jsonl`: each non-empty line is one JSON value. A malformed line becomes a
  *   `BadLine`, which the runner records as a failed item (with its line
  *   number) while the rest of the run goes on.
@@ -11,10 +15,11 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { InputLineError, UsageError } from './errors.js';
 import { CsvRecords } from './csv.js';
-import type { InputFormat } from './args.js';
+import type { InputFormat, RunConfig } from './args.js';
+import { fromSources } from './sources.js';
 
 /** An input line that could not be parsed; it reaches the output and the journal as a failed item. */
 export class BadLine {
@@ -31,57 +36,89 @@ export interface InputSource {
   label: string;
 }
 
-export async function openInput(input: string | undefined, args: string[], format: InputFormat): Promise<InputSource> {
+/** How records are read and shaped: the input options of RunConfig. */
+export type Shape = Pick<RunConfig, 'format' | 'nul' | 'colsep' | 'header'>;
+
+export async function openInput(config: RunConfig): Promise<InputSource> {
+  const { input, args } = config;
+  if (config.sources.length) return fromSources(config.sources, config);
   if (input === undefined && args.length > 0) {
-    return { items: fromArgs(args, format), total: args.length, identity: { args: args.length, sha1: sha1(args.join('\n')) }, label: 'arguments' };
+    return { items: shapeRecords(asRecords(args), config, 'arguments'), total: countArgs(args, config), identity: { args: args.length, sha1: sha1(args.join('\n')) }, label: 'arguments' };
   }
   if (input === undefined || input === '-') {
     if (input === undefined && process.stdin.isTTY) {
       throw new UsageError('No input: give --input FILE, pipe items into stdin (--input -), or list them after the module');
     }
-    return { items: fromLines(process.stdin, format, 'stdin'), total: undefined, identity: undefined, label: 'stdin' };
+    return { items: shapeRecords(records(process.stdin, config.nul), config, 'stdin'), total: undefined, identity: undefined, label: 'stdin' };
   }
-  const { bytes, hash, count } = await scan(input, format);
+  const { bytes, hash, count } = await scan(input, config);
   const label = basename(input);
   return {
-    items: fromLines(createReadStream(input), format, label),
+    items: shapeRecords(records(createReadStream(input), config.nul), config, label),
     total: count,
-    identity: { file: label, format, bytes, sha1: hash },
+    identity: { file: label, format: config.format, bytes, sha1: hash },
     label,
   };
 }
 
-async function* fromArgs(args: string[], format: InputFormat): AsyncGenerator<unknown> {
-  let n = 0;
-  for (const a of args) {
-    n++;
-    if (format !== 'jsonl') { yield a; continue; }
-    yield parseJson(a, n);
-  }
+function countArgs(args: string[], shape: Shape): number {
+  return shape.header ? Math.max(0, args.length - 1) : args.length;
 }
 
-async function* fromLines(stream: NodeJS.ReadableStream, format: InputFormat, label: string): AsyncGenerator<unknown> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const csv = format === 'csv' ? new CsvRecords() : undefined;
-  let lineNo = 0;
+async function* asRecords(list: string[]): AsyncGenerator<string> {
+  yield* list;
+}
+
+/** Records of a stream: lines (a trailing CR dropped), or NUL-separated records. */
+export async function* records(stream: NodeJS.ReadableStream, nul: boolean): AsyncGenerator<string> {
+  const sep = nul ? '\0' : '\n';
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  const cut = (r: string) => (!nul && r.endsWith('\r') ? r.slice(0, -1) : r);
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    let at: number;
+    let from = 0;
+    while ((at = rest.indexOf(sep, from)) >= 0) {
+      yield cut(rest.slice(from, at));
+      from = at + 1;
+    }
+    rest = rest.slice(from);
+  }
+  rest += decoder.end();
+  if (rest) yield cut(rest);
+}
+
+/** Records → items, by format: lines, fields (--colsep, tsv), objects (--header, csv), JSON. */
+export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, label: string): AsyncGenerator<unknown> {
+  const csv = shape.format === 'csv' ? new CsvRecords() : undefined;
+  const colsep = shape.format === 'tsv' ? '\t' : shape.colsep;
+  let header: string[] | undefined;
+  let n = 0;
   try {
-    for await (const line of lines) {
-      lineNo++;
+    for await (const rec of recs) {
+      n++;
       if (csv) {
-        if (!csv.unterminated && line === '') continue;
+        if (!csv.unterminated && rec === '') continue;
         try {
-          const rec = csv.push(line, lineNo);
-          if (rec) yield rec;
+          const row = csv.push(rec, n);
+          if (row) yield row;
         } catch (err) {
-          yield new BadLine(csv.startLine, line, (err as Error).message);
+          yield new BadLine(csv.startLine, rec, (err as Error).message);
         }
         continue;
       }
-      if (line.trim() === '') continue; // blank lines are layout, not items
-      yield format === 'jsonl' ? parseJson(line, lineNo) : line;
+      if (rec.trim() === '') continue; // blank lines are layout, not items
+      if (shape.format === 'jsonl') { yield parseJson(rec, n); continue; }
+      const fields = colsep === undefined ? [rec] : rec.split(colsep);
+      if (shape.header && !header) { header = fields; continue; }
+      if (!header) { yield colsep === undefined ? rec : fields; continue; }
+      if (fields.length !== header.length) { yield new BadLine(n, rec, `expected ${header.length} fields (as in the header), got ${fields.length}`); continue; }
+      yield Object.fromEntries(header.map((name, i) => [name, fields[i]]));
     }
     if (csv?.unterminated) yield new BadLine(csv.startLine, '', 'a quoted field is never closed');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`Cannot read the input ${label}: ${(err as Error).message}`);
   }
 }
@@ -102,32 +139,35 @@ export function badLineError(item: unknown, label: string): Error | undefined {
 /**
  * One pass over the file before the run: its digest (so a rerun notices a
  * changed file) and its item count (for the progress total). About 0.1 s for
- * a million short lines. CSV counts lines minus the header, which is exact
- * unless quoted fields span lines.
+ * a million short lines. A header line is not counted, which is exact unless
+ * quoted CSV fields span lines.
  */
-async function scan(path: string, format: InputFormat): Promise<{ bytes: number; hash: string; count: number }> {
+async function scan(path: string, shape: Shape): Promise<{ bytes: number; hash: string; count: number }> {
   const h = createHash('sha1');
+  const sep = shape.nul ? 0 : 10;
   let bytes = 0;
   let count = 0;
-  let lineHasText = false;
+  let recordHasText = false;
   try {
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
       h.update(chunk);
       bytes += chunk.length;
       for (let i = 0; i < chunk.length; i++) {
         const c = chunk[i]!;
-        if (c === 10) { if (lineHasText) count++; lineHasText = false; }
-        else if (c !== 13 && c !== 32 && c !== 9) lineHasText = true;
+        if (c === sep) { if (recordHasText) count++; recordHasText = false; }
+        else if (c !== 13 && c !== 32 && c !== 9 && c !== 10) recordHasText = true;
       }
     }
   } catch (err) {
     throw new UsageError(`Cannot read the input ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (lineHasText) count++;
-  if (format === 'csv') count = Math.max(0, count - 1);
+  if (recordHasText) count++;
+  if (shape.header) count = Math.max(0, count - 1);
   return { bytes, hash: h.digest('hex'), count };
 }
 
-function sha1(text: string): string {
+export function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
+
+export type { InputFormat };

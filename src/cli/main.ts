@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `forkpool` command. Subcommands: `run` (this file's reason to exist).
- * A user error prints one clear line and exits 255; anything else is a bug
- * and keeps its stack.
+ * A user error, or one of the machine (a full disk, a read-only folder),
+ * prints one clear line and exits 255; anything else is a bug and keeps its
+ * stack.
  */
 import { readFileSync } from 'node:fs';
-import { parseRunArgs, RUN_HELP } from './args.js';
+import { parseRunArgs } from './args.js';
 import { EXIT, UsageError } from './errors.js';
+import { RUN_HELP } from './help.js';
+import { describeEnvironmentError, isEnvironmentError } from './paths.js';
 import { runCommand } from './run.js';
 
 const HELP = `Usage: forkpool <command> [options]
@@ -40,8 +43,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`forkpool: ${err.message}\n`);
+    if (err instanceof UsageError || isEnvironmentError(err)) {
+      const message = err instanceof UsageError ? err.message : describeEnvironmentError(err);
+      process.stderr.write(`forkpool: ${message}\n`);
       process.exitCode = EXIT.usage;
       return;
     }

@@ -1,14 +1,34 @@
 /**
- * Results as JSON Lines, one object per item:
- *   {"key","input","ok","value"|"error","ms","worker"}
- * The file is opened on the first write (or at the end), so a run refused
+ * Where results go.
+ *
+ * - `--output FILE` (or `-o -` for stdout): one JSON object per item,
+ *   `{"key","input","ok","value"|"error","ms","worker"}`.
+ * - no `--output`: each value on stdout as a line, as the task returned it
+ *   (strings raw, anything else as JSON; `--output-format json` quotes
+ *   strings too). Failures are not printed there: the summary lists them.
+ *
+ * A file is opened on the first write (or at the end), so a run refused
  * before it starts (a journal from another run, say) never truncates the
- * previous output.
+ * previous output. A reader that goes away (`| head -1`) is not an error:
+ * `onBrokenPipe` is called once and nothing more is written.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { JournaledItem } from '../journal/journaled.js';
+import type { OutputFormat } from './args.js';
+import { toJsonText, plain } from './encode.js';
 import { BadLine } from './input.js';
+
+/** Lines written in one turn of the event loop go out in one write; past this size, at once. */
+const FLUSH_BYTES = 16_384;
+
+export interface OutputOptions {
+  /** `-`, a path, or undefined: values on stdout. */
+  target: string | undefined;
+  format: OutputFormat;
+  /** Runs a write to stdout so that it never lands on the progress bar's line. */
+  aboveBar?: (write: () => void) => void;
+  onBrokenPipe: () => void;
+}
 
 export class OutputWriter {
   #stream: NodeJS.WritableStream | undefined;
@@ -16,83 +36,103 @@ export class OutputWriter {
   #buf: string[] = [];
   #bufBytes = 0;
   #scheduled = false;
+  #error: Error | undefined;
+  #broken = false;
+  #waiting: Array<() => void> = [];
 
-  constructor(private readonly target: string | undefined) {}
+  constructor(private readonly opts: OutputOptions) {}
 
-  /** Writes one result; resolves when the stream can take more (backpressure). */
+  /** True when results go to stdout (so a JSON summary goes to stderr). */
+  get usesStdout(): boolean {
+    return this.opts.target === undefined || this.opts.target === '-';
+  }
+
+  /** Writes one result; resolves when the stream can take more (backpressure). Throws a write error (ENOSPC...). */
   async write(s: JournaledItem): Promise<void> {
-    if (!this.target) return;
-    const line = `${resultLine(s)}\n`;
-    this.#buf.push(line);
-    this.#bufBytes += line.length;
-    // Lines written in one turn of the event loop go out in one write: a million-line run
-    // makes few syscalls, and a slow run still streams each line as it comes.
-    if (this.#bufBytes >= 16_384) { await this.#drain(); return; }
+    if (this.#error) throw this.#error;
+    if (this.#broken) return;
+    const line = this.opts.target === undefined ? valueLine(s, this.opts.format) : resultLine(s);
+    if (line === undefined) return;
+    this.#buf.push(`${line}\n`);
+    this.#bufBytes += line.length + 1;
+    if (this.#bufBytes >= FLUSH_BYTES) { await this.#drain(); return; }
     if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => { this.#scheduled = false; void this.#drain(); });
+      setImmediate(() => { this.#scheduled = false; this.#drain().catch(() => { /* kept in #error, thrown by the next write or close */ }); });
     }
   }
 
   async close(): Promise<void> {
-    if (!this.target) return;
     await this.#drain(true);
-    if (this.#file) {
-      this.#file.end();
-      await once(this.#file, 'finish');
+    if (this.#error) throw this.#error;
+    if (this.#file && !this.#broken) {
+      const file = this.#file;
+      await new Promise<void>((resolve, reject) => {
+        file.end(() => resolve());
+        file.once('error', reject);
+      });
     }
   }
 
   /** For a run that failed before it started: leaves an existing output file untouched unless something was written. */
   async abandon(): Promise<void> {
-    if (this.#stream) await this.close();
+    if (this.#stream) await this.close().catch(() => undefined);
   }
 
   async #drain(force = false): Promise<void> {
+    if (this.#buf.length === 0 && !(force && this.opts.target !== undefined && this.opts.target !== '-')) return;
     const stream = this.#open();
-    if (this.#buf.length === 0 && !force) return;
     const text = this.#buf.join('');
     this.#buf = [];
     this.#bufBytes = 0;
-    if (text && !stream.write(text)) await once(stream, 'drain');
+    if (!text || this.#broken || this.#error) return;
+    let full = false;
+    const write = () => { full = !stream.write(text); };
+    if (stream === process.stdout && this.opts.aboveBar) this.opts.aboveBar(write);
+    else write();
+    if (full) await new Promise<void>((resolve) => { this.#waiting.push(resolve); stream.once('drain', () => this.#release()); });
+    if (this.#error) throw this.#error;
+  }
+
+  #release(): void {
+    for (const w of this.#waiting.splice(0)) w();
   }
 
   #open(): NodeJS.WritableStream {
     if (this.#stream) return this.#stream;
-    if (this.target === '-') {
+    if (this.opts.target === undefined || this.opts.target === '-') {
       this.#stream = process.stdout;
     } else {
-      this.#file = createWriteStream(this.target!);
+      this.#file = createWriteStream(this.opts.target);
       this.#stream = this.#file;
     }
+    this.#stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE' && this.#stream === process.stdout) {
+        if (!this.#broken) { this.#broken = true; this.opts.onBrokenPipe(); }
+      } else {
+        // A failed write(2) names no file: say which one it was.
+        if (err.path === undefined && this.opts.target !== undefined) err.path = this.opts.target === '-' ? 'stdout' : this.opts.target;
+        this.#error ??= err;
+      }
+      this.#release();
+    });
     return this.#stream;
   }
 }
 
+/** A value as printed without --output; undefined for a failure (the summary reports it). */
+export function valueLine(s: JournaledItem, format: OutputFormat): string | undefined {
+  if (!s.ok) return undefined;
+  return format === 'raw' && typeof s.value === 'string' ? s.value : toJsonText(s.value);
+}
+
 export function resultLine(s: JournaledItem): string {
   const input = s.item instanceof BadLine ? s.item.text : s.item;
-  const base = { key: s.key, input };
+  const base = { key: s.key, input: plain(input) };
   const tail = { ms: Math.round(s.ms * 1000) / 1000, worker: s.workerId };
-  if (s.ok) return safeJson({ ...base, ok: true, value: s.value === undefined ? null : s.value, ...tail });
+  if (s.ok) return JSON.stringify({ ...base, ok: true, value: plain(s.value), ...tail });
   const e = s.error as Error & { code?: unknown };
   const error: Record<string, unknown> = { name: e.name, message: e.message };
   if (e.code !== undefined) error.code = e.code;
-  return safeJson({ ...base, ok: false, error, ...tail });
-}
-
-/** JSON that never throws: bigints become strings, cycles become "[Circular]". */
-function safeJson(obj: unknown): string {
-  try {
-    return JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(obj, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return v.toString();
-      if (v !== null && typeof v === 'object') {
-        if (seen.has(v)) return '[Circular]';
-        seen.add(v);
-      }
-      return v;
-    });
-  }
+  return JSON.stringify({ ...base, ok: false, error, ...tail });
 }

@@ -1,33 +1,30 @@
 /**
- * The slice of forkpool's Pool the runner uses, and where it comes from.
+ * The runner's pool: forkpool's public `Pool`, seen through its public types
+ * (the CLI is one more client of `src/index.ts`), plus the adapters the
+ * runner puts between it and the journal:
  *
- * The runner loads the Pool through the package's own entry at run time so
- * that the CLI is one more client of the public API, nothing more.
+ * - results the journal cannot store exactly (an invalid Date) are made
+ *   storable, so a value never turns into an internal error;
+ * - `--retry-on` kinds the pool does not retry itself (timeouts, or thrown
+ *   errors without crashes) are retried here, by feeding the item again.
  */
+import { Pool, type LogLine, type PoolOptions, type SettledItem, type WorkerExitInfo } from '../index.js';
 import type { JournalPool } from '../journal/journaled.js';
+import { journalSafe } from './encode.js';
+import type { RetryOn } from './units.js';
 
-export interface WorkerExitEvent { workerId: number; pid?: number; reason: string; exitCode?: number | null; signal?: string | null }
-export interface RunnerLogLine { workerId: number; stream: 'stdout' | 'stderr'; text: string }
-
-export interface RunnerPool extends JournalPool {
-  stats(): {
-    running: number;
-    workers: ReadonlyArray<{ id: number; pid: number | undefined; tasksDone: number; rss: number | undefined; restarts: number }>;
-  };
-  on(event: 'workerExit', handler: (e: WorkerExitEvent) => void): unknown;
-  close(): void;
-  join(): Promise<void>;
-  terminate(): Promise<void>;
-}
+export type RunnerPool = Pool;
+export type { WorkerExitInfo, LogLine };
 
 export interface RunnerPoolOptions {
   processes?: number;
   runtime: 'process' | 'thread';
   maxTasksPerChild?: number;
   taskTimeout?: number;
-  retries?: number;
   maxMemory?: number | string;
-  logs: (line: RunnerLogLine) => void;
+  retries: number;
+  retryOn: RetryOn[];
+  logs: (line: LogLine) => void;
 }
 
 /**
@@ -38,13 +35,104 @@ export interface RunnerPoolOptions {
  */
 const IGNORE_SIGINT = `data:text/javascript,${encodeURIComponent("process.on('SIGINT', () => {});")}`;
 
-export async function createPool(modulePath: string, options: RunnerPoolOptions): Promise<RunnerPool> {
-  const { Pool } = (await import(new URL('../index.js', import.meta.url).href)) as {
-    Pool: new (module: string, options: Record<string, unknown>) => RunnerPool;
+/** True when the pool's own retries cover `--retry-on`: crashes, optionally with thrown errors. */
+export function poolRetries(retryOn: readonly RetryOn[]): boolean {
+  return retryOn.includes('crash') && !retryOn.includes('timeout');
+}
+
+export function createPool(modulePath: string, options: RunnerPoolOptions): RunnerPool {
+  const native = poolRetries(options.retryOn);
+  const opts: PoolOptions = {
+    runtime: options.runtime,
+    logs: options.logs,
+    // Only set options are passed: the pool's defaults stay the pool's business.
+    ...(options.processes !== undefined && { processes: options.processes }),
+    ...(options.maxTasksPerChild !== undefined && { maxTasksPerChild: options.maxTasksPerChild }),
+    ...(options.taskTimeout !== undefined && { taskTimeout: options.taskTimeout }),
+    ...(options.maxMemory !== undefined && { maxMemory: options.maxMemory }),
+    ...(native && options.retries > 0 && { retries: options.retries, retryOn: options.retryOn.includes('error') ? 'error' : 'crash' }),
   };
-  // Only set options are passed: the pool's defaults stay the pool's business.
-  const opts: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) opts[k] = v;
   if (options.runtime === 'process') opts.execArgv = ['--import', IGNORE_SIGINT];
   return new Pool(modulePath, opts);
+}
+
+const KIND_OF_CODE: Record<string, RetryOn> = {
+  ERR_FORKPOOL_WORKER_CRASHED: 'crash', ERR_FORKPOOL_MEMORY_LIMIT: 'crash', ERR_FORKPOOL_TASK_TIMEOUT: 'timeout',
+};
+/** Outcomes that are about the run (Ctrl-C, --halt now), never retried. */
+const NOT_RETRIED = new Set(['ERR_FORKPOOL_TERMINATED', 'ERR_FORKPOOL_POOL_CLOSED', 'ERR_FORKPOOL_ABORTED', 'ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START']);
+
+export function failureKind(error: unknown): RetryOn | undefined {
+  const code = String((error as { code?: unknown } | null)?.code);
+  if (NOT_RETRIED.has(code)) return undefined;
+  return KIND_OF_CODE[code] ?? 'error';
+}
+
+/**
+ * The pool as the journal sees it. With `retries` (and kinds the pool does
+ * not retry itself), a failed item of a kind in `retryOn` is fed to the pool
+ * again, up to `retries` times, and only its last outcome is passed on.
+ */
+export function journalPort(pool: RunnerPool, retries: number, retryOn: readonly RetryOn[]): JournalPool {
+  const retrying = retries > 0 && !poolRetries(retryOn);
+  return {
+    imapSettled(name, items, opts) {
+      if (!retrying) return storable(pool.imapSettled(name, items, opts));
+      return storable(withRetries(pool, name, items, opts, retries, new Set(retryOn)));
+    },
+  };
+}
+
+async function* storable(source: AsyncIterable<SettledItem>): AsyncGenerator<SettledItem> {
+  for await (const s of source) yield s.ok ? { ...s, value: journalSafe(s.value) } : s;
+}
+
+type ImapOpts = Parameters<JournalPool['imapSettled']>[2];
+
+async function* withRetries(
+  pool: RunnerPool, name: string, items: AsyncIterable<unknown>, opts: ImapOpts, retries: number, kinds: Set<RetryOn>,
+): AsyncGenerator<SettledItem> {
+  // Pool positions → the caller's index and attempts so far.
+  const fed = new Map<number, { index: number; item: unknown; attempt: number }>();
+  let poolIndex = 0;
+  const again: Array<{ index: number; item: unknown; attempt: number }> = [];
+  let outstanding = 0;
+  let inputDone = false;
+  let wake: (() => void) | undefined;
+  const notify = () => { wake?.(); wake = undefined; };
+  const source = items[Symbol.asyncIterator]();
+
+  async function* feed(): AsyncGenerator<unknown> {
+    let next = 0;
+    for (;;) {
+      const retry = again.shift();
+      if (retry) { fed.set(poolIndex++, retry); outstanding++; yield retry.item; continue; }
+      if (!inputDone) {
+        const r = await source.next();
+        if (r.done) { inputDone = true; continue; }
+        fed.set(poolIndex++, { index: next++, item: r.value, attempt: 0 });
+        outstanding++;
+        yield r.value;
+        continue;
+      }
+      // The input ended, but an item still running may fail and come back: wait for it.
+      if (outstanding === 0) return;
+      await new Promise<void>((resolve) => { wake = resolve; });
+    }
+  }
+
+  // Completion order: a retried item finishes after later ones, and the journal re-orders for -k.
+  for await (const s of pool.imapSettled(name, feed(), { ...opts, ordered: false })) {
+    const entry = fed.get(s.index)!;
+    fed.delete(s.index);
+    outstanding--;
+    const kind = s.ok ? undefined : failureKind(s.error);
+    if (kind && kinds.has(kind) && entry.attempt < retries) {
+      again.push({ ...entry, attempt: entry.attempt + 1 });
+      notify();
+      continue;
+    }
+    notify();
+    yield { ...s, index: entry.index };
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Progress on stderr. On a terminal: a live bar (done/total, rate, ETA,
- * failures) and a line of per-worker state, redrawn in place. Elsewhere (a
+ * failures, workers) on one line, redrawn in place. Elsewhere (a
  * log file, CI): one concise status line every few seconds, since redrawing
  * would fill a log with control characters.
  *
@@ -8,7 +8,7 @@
  * being overwritten by it.
  */
 import type { RunStats } from './run-stats.js';
-import { formatBytes, formatDuration } from './units.js';
+import { formatBytes, formatEta, plural } from './units.js';
 
 /** 10 redraws a second: smooth enough to read, cheap enough to ignore. */
 const REDRAW_MS = 100;
@@ -31,11 +31,14 @@ export interface Progress {
   log(line: string): void;
   /** Note shown at the end of the bar (e.g. "stopping: waiting for 3 running items"). */
   note(text: string): void;
+  /** Runs a write to another stream on the terminal (results on stdout) without gluing it onto the bar. */
+  aboveBar(write: () => void): void;
+  /** Stops redrawing; later output starts on a fresh line. Idempotent. */
   stop(): void;
 }
 
 export function createProgress(mode: 'bar' | 'lines' | 'off', src: ProgressSource, out: NodeJS.WriteStream = process.stderr): Progress {
-  if (mode === 'off') return { start() {}, log: (l) => { out.write(`${l}\n`); }, note() {}, stop() {} };
+  if (mode === 'off') return { start() {}, log: (l) => { out.write(`${l}\n`); }, note() {}, aboveBar: (w) => w(), stop() {} };
   return mode === 'bar' ? new Bar(src, out) : new StatusLines(src, out);
 }
 
@@ -56,7 +59,7 @@ function headline(src: ProgressSource, meter: RateMeter): { text: string; fracti
   const rate = meter.rate(s.ran);
   const total = s.total;
   const left = total === undefined ? undefined : Math.max(0, total - done);
-  const eta = left === undefined ? '' : rate > 0 ? `  ETA ${formatDuration((left / rate) * 1000)}` : '  ETA ?';
+  const eta = left === undefined || left === 0 ? '' : rate > 0 ? `  ETA ${formatEta((left / rate) * 1000)}` : '  ETA ?';
   const count = total === undefined ? `${done.toLocaleString('en-US')}` : `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
   const pct = total ? `  ${((100 * done) / total).toFixed(1)}%` : '';
   const failed = s.failed ? `  ✗ ${s.failed} failed` : '';
@@ -67,10 +70,17 @@ function headline(src: ProgressSource, meter: RateMeter): { text: string; fracti
   };
 }
 
+/**
+ * One line, redrawn in place with a carriage return and "clear line". Never
+ * cursor-up sequences: when the bar starts on the top row of a pane, moving
+ * up and clearing to the end of the screen makes tmux keep every redraw in
+ * its scrollback.
+ */
 class Bar implements Progress {
   #timer: NodeJS.Timeout | undefined;
-  #drawn = 0;
+  #drawn = false;
   #note = '';
+  #stopped = false;
   readonly #meter = new RateMeter();
   constructor(private readonly src: ProgressSource, private readonly out: NodeJS.WriteStream) {}
 
@@ -81,9 +91,13 @@ class Bar implements Progress {
   }
 
   log(line: string): void {
+    this.aboveBar(() => this.out.write(`${line}\n`));
+  }
+
+  aboveBar(write: () => void): void {
     this.#clear();
-    this.out.write(`${line}\n`);
-    this.#draw();
+    write();
+    if (!this.#stopped) this.#draw();
   }
 
   note(text: string): void {
@@ -92,22 +106,26 @@ class Bar implements Progress {
   }
 
   stop(): void {
+    if (this.#stopped) return;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#draw();
-    this.#drawn = 0; // leave the final bar on screen
+    this.#stopped = true;
+    // The final bar stays on screen; whatever comes next starts on a line of its own.
+    this.out.write('\n');
+    this.#drawn = false;
   }
 
   #clear(): void {
-    if (this.#drawn === 0) return;
-    // Up to the first line of the bar, then clear to the end of the screen.
-    this.out.write(`\r${this.#drawn > 1 ? `\x1b[${this.#drawn - 1}A` : ''}\x1b[0J`);
-    this.#drawn = 0;
+    if (!this.#drawn) return;
+    this.out.write('\r\x1b[2K');
+    this.#drawn = false;
   }
 
   #draw(): void {
+    if (this.#stopped) return;
     const { text, fraction } = headline(this.src, this.#meter);
-    // A margin of a few columns: the terminal echoes "^C" after the cursor, and a wrapped line would shift the redraw.
+    // A margin of a few columns: the terminal echoes "^C" after the cursor, and a wrapped line would break the redraw.
     const width = Math.max(20, (this.out.columns || 100) - 4);
     let bar: string;
     if (fraction === undefined) {
@@ -117,18 +135,16 @@ class Bar implements Progress {
       const full = Math.round(fraction * BAR_WIDTH);
       bar = `${'█'.repeat(full)}${'░'.repeat(BAR_WIDTH - full)}`;
     }
-    const lines = [fit(`${bar} ${text}`, width), fit(this.#workersLine(), width)];
-    if (this.#note) lines.push(fit(this.#note, width));
-    this.#clear();
-    this.out.write(lines.join('\n'));
-    this.#drawn = lines.length;
+    const tail = this.#note || this.#workersText();
+    this.out.write(`\r\x1b[2K${fit(`${bar} ${text} │ ${tail}`, width)}`);
+    this.#drawn = true;
   }
 
-  #workersLine(): string {
-    const ws = this.src.workers();
+  #workersText(): string {
     const restarts = Object.entries(this.src.stats.restarts).map(([k, n]) => `${n} ${k}`).join(', ');
-    const each = ws.map((w) => `#${w.id} ${w.tasksDone} done ${formatBytes(w.rss)}${w.restarts ? ` ↻${w.restarts}` : ''}`).join(' │ ');
-    return `${ws.length} workers, ${this.src.running()} running${restarts ? ` (restarts: ${restarts})` : ''} │ ${each}`;
+    const ws = this.src.workers();
+    const rss = ws.reduce((sum, w) => sum + (w.rss ?? 0), 0);
+    return `${plural(ws.length, 'worker')}, ${this.src.running()} running${rss ? `, ${formatBytes(rss)}` : ''}${restarts ? ` (restarts: ${restarts})` : ''}`;
   }
 }
 
@@ -148,6 +164,10 @@ class StatusLines implements Progress {
 
   note(text: string): void {
     this.out.write(`forkpool: ${text}\n`);
+  }
+
+  aboveBar(write: () => void): void {
+    write();
   }
 
   stop(): void {

@@ -57,7 +57,7 @@ export function renderReport(stats: RunStats, summary: Summary, title: string): 
   .note { color: #777; font-size: 12px; }
 </style></head><body>
 <h1>forkpool run: ${esc(title)}</h1>
-<div class="sub">${esc(new Date(stats.startedAt).toISOString())} · ${summary.interrupted ? 'interrupted' : summary.halted ? `halted (${esc(summary.halted)})` : 'finished'} · exit code ${summary.exitCode}</div>
+<div class="sub">${esc(new Date(stats.startedAt).toISOString())} · ${summary.interrupted ? `interrupted after ${progressText(summary)}` : summary.halted ? `halted after ${progressText(summary)} (${esc(summary.halted)})` : `finished ${progressText(summary)}`} · exit code ${summary.exitCode}</div>
 ${cards(summary)}
 <h2>Tasks per worker slot</h2>
 ${legend()}
@@ -73,11 +73,17 @@ ${failureTable(stats, summary)}
 `;
 }
 
+/** "59 of 400 items", or "400 items" when all are done (or the total is unknown). */
+function progressText(s: Summary): string {
+  const of = s.inputTotal !== undefined && s.inputTotal !== s.total ? ` of ${s.inputTotal.toLocaleString('en-US')}` : '';
+  return esc(`${s.total.toLocaleString('en-US')}${of} ${s.inputTotal === 1 || (s.inputTotal === undefined && s.total === 1) ? 'item' : 'items'}`);
+}
+
 function cards(s: Summary): string {
   const card = (label: string, value: string, bad = false) => `<div class="card${bad ? ' bad' : ''}"><b>${esc(value)}</b>${esc(label)}</div>`;
   const restarts = Object.values(s.restarts).reduce((a, b) => a + b, 0);
   return `<div class="cards">${[
-    card('items', s.total.toLocaleString('en-US')),
+    card('items', s.inputTotal !== undefined && s.inputTotal !== s.total ? `${s.total.toLocaleString('en-US')} of ${s.inputTotal.toLocaleString('en-US')}` : s.total.toLocaleString('en-US')),
     card('succeeded', s.ok.toLocaleString('en-US')),
     card('failed', s.failed.toLocaleString('en-US'), s.failed > 0),
     card('from journal', s.fromJournal.toLocaleString('en-US')),

@@ -24,7 +24,7 @@ export const TICK_MS = 100;
 const MAX_EXITS = 5_000;
 
 export interface Span { lane: number; worker: number; start: number; end: number; outcome: Outcome; key: string }
-export interface FailureRow { key: string; input: string; outcome: Outcome; error: string; worker: number; ms: number }
+export interface FailureRow { key: string; input: string; outcome: Outcome; error: string; errorName: string; errorMessage: string; worker: number; ms: number }
 export interface SlowItem { key: string; input: string; ms: number }
 
 export class RunStats {
@@ -47,7 +47,8 @@ export class RunStats {
   #ran = 0;
   #spansSeen = 0;
   readonly #laneOf = new Map<number, number>();
-  readonly #laneBusy: boolean[] = [];
+  /** Worker holding each lane; undefined once it exited. */
+  readonly #laneOwner: Array<number | undefined> = [];
 
   /** Items finished so far (recorded ones included). */
   get done(): number {
@@ -69,28 +70,44 @@ export class RunStats {
     return (this.finishedAt ?? now) - this.startedAt;
   }
 
-  /** Gantt lane of a worker: a lane is reused once its previous worker exited, like a pool slot. */
-  laneOf(workerId: number): number {
+  /** Worker slots of the pool (-j): lanes never outnumber them. */
+  maxLanes = Infinity;
+  /** Workers the pool listed at the last sample, to tell a leaving worker's lane from a live one's. */
+  #live = new Set<number>();
+
+  /**
+   * Gantt lane of a worker: a lane is reused once its previous worker exited,
+   * like a pool slot. A replacement can show up before its predecessor's exit
+   * is reported; it then takes the lane of a worker the pool no longer lists,
+   * so `-j 4` never draws a fifth row. Undefined with `assign: false` and no lane free.
+   */
+  laneOf(workerId: number): number;
+  laneOf(workerId: number, assign: false): number | undefined;
+  laneOf(workerId: number, assign = true): number | undefined {
     let lane = this.#laneOf.get(workerId);
-    if (lane === undefined) {
-      lane = this.#laneBusy.indexOf(false);
-      if (lane < 0) lane = this.#laneBusy.length;
-      this.#laneBusy[lane] = true;
-      this.#laneOf.set(workerId, lane);
+    if (lane !== undefined) return lane;
+    lane = this.#laneOwner.indexOf(undefined);
+    if (lane < 0 && this.#laneOwner.length < this.maxLanes) lane = this.#laneOwner.length;
+    if (lane < 0 && this.#live.size > 0) lane = this.#laneOwner.findIndex((owner) => !this.#live.has(owner!));
+    if (lane < 0) {
+      if (!assign) return undefined;
+      lane = this.#laneOwner.length;
     }
+    this.#laneOwner[lane] = workerId;
+    this.#laneOf.set(workerId, lane);
     return lane;
   }
 
   workerExited(workerId: number, reason: string): void {
     const lane = this.#laneOf.get(workerId);
-    if (lane !== undefined) this.#laneBusy[lane] = false;
+    if (lane !== undefined && this.#laneOwner[lane] === workerId) this.#laneOwner[lane] = undefined;
     if (reason === 'shutdown') return;
     this.restarts[reason] = (this.restarts[reason] ?? 0) + 1;
     if (lane !== undefined && this.exits.length < MAX_EXITS) this.exits.push({ lane, t: Date.now() - this.startedAt, reason });
   }
 
   get laneCount(): number {
-    return this.#laneBusy.length;
+    return this.#laneOwner.length;
   }
 
   add(item: JournaledItem, inputText: string): void {
@@ -99,6 +116,10 @@ export class RunStats {
     const timeout = (item as { error?: { timeout?: unknown } }).error?.timeout;
     const s = outcome === 'timeout' && !item.ms && typeof timeout === 'number' ? { ...item, ms: timeout } : item;
     this.counts[outcome]++;
+    if (outcome !== 'ok' && outcome !== 'aborted' && this.failures.length < MAX_FAILURES) {
+      const e = s.ok ? undefined : s.error;
+      this.failures.push({ key: s.key, input: inputText, outcome, error: errorText(s), errorName: e?.name ?? 'Error', errorMessage: e?.message ?? '', worker: s.workerId, ms: s.ms });
+    }
     if (s.fromJournal) { this.fromJournal++; return; }
     this.#ran++;
     const now = Date.now();
@@ -109,17 +130,16 @@ export class RunStats {
       this.#addLatency(s.ms);
       this.#addSlow({ key: s.key, input: inputText, ms: s.ms });
     }
-    if (outcome !== 'ok' && this.failures.length < MAX_FAILURES) {
-      this.failures.push({ key: s.key, input: inputText, outcome, error: errorText(s), worker: s.workerId, ms: s.ms });
-    }
     if (outcome !== 'input') this.#addSpan(s, outcome, now);
   }
 
   sampleRss(workers: ReadonlyArray<{ id: number; rss: number | undefined }>): void {
     const t = Date.now() - this.startedAt;
+    this.#live = new Set(workers.map((w) => w.id));
     for (const w of workers) {
       if (w.rss === undefined) continue;
-      const lane = this.laneOf(w.id);
+      const lane = this.laneOf(w.id, false);
+      if (lane === undefined) continue;
       let list = this.rss.get(lane);
       if (!list) this.rss.set(lane, (list = []));
       list.push([t, w.rss]);

@@ -4,10 +4,20 @@
  * as text on stderr, or as one JSON object with --json-summary.
  */
 import type { RunStats } from './run-stats.js';
-import { formatDuration } from './units.js';
+import { formatDuration, plural } from './units.js';
+
+/** Failures listed in the text summary; the rest are in the output file, the report, or the JSON summary. */
+const FAILURES_SHOWN = 5;
 
 export interface Summary {
+  /** Items finished (recorded ones included). */
   total: number;
+  /** Items in the input, when known up front. */
+  inputTotal: number | undefined;
+  /** Worker processes (or threads) of the pool: -j resolved. */
+  workers: number;
+  /** Items per message to a worker (--chunksize, or what auto chose). */
+  chunksize: number;
   ok: number;
   failed: number;
   byOutcome: Record<string, number>;
@@ -18,6 +28,8 @@ export interface Summary {
   throughput: number;
   taskMs: { p50: number | undefined; p99: number | undefined };
   slowest: Array<{ key: string; input: string; ms: number }>;
+  /** The first failures (up to 1,000): input, error name and message. */
+  failures: Array<{ key: string; input: string; name: string; message: string }>;
   restarts: Record<string, number>;
   exitCode: number;
   interrupted: boolean;
@@ -27,12 +39,14 @@ export interface Summary {
   report: string | undefined;
 }
 
-export function buildSummary(stats: RunStats, extra: Pick<Summary, 'exitCode' | 'interrupted' | 'halted' | 'output' | 'journal' | 'report'>): Summary {
+export function buildSummary(stats: RunStats, extra: Pick<Summary, 'chunksize' | 'exitCode' | 'interrupted' | 'halted' | 'output' | 'journal' | 'report'>): Summary {
   const wallMs = stats.elapsedMs();
   const byOutcome: Record<string, number> = {};
   for (const [k, n] of Object.entries(stats.counts)) if (n) byOutcome[k] = n;
   return {
     total: stats.done,
+    inputTotal: stats.total,
+    workers: stats.maxLanes,
     ok: stats.counts.ok,
     failed: stats.failed,
     byOutcome,
@@ -42,6 +56,7 @@ export function buildSummary(stats: RunStats, extra: Pick<Summary, 'exitCode' | 
     throughput: wallMs > 0 ? (stats.ran * 1000) / wallMs : 0,
     taskMs: { p50: stats.percentile(50), p99: stats.percentile(99) },
     slowest: stats.slowest.map((s) => ({ ...s, ms: Math.round(s.ms * 10) / 10 })),
+    failures: stats.failures.map((f) => ({ key: f.key, input: f.input, name: f.errorName, message: f.errorMessage })),
     restarts: { ...stats.restarts },
     ...extra,
   };
@@ -56,7 +71,8 @@ export function formatSummary(s: Summary): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const lines: string[] = [];
   const head = s.interrupted ? 'Interrupted' : s.halted ? 'Halted' : 'Done';
-  lines.push(`${head}: ${n(s.total)} items in ${formatDuration(s.wallMs)}` +
+  const of = (s.interrupted || s.halted) && s.inputTotal !== undefined && s.inputTotal !== s.total ? `${n(s.total)} of ${plural(s.inputTotal, 'item')}` : plural(s.total, 'item');
+  lines.push(`${head}: ${of} in ${formatDuration(s.wallMs)}` +
     (s.fromJournal ? ` (${n(s.fromJournal)} from the journal, ${n(s.ran)} run now)` : ''));
   lines.push(`  ${Object.entries(s.byOutcome).map(([k, v]) => `${n(v)} ${LABEL[k] ?? k}`).join(', ') || 'nothing to do'}`);
   if (s.ran) {
@@ -66,6 +82,12 @@ export function formatSummary(s: Summary): string {
   if (s.slowest.length && s.ran) {
     lines.push(`  slowest: ${s.slowest.map((x) => `${x.input} (${formatDuration(x.ms)})`).join(', ')}`);
   }
+  const shown = s.failures.slice(0, FAILURES_SHOWN);
+  if (shown.length) {
+    lines.push(`  ${shown.length < s.failed ? `first ${shown.length} of ${plural(s.failed, 'failure')}` : s.failed === 1 ? 'failure' : 'failures'}:`);
+    for (const f of shown) lines.push(`    ${f.input}: ${f.name}: ${oneLine(f.message)}`);
+    if (shown.length < s.failed) lines.push(`    the rest: ${whereFailuresAre(s)}`);
+  }
   const restarts = Object.entries(s.restarts);
   if (restarts.length) lines.push(`  worker restarts: ${restarts.map(([k, v]) => `${v} ${k}`).join(', ')}`);
   if (s.halted) lines.push(`  halted: ${s.halted}`);
@@ -73,4 +95,18 @@ export function formatSummary(s: Summary): string {
   if (files.length) lines.push(`  ${files.join(', ')}`);
   lines.push(`  exit code ${s.exitCode}`);
   return lines.join('\n');
+}
+
+function oneLine(text: string, max = 160): string {
+  const t = text.replace(/\s+/g, ' ');
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+function whereFailuresAre(s: Summary): string {
+  const places = [
+    s.output && s.output !== '-' && `${s.output} (lines with "ok":false)`,
+    s.report && `the report ${s.report}`,
+    s.journal && `the journal ${s.journal}`,
+  ].filter(Boolean);
+  return places.length ? places.join(', ') : 'pass -o FILE or --report FILE.html to keep every failure (or --json-summary for the first 1,000)';
 }

@@ -20,16 +20,16 @@ export function parseDuration(flag: string, text: string): number {
 
 /**
  * GNU parallel's -j: `N` processes, `N%` of the cores, `+N`/`-N` cores plus
- * or minus N. Never less than one.
+ * or minus N, `0` all the cores (GNU parallel: "as many as possible"). Never
+ * less than one.
  */
 export function parseProcesses(text: string, cores = availableParallelism()): number {
   const t = text.trim();
   let n: number;
-  if (/^\d+$/.test(t)) n = Number(t);
+  if (/^\d+$/.test(t)) n = Number(t) === 0 ? cores : Number(t);
   else if (/^\d+(\.\d+)?%$/.test(t)) n = Math.floor((cores * Number(t.slice(0, -1))) / 100);
   else if (/^[+-]\d+$/.test(t)) n = cores + Number(t);
-  else throw new UsageError(`-j/--processes expects N, N%, +N or -N, got ${JSON.stringify(text)}`);
-  if (/^\d+$/.test(t) && n === 0) throw new UsageError('-j/--processes must be at least 1, got "0"');
+  else throw new UsageError(`-j/--processes expects N, N%, +N, -N or 0 (all cores), got ${JSON.stringify(text)}`);
   return Math.max(1, n);
 }
 
@@ -55,20 +55,64 @@ export function parseSize(flag: string, text: string): string | number {
 
 export interface HaltPolicy {
   when: 'now' | 'soon';
-  /** Halt once this many items failed... */
-  failCount?: number;
-  /** ...or once this percentage of finished items failed (checked after at least 10 finished). */
-  failPercent?: number;
+  /** What is counted: failed items, succeeded items, or finished items of either kind. */
+  what: 'fail' | 'success' | 'done';
+  /** Halt once this many items were counted... */
+  count?: number;
+  /** ...or once this percentage of the input (of finished items for `fail`/`success` when the total is unknown) was. */
+  percent?: number;
 }
 
-/** GNU parallel's --halt: `never`, `now,fail=N`, `soon,fail=N`, `now,fail=N%`. */
+/**
+ * GNU parallel's --halt: `never`, or `now|soon,fail|success|done=N|N%`
+ * (`now,fail=1`, `soon,success=1`, `now,done=50%`). A bare number is
+ * GNU parallel's old form: `1` is `soon,fail=1`, `2` is `now,fail=1`.
+ */
 export function parseHalt(text: string): HaltPolicy | undefined {
-  if (text === 'never') return undefined;
-  const m = /^(now|soon),fail=(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--halt expects never, now,fail=N, soon,fail=N or now|soon,fail=N%, got ${JSON.stringify(text)}`);
-  const n = Number(m[2]);
-  if (n <= 0) throw new UsageError(`--halt needs fail= above zero, got ${JSON.stringify(text)}`);
-  return m[3] ? { when: m[1] as 'now' | 'soon', failPercent: n } : { when: m[1] as 'now' | 'soon', failCount: Math.ceil(n) };
+  const t = text.trim();
+  if (t === 'never' || t === '0') return undefined;
+  if (t === '1') return { when: 'soon', what: 'fail', count: 1 };
+  if (t === '2') return { when: 'now', what: 'fail', count: 1 };
+  const m = /^(now|soon),(fail|success|done)=(\d+(?:\.\d+)?)(%?)$/.exec(t);
+  if (!m) throw new UsageError(`--halt expects never or now|soon,fail|success|done=N|N% (e.g. now,fail=1, soon,success=1, now,done=50%), got ${JSON.stringify(text)}`);
+  const n = Number(m[3]);
+  if (n <= 0 || (m[4] && n > 100)) throw new UsageError(`--halt needs ${m[2]}= above zero${m[4] ? ' and at most 100%' : ''}, got ${JSON.stringify(text)}`);
+  const base = { when: m[1] as 'now' | 'soon', what: m[2] as HaltPolicy['what'] };
+  return m[4] ? { ...base, percent: n } : { ...base, count: Math.ceil(n) };
+}
+
+export type RetryOn = 'error' | 'crash' | 'timeout';
+
+/** `--retry-on error,crash,timeout`: which failures `--retries` re-runs. */
+export function parseRetryOn(text: string): RetryOn[] {
+  const kinds = text.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (k !== 'error' && k !== 'crash' && k !== 'timeout') throw new UsageError(`--retry-on expects a comma list of error, crash and timeout, got ${JSON.stringify(text)}`);
+  }
+  if (kinds.length === 0) throw new UsageError(`--retry-on expects a comma list of error, crash and timeout, got ${JSON.stringify(text)}`);
+  return [...new Set(kinds as RetryOn[])];
+}
+
+/** `--max-rate 5/s`, `300/m`, `10/h`, or a bare number of starts per second. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(?:\/(s|m|min|h))?$/.exec(text.trim());
+  const per = m ? { s: 1, m: 60, min: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'min' | 'h'] : undefined;
+  if (!m || per === undefined || Number(m[1]) <= 0) throw new UsageError(`--max-rate expects starts per time such as 5/s, 300/m or 10/h, got ${JSON.stringify(text)}`);
+  return Number(m[1]) / per;
+}
+
+/** "1 item", "2 items", "1,000 items". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+}
+
+/** An ETA is a human estimate: whole seconds, "<1s" rather than "0.42ms". */
+export function formatEta(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  if (ms <= 0) return '0s';
+  if (ms < 1000) return '<1s';
+  if (ms < 60_000) return `${Math.ceil(ms / 1000)}s`;
+  return formatDuration(ms);
 }
 
 /** For summaries: 1234 ms → "1.2s", 75_000 → "1m15s". */

@@ -309,9 +309,15 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   #settled(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
     if (options?.journal === undefined) return this.#imap(name, iterable, options, spread);
     checkName(name);
-    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, spread) };
+    // The journal opens asynchronously; the lease taken now keeps the call
+    // welcome if close() comes first. Until the inner imap exists, a join()
+    // has nothing to wait for: the lease is simply given back.
+    const lease = this.#engine.openCall();
+    lease.onDrain = () => lease.release();
+    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, spread, lease) };
     const { journal, key, journalMode, resumeFailed, chunksize, timeout, signal } = options;
-    return journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
+    const inner = journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
+    return releasing(inner, lease);
   }
 
   /** A journaled map runs every item (so all are recorded), then rejects with the first failure by input order. */
@@ -331,7 +337,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return out;
   }
 
-  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease): AsyncIterableIterator<SettledItem> {
     checkName(name);
     const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
@@ -342,7 +348,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_WORKER * this.#opts.processes) * chunksize
       : positive('readAhead', options.readAhead);
     const call = this.#callSettings(options);
-    const lease = this.#engine.openCall();
+    const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done) => {
       const task = new Task({ name, items, spread, ...call, sink: done });
@@ -400,6 +406,27 @@ function withCallbacks<T>(
       try { errorCallback(e); } catch (err) { return ctl.reject(new CallbackError('errorCallback', err)); }
       ctl.reject(e);
     },
+  };
+}
+
+/** Gives the lease back however the iterator ends (done, thrown, or left early). */
+function releasing<T>(source: AsyncIterableIterator<T>, lease: CallLease): AsyncIterableIterator<T> {
+  return {
+    async next() {
+      try {
+        const r = await source.next();
+        if (r.done) lease.release();
+        return r;
+      } catch (err) {
+        lease.release();
+        throw err;
+      }
+    },
+    async return(value?: unknown) {
+      lease.release();
+      return (await source.return?.(value)) ?? { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() { return this; },
   };
 }
 

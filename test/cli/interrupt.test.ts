@@ -34,7 +34,7 @@ test('Ctrl-C stops taking items, lets running ones finish, keeps the journal, an
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
   assert.match(r.stderr, /Stopping: no new items/);
-  assert.match(r.stderr, /Interrupted: \d+ items/);
+  assert.match(r.stderr, /Interrupted: \d+ of 40 items/);
   assert.match(r.stderr, /To continue where this run stopped:\n\s+forkpool run .* --resume/);
   const outputs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(outputs.length < 40, `${outputs.length} items ran`);
@@ -64,6 +64,7 @@ test('a second Ctrl-C stops at once, and the journal is still valid', async () =
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
   assert.ok(Date.now() - started < 10_000, 'it did not wait for the 20 s items');
-  assert.match(r.stderr, /Stopped at once\. The journal is valid/);
+  assert.match(r.stderr, /\nStopped at once\. The journal is valid/);
+  assert.match(r.stderr, /To continue where this run stopped:\n\s+forkpool run .* --resume\n$/, 'the resume hint is the last thing printed, with its newline');
   assert.ok(journalIsValid(journal) >= 1);
 });

@@ -101,10 +101,27 @@ test('a changed input file is refused with a clear message; --force starts over'
   writeFileSync(input, '1\n2\n4\n');
   const r = await runCli(['run', `${TASKS}#square`, '--input', input, '-o', out, '--resume']);
   assert.equal(r.code, 255);
-  assert.match(r.stderr, /belongs to a different run: the input changed since it was written \(then file in.txt, format lines, bytes 6, sha1 \w+, now .*\)\. .*pass --force/);
+  assert.match(r.stderr, /belongs to a different run: the input changed since it was written \(then file in.txt, format lines, bytes 6, sha1 \w+, now .*\)\. .*CLI: --force/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.deepEqual(jsonLines(out).map((x) => x.value).sort(), [1, 4, 9], 'the old output is left alone');
   const forced = await runCli(['run', `${TASKS}#square`, '--input', input, '-o', out, '--force', '-k', '-q']);
   assert.equal(forced.code, 0);
   assert.deepEqual(jsonLines(out).map((x) => x.value), [1, 4, 16]);
+});
+
+test('--resume skips items the journal holds as failed, like GNU parallel; --resume-failed runs them again', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const runs = join(dir, 'runs.txt');
+  const items = Array.from({ length: 15 }, (_, i) => String(i + 1));
+  const args = ['run', `${TASKS}#countedFailOnSevens`, ...items, '-o', out, '-q'];
+  writeFileSync(runs, '');
+  assert.equal((await runCli(args, { env: { FORKPOOL_TEST_RUNS: runs } })).code, 2);
+  writeFileSync(runs, '');
+  const resumed = await runCli([...args, '--resume'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(resumed.code, 2, 'the recorded failures still count');
+  assert.equal(readFileSync(runs, 'utf8'), '', 'nothing ran again');
+  const again = await runCli([...args, '--resume-failed'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(again.code, 2);
+  assert.deepEqual(numbers(runs).sort((a, b) => a - b), [7, 14], 'only the failed items ran again');
 });

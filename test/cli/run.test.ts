@@ -26,7 +26,8 @@ test('results are JSON Lines with key, input, ok, value, ms and worker; --keep-o
 test('the exit code is the number of failed items, and the summary counts outcomes', async () => {
   const r = await runCli(['run', `${TASKS}#failOnSevens`, ...range(1, 30), '--json-summary', '-j', '2']);
   assert.equal(r.code, 4, r.stderr); // 7, 14, 21, 28
-  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  // Without -o, stdout carries the values, so the JSON summary is the last line of stderr.
+  const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
   assert.equal(summary.total, 29);
   assert.equal(summary.ok, 25);
   assert.deepEqual(summary.byOutcome, { ok: 25, error: 4 });
@@ -48,7 +49,7 @@ test('--halt now,fail=N stops the run after N failures', async () => {
   const input = join(dir, 'in.txt');
   writeFileSync(input, `${range(1, 2001).join('\n')}\n`);
   const r = await runCli(['run', `${TASKS}#failOnSevens`, '--input', input, '--halt', 'soon,fail=3', '--chunksize', '1', '-j', '1', '--json-summary']);
-  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
   assert.ok(summary.total < 2000, `halted after ${summary.total} items`);
   assert.match(summary.halted, /fail=3/);
   assert.equal(r.code, summary.failed);

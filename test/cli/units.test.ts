@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, parseHalt, parseProcesses, parseSize } from '../../dist/cli/units.js';
+import { formatEta, parseDuration, parseHalt, parseProcesses, parseRate, parseRetryOn, parseSize, plural } from '../../dist/cli/units.js';
+import { closest } from '../../dist/cli/flags.js';
 import { CsvRecords } from '../../dist/cli/csv.js';
 import { exitCodeFor } from '../../dist/cli/errors.js';
 
-test('-j takes N, N% of the cores, and cores plus or minus N, never below one', () => {
+test('-j takes N, N% of the cores, cores plus or minus N, and 0 for all cores, never below one', () => {
   assert.equal(parseProcesses('3', 8), 3);
   assert.equal(parseProcesses('50%', 8), 4);
   assert.equal(parseProcesses('200%', 2), 4);
@@ -12,7 +13,8 @@ test('-j takes N, N% of the cores, and cores plus or minus N, never below one', 
   assert.equal(parseProcesses('-2', 8), 6);
   assert.equal(parseProcesses('-9', 8), 1);
   assert.equal(parseProcesses('10%', 2), 1);
-  assert.throws(() => parseProcesses('0', 8), /at least 1, got "0"/);
+  assert.equal(parseProcesses('0', 8), 8);
+  assert.equal(parseProcesses('-1', 8), 7);
   assert.throws(() => parseProcesses('four', 8), /got "four"/);
 });
 
@@ -25,10 +27,13 @@ test('durations accept ms, s, m, h, and a bare number means seconds', () => {
   assert.throws(() => parseDuration('--timeout', '5 days'), /--timeout expects a duration .* got "5 days"/);
 });
 
-test('--halt follows GNU parallel: never, now|soon,fail=N or N%', () => {
+test('--halt follows GNU parallel: never, now|soon,fail|success|done=N or N%', () => {
   assert.equal(parseHalt('never'), undefined);
-  assert.deepEqual(parseHalt('now,fail=1'), { when: 'now', failCount: 1 });
-  assert.deepEqual(parseHalt('soon,fail=10%'), { when: 'soon', failPercent: 10 });
+  assert.deepEqual(parseHalt('now,fail=1'), { when: 'now', what: 'fail', count: 1 });
+  assert.deepEqual(parseHalt('soon,fail=10%'), { when: 'soon', what: 'fail', percent: 10 });
+  assert.deepEqual(parseHalt('now,success=1'), { when: 'now', what: 'success', count: 1 });
+  assert.deepEqual(parseHalt('soon,done=50%'), { when: 'soon', what: 'done', percent: 50 });
+  assert.throws(() => parseHalt('now,done=150%'), /at most 100%/);
   assert.throws(() => parseHalt('later'), /got "later"/);
   assert.throws(() => parseHalt('now,fail=0'), /above zero/);
 });
@@ -53,4 +58,30 @@ test('CSV records span lines inside quotes, and a row with the wrong field count
   });
   assert.deepEqual(out, [{ a: '1', b: 'x, "y"' }, { a: '2', b: 'multi\nline' }]);
   assert.deepEqual(errors, ['5: expected 2 fields (as in the header), got 1']);
+});
+
+test('--retry-on takes a comma list of error, crash and timeout; --max-rate takes starts per second, minute or hour', () => {
+  assert.deepEqual(parseRetryOn('error,timeout'), ['error', 'timeout']);
+  assert.deepEqual(parseRetryOn('crash'), ['crash']);
+  assert.throws(() => parseRetryOn('error,oops'), /--retry-on expects .* got "error,oops"/);
+  assert.equal(parseRate('5/s'), 5);
+  assert.equal(parseRate('120/m'), 2);
+  assert.equal(parseRate('3'), 3);
+  assert.throws(() => parseRate('fast'), /--max-rate expects .* got "fast"/);
+});
+
+test('a mistyped flag is matched to the closest known one, and nonsense to none', () => {
+  assert.equal(closest('proceses'), 'processes');
+  assert.equal(closest('keeporder'), 'keep-order');
+  assert.equal(closest('retry-onn'), 'retry-on');
+  assert.equal(closest('xyzzy'), undefined);
+});
+
+test('counts are pluralized and an ETA is whole seconds, never "0.00ms"', () => {
+  assert.equal(plural(1, 'item'), '1 item');
+  assert.equal(plural(1234, 'item'), '1,234 items');
+  assert.equal(formatEta(0), '0s');
+  assert.equal(formatEta(0.4), '<1s');
+  assert.equal(formatEta(10_200), '11s');
+  assert.equal(formatEta(75_000), '1m15s');
 });

@@ -1,0 +1,96 @@
+/**
+ * How items are handed to the pool: chunk size, read-ahead and pace.
+ *
+ * A chunk is one task to the pool, so a timeout, a crash or a memory kill
+ * fails the whole chunk: with --timeout or --max-memory, items go one by
+ * one. Otherwise a known total is cut into about 64 chunks per worker (at
+ * most 32 items each), which removes most IPC round trips for small items
+ * while keeping the tail of the run balanced. An input of unknown length
+ * (stdin) is first read for a moment to learn which case it is.
+ */
+import { availableParallelism } from 'node:os';
+import type { RunConfig } from './args.js';
+
+/**
+ * Chunks the pool may hold per worker. Results that workers finished but the
+ * runner has not journaled yet are re-run after a crash of the runner, so
+ * this is kept small: one chunk running and one waiting per worker keeps
+ * every worker fed (the input is read in this process, so it is never late),
+ * and after Ctrl-C at most one more chunk per worker starts.
+ */
+export const READ_AHEAD_CHUNKS_PER_WORKER = 2;
+/** Largest chunk `--chunksize auto` picks. */
+const AUTO_CHUNK_MAX = 32;
+const AUTO_CHUNKS_PER_WORKER = 64;
+/**
+ * How long stdin is read before the run starts to size chunks: enough for a
+ * fast producer (`seq`, `cat`) to fill the sample, short enough that a slow
+ * one (`tail -f`) is not kept waiting; a slow producer gets chunks of 1.
+ */
+const PEEK_MS = 200;
+
+export interface Plan { chunksize: number; readAhead: number }
+
+export function workersOf(config: RunConfig): number {
+  return config.processes ?? availableParallelism();
+}
+
+export function plan(config: RunConfig, total: number | undefined): Plan {
+  const workers = workersOf(config);
+  // Paced starts: the pool holds one item per worker, so an item handed over starts at once.
+  if (config.delay !== undefined) return { chunksize: 1, readAhead: workers };
+  const chunksize = config.chunksize === 'auto' ? autoChunksize(config, total) : config.chunksize;
+  return { chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * chunksize };
+}
+
+function autoChunksize(config: RunConfig, total: number | undefined): number {
+  if (config.timeout !== undefined || config.maxMemory !== undefined) return 1;
+  if (total === undefined) return 1;
+  return Math.min(AUTO_CHUNK_MAX, Math.max(1, Math.floor(total / (workersOf(config) * AUTO_CHUNKS_PER_WORKER))));
+}
+
+/**
+ * Reads the start of an input of unknown length: until it ends (then its
+ * total is known), until it is clearly long (enough items for the largest
+ * auto chunk), or for `PEEK_MS`. Returns the same items, and the total
+ * when the input ended — or a stand-in total that yields the largest chunk.
+ */
+export async function peek(items: AsyncIterable<unknown>, config: RunConfig): Promise<{ items: AsyncIterable<unknown>; total: number | undefined; sizing: number | undefined }> {
+  const enough = workersOf(config) * AUTO_CHUNKS_PER_WORKER * AUTO_CHUNK_MAX;
+  const it = items[Symbol.asyncIterator]();
+  const head: unknown[] = [];
+  const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), PEEK_MS).unref());
+  let pending: Promise<IteratorResult<unknown>> | undefined;
+  let ended = false;
+  while (head.length < enough) {
+    pending ??= it.next();
+    const r = await Promise.race([pending, deadline]);
+    if (r === 'late') break;
+    pending = undefined;
+    if (r.done) { ended = true; break; }
+    head.push(r.value);
+  }
+  const held = pending;
+  async function* all(): AsyncGenerator<unknown> {
+    yield* head;
+    if (ended) return;
+    if (held) {
+      const r = await held;
+      if (r.done) return;
+      yield r.value;
+    }
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { items: all(), total: ended ? head.length : undefined, sizing: ended ? head.length : head.length >= enough ? enough : undefined };
+}
+
+/** `--delay` / `--max-rate`: at least `ms` between two items handed to the pool (which start them at once). */
+export async function* paced(items: AsyncIterable<unknown>, ms: number): AsyncGenerator<unknown> {
+  let last = -Infinity;
+  for await (const item of items) {
+    const wait = last + ms - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    last = performance.now();
+    yield item;
+  }
+}

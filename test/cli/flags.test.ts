@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, TASKS, tmp } from './helpers.js';
+
+async function workers(flags: string[]): Promise<number> {
+  const r = await runCli(['run', `${TASKS}#square`, '1', '--json-summary', '-q', ...flags]);
+  assert.equal(r.code, 0, r.stderr);
+  // Lanes of the report are worker slots; the summary does not list workers, so count them from the bar-less status.
+  return JSON.parse(r.stderr.trim().split('\n').pop()!).workers as number;
+}
+
+test('GNU parallel\'s -j forms are accepted: --jobs, -j 0 (all cores), -j -1 (all but one), -j 50%', async () => {
+  const cores = availableParallelism();
+  assert.equal(await workers(['--jobs', '2']), 2);
+  assert.equal(await workers(['-j', '0']), cores);
+  assert.equal(await workers(['-j', '-1']), Math.max(1, cores - 1));
+  assert.equal(await workers(['-j', '50%']), Math.max(1, Math.floor(cores / 2)));
+  assert.equal(await workers(['-j3']), 3);
+});
+
+test('a mistyped flag gets "did you mean", not Node\'s parseArgs boilerplate', async () => {
+  const r = await runCli(['run', `${TASKS}#square`, '1', '--proceses', '2']);
+  assert.equal(r.code, 255);
+  assert.equal(r.stderr, 'forkpool: unknown option --proceses; did you mean --processes?\n');
+  const short = await runCli(['run', `${TASKS}#square`, '1', '-Z']);
+  assert.match(short.stderr, /^forkpool: unknown option -Z/);
+});
+
+test('--dry-run prints each call that would run and runs nothing', async () => {
+  const dir = tmp();
+  const runs = join(dir, 'runs.txt');
+  writeFileSync(runs, '');
+  const r = await runCli(['run', `${TASKS}#countedSquare`, '1', '2', '--dry-run'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), [`${TASKS}#countedSquare("1")`, `${TASKS}#countedSquare("2")`]);
+  assert.match(r.stderr, /Dry run: 2 calls .* would run/);
+});

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, TASKS, tmp } from './helpers.js';
+
+const lines = (r: { stdout: string }) => r.stdout.trim().split('\n');
+
+test('::: sources combine as a cross product, the first varying slowest; :::+ links a source to the one before', async () => {
+  const cross = await runCli(['run', TASKS, '-k', '-q', ':::', 'a', 'b', ':::', '1', '2']);
+  assert.equal(cross.code, 0, cross.stderr);
+  assert.deepEqual(lines(cross), ['["a","1"]', '["a","2"]', '["b","1"]', '["b","2"]']);
+  const linked = await runCli(['run', TASKS, '-k', '-q', ':::', 'a', 'b', 'c', ':::+', '1', '2', '3']);
+  assert.deepEqual(lines(linked), ['["a","1"]', '["b","2"]', '["c","3"]']);
+  const one = await runCli(['run', `${TASKS}#square`, '-k', '-q', ':::', '3', '4']);
+  assert.deepEqual(lines(one), ['9', '16']);
+});
+
+test(':::: reads a source from a file, and --header names each source by its first value', async () => {
+  const dir = tmp();
+  const file = join(dir, 'n.txt');
+  writeFileSync(file, 'n\n1\n2\n');
+  const r = await runCli(['run', TASKS, '-k', '-q', '--header', '::::', file, ':::', 'tag', 'x']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(lines(r).map((l) => JSON.parse(l)), [{ n: '1', tag: 'x' }, { n: '2', tag: 'x' }]);
+});
+
+test('-0 reads NUL-separated items, so an item may hold a line break', async () => {
+  const r = await runCli(['run', TASKS, '-0', '-k', '-q', '--output-format', 'json'], { stdin: 'one\ntwo\0three\0' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(lines(r).map((l) => JSON.parse(l)), ['one\ntwo', 'three']);
+});
+
+test('TSV rows, and --colsep with or without --header, split lines into fields', async () => {
+  const dir = tmp();
+  const tsv = join(dir, 'rows.tsv');
+  writeFileSync(tsv, 'n\tname\n1\tann\n2\tbob\n');
+  const r = await runCli(['run', TASKS, '--input', tsv, '-k', '-q']);
+  assert.deepEqual(lines(r).map((l) => JSON.parse(l)), [{ n: '1', name: 'ann' }, { n: '2', name: 'bob' }]);
+  const arrays = await runCli(['run', TASKS, '--colsep', ';', '-k', '-q'], { stdin: 'a;b\nc;d\n' });
+  assert.deepEqual(lines(arrays).map((l) => JSON.parse(l)), [['a', 'b'], ['c', 'd']]);
+  const objects = await runCli(['run', TASKS, '--colsep', ';', '--header', '-k', '-q'], { stdin: 'x;y\n1;2\n' });
+  assert.deepEqual(lines(objects).map((l) => JSON.parse(l)), [{ x: '1', y: '2' }]);
+});
+
+test('stdin is chunked like a file: a long piped input does not go one item per message', async () => {
+  const input = `${Array.from({ length: 20_000 }, (_, i) => i).join('\n')}\n`;
+  const r = await runCli(['run', `${TASKS}#square`, '-j', '2', '--json-summary', '-q'], { stdin: input });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
+  assert.equal(summary.total, 20_000);
+  assert.equal(summary.chunksize, 32, 'the largest auto chunk for a long input');
+  const short = await runCli(['run', `${TASKS}#square`, '-j', '2', '--json-summary', '-q'], { stdin: `${Array.from({ length: 3000 }, (_, i) => i).join('\n')}\n` });
+  const s2 = JSON.parse(short.stderr.trim().split('\n').pop()!);
+  assert.equal(s2.inputTotal, 3000, 'a piped input that ended while it was sampled has a known total');
+  assert.equal(s2.chunksize, 23, 'sized like a file of 3,000 lines: 3000 / (2 workers × 64)');
+});

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync } from 'node:fs';
+import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/paths.js';
+import { join } from 'node:path';
+import { CLI, runCli, TASKS, tmp, jsonLines } from './helpers.js';
+
+test('without -o each value is printed on stdout as a line: strings raw, the rest as JSON', async () => {
+  const r = await runCli(['run', `${TASKS}#rich`, 'text', 'date', 'bigint', '-k', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n'), ['two words', '"2024-01-02T03:04:05.000Z"', '"12345678901234567890"', '']);
+  const json = await runCli(['run', `${TASKS}#rich`, 'text', '-q', '--output-format', 'json']);
+  assert.equal(json.stdout, '"two words"\n');
+});
+
+test('without -o a failure is not printed on stdout; the summary lists the first failures and where the rest are', async () => {
+  const items = Array.from({ length: 50 }, (_, i) => String(i + 1));
+  const r = await runCli(['run', `${TASKS}#failOnSevens`, ...items, '-k', '-j', '2']);
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout.split('\n').filter(Boolean).length, 43);
+  assert.match(r.stderr, /first 5 of 7 failures:\n {4}7: RangeError: 7 is a multiple of seven\n/);
+  assert.match(r.stderr, /the rest: pass -o FILE or --report FILE\.html/);
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const withFile = await runCli(['run', `${TASKS}#failOnSevens`, ...items, '-o', out]);
+  assert.match(withFile.stderr, new RegExp(`the rest: ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(lines with "ok":false\\)`));
+});
+
+test('Map, Set, BigInt, Buffer and Date results are encoded in -o JSON, and an invalid Date is null, not a crash', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const r = await runCli(['run', `${TASKS}#rich`, 'map', 'objmap', 'set', 'bigint', 'buffer', 'date', 'baddate', '-o', out, '-k', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonLines(out).map((x) => x.value), [
+    { a: 1, b: [2, 3] },
+    [[{ id: 1 }, 'x']],
+    ['x', 'y'],
+    '12345678901234567890',
+    Buffer.from('hi').toString('base64'),
+    '2024-01-02T03:04:05.000Z',
+    { when: null },
+  ]);
+  // The journal recorded the same values: a resumed run prints the same output.
+  const again = await runCli(['run', `${TASKS}#rich`, 'map', 'objmap', 'set', 'bigint', 'buffer', 'date', 'baddate', '-o', out, '-k', '-q', '--resume']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(jsonLines(out).map((x) => x.value)[6], { when: null });
+});
+
+test('-o /dev/null writes no journal beside the device; --journal still chooses one', async () => {
+  const r = await runCli(['run', `${TASKS}#square`, '1', '2', '-o', '/dev/null', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!existsSync('/dev/null.journal'), 'no /dev/null.journal');
+  const dir = tmp();
+  const journal = join(dir, 'j.journal');
+  assert.equal((await runCli(['run', `${TASKS}#square`, '1', '2', '-o', '/dev/null', '--journal', journal, '-q'])).code, 0);
+  assert.equal(jsonLines(journal).length, 3, 'a header and two records');
+});
+
+test('-o - | head -1 stops quietly when the reader goes away: no EPIPE stack', async () => {
+  const items = Array.from({ length: 20_000 }, (_, i) => String(i));
+  const child = spawn(process.execPath, [CLI, 'run', `${TASKS}#square`, ...items, '-o', '-', '-j', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  // Read the first line, then close the pipe, as `head -1` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.doesNotMatch(stderr, /EPIPE|internal error|\n\s+at /, stderr);
+  assert.equal(code, 141, stderr);
+});
+
+test('a full disk (ENOSPC) is one line naming the file, not an internal error', async () => {
+  if (!existsSync('/dev/full')) return;
+  const r = await runCli(['run', `${TASKS}#square`, ...Array.from({ length: 3000 }, (_, i) => String(i)), '-o', '/dev/full', '-q']);
+  assert.equal(r.code, 255, r.stderr);
+  assert.match(r.stderr, /^forkpool: cannot write \/dev\/full: no space left on the device \(ENOSPC\)\n$/);
+});
+
+test('an unwritable output, journal or report folder is refused before the run starts', async (t) => {
+  if (process.getuid?.() === 0) return t.skip('root may write anywhere');
+  const dir = tmp();
+  chmodSync(dir, 0o555);
+  for (const [flag, shown] of [['-o', '-o'], ['--journal', '--journal'], ['--report', '--report']]) {
+    const r = await runCli(['run', `${TASKS}#square`, '1', flag!, join(dir, 'x')]);
+    assert.equal(r.code, 255, r.stderr);
+    assert.match(r.stderr, new RegExp(`^forkpool: ${shown === '-o' ? '--output' : shown}: cannot write ".*": permission denied \\(EACCES\\)\n$`));
+  }
+});
+
+test('file system errors are one line by errno code: EROFS, ENOSPC, EACCES', () => {
+  const err = (code: string) => Object.assign(new Error(`${code}: something`), { code, syscall: 'open', path: '/mnt/ro/out.jsonl' });
+  assert.ok(isEnvironmentError(err('EROFS')));
+  assert.equal(describeEnvironmentError(err('EROFS')), 'cannot write /mnt/ro/out.jsonl: the file system is read-only (EROFS)');
+  assert.equal(describeEnvironmentError(err('ENOSPC')), 'cannot write /mnt/ro/out.jsonl: no space left on the device (ENOSPC)');
+  assert.ok(!isEnvironmentError(new TypeError('a bug')), 'a bug stays a bug');
+});
+
+test('--format csv applies to command-line items too: the first is the header', async () => {
+  const r = await runCli(['run', TASKS, 'n,label', '1,a', '2,"b, c"', '--format', 'csv', '-k', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [{ n: '1', label: 'a' }, { n: '2', label: 'b, c' }]);
+});

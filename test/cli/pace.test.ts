@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
+
+function attemptsFile(): string {
+  const f = join(tmp(), 'attempts.txt');
+  writeFileSync(f, '');
+  return f;
+}
+
+test('--retries alone retries crashes only: an item that threw is not run again', async () => {
+  const runs = attemptsFile();
+  const r = await runCli(['run', `${TASKS}#throwsOnce`, 'a', 'b', '--retries', '2', '-q'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 2);
+});
+
+test('--retry-on error re-runs items that threw, up to --retries times', async () => {
+  const runs = attemptsFile();
+  const r = await runCli(['run', `${TASKS}#throwsOnce`, 'a', 'b', 'c', '--retries', '1', '--retry-on', 'error,crash', '-k', '-q'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['ok a', 'ok b', 'ok c']);
+  assert.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 6);
+});
+
+test('--retry-on timeout re-runs an item that timed out, and records only its last outcome', async () => {
+  const runs = attemptsFile();
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const r = await runCli(['run', `${TASKS}#hangsOnce`, 'x', 'y', '--timeout', '500ms', '--retries', '1', '--retry-on', 'timeout', '-o', out, '-k', '-q'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonLines(out).map((x) => x.value), ['ok x', 'ok y']);
+  assert.equal(jsonLines(`${out}.journal`).length, 3, 'a header and one record per item');
+});
+
+test('--delay spaces the starts of items, even with several workers', async () => {
+  const r = await runCli(['run', `${TASKS}#startedAt`, '1', '2', '3', '4', '--delay', '200ms', '-j', '4', '-q', '-k']);
+  assert.equal(r.code, 0, r.stderr);
+  const starts = r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+  // Items are handed over 200 ms apart; a start lags its hand-off by a little IPC, so judge the span, not each gap.
+  assert.ok(starts[3]! - starts[0]! >= 500, `starts ${starts.join(', ')}`);
+  assert.ok(starts.every((t, i) => i === 0 || t - starts[i - 1]! >= 100), `no two starts bunched: ${starts.join(', ')}`);
+});
+
+test('--max-rate caps starts per second', async () => {
+  const r = await runCli(['run', `${TASKS}#startedAt`, '1', '2', '3', '--max-rate', '5/s', '-j', '3', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  const starts = r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+  assert.ok(starts[2]! - starts[0]! >= 380, `starts ${starts.join(', ')}`);
+});
+
+test('--halt now,success=1 stops at the first success, like GNU parallel', async () => {
+  const items = Array.from({ length: 200 }, (_, i) => String(i + 1));
+  const r = await runCli(['run', `${TASKS}#sleepy`, ...items, '--halt', 'now,success=1', '-j', '1', '--chunksize', '1', '--json-summary']);
+  const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
+  assert.ok(summary.ok >= 1 && summary.ok < 200, `${summary.ok} succeeded`);
+  assert.match(summary.halted, /succeeded \(--halt now,success=1\)/);
+  assert.equal(r.code, 0, r.stderr);
+});
