@@ -37,6 +37,8 @@ export type ForkpoolErrorCode =
   | 'ERR_FORKPOOL_WAIT_CANCELLED'
   | 'ERR_FORKPOOL_JOURNAL_MISMATCH'
   | 'ERR_FORKPOOL_JOURNAL_CORRUPT'
+  | 'ERR_FORKPOOL_JOURNAL_LOCKED'
+  | 'ERR_FORKPOOL_NOT_A_JOURNAL'
   | (string & {});
 
 export class ForkpoolError extends Error {

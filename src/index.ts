@@ -30,5 +30,5 @@ export {
 export type { QueueOptions, PipeOptions, LockHold, WaitOptions } from './shared/index.js';
 
 // Checkpoint and resume (see docs/journal.md).
-export { JournalMismatchError, JournalCorruptError } from './journal/errors.js';
+export { JournalMismatchError, JournalCorruptError, JournalLockedError, NotAJournalError } from './journal/errors.js';
 export type { JournalOptions } from './journal/journaled.js';

@@ -53,35 +53,3 @@ export function plain(value: unknown, seen: Set<object> = new Set()): unknown {
   }
 }
 
-/**
- * A result as the journal can store it. The journal keeps values exactly
- * (tagged JSON) but cannot store an invalid Date; the CLI prints one as
- * `null` anyway, so it records `null` too and a resumed run prints the same.
- */
-export function journalSafe(value: unknown): unknown {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
-  return hasInvalidDate(value, new Set()) ? replaceInvalidDates(value, new Set()) : value;
-}
-
-function hasInvalidDate(v: unknown, seen: Set<object>): boolean {
-  if (v instanceof Date) return Number.isNaN(v.getTime());
-  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || seen.has(v)) return false;
-  seen.add(v);
-  if (v instanceof Map) { for (const [k, x] of v) if (hasInvalidDate(k, seen) || hasInvalidDate(x, seen)) return true; return false; }
-  if (v instanceof Set) { for (const x of v) if (hasInvalidDate(x, seen)) return true; return false; }
-  for (const x of Object.values(v)) if (hasInvalidDate(x, seen)) return true;
-  return false;
-}
-
-function replaceInvalidDates(v: unknown, seen: Set<object>): unknown {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v;
-  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v) || seen.has(v)) return v;
-  seen.add(v);
-  if (v instanceof Map) return new Map([...v].map(([k, x]) => [replaceInvalidDates(k, seen), replaceInvalidDates(x, seen)]));
-  if (v instanceof Set) return new Set([...v].map((x) => replaceInvalidDates(x, seen)));
-  if (Array.isArray(v)) return v.map((x) => replaceInvalidDates(x, seen));
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = replaceInvalidDates(x, seen);
-  return out;
-}

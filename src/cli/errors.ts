@@ -64,6 +64,8 @@ export function toUsageError(err: unknown, ctx: ErrorContext): Error {
       return new UsageError(`The module ${ctx.moduleSpec} could not be loaded in the workers: ${loadFailure(e, ctx)}`);
     case 'ERR_FORKPOOL_JOURNAL_MISMATCH':
     case 'ERR_FORKPOOL_JOURNAL_CORRUPT':
+    case 'ERR_FORKPOOL_JOURNAL_LOCKED':
+    case 'ERR_FORKPOOL_NOT_A_JOURNAL':
     case 'ERR_FORKPOOL_USAGE':
       return new UsageError(e.message);
   }

@@ -1,16 +1,11 @@
 /**
  * The runner's pool: forkpool's public `Pool`, seen through its public types
  * (the CLI is one more client of `src/index.ts`), plus the adapters the
- * runner puts between it and the journal:
- *
- * - results the journal cannot store exactly (an invalid Date) are made
- *   storable, so a value never turns into an internal error;
- * - `--retry-on` kinds the pool does not retry itself (timeouts, or thrown
- *   errors without crashes) are retried here, by feeding the item again.
+ * runner puts between it and the journal: `--retry-on` kinds the pool does not retry itself (timeouts, or thrown
+ * errors without crashes) are retried here, by feeding the item again.
  */
 import { Pool, type LogLine, type PoolOptions, type SettledItem, type WorkerExitInfo } from '../index.js';
 import type { JournalPool } from '../journal/journaled.js';
-import { journalSafe } from './encode.js';
 import type { RetryOn } from './units.js';
 
 export type RunnerPool = Pool;
@@ -77,14 +72,10 @@ export function journalPort(pool: RunnerPool, retries: number, retryOn: readonly
   const retrying = retries > 0 && !poolRetries(retryOn);
   return {
     imapSettled(name, items, opts) {
-      if (!retrying) return storable(pool.imapSettled(name, items, opts));
-      return storable(withRetries(pool, name, items, opts, retries, new Set(retryOn)));
+      if (!retrying) return pool.imapSettled(name, items, opts);
+      return withRetries(pool, name, items, opts, retries, new Set(retryOn));
     },
   };
-}
-
-async function* storable(source: AsyncIterable<SettledItem>): AsyncGenerator<SettledItem> {
-  for await (const s of source) yield s.ok ? { ...s, value: journalSafe(s.value) } : s;
 }
 
 type ImapOpts = Parameters<JournalPool['imapSettled']>[2];

@@ -37,3 +37,56 @@ export class JournalCorruptError extends ForkpoolError {
     this.line = line;
   }
 }
+
+/**
+ * The path given as the journal holds something else: its first line is not a
+ * forkpool journal header (a JSON document, a CSV, any text). The journal never
+ * overwrites such a file, in either mode; it is left byte for byte as it was.
+ */
+export class NotAJournalError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_NOT_A_JOURNAL';
+  readonly path: string;
+  constructor(path: string) {
+    super(
+      `The file ${JSON.stringify(path)} is not a forkpool journal (its first line is not a journal header). ` +
+        `Refusing to overwrite it; pass another journal path, or move the file aside.`,
+    );
+    this.path = path;
+  }
+}
+
+/** Who holds a journal's lock, as written in `<journal>.lock`. */
+export interface JournalLockHolder {
+  pid: number;
+  host: string;
+  /** ISO time the holder took the lock. */
+  since: string;
+}
+
+/**
+ * Another run holds the journal (its `<journal>.lock` names a live process, or
+ * a process on another machine, which cannot be checked from here). Two runs
+ * appending to one journal would interleave their records, so the second is
+ * refused. A lock left by a crashed run on this machine is taken over
+ * automatically; one from another machine must be deleted by hand once that
+ * run is known to be gone.
+ */
+export class JournalLockedError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_JOURNAL_LOCKED';
+  readonly path: string;
+  readonly lockPath: string;
+  /** Undefined when the lock file could not be read (being written, or damaged). */
+  readonly holder: JournalLockHolder | undefined;
+  constructor(path: string, lockPath: string, holder: JournalLockHolder | undefined) {
+    const who = holder
+      ? `pid ${holder.pid} on host ${JSON.stringify(holder.host)} since ${holder.since}`
+      : 'an unknown run (the lock file is unreadable)';
+    super(
+      `The journal ${JSON.stringify(path)} is in use by ${who}. Wait for that run to finish; ` +
+        `if it is no longer running, delete ${JSON.stringify(lockPath)} and run again.`,
+    );
+    this.path = path;
+    this.lockPath = lockPath;
+    this.holder = holder;
+  }
+}

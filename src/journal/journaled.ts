@@ -11,18 +11,19 @@
  * early item holds back reading rather than filling memory). A result is appended to
  * the journal before it is yielded, so a caller that saw a result can rely
  * on the journal holding it once the next sync group is on disk (see
- * journal-file.ts for the bound).
+ * journal-writer.ts for the bound).
  *
  * Outcomes that say nothing about the item (the pool was terminated or
  * closed, the run was aborted, the task name is unknown, the pool is broken)
- * are yielded but not recorded, so a resumed run retries those items.
+ * are yielded but not recorded, so a resumed run retries those items. So
+ * is a result V8 cannot serialize (a function, from a pool stand-in): the
+ * journal could not give it back.
  */
 import { invalidArg, show } from '../errors.js';
-import { encodeError, decodeError } from '../protocol/values.js';
 import { JournalMismatchError } from './errors.js';
 import { defaultKey, inputDigest, itemHash } from './fingerprint.js';
 import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
-import { fromJson, toJson } from './value-codec.js';
+import { encodeRecord, type RecordedOutcome } from './journal-format.js';
 
 /** One settled item, as `pool.imapSettled` yields it. */
 export type SettledItem =
@@ -109,7 +110,7 @@ export async function* journaled(
   checkJournalOptions(opts);
   const customKey = opts.key;
   const resumeFailed = opts.resumeFailed ?? true;
-    // With a custom key the caller owns item identity (a growing URL list is fine), so only the
+  // With a custom key the caller owns item identity (a growing URL list is fine), so only the
   // default keying pins the whole input.
   const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
   const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(
@@ -148,7 +149,7 @@ export async function* journaled(
         const bad = opts.invalid?.(item, i);
         if (bad) {
           direct.push({ index: i, ok: false, error: bad, ms: 0, workerId: 0, key, item, fromJournal: false });
-          await journal.append(toRecord({ index: i, key, hash, item }, direct[direct.length - 1]!));
+          await record(journal, { index: i, key, hash, item }, direct[direct.length - 1]!);
           notify();
           continue;
         }
@@ -218,8 +219,8 @@ class NoJournal {
   readonly path = '';
   readonly recordedOnOpen = 0;
   lookup(): RecordRef | undefined { return undefined; }
-  read(): StoredRecord { throw new Error('forkpool internal error: read from no journal'); }
-  async append(): Promise<void> { /* nothing is recorded */ }
+  readOutcome(): RecordedOutcome { throw new Error('forkpool internal error: read from no journal'); }
+  async append(_record: StoredRecord): Promise<void> { /* nothing is recorded */ }
   flushSyncOnExit(): void { /* nothing to flush */ }
   async close(): Promise<void> { /* nothing to close */ }
 }
@@ -232,26 +233,20 @@ async function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s
   inPool.delete(s.index);
   const out = { ...s, index: entry.index, key: entry.key, item: entry.item, fromJournal: false } as JournaledItem;
   if (out.ok || !NOT_ABOUT_THE_ITEM.has(String((out.error as { code?: unknown }).code))) {
-    await journal.append(toRecord(entry, out));
+    await record(journal, entry, out);
   }
   return out;
 }
 
-function toRecord(entry: Entry, s: SettledItem): StoredRecord {
-  const base = { k: entry.key, i: entry.index, h: entry.hash, ok: s.ok, ms: round(s.ms), w: s.workerId };
-  return s.ok ? { ...base, v: toJson(s.value) } : { ...base, e: toJson(encodeError(s.error)) };
+/** Appends an item's outcome, unless it cannot be stored (see encodeRecord): then it runs again on resume. */
+async function record(journal: AnyJournal, entry: Entry, s: SettledItem): Promise<void> {
+  const rec = encodeRecord(entry, s);
+  if (rec) await journal.append(rec);
 }
 
 function fromRecord(journal: AnyJournal, ref: RecordRef, entry: Entry): JournaledItem {
-  const rec = journal.read(ref);
-  const common = { index: entry.index, ms: rec.ms, workerId: rec.w, key: entry.key, item: entry.item, fromJournal: true };
-  return rec.ok
-    ? { ...common, ok: true, value: fromJson(rec.v) }
-    : { ...common, ok: false, error: decodeError(fromJson(rec.e) as Parameters<typeof decodeError>[0], 'worker (from the journal)') };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+  const outcome = journal.readOutcome(ref);
+  return { ...outcome, index: entry.index, key: entry.key, item: entry.item, fromJournal: true };
 }
 
 /** Checks journal options; exported so that `Pool.map` & co can reject bad ones at the call. */

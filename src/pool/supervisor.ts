@@ -33,7 +33,7 @@ import type { ExitInfo, SpawnWorker } from '../runtime/types.js';
 import { decodeShared, encodeShared } from '../shared/codec.js';
 import { hubPeerGone, hubReceive } from '../shared/link.js';
 import type { ResolvedOptions } from '../options.js';
-import { Deque } from './deque.js';
+import { Deque } from '../util/deque.js';
 import { printLine, type LogLine } from './logs.js';
 import { Timings, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
 import type { Task, TaskResult } from './task.js';
@@ -650,7 +650,7 @@ export class Supervisor {
     const init: InitCommand = {
       t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
       initializer: this.#opts.initializer, initargs: initargs.value as unknown[],
-      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
+      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime, logs: this.#wantsLogs() ? undefined : 0,
     };
     const startTimeout = this.#opts.startTimeout;
     w.startTimer = longTimeout(() => {

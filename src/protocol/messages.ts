@@ -46,6 +46,8 @@ export interface InitCommand {
   initargs: unknown[];
   /** 1 when `initargs` hold shared-object handles. */
   h?: 1;
+  /** 0 when nobody wants the worker's output (`logs: 'silent'`): it is discarded in the worker, never sent. */
+  logs?: 0;
   /** When set, the worker checks its memory after every task and asks to be recycled past it. */
   memoryLimit?: number;
   runtime: 'process' | 'thread';

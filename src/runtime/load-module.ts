@@ -21,7 +21,7 @@ export async function loadTaskModule(href: string): Promise<TaskTable> {
     registerCjs();
     registerEsm();
   }
-  const ns = await importNamespace(href);
+  const { ns } = await importNamespace(href);
   const fns: TaskTable = new Map();
   // A CommonJS module (or a TS file compiled as CommonJS) can surface its
   // exports only on `default`: take them from there; named exports win.
@@ -37,10 +37,10 @@ export async function loadTaskModule(href: string): Promise<TaskTable> {
  * export instead of resolving. Importing through a one-line wrapper module
  * (`export * as ns from href`) hands the namespace over as a property instead.
  */
-async function importNamespace(href: string): Promise<Record<string, unknown>> {
+async function importNamespace(href: string): Promise<{ ns: Record<string, unknown> }> {
   const wrapper = `export * as ns from ${JSON.stringify(href)};`;
-  const mod = (await import(`data:text/javascript,${encodeURIComponent(wrapper)}`)) as { ns: Record<string, unknown> };
-  return mod.ns;
+  // Returned still wrapped: an async function returning the namespace itself would adopt its `then` too.
+  return (await import(`data:text/javascript,${encodeURIComponent(wrapper)}`)) as { ns: Record<string, unknown> };
 }
 
 function addFunctions(out: TaskTable, obj: Record<string, unknown>): void {

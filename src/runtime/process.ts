@@ -57,7 +57,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err });
     };
     child.on('error', fail);
-    for (const s of child.stdio) (s as NodeJS.EventEmitter | null)?.on('error', () => {});
+    for (const s of child.stdio ?? []) (s as NodeJS.EventEmitter | null)?.on('error', () => {});
     setImmediate(() => fail(new Error('the worker process could not be spawned')));
     return deadWorker();
   }

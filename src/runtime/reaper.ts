@@ -22,7 +22,7 @@ while IFS= read -r l; do
     -*) case $pids in *" $p "*) pids="\${pids%% $p *} \${pids#* $p }" ;; esac ;;
   esac
 done
-for p in $pids; do kill -9 -- "-$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done`;
+for p in $pids; do kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done`;
 
 let reaper: ChildProcess | undefined;
 let failed = false;

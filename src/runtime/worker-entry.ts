@@ -94,7 +94,8 @@ async function start(cmd: InitCommand): Promise<void> {
     port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });
     return port.exit(1);
   }
-  captureOutput((stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
+  // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
+  captureOutput(cmd.logs === 0 ? () => {} : (stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {

@@ -48,6 +48,11 @@ export class PipeClosedError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_PIPE_CLOSED';
 }
 
+/** `recv({ timeout })` on a Pipe end found nothing before the timeout. */
+export class RecvTimeoutError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_RECV_TIMEOUT';
+}
+
 /**
  * Internal: the hub withdrew a wait because the caller's AbortSignal fired.
  * The caller never sees it: its proxy rejects with the signal's own reason.
@@ -58,21 +63,26 @@ export class WaitCancelledError extends ForkpoolError {
 
 type MessageCtor = new (message: string) => Error;
 
-/** Errors the hub may send back to a worker, by code, so they arrive as the same class. */
-const BY_CODE: Record<string, MessageCtor> = {
-  [EOFError.code]: EOFError,
-  [BrokenBarrierError.code]: BrokenBarrierError,
-  [LockHolderDiedError.code]: LockHolderDiedError,
-  [ManagerShutdownError.code]: ManagerShutdownError,
-  [QueueClosedError.code]: QueueClosedError,
-  [PipeClosedError.code]: PipeClosedError,
-  [QueueFullError.code]: QueueFullError,
-  [QueueEmptyError.code]: QueueEmptyError,
-  [InvalidStateError.code]: InvalidStateError,
-  [WaitCancelledError.code]: WaitCancelledError,
-};
+/**
+ * Errors the hub may send back to a worker, by code, so they arrive as the
+ * same class. Maps, not object literals: a code or name such as `constructor`
+ * or `__proto__` must find nothing rather than something from Object.prototype.
+ */
+const BY_CODE = new Map<string, MessageCtor>([
+  [EOFError.code, EOFError],
+  [BrokenBarrierError.code, BrokenBarrierError],
+  [LockHolderDiedError.code, LockHolderDiedError],
+  [ManagerShutdownError.code, ManagerShutdownError],
+  [QueueClosedError.code, QueueClosedError],
+  [PipeClosedError.code, PipeClosedError],
+  [RecvTimeoutError.code, RecvTimeoutError],
+  [QueueFullError.code, QueueFullError],
+  [QueueEmptyError.code, QueueEmptyError],
+  [InvalidStateError.code, InvalidStateError],
+  [WaitCancelledError.code, WaitCancelledError],
+]);
 
-const BUILTIN: Record<string, ErrorConstructor> = { TypeError, RangeError, Error };
+const BUILTIN = new Map<string, ErrorConstructor>([['TypeError', TypeError], ['RangeError', RangeError], ['Error', Error]]);
 
 /** An error as it travels from the hub to a worker. */
 export interface WireError {
@@ -84,7 +94,7 @@ export interface WireError {
 
 export function toWireError(err: unknown): WireError {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const out: WireError = { name: err.name, message: err.message };
+  const out: WireError = { name: typeof err.name === 'string' ? err.name : 'Error', message: String(err.message) };
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') out.code = code;
   if (err instanceof LockHolderDiedError) out.props = { previousHolder: err.previousHolder };
@@ -96,21 +106,18 @@ export function toWireError(err: unknown): WireError {
  * proxy was called), which is where the user needs to look.
  */
 export function rebuildError(w: WireError): Error {
-  const Known = w.code ? BY_CODE[w.code] : undefined;
+  const code = typeof w.code === 'string' ? w.code : undefined;
+  const message = typeof w.message === 'string' ? w.message : 'the hub failed the call (no message)';
+  const Known = code === undefined ? undefined : BY_CODE.get(code);
   let err: Error;
   if (Known === LockHolderDiedError) {
-    err = new LockHolderDiedError(w.message, String(w.props?.previousHolder ?? 'unknown'));
+    const holder = w.props?.previousHolder;
+    err = new LockHolderDiedError(message, typeof holder === 'string' ? holder : 'unknown');
   } else if (Known) {
-    err = new Known(w.message);
+    err = new Known(message);
   } else {
-    err = new (BUILTIN[w.name] ?? Error)(w.message);
-    if (w.code) Object.defineProperty(err, 'code', { value: w.code, enumerable: true });
+    err = new (BUILTIN.get(w.name) ?? Error)(message);
+    if (code !== undefined) Object.defineProperty(err, 'code', { value: code, enumerable: true });
   }
   return err;
 }
-
-/** `recv({ timeout })` on a Pipe end found nothing before the timeout. */
-export class RecvTimeoutError extends ForkpoolError {
-  static override readonly code = 'ERR_FORKPOOL_RECV_TIMEOUT';
-}
-BY_CODE[RecvTimeoutError.code] = RecvTimeoutError;

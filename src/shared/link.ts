@@ -1,5 +1,6 @@
 /**
- * How hub traffic rides on the pool's worker channel.
+ * How hub traffic rides on the pool's worker channel. The one entry point the
+ * pool and the worker entry use, with `codec.ts`.
  *
  * Main side: each worker is a `HubPeer`; the pool passes every `hub` message a
  * worker sends to `hubReceive`, and calls `hubPeerGone` when the worker exits
@@ -9,16 +10,12 @@
  * that sends a `hub` message to the parent, and feeds every `hub` message it
  * receives to the returned `receive`.
  */
-import './kinds.js';
-import * as hub from './hub.js';
-import { attach } from './worker-link.js';
+import './objects/resolve.js';
+import * as hub from './hub/hub.js';
+import { attach } from './objects/worker-link.js';
+import type { HubPeer } from './messages.js';
 
-export interface HubPeer {
-  /** Stable for the life of the worker, e.g. `w3`. Must be unique in the process, across pools. */
-  readonly id: string;
-  /** Sends one hub message to this worker. */
-  send(message: unknown): void;
-}
+export type { HubPeer };
 
 export function hubReceive(peer: HubPeer, message: unknown): void {
   hub.receive(peer, message);

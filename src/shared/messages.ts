@@ -1,7 +1,9 @@
 /**
  * Hub messages, carried inside the pool's `{ t: 'hub', m }` envelope. Named by
  * direction like the pool protocol: requests go worker → main, answers main →
- * worker. Keys are short because a busy Queue sends one of these per item.
+ * worker. Keys are short because a busy Queue sends one of these per item. Messages made
+ * in one synchronous turn travel together as one batch (`k: 'b'`), so a
+ * producer's window of 64 puts costs one write and one frame, not 64.
  */
 import type { WireError } from './errors.js';
 
@@ -12,10 +14,22 @@ export type HubRequest =
   /** Delivery `d` reached the worker: the item is the worker's now, do not put it back. */
   | { k: 'ack'; d: number }
   /** The caller's AbortSignal fired: withdraw request `r` if it is still waiting (it is answered either way). */
-  | { k: 'x'; r: number };
+  | { k: 'x'; r: number }
+  /** Several of the above, made in one synchronous turn (a producer's window of puts), applied in order. */
+  | { k: 'b'; m: HubRequest[] };
 
 /** Main → worker. */
 export type HubAnswer =
   /** Request `r` succeeded with `v`. `d`, when set, must be acknowledged at once. */
   | { k: 'r'; r: number; v: unknown; d?: number }
-  | { k: 'e'; r: number; e: WireError };
+  | { k: 'e'; r: number; e: WireError }
+  /** Several answers to one worker from one turn of the hub, in order. */
+  | { k: 'b'; m: HubAnswer[] };
+
+/** A worker as the hub sees it (main side). */
+export interface HubPeer {
+  /** Stable for the life of the worker, e.g. `w3`. Must be unique in the process, across pools. */
+  readonly id: string;
+  /** Sends one hub message to this worker. */
+  send(message: unknown): void;
+}

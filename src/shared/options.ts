@@ -1,8 +1,9 @@
 /**
- * Options of the blocking calls, and their validation. Validation runs where
- * the user calls (main process or worker), so a bad value fails at the call
- * with a message naming it, and again in the hub, which must never trust what
- * a worker sent.
+ * Options of the blocking calls, and every argument check of the shared
+ * objects. Checks run where the user calls (main process or worker), so a bad
+ * value fails at the call with a message naming it, and again in the hub
+ * (`state/`), which must never trust what a worker sent: a proxy from another
+ * forkpool version, a bug. The same functions serve both sides.
  */
 import { invalidArg, show } from '../errors.js';
 
@@ -57,10 +58,26 @@ export function signalOf(options: WaitOptions | undefined, what: string): AbortS
   return signal;
 }
 
-/** A count such as `semaphore(n)` or `barrier(n)`. */
-export function checkCount(n: unknown, name: string, min: number): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
-    throw invalidArg(typeof n === 'number' ? RangeError : TypeError, `Expected \`${name}\` to be an integer of at least ${min}, got ${show(n)}`);
+/**
+ * An integer argument, at least `min` when given: `semaphore(n)`, `barrier(parties)`,
+ * a list index, a Queue's `maxsize`. `what` names the call, e.g. `manager.barrier()`.
+ */
+export function checkInt(v: unknown, name: string, what: string, min?: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || (min !== undefined && v < min)) {
+    const bound = min === undefined ? '' : ` of at least ${min}`;
+    throw invalidArg(typeof v === 'number' ? RangeError : TypeError,
+      `Expected \`${name}\` of ${what} to be an integer${bound}, got ${show(v)}`);
   }
-  return n;
+  return v;
+}
+
+/** A SharedDict key: only strings, so keys mean the same in every process. */
+export function checkKey(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw invalidArg(TypeError, `Expected the key of ${what} to be a string, got ${show(v)}`);
+  return v;
+}
+
+/** Every hub object's answer to an operation it does not have (`constructor`, a typo, another version's op). */
+export function unknownOp(label: string, op: string): never {
+  throw invalidArg(TypeError, `${label} has no operation ${show(op)}`);
 }

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SYNC_GROUP } from '../../dist/journal/journal-file.js';
+import { SYNC_GROUP } from '../../src/journal/journal-file.ts';
 
-const JOURNAL_FILE = new URL('../../dist/journal/journal-file.js', import.meta.url).href;
+const JOURNAL_FILE = new URL('../../src/journal/journal-file.ts', import.meta.url).href;
 
 // The child appends records as fast as it can and reports each accepted one;
 // the parent SIGKILLs it mid-stream. Records held in the child's memory die
@@ -23,7 +23,7 @@ const CHILD = `
 
 test(`a process killed while appending loses at most SYNC_GROUP (${SYNC_GROUP}) accepted records, and the journal stays valid`, async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'forkpool-durable-')), 'j.journal');
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, path], { stdio: ['ignore', 'pipe', 'inherit'] });
   const killAt = 1000 + Math.floor(Math.random() * 2000);
   let accepted = 0;
   const exited = new Promise((resolve) => child.on('exit', resolve));

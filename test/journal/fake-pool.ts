@@ -3,9 +3,9 @@
  * function to each item and settles them out of order (a small window of
  * in-flight items finishing in reverse), which is what a real pool does and
  * what the journal's reordering has to undo. The real pool is exercised by
- * the CLI tests.
+ * the CLI tests and fidelity.test.ts.
  */
-import type { JournalPool, SettledItem } from '../../dist/journal/journaled.js';
+import type { JournalPool, SettledItem } from '../../src/journal/journaled.ts';
 
 export class FakePool implements JournalPool {
   calls: unknown[] = [];

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { journaled, type JournaledItem } from '../../dist/journal/journaled.js';
-import { JournalMismatchError, JournalCorruptError } from '../../dist/journal/errors.js';
-import { FakePool, collect } from './fake-pool.js';
+import { journaled, type JournaledItem } from '../../src/journal/journaled.ts';
+import { JournalMismatchError, JournalCorruptError } from '../../src/journal/errors.ts';
+import { FakePool, collect } from './fake-pool.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'forkpool-journal-'));
 const square = (x: unknown) => (x as number) * (x as number);

@@ -5,10 +5,9 @@
  * never come.
  */
 import { BrokenBarrierError, WaitCancelledError } from '../errors.js';
-import { checkTimeout } from '../options.js';
-import type { HubObject, Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { unknownOp } from './check.js';
+import { checkTimeout, unknownOp } from '../options.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 
 export class BarrierState implements HubObject {
   readonly label: string;

@@ -10,10 +10,9 @@
  */
 import { InvalidStateError } from '../../errors.js';
 import { LockHolderDiedError, WaitCancelledError } from '../errors.js';
-import { checkTimeout } from '../options.js';
-import type { HubObject, Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { int, unknownOp } from './check.js';
+import { checkTimeout, checkInt, unknownOp } from '../options.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 import { LockState } from './lock.js';
 
 interface Sleeper { readonly caller: string; wake(notified: boolean): void; fail(e: Error): void }
@@ -34,7 +33,7 @@ export class ConditionState implements HubObject {
       case 'wait': return this.#wait(reply, checkTimeout(a[0], `${this.label}.wait()`));
       case 'notify': {
         this.#mustHold(reply.caller, 'notify');
-        const n = a[0] === undefined ? 1 : int(a[0], 'n', `${this.label}.notify()`);
+        const n = a[0] === undefined ? 1 : checkInt(a[0], 'n', `${this.label}.notify()`, 0);
         for (let i = 0; i < n; i++) this.#sleepers.shift()?.wake(true);
         return reply.ok(undefined);
       }

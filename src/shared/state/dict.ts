@@ -1,7 +1,7 @@
 /** The state behind a SharedDict: a Map from string keys, changed only here. */
 import { invalidArg } from '../../errors.js';
-import type { HubObject, Reply } from '../reply.js';
-import { key, unknownOp } from './check.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { checkKey, unknownOp } from '../options.js';
 
 export class DictState implements HubObject {
   readonly label: string;
@@ -13,10 +13,10 @@ export class DictState implements HubObject {
     const map = this.#map;
     const what = `${this.label}.${op}()`;
     switch (op) {
-      case 'get': return reply.ok(map.get(key(a[0], what)));
-      case 'set': map.set(key(a[0], what), a[1]); return reply.ok(undefined);
-      case 'has': return reply.ok(map.has(key(a[0], what)));
-      case 'delete': return reply.ok(map.delete(key(a[0], what)));
+      case 'get': return reply.ok(map.get(checkKey(a[0], what)));
+      case 'set': map.set(checkKey(a[0], what), a[1]); return reply.ok(undefined);
+      case 'has': return reply.ok(map.has(checkKey(a[0], what)));
+      case 'delete': return reply.ok(map.delete(checkKey(a[0], what)));
       case 'keys': return reply.ok([...map.keys()]);
       case 'values': return reply.ok([...map.values()]);
       case 'entries': return reply.ok([...map.entries()]);
@@ -26,12 +26,12 @@ export class DictState implements HubObject {
         const entries = a[0];
         if (!Array.isArray(entries)) throw invalidArg(TypeError, `${what} expects entries`);
         // Check every key first so a bad one changes nothing: update is all or nothing.
-        for (const e of entries) key(Array.isArray(e) ? e[0] : e, what);
+        for (const e of entries) checkKey(Array.isArray(e) ? e[0] : e, what);
         for (const [k, v] of entries as [string, unknown][]) map.set(k, v);
         return reply.ok(undefined);
       }
       case 'setDefault': {
-        const k = key(a[0], what);
+        const k = checkKey(a[0], what);
         if (!map.has(k)) map.set(k, a[1]);
         return reply.ok(map.get(k));
       }

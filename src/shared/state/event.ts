@@ -1,8 +1,7 @@
 /** The state behind an Event: a flag that waiters block on until it is set. */
-import { checkTimeout } from '../options.js';
-import type { HubObject, Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { unknownOp } from './check.js';
+import { checkTimeout, unknownOp } from '../options.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 
 export class EventState implements HubObject {
   readonly label: string;

@@ -1,8 +1,8 @@
 /** The state behind a SharedList: a plain array, changed only here. */
 import { isDeepStrictEqual } from 'node:util';
 import { invalidArg } from '../../errors.js';
-import type { HubObject, Reply } from '../reply.js';
-import { int, unknownOp } from './check.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { checkInt, unknownOp } from '../options.js';
 
 export class ListState implements HubObject {
   readonly label: string;
@@ -27,7 +27,7 @@ export class ListState implements HubObject {
       }
       case 'insert': {
         // Python's insert clamps out-of-range indexes instead of failing.
-        let i = int(a[0], 'index', `${this.label}.insert()`);
+        let i = checkInt(a[0], 'index', `${this.label}.insert()`);
         if (i < 0) i = Math.max(0, items.length + i);
         items.splice(Math.min(i, items.length), 0, a[1]);
         return reply.ok(undefined);
@@ -47,7 +47,7 @@ export class ListState implements HubObject {
 
   /** Normalises a Python-style index (negative counts from the end); out of range is an error, not `undefined`. */
   #at(v: unknown, what: string): number {
-    const n = int(v, 'index', `${this.label}.${what}()`);
+    const n = checkInt(v, 'index', `${this.label}.${what}()`);
     const i = n < 0 ? this.#items.length + n : n;
     if (i < 0 || i >= this.#items.length) {
       throw invalidArg(RangeError, `Index ${n} is out of range for ${this.label} of length ${this.#items.length} (${what})`);
@@ -64,5 +64,5 @@ export class ListState implements HubObject {
 }
 
 function opt(v: unknown, name: string, label: string): number | undefined {
-  return v === undefined ? undefined : int(v, name, `${label}.slice()`);
+  return v === undefined ? undefined : checkInt(v, name, `${label}.slice()`);
 }

@@ -11,10 +11,9 @@
  */
 import { InvalidStateError } from '../../errors.js';
 import { LockHolderDiedError } from '../errors.js';
-import type { HubObject, Reply } from '../reply.js';
-import { checkTimeout } from '../options.js';
-import { Waiters } from '../waiters.js';
-import { unknownOp } from './check.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { checkTimeout, unknownOp } from '../options.js';
+import { Waiters } from '../hub/waiters.js';
 
 /** A parked acquirer. `grant` runs when it gets the lock; `died` names a holder that died before. */
 export interface LockWaiter {

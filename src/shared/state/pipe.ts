@@ -5,15 +5,14 @@
  * dies, so a `recv` on the other end gets EOF instead of hanging.
  */
 import { EOFError, PipeClosedError, RecvTimeoutError } from '../errors.js';
-import { Fifo } from '../fifo.js';
-import { checkTimeout } from '../options.js';
-import { MAIN, type HubObject, type Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { int, unknownOp } from './check.js';
+import { Deque } from '../../util/deque.js';
+import { checkTimeout, checkInt, unknownOp } from '../options.js';
+import { MAIN, type HubObject, type Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 import { invalidArg } from '../../errors.js';
 
 interface End {
-  readonly inbox: Fifo<unknown>;
+  readonly inbox: Deque<unknown>;
   readonly receivers: Waiters<Reply>;
   readonly pollers: Waiters<Reply>;
   /** Why this end is closed, or undefined while open. */
@@ -35,7 +34,7 @@ export class PipeState implements HubObject {
   }
 
   call(op: string, a: unknown[], reply: Reply): void {
-    const i = int(a[0], 'end', `${this.label}.${op}()`);
+    const i = checkInt(a[0], 'end', `${this.label}.${op}()`);
     if (i !== 0 && i !== 1) throw invalidArg(RangeError, `${this.label} has ends 0 and 1, got ${i}`);
     const end = this.#ends[i]!;
     const other = this.#ends[1 - i]!;
@@ -109,7 +108,7 @@ export class PipeState implements HubObject {
 }
 
 function makeEnd(canRecv: boolean, canSend: boolean): End {
-  return { inbox: new Fifo(), receivers: new Waiters(), pollers: new Waiters(), closed: undefined, owner: undefined, canSend, canRecv };
+  return { inbox: new Deque(), receivers: new Waiters(), pollers: new Waiters(), closed: undefined, owner: undefined, canSend, canRecv };
 }
 
 function deliver(to: End, value: unknown): void {

@@ -10,11 +10,10 @@
  */
 import { InvalidStateError, QueueEmptyError, QueueFullError } from '../../errors.js';
 import { QueueClosedError } from '../errors.js';
-import { Fifo } from '../fifo.js';
-import { checkTimeout } from '../options.js';
-import type { HubObject, Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { unknownOp } from './check.js';
+import { Deque } from '../../util/deque.js';
+import { checkTimeout, unknownOp } from '../options.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 
 interface Putter { readonly caller: string; item: unknown; reply: Reply }
 
@@ -22,7 +21,7 @@ export class QueueState implements HubObject {
   readonly label: string;
   readonly #maxsize: number;
   readonly #joinable: boolean;
-  readonly #items = new Fifo<unknown>();
+  readonly #items = new Deque<unknown>();
   readonly #getters = new Waiters<Reply>();
   readonly #putters = new Waiters<Putter>();
   readonly #joiners = new Waiters<Reply>();
@@ -137,6 +136,6 @@ export class QueueState implements HubObject {
     for (const g of this.#getters.drain()) g.fail(error);
     for (const p of this.#putters.drain()) p.reply.fail(error);
     for (const j of this.#joiners.drain()) j.fail(error);
-    this.#items.clear();
+    this.#items.drain();
   }
 }

@@ -3,11 +3,9 @@
  * count what each worker holds, so permits held by a worker that dies come
  * back instead of being lost for good.
  */
-import { checkTimeout } from '../options.js';
-import type { HubObject, Reply } from '../reply.js';
-import { Waiters } from '../waiters.js';
-import { int, unknownOp } from './check.js';
-import { invalidArg } from '../../errors.js';
+import { checkTimeout, checkInt, unknownOp } from '../options.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { Waiters } from '../hub/waiters.js';
 
 export class SemaphoreState implements HubObject {
   readonly label: string;
@@ -29,8 +27,7 @@ export class SemaphoreState implements HubObject {
         return this.#waiters.add(reply, timeout, (r) => r.ok(false), reply);
       }
       case 'release': {
-        const n = a[0] === undefined ? 1 : int(a[0], 'n', `${this.label}.release()`);
-        if (n < 1) throw invalidArg(RangeError, `${this.label}.release(n) needs n >= 1, got ${n}`);
+        const n = a[0] === undefined ? 1 : checkInt(a[0], 'n', `${this.label}.release()`, 1);
         const mine = this.#held.get(reply.caller) ?? 0;
         this.#setHeld(reply.caller, Math.max(0, mine - n));
         this.#value += n;

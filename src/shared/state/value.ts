@@ -1,8 +1,8 @@
 /** The state behind a SharedValue: one value, with atomic add and compare-and-set. */
 import { isDeepStrictEqual } from 'node:util';
 import { invalidArg, show } from '../../errors.js';
-import type { HubObject, Reply } from '../reply.js';
-import { unknownOp } from './check.js';
+import type { HubObject, Reply } from '../hub/reply.js';
+import { unknownOp } from '../options.js';
 
 export class ValueState implements HubObject {
   readonly label: string;

@@ -12,11 +12,11 @@
  * Because every operation runs here, on one thread, each one is atomic
  * without any locking of our own.
  */
-import { ManagerShutdownError, toWireError } from './errors.js';
-import { localReply, MAIN, type HubObject, type Reply } from './reply.js';
-import type { HubAnswer, HubRequest } from './messages.js';
-import type { HubPeer } from './link.js';
-import { markActive } from './wire.js';
+import { invalidArg, show } from '../../errors.js';
+import { ManagerShutdownError, toWireError } from '../errors.js';
+import { localReply, type HubObject, type Reply } from './reply.js';
+import type { HubAnswer, HubPeer } from '../messages.js';
+import { markActive } from '../codec.js';
 
 interface Entry {
   state: HubObject;
@@ -34,28 +34,37 @@ const TOMBSTONE_LIMIT = 10_000;
 const objects = new Map<number, Entry>();
 const tombstones = new Map<number, string>();
 const deliveries = new Map<number, Delivery>();
-/** Unanswered worker requests by `key:r`, so a cancel can find the parked call. */
-const parked = new Map<string, Reply>();
 let nextId = 1;
 let nextDelivery = 1;
 
 /**
- * Caller keys of live workers. Peer ids (`w3`) are only unique within one
- * pool, so a second pool's `w3` gets a suffixed key instead of sharing locks
- * and waiters with the first one's.
+ * What the hub keeps per live worker. Its caller key: peer ids (`w3`) are
+ * only unique within one pool, so a second pool's `w3` gets a suffixed key
+ * instead of sharing locks and waiters with the first one's.
  */
-const keys = new WeakMap<HubPeer, string>();
+interface PeerRecord {
+  readonly key: string;
+  /** Unanswered requests by request id, so a cancel can find the parked call. */
+  readonly parked: Map<number, Reply>;
+  /** Answers of this turn, not sent yet: they leave as one message at the end of the turn. */
+  outbox: HubAnswer[];
+  /** The worker exited: nothing sent to it arrives any more. */
+  gone: boolean;
+}
+
+const peers = new WeakMap<HubPeer, PeerRecord>();
 const liveKeys = new Set<string>();
 let keySuffix = 0;
 
-function keyOf(peer: HubPeer): string {
-  let key = keys.get(peer);
-  if (key === undefined) {
-    key = liveKeys.has(peer.id) ? `${peer.id}.${++keySuffix}` : peer.id;
-    keys.set(peer, key);
+function recordOf(peer: HubPeer): PeerRecord {
+  let rec = peers.get(peer);
+  if (rec === undefined) {
+    const key = liveKeys.has(peer.id) ? `${peer.id}.${++keySuffix}` : peer.id;
+    rec = { key, parked: new Map(), outbox: [], gone: false };
+    peers.set(peer, rec);
     liveKeys.add(key);
   }
-  return key;
+  return rec;
 }
 
 /** Registers a new object; returns its id. */
@@ -124,71 +133,120 @@ function dispatch(id: number, op: string, args: unknown[], reply: Reply): void {
   if (entry.orphan && entry.state.idle?.()) unregister(id, 'was garbage-collected');
 }
 
-/** A hub message from worker `peer` (called by the pool for every `{t:'hub'}` event). */
+/**
+ * A hub message from worker `peer` (called by the pool for every `{t:'hub'}`
+ * event). Never throws: a malformed message from a buggy or foreign worker
+ * fails that one request (or is dropped when it cannot be answered), and the
+ * main process goes on.
+ */
 export function receive(peer: HubPeer, message: unknown): void {
-  const m = message as HubRequest;
-  if (m === null || typeof m !== 'object') return;
-  if (m.k === 'ack') {
-    deliveries.delete(m.d);
-    return;
+  if (message === null || typeof message !== 'object') return;
+  const m = message as Partial<Record<string, unknown>>;
+  // One level only: a batch inside a batch is not something a worker sends.
+  if (m.k === 'b') {
+    if (Array.isArray(m.m)) for (const one of m.m) receiveOne(peer, one);
+  } else {
+    receiveOne(peer, m);
   }
-  if (m.k === 'x') {
-    const reply = parked.get(`${keyOf(peer)}:${m.r}`);
-    if (reply) cancel(reply);
-    return;
-  }
-  if (m.k === 'q') dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], remoteReply(peer, keyOf(peer), m.r));
 }
 
-function remoteReply(peer: HubPeer, key: string, r: number): Reply {
-  let done = false;
-  const slot = `${key}:${r}`;
-  const send = (answer: HubAnswer): boolean => {
-    try {
-      peer.send(answer);
-      return true;
-    } catch {
-      // The channel is gone (the worker is exiting): peerGone follows and cleans up.
-      return false;
+function receiveOne(peer: HubPeer, message: unknown): void {
+  if (message === null || typeof message !== 'object') return;
+  const m = message as Partial<Record<string, unknown>>;
+  switch (m.k) {
+    case 'ack': {
+      // Only the worker a delivery was sent to can confirm it.
+      const d = typeof m.d === 'number' ? deliveries.get(m.d) : undefined;
+      if (d && d.peer === recordOf(peer).key) deliveries.delete(m.d as number);
+      return;
     }
-  };
+    case 'x': {
+      if (typeof m.r !== 'number') return;
+      const reply = recordOf(peer).parked.get(m.r);
+      if (reply) cancel(reply);
+      return;
+    }
+    case 'q': {
+      if (typeof m.r !== 'number') return; // no request id: nothing to answer
+      const reply = remoteReply(peer, recordOf(peer), m.r);
+      if (typeof m.o !== 'number' || typeof m.op !== 'string') {
+        reply.fail(invalidArg(TypeError, `Malformed hub request: expected a numeric object id and a string operation, got ${show(m.o)} and ${show(m.op)}`));
+        return;
+      }
+      dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], reply);
+      return;
+    }
+    default: /* not a hub request: ignore, as the pool ignores unknown events */
+  }
+}
+
+function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
+  let done = false;
   const reply: Reply = {
-    caller: key,
+    caller: rec.key,
     onCancel: undefined,
     ok(value, onLost) {
       if (done) return;
       done = true;
-      parked.delete(slot);
-      if (!onLost) { send({ k: 'r', r, v: value }); return; }
+      rec.parked.delete(r);
+      if (!onLost) return post(peer, rec, { k: 'r', r, v: value });
+      // Answered after its worker was gone (nothing else can receive it): straight back.
+      if (rec.gone) return onLost();
       // Keep the item recoverable until the worker confirms it arrived: if the
       // worker dies first, onLost puts it back, so it is neither lost nor
       // delivered twice (the worker acknowledges before its code sees the item).
       const d = nextDelivery++;
-      deliveries.set(d, { peer: key, onLost });
-      if (!send({ k: 'r', r, v: value, d })) {
-        deliveries.delete(d);
-        onLost();
-      }
+      deliveries.set(d, { peer: rec.key, onLost });
+      post(peer, rec, { k: 'r', r, v: value, d });
     },
     fail(error) {
       if (done) return;
       done = true;
-      parked.delete(slot);
-      send({ k: 'e', r, e: toWireError(error) });
+      rec.parked.delete(r);
+      post(peer, rec, { k: 'e', r, e: toWireError(error) });
     },
   };
-  parked.set(slot, reply);
+  rec.parked.set(r, reply);
   return reply;
+}
+
+function giveBack(d: number): void {
+  const delivery = deliveries.get(d);
+  if (!delivery) return;
+  deliveries.delete(d);
+  delivery.onLost();
+}
+
+/** Queues an answer; the first of a turn schedules the send at the end of the turn. */
+function post(peer: HubPeer, rec: PeerRecord, answer: HubAnswer): void {
+  if (rec.outbox.push(answer) === 1) queueMicrotask(() => flush(peer, rec));
+}
+
+function flush(peer: HubPeer, rec: PeerRecord): void {
+  const batch = rec.outbox;
+  rec.outbox = [];
+  if (batch.length === 0) return;
+  try {
+    peer.send(batch.length === 1 ? batch[0]! : { k: 'b', m: batch });
+  } catch {
+    // The channel is gone (the worker is exiting): items on their way go back
+    // now (peerGone, which follows, finds nothing more to return for them).
+    for (const a of batch) if (a.k === 'r' && a.d !== undefined) giveBack(a.d);
+  }
 }
 
 /** Worker `peer` exited. Called by the pool after every message it sent was delivered. */
 export function peerGone(peer: HubPeer): void {
-  const key = keys.get(peer);
+  const rec = peers.get(peer);
   // A worker that never used a shared object has nothing to clean up.
-  if (key === undefined) return;
-  keys.delete(peer);
+  if (rec === undefined) return;
+  const key = rec.key;
+  peers.delete(peer);
+  rec.gone = true;
   liveKeys.delete(key);
-  for (const slot of parked.keys()) if (slot.startsWith(`${key}:`)) parked.delete(slot);
+  rec.parked.clear();
+  // Answers not sent yet are dropped: a waiter's item among them goes back below.
+  rec.outbox = [];
   // Waiters first, so a returned item cannot be handed to the dead worker again.
   for (const [id, entry] of [...objects]) {
     try { entry.state.peerGone(key); } catch { /* one broken object must not block the others */ }
@@ -213,5 +271,3 @@ export function setFacade(id: number, facade: object): void {
   if (entry) entry.facade = new WeakRef(facade);
 }
 
-export { MAIN };
-export type { HubObject as HubObjectLike };

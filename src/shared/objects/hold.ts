@@ -6,7 +6,7 @@
  * never exist, and nothing would release it), so the death of a previous
  * holder is reported on the hold itself instead of as LockHolderDiedError.
  */
-import { LockHolderDiedError } from './errors.js';
+import { LockHolderDiedError } from '../errors.js';
 
 export interface LockHold extends AsyncDisposable {
   /** True when the previous holder died while holding the lock: check the data it protected. */

@@ -3,11 +3,11 @@
  * to one task; an end taken by a worker closes when that worker exits, so
  * `recv` on the other end rejects with EOFError instead of hanging.
  */
-import { standaloneToken } from './collect.js';
-import { checkTimeout, type WaitOptions } from './options.js';
-import { SharedObject, createLocal, registerKind, type Ref } from './ref.js';
-import { PipeState } from './state/pipe.js';
-import { invalidArg, show } from '../errors.js';
+import { standaloneToken } from '../hub/collect.js';
+import { checkTimeout, type WaitOptions } from '../options.js';
+import { SharedObject, createLocal, type Ref } from './ref.js';
+import { PipeState } from '../state/pipe.js';
+import { invalidArg, show } from '../../errors.js';
 
 export interface PipeOptions {
   /**
@@ -44,9 +44,11 @@ export class Connection<T = unknown> extends SharedObject {
     return await this.waiting('recv', 'Connection.recv()', options, this.#end) as T;
   }
 
-  /** True when `recv` would not wait (data, or EOF to report); waits up to `timeoutMs` (default 0). */
+  /** True when `recv` would not wait (data, or EOF to report); waits up to `timeoutMs` (default 0; Infinity: until then). */
   async poll(timeoutMs = 0): Promise<boolean> {
-    return await this.op('poll', this.#end, checkTimeout(timeoutMs, 'Connection.poll()')) as boolean;
+    // Forever travels as Infinity: a missing timeout means "do not wait" to the hub.
+    const timeout = checkTimeout(timeoutMs, 'Connection.poll()') ?? Infinity;
+    return await this.op('poll', this.#end, timeout) as boolean;
   }
 
   /** Closes this end: the other end's `recv` gets EOF once it has read what was sent. */
@@ -68,5 +70,3 @@ export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connec
 function sibling(ref: Ref, info: Ref['info']): Ref {
   return { id: ref.id, kind: ref.kind, info, call: (op, args, signal) => ref.call(op, args, signal) };
 }
-
-registerKind('conn', (ref) => new Connection(ref));

@@ -1,5 +1,5 @@
 /** SharedValue: one value hosted by a Manager, with atomic `add` and `compareAndSet`. */
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import { SharedObject, type Ref } from './ref.js';
 
 export class SharedValue<T = unknown> extends SharedObject {
   /** @internal Use `manager.value(initial)`. */
@@ -12,5 +12,3 @@ export class SharedValue<T = unknown> extends SharedObject {
   /** Sets `next` only if the value deeply equals `expected`; true when it did. */
   async compareAndSet(expected: T, next: T): Promise<boolean> { return await this.op('compareAndSet', expected, next) as boolean; }
 }
-
-registerKind('value', (ref) => new SharedValue(ref));

@@ -5,15 +5,15 @@
  * channel. `shutdown()` (or `await using`) destroys them: waiters everywhere
  * fail with ManagerShutdownError, and so does every later call.
  */
-import { unwatchManager, watchManager } from './collect.js';
-import { ManagerShutdownError } from './errors.js';
-import * as hub from './hub.js';
+import { unwatchManager, watchManager } from '../hub/collect.js';
+import { ManagerShutdownError } from '../errors.js';
+import * as hub from '../hub/hub.js';
 import { inWorker } from './worker-link.js';
-import { InvalidStateError } from '../errors.js';
-import { checkCount } from './options.js';
+import { InvalidStateError } from '../../errors.js';
+import { checkInt } from '../options.js';
 import { createLocal, type Ref } from './ref.js';
-import type { Info, Kind } from './wire.js';
-import type { HubObject } from './reply.js';
+import type { Info, Kind } from '../codec.js';
+import type { HubObject } from '../hub/reply.js';
 import { SharedList } from './list.js';
 import { SharedDict } from './dict.js';
 import { SharedValue } from './value.js';
@@ -21,14 +21,14 @@ import { Lock, RLock, Semaphore } from './locks.js';
 import { Event } from './event.js';
 import { Barrier } from './barrier.js';
 import { Condition } from './condition.js';
-import { ListState } from './state/list.js';
-import { DictState } from './state/dict.js';
-import { ValueState } from './state/value.js';
-import { LockState } from './state/lock.js';
-import { SemaphoreState } from './state/semaphore.js';
-import { EventState } from './state/event.js';
-import { BarrierState } from './state/barrier.js';
-import { ConditionState } from './state/condition.js';
+import { ListState } from '../state/list.js';
+import { DictState } from '../state/dict.js';
+import { ValueState } from '../state/value.js';
+import { LockState } from '../state/lock.js';
+import { SemaphoreState } from '../state/semaphore.js';
+import { EventState } from '../state/event.js';
+import { BarrierState } from '../state/barrier.js';
+import { ConditionState } from '../state/condition.js';
 
 export class Manager implements AsyncDisposable {
   readonly #ids = new Set<number>();
@@ -54,13 +54,13 @@ export class Manager implements AsyncDisposable {
   rlock(): RLock { return new RLock(this.#create('rlock', 'rlock', (id) => new LockState(`RLock #${id}`, true))); }
   /** A Semaphore with `n` permits (default 1). */
   semaphore(n = 1): Semaphore {
-    const permits = checkCount(n, 'n', 0);
+    const permits = checkInt(n, 'n', 'manager.semaphore()', 0);
     return new Semaphore(this.#create('semaphore', 'semaphore', (id) => new SemaphoreState(id, permits)));
   }
   event(): Event { return new Event(this.#create('event', 'event', (id) => new EventState(id))); }
   /** A Barrier for `parties` callers. */
   barrier(parties: number): Barrier {
-    const n = checkCount(parties, 'parties', 1);
+    const n = checkInt(parties, 'parties', 'manager.barrier()', 1);
     return new Barrier(this.#create('barrier', 'barrier', (id) => new BarrierState(id, n), { parties: n }));
   }
   condition(): Condition { return new Condition(this.#create('condition', 'condition', (id) => new ConditionState(id))); }
@@ -83,4 +83,3 @@ export class Manager implements AsyncDisposable {
     return ref;
   }
 }
-

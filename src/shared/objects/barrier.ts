@@ -3,8 +3,8 @@
  * When a party times out, dies or calls `abort()`, the barrier breaks and
  * every waiter (and later caller, until `reset()`) gets BrokenBarrierError.
  */
-import type { WaitOptions } from './options.js';
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import type { WaitOptions } from '../options.js';
+import { SharedObject, type Ref } from './ref.js';
 
 export class Barrier extends SharedObject {
   /** @internal Use `manager.barrier(parties)`. */
@@ -24,5 +24,3 @@ export class Barrier extends SharedObject {
   async nWaiting(): Promise<number> { return await this.op('nWaiting') as number; }
   async broken(): Promise<boolean> { return await this.op('broken') as boolean; }
 }
-
-registerKind('barrier', (ref) => new Barrier(ref));

@@ -6,12 +6,11 @@
  * An item put is never lost and never delivered twice, even when the worker
  * that put it or is about to get it is killed (see state/queue.ts).
  */
-import { invalidArg, show } from '../errors.js';
-import { QueueClosedError } from './errors.js';
-import { standaloneToken } from './collect.js';
-import type { WaitOptions } from './options.js';
-import { SharedObject, adopt, createLocal, registerKind, takeAdopted, type Ref } from './ref.js';
-import { QueueState } from './state/queue.js';
+import { QueueClosedError } from '../errors.js';
+import { standaloneToken } from '../hub/collect.js';
+import { checkInt, type WaitOptions } from '../options.js';
+import { SharedObject, adopt, createLocal, takeAdopted, type Ref } from './ref.js';
+import { QueueState } from '../state/queue.js';
 
 export interface QueueOptions {
   /**
@@ -33,11 +32,8 @@ export class Queue<T = unknown> extends SharedObject {
 
   static #create(options: QueueOptions | undefined, joinable: boolean): Ref {
     const name = joinable ? 'JoinableQueue' : 'Queue';
-    const maxsize = options?.maxsize ?? 0;
-    if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize < 0) {
-      throw invalidArg(typeof maxsize === 'number' ? RangeError : TypeError,
-        `Expected \`maxsize\` of ${name} to be an integer of 0 (unbounded) or more, got ${show(maxsize)}`);
-    }
+    // 0 is unbounded, as in Python.
+    const maxsize = checkInt(options?.maxsize ?? 0, 'maxsize', `new ${name}()`, 0);
     return createLocal(joinable ? 'joinable' : 'queue', `A ${name}`,
       (id) => new QueueState(id, maxsize, joinable), { maxsize }, standaloneToken);
   }
@@ -102,6 +98,3 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     await this.waiting('join', 'JoinableQueue.join()', options);
   }
 }
-
-registerKind('queue', (ref) => adopt(ref, () => new Queue()));
-registerKind('joinable', (ref) => adopt(ref, () => new JoinableQueue()));

@@ -6,8 +6,8 @@
  * told, by `acquire()` rejecting with LockHolderDiedError while it holds the
  * lock (a robust mutex's EOWNERDEAD), or by `hold()`'s `previousHolderDied`.
  */
-import { checkCount, type WaitOptions } from './options.js';
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import { checkInt, type WaitOptions } from '../options.js';
+import { SharedObject, type Ref } from './ref.js';
 import { hold, type LockHold } from './hold.js';
 
 abstract class LockBase extends SharedObject {
@@ -60,7 +60,7 @@ export class Semaphore extends SharedObject {
   }
 
   /** Gives back `n` permits (default 1). */
-  async release(n = 1): Promise<void> { await this.op('release', checkCount(n, 'n', 1)); }
+  async release(n = 1): Promise<void> { await this.op('release', checkInt(n, 'n', 'Semaphore.release()', 1)); }
 
   /** Permits available now. */
   async value(): Promise<number> { return await this.op('value') as number; }
@@ -68,7 +68,3 @@ export class Semaphore extends SharedObject {
   /** Takes a permit until the hold is disposed: `await using held = await sem.hold()`. */
   hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
 }
-
-registerKind('lock', (ref) => new Lock(ref));
-registerKind('rlock', (ref) => new RLock(ref));
-registerKind('semaphore', (ref) => new Semaphore(ref));

@@ -8,12 +8,13 @@
  * structured clone), so a plain object taken out of a SharedList is always a
  * copy, wherever the code runs; Python's Manager proxies behave the same way.
  */
-import { DataCloneError, InvalidStateError } from '../errors.js';
-import { WaitCancelledError } from './errors.js';
-import { signalOf, timeoutOf, type WaitOptions } from './options.js';
-import * as hub from './hub.js';
+import { DataCloneError, InvalidStateError } from '../../errors.js';
+import { WaitCancelledError } from '../errors.js';
+import { signalOf, timeoutOf, type WaitOptions } from '../options.js';
+import { decodeValue, encodeValue, HANDLE, TAG, type Handle, type Info, type Kind, type Shareable } from '../codec.js';
+import * as hub from '../hub/hub.js';
+import type { HubObject } from '../hub/reply.js';
 import * as link from './worker-link.js';
-import { decodeValue, encodeValue, HANDLE, markActive, setResolver, TAG, type Handle, type Info, type Kind, type Shareable } from './wire.js';
 
 export interface Ref {
   readonly id: number;
@@ -40,7 +41,8 @@ function copyOut(v: unknown): unknown {
   return v === null || typeof v !== 'object' ? v : decodeValue(structuredClone(v));
 }
 
-class LocalRef implements Ref {
+/** A Ref in the main process: calls the hub directly, copying values as IPC would. */
+export class LocalRef implements Ref {
   /** Keeps the owning Manager alive while any of its objects is reachable. */
   readonly #owner: object | undefined;
   constructor(readonly id: number, readonly kind: Kind, readonly info: Info, owner?: object) {
@@ -57,7 +59,8 @@ class LocalRef implements Ref {
   }
 }
 
-class RemoteRef implements Ref {
+/** A Ref in a worker: each call is a request to the hub over the worker's channel. */
+export class RemoteRef implements Ref {
   constructor(readonly id: number, readonly kind: Kind, readonly info: Info) {}
   async call(op: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
     const v = await link.request(this.id, op, encodeValue(args).value as unknown[], signal);
@@ -102,56 +105,18 @@ export abstract class SharedObject implements Shareable {
   protected get info(): Info { return this.#ref.info; }
 }
 
-type Factory = (ref: Ref) => SharedObject;
-const factories = new Map<Kind, Factory>();
-/** Remote proxies by handle, so one object passed to many tasks is one proxy in the worker. */
-const proxies = new Map<string, WeakRef<SharedObject>>();
-
-/** The two ends of a Pipe share an id; everything else is one object per id. */
-function proxyKey(h: Handle): string {
-  return h[TAG] === 'conn' ? `${h.id}/${String(h.x?.end)}` : String(h.id);
-}
-
-/** Each public class registers how to build itself around a Ref. */
-export function registerKind(kind: Kind, factory: Factory): void { factories.set(kind, factory); }
-
-function build(h: Handle, ref: Ref): SharedObject {
-  const make = factories.get(h[TAG]);
-  if (!make) throw new TypeError(`forkpool: unknown shared object kind ${JSON.stringify(h[TAG])}`);
-  return make(ref);
-}
-
-/** Creates the hub object for a new main-side shared object, returning its Ref. */
 /**
  * Creates the hub object for a new main-side shared object, returning its Ref.
  * `owner(id)` is kept alive by the Ref: the Manager, or a standalone object's
  * collection token.
  */
-export function createLocal(kind: Kind, what: string, make: (id: number) => hub.HubObjectLike, info: Info, owner: (id: number) => object): Ref {
+export function createLocal(kind: Kind, what: string, make: (id: number) => HubObject, info: Info, owner: (id: number) => object): Ref {
   if (link.inWorker()) {
     throw new InvalidStateError(`${what} must be created in the main process and passed to tasks as an argument; it was created inside a worker`);
   }
   const id = hub.register(make);
   return new LocalRef(id, kind, info, owner(id));
 }
-
-setResolver((h) => {
-  if (link.inWorker()) {
-    const key = proxyKey(h);
-    const cached = proxies.get(key)?.deref();
-    if (cached) return cached;
-    markActive();
-    const proxy = build(h, new RemoteRef(h.id, h[TAG], h.x ?? {}));
-    proxies.set(key, new WeakRef(proxy));
-    return proxy;
-  }
-  // Pipe ends share one hub object, so only other kinds map one id to one object.
-  const existing = h[TAG] === 'conn' ? undefined : hub.facadeOf(h.id);
-  if (existing) return existing;
-  // Either collected in the main process (rebuild it) or destroyed (calls will
-  // then fail with ManagerShutdownError from the hub's tombstone).
-  return build(h, new LocalRef(h.id, h[TAG], h.x ?? {}));
-});
 
 /** Constructors of public classes take an optional Ref through this side door. */
 let adopted: Ref | undefined;
@@ -164,4 +129,3 @@ export function takeAdopted(): Ref | undefined {
   adopted = undefined;
   return r;
 }
-

@@ -4,7 +4,7 @@
  * process. Items go in and come out as copies (see docs/manager.md: change a
  * nested object by reading it, changing the copy, and `set`ting it back).
  */
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import { SharedObject, type Ref } from './ref.js';
 
 /** Items fetched per round trip while iterating, so iteration never copies a huge list at once. */
 const ITERATION_PAGE = 256;
@@ -47,5 +47,3 @@ export class SharedList<T = unknown> extends SharedObject {
     }
   }
 }
-
-registerKind('list', (ref) => new SharedList(ref));

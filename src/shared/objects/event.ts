@@ -1,6 +1,6 @@
 /** Event (Python's `Event`): a flag that callers can wait on until it is set. */
-import type { WaitOptions } from './options.js';
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import type { WaitOptions } from '../options.js';
+import { SharedObject, type Ref } from './ref.js';
 
 export class Event extends SharedObject {
   /** @internal Use `manager.event()`. */
@@ -15,5 +15,3 @@ export class Event extends SharedObject {
     return await this.waiting('wait', 'Event.wait()', options) as boolean;
   }
 }
-
-registerKind('event', (ref) => new Event(ref));

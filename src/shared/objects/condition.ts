@@ -2,8 +2,8 @@
  * Condition (Python's `Condition`): a lock plus wait/notify. Its lock is a
  * plain Lock, not Python's default RLock (see state/condition.ts for why).
  */
-import { checkCount, signalOf, timeoutOf, type WaitOptions } from './options.js';
-import { SharedObject, registerKind, type Ref } from './ref.js';
+import { checkInt, signalOf, timeoutOf, type WaitOptions } from '../options.js';
+import { SharedObject, type Ref } from './ref.js';
 import { hold, type LockHold } from './hold.js';
 
 export class Condition extends SharedObject {
@@ -46,9 +46,7 @@ export class Condition extends SharedObject {
   }
 
   /** Wakes up to `n` waiters (default 1). The caller must hold the lock. */
-  async notify(n = 1): Promise<void> { await this.op('notify', checkCount(n, 'n', 0)); }
+  async notify(n = 1): Promise<void> { await this.op('notify', checkInt(n, 'n', 'Condition.notify()', 0)); }
   /** Wakes every waiter. The caller must hold the lock. */
   async notifyAll(): Promise<void> { await this.op('notifyAll'); }
 }
-
-registerKind('condition', (ref) => new Condition(ref));

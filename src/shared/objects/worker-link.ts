@@ -3,16 +3,23 @@
  * await the answer by request id. Blocking calls (a `get` on an empty Queue)
  * simply stay pending here; their timeouts run in the hub, so there is one
  * decision about "got it" versus "gave up".
+ *
+ * Requests made in one synchronous turn (a producer's window of puts) leave
+ * together as one batch at the end of the turn (a microtask, so no added
+ * latency). Acknowledgements never wait: they are written before the code
+ * that asked for the item can run (see `receive`).
  */
-import { DataCloneError, InvalidStateError } from '../errors.js';
-import { rebuildError, WaitCancelledError } from './errors.js';
-import type { HubAnswer, HubRequest } from './messages.js';
+import { DataCloneError, InvalidStateError } from '../../errors.js';
+import { rebuildError, WaitCancelledError } from '../errors.js';
+import type { HubAnswer, HubRequest } from '../messages.js';
 
 interface Pending { resolve(v: unknown): void; reject(e: unknown): void; signal: AbortSignal | undefined }
 
 let send: ((m: HubRequest) => void) | undefined;
 const pending = new Map<number, Pending>();
 let nextRequest = 1;
+/** Requests of this turn, not sent yet. */
+let outbox: HubRequest[] = [];
 
 /** True inside a forkpool worker (after the worker entry attached the hub). */
 export function inWorker(): boolean { return send !== undefined; }
@@ -20,6 +27,35 @@ export function inWorker(): boolean { return send !== undefined; }
 export function attach(sender: (m: unknown) => void): { receive(message: unknown): void } {
   send = sender;
   return { receive };
+}
+
+function enqueue(m: HubRequest): void {
+  if (outbox.push(m) === 1) queueMicrotask(flush);
+}
+
+/** Sends this turn's requests: one message, or one batch. */
+function flush(): void {
+  const batch = outbox;
+  if (batch.length === 0) return;
+  outbox = [];
+  try {
+    send!(batch.length === 1 ? batch[0]! : { k: 'b', m: batch });
+  } catch {
+    // The serializer refused something (a function in an argument, say): send
+    // them one by one, so only the calls it refuses fail.
+    for (const m of batch) sendAlone(m);
+  }
+}
+
+function sendAlone(m: HubRequest): void {
+  try {
+    send!(m);
+  } catch (err) {
+    if (m.k !== 'q') throw err;
+    const p = pending.get(m.r);
+    pending.delete(m.r);
+    p?.reject(new DataCloneError(`the arguments of ${m.op}()`, err));
+  }
 }
 
 /**
@@ -37,16 +73,10 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
   const r = nextRequest++;
   const p = new Promise((resolve, reject) => {
     pending.set(r, { resolve, reject, signal });
-    try {
-      send!({ k: 'q', r, o, op, a });
-    } catch (err) {
-      // The serializer refused an argument (a function, say): fail this call alone.
-      pending.delete(r);
-      reject(new DataCloneError(`the arguments of ${op}()`, err));
-    }
+    enqueue({ k: 'q', r, o, op, a });
   });
   if (signal) {
-    const onAbort = (): void => { if (pending.has(r)) send!({ k: 'x', r }); };
+    const onAbort = (): void => { if (pending.has(r)) enqueue({ k: 'x', r }); };
     signal.addEventListener('abort', onAbort, { once: true });
     const cleanup = (): void => signal.removeEventListener('abort', onAbort);
     p.then(cleanup, cleanup);
@@ -56,13 +86,22 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
 
 function receive(message: unknown): void {
   const m = message as HubAnswer;
+  if (m.k === 'b') for (const one of m.m) settle(one);
+  else settle(m);
+  // Acknowledge before user code can see an item: settling only queued the
+  // code that awaits it (microtasks), and this write happens first. If this
+  // worker dies after this line, the item was delivered; before it, the hub
+  // puts it back.
+  flush();
+}
+
+function settle(m: HubAnswer): void {
+  if (m.k === 'b') return;
   const p = pending.get(m.r);
   if (!p) return;
   pending.delete(m.r);
   if (m.k === 'r') {
-    // Acknowledge before user code can see the item: if this worker dies after
-    // this line, the item was delivered; before it, the hub puts it back.
-    if (m.d !== undefined) send!({ k: 'ack', d: m.d });
+    if (m.d !== undefined) outbox.push({ k: 'ack', d: m.d });
     p.resolve(m.v);
   } else if (m.e.code === WaitCancelledError.code && p.signal) {
     p.reject(p.signal.reason);

@@ -4,14 +4,15 @@
  * than the worker: the decision "got it" or "timed out" is then made in one
  * place, so a lock can never be granted to a caller that already gave up.
  */
-import { WaitCancelledError } from './errors.js';
+import { longTimeout, type LongTimer } from '../../util/timers.js';
+import { WaitCancelledError } from '../errors.js';
 import type { Reply } from './reply.js';
 
 export interface Waiter {
   readonly caller: string;
 }
 
-interface Entry<W> { w: W; timer: NodeJS.Timeout | undefined }
+interface Entry<W> { w: W; timer: LongTimer | undefined }
 
 export class Waiters<W extends Waiter> {
   #entries: Entry<W>[] = [];
@@ -32,12 +33,13 @@ export class Waiters<W extends Waiter> {
         // Already granted, timed out or dropped: the answer given stands.
         if (i < 0) return;
         this.#entries.splice(i, 1);
-        clearTimeout(entry.timer);
+        entry.timer?.clear();
         onCancel(w);
       };
     }
     if (timeout !== undefined) {
-      entry.timer = setTimeout(() => {
+      // Not setTimeout: Node fires a delay past 2^31-1 ms (about 24.8 days) after 1 ms.
+      entry.timer = longTimeout(() => {
         const i = this.#entries.indexOf(entry);
         if (i < 0) return;
         this.#entries.splice(i, 1);
@@ -50,7 +52,7 @@ export class Waiters<W extends Waiter> {
   shift(): W | undefined {
     const entry = this.#entries.shift();
     if (!entry) return undefined;
-    clearTimeout(entry.timer);
+    entry.timer?.clear();
     return entry.w;
   }
 
@@ -61,7 +63,7 @@ export class Waiters<W extends Waiter> {
     const gone: W[] = [];
     this.#entries = this.#entries.filter((e) => {
       if (e.w.caller !== caller) return true;
-      clearTimeout(e.timer);
+      e.timer?.clear();
       gone.push(e.w);
       return false;
     });
@@ -72,7 +74,7 @@ export class Waiters<W extends Waiter> {
   drain(): W[] {
     const all = this.#entries;
     this.#entries = [];
-    for (const e of all) clearTimeout(e.timer);
+    for (const e of all) e.timer?.clear();
     return all.map((e) => e.w);
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * Reading a journal: what is at the path (`sniff`), the index of recorded
+ * items (`indexJournal`), and reading one record back (`RecordReader`).
+ *
+ * On resume the file is indexed, not loaded: the index keeps each record's
+ * byte range, line and outcome, and a recorded result is read back from disk
+ * only when it is yielded, so huge results do not sit in memory.
+ *
+ * Only the last line can be torn by a crash, since every append goes to the
+ * end of the file; a torn or unparsable last line is dropped (the caller cuts
+ * it off so the next append starts on a clean line). Damage anywhere else is
+ * reported as `JournalCorruptError` with its line, never guessed around.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { JournalCorruptError, NotAJournalError } from './errors.js';
+import { checkHeader, claimsToBeJournal, parseObject, recordProblem, type JournalHeader, type StoredRecord } from './journal-format.js';
+
+/** Read size while indexing; big enough that a million-line journal opens in about a second. */
+const READ_CHUNK = 1 << 20;
+/** How a header starts; a file that is a prefix of this (or starts with it) but has no complete line is a torn header. */
+const HEADER_START = '{"forkpool":"journal"';
+
+/** Where a record sits in the file, and its outcome, so resume can decide without reading it. */
+export interface RecordRef {
+  off: number;
+  len: number;
+  /** 1-based line, for error messages. */
+  line: number;
+  ok: boolean;
+  hash: string;
+}
+
+export interface JournalIndex {
+  header: JournalHeader;
+  /** By lookup key (index for default keying, key otherwise). Later records win. */
+  refs: Map<string, RecordRef>;
+  /** Bytes up to the end of the last good line. */
+  goodBytes: number;
+  fileBytes: number;
+}
+
+/**
+ * What is at `path`, read from its first line only:
+ * - `none`: no file, an empty one, or a journal whose header never reached
+ *   disk whole (a crash at creation by an older forkpool: no record can follow it);
+ * - `journal`: its first line is a journal header (checked further by `indexJournal`).
+ * Anything else is someone's data: `NotAJournalError`, and the file is not touched.
+ */
+export async function sniff(path: string): Promise<'none' | 'journal'> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+    throw err;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, 0);
+    if (bytesRead === 0) return 'none';
+    const nl = buf.subarray(0, bytesRead).indexOf(10);
+    const first = buf.toString('utf8', 0, nl === -1 ? bytesRead : nl);
+    if (claimsToBeJournal(parseObject(first))) return nl === -1 ? 'none' : 'journal';
+    const torn = nl === -1 && bytesRead < READ_CHUNK && (HEADER_START.startsWith(first) || first.startsWith(HEADER_START));
+    if (torn) return 'none';
+    throw new NotAJournalError(path);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Indexes a journal that `sniff` found. Throws JournalCorruptError for damage before the last line. */
+export async function indexJournal(path: string, keying: JournalHeader['keying']): Promise<JournalIndex | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const fileBytes = (await fh.stat()).size;
+    const refs = new Map<string, RecordRef>();
+    let header: JournalHeader | undefined;
+    let goodBytes = 0;
+    let lineNo = 0;
+    let carry = Buffer.alloc(0);
+    let carryOff = 0; // file offset of carry[0]
+    let pos = 0;
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+        lineNo++;
+        const isLast = carryOff + nl + 1 === fileBytes;
+        const parsed = parseObject(data.toString('utf8', start, nl));
+        if (!header) {
+          if (!claimsToBeJournal(parsed)) throw new NotAJournalError(path); // changed since sniff
+          header = checkHeader(path, parsed!);
+        } else {
+          const problem = parsed ? recordProblem(parsed) : 'the line is not a JSON object';
+          if (problem) {
+            if (isLast) break; // a torn last line: dropped
+            throw new JournalCorruptError(path, lineNo, problem);
+          }
+          const rec = parsed as unknown as StoredRecord;
+          refs.set(keying === 'default' ? String(rec.i) : rec.k, { off: carryOff + start, len: nl - start, line: lineNo, ok: rec.ok, hash: rec.h });
+        }
+        goodBytes = carryOff + nl + 1;
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+      carryOff += start;
+    }
+    // Bytes after the last newline are a torn write: dropped (goodBytes stops before them).
+    return header && { header, refs, goodBytes, fileBytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads records found by `indexJournal` back from disk, one at a time, when they are yielded. */
+export class RecordReader {
+  readonly #path: string;
+  #fd: number | undefined;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  read(ref: RecordRef): StoredRecord {
+    this.#fd ??= openSync(this.#path, 'r');
+    const buf = Buffer.allocUnsafe(ref.len);
+    let got = 0;
+    while (got < ref.len) {
+      const n = readSync(this.#fd, buf, got, ref.len - got, ref.off + got);
+      if (n === 0) throw new JournalCorruptError(this.#path, ref.line, 'the record ends early (was the file cut short?)');
+      got += n;
+    }
+    // The file could only change under us if someone edited it by hand despite the lock: check again.
+    const rec = parseObject(buf.toString('utf8'));
+    const problem = rec ? recordProblem(rec) : 'the line is not a JSON object';
+    if (problem) throw new JournalCorruptError(this.#path, ref.line, `${problem} (it changed since the journal was opened)`);
+    return rec as unknown as StoredRecord;
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}

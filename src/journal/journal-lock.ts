@@ -1,0 +1,173 @@
+/**
+ * One run per journal: `<journal>.lock`, created exclusively (O_EXCL), holds
+ * the owner's pid, host and start time. Two runs appending to one journal
+ * would interleave records and break the next resume, so the second run is
+ * refused with `JournalLockedError` naming the holder.
+ *
+ * A lock outlives its run only when the process died without running its
+ * exit handlers (SIGKILL, a crash, power loss). Such a lock is stale and is
+ * taken over when it was written on this host and its pid is not alive, or
+ * was written before this machine booted (the pid may have been reused
+ * since). A lock from another host cannot be checked from here: it is
+ * refused, and the message says which file to delete once that run is gone.
+ *
+ * Taking over goes through `<journal>.lock.break` (also O_EXCL), so two runs
+ * that find the same stale lock cannot both delete it and then each delete
+ * the other's fresh lock.
+ */
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname, uptime } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JournalLockedError, type JournalLockHolder } from './errors.js';
+
+/** A lock file with no readable owner younger than this is being written by its creator right now; older, it was torn by a crash. */
+const UNREADABLE_LOCK_GRACE_MS = 5_000;
+/** A `.break` file older than this was left by a run that died while taking over a lock. */
+const BREAK_GRACE_MS = 10_000;
+/** Rounds of (create, find stale, take over) before giving up; each round waits a little when another run is taking over. */
+const MAX_ATTEMPTS = 50;
+const RETRY_MS = 20;
+
+interface LockContent extends JournalLockHolder { token: string }
+
+/** Locks still held by this process, released by the one exit handler below. */
+const held = new Set<JournalLock>();
+let exitHandlerInstalled = false;
+
+export class JournalLock {
+  readonly path: string;
+  readonly #content: string;
+
+  private constructor(path: string, content: string) {
+    this.path = path;
+    this.#content = content;
+  }
+
+  /** Takes the lock of the journal at `journalPath`, or throws JournalLockedError. */
+  static async acquire(journalPath: string): Promise<JournalLock> {
+    const path = `${journalPath}.lock`;
+    const mine: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
+    const content = JSON.stringify(mine);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (tryCreate(path, content)) {
+        const lock = new JournalLock(path, content);
+        held.add(lock);
+        if (!exitHandlerInstalled) {
+          exitHandlerInstalled = true;
+          // An exiting process (process.exit, end of the event loop, a handled signal) leaves no lock behind.
+          process.on('exit', () => { for (const l of held) l.release(); });
+        }
+        return lock;
+      }
+      const found = readLock(path);
+      if (found === 'gone') continue;
+      if (!isStale(path, found)) throw new JournalLockedError(journalPath, path, holderOf(found));
+      if (!takeOver(path, found)) await sleep(RETRY_MS);
+    }
+    throw new JournalLockedError(journalPath, path, undefined);
+  }
+
+  /** Deletes the lock file if it is still this one (a lock taken over as stale by mistake is not ours to delete). Idempotent. */
+  release(): void {
+    if (!held.delete(this)) return;
+    try {
+      if (readFileSync(this.path, 'utf8') === this.#content) unlinkSync(this.path);
+    } catch { /* already gone */ }
+  }
+}
+
+/** Creates the lock file with `content` unless it exists. */
+function tryCreate(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+interface FoundLock {
+  raw: string;
+  /** Undefined when unreadable: being written right now, or torn by a crash. */
+  owner: LockContent | undefined;
+}
+
+/** The lock's content, or `gone` when it was deleted meanwhile. */
+function readLock(path: string): FoundLock | 'gone' {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    throw err;
+  }
+  try {
+    const o = JSON.parse(raw) as Partial<LockContent>;
+    const valid = typeof o === 'object' && o !== null && Number.isSafeInteger(o.pid) && typeof o.host === 'string' && typeof o.since === 'string';
+    return { raw, owner: valid ? o as LockContent : undefined };
+  } catch {
+    return { raw, owner: undefined };
+  }
+}
+
+function holderOf(found: FoundLock): JournalLockHolder | undefined {
+  return found.owner && { pid: found.owner.pid, host: found.owner.host, since: found.owner.since };
+}
+
+function isStale(path: string, found: FoundLock): boolean {
+  if (!found.owner) return ageMs(path) > UNREADABLE_LOCK_GRACE_MS;
+  const { pid, host, since } = found.owner;
+  if (host !== hostname()) return false;
+  const bootedAt = Date.now() - uptime() * 1000;
+  return Date.parse(since) < bootedAt || !pidAlive(pid);
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by another user
+  }
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Deletes the stale lock whose content was `found`, under the break lock.
+ * Returns false when another run is taking over right now (the caller waits and looks again).
+ */
+function takeOver(path: string, found: FoundLock): boolean {
+  const breakPath = `${path}.break`;
+  if (!tryCreate(breakPath, String(process.pid))) {
+    if (ageMs(breakPath) > BREAK_GRACE_MS) unlinkQuiet(breakPath);
+    return false;
+  }
+  try {
+    // Delete only what was judged stale: another run may have replaced it since.
+    const now = readLock(path);
+    if (now !== 'gone' && now.raw === found.raw) unlinkQuiet(path);
+  } finally {
+    unlinkQuiet(breakPath);
+  }
+  return true;
+}
+
+function unlinkQuiet(path: string): void {
+  try { unlinkSync(path); } catch { /* already gone */ }
+}

@@ -1,0 +1,36 @@
+/** Journals written in format version 1 (values as `$fp` tag trees) still resume, value for value. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { journaled } from '../../src/journal/journaled.ts';
+import { FakePool, collect } from './fake-pool.ts';
+
+const V1 = new URL('../fixtures/journal/v1-odd-values.jsonl', import.meta.url);
+const KEYS = ['date', 'bigint', 'map', 'set', 'nan', 'negzero', 'undef', 'lookalike', 'bytes', 'plain', 'failed'];
+const EXPECTED: unknown[] = [
+  new Date(5), 10n, new Map([[1, 'a']]), new Set([2]), NaN, -0, undefined,
+  { $fp: 'x', n: [1, { $fp: 'y' }] }, new Uint8Array([1, 2]), { a: [1, 'b', null] },
+];
+
+test('a version-1 journal resumes: its recorded values come back as they were, and new records are appended', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'forkpool-compat-')), 'j.journal');
+  copyFileSync(V1, path);
+  const pool = new FakePool(() => Buffer.from('new'));
+  const items = [...KEYS, 'fresh'];
+  const opts = { journal: path, ordered: true, key: String, resumeFailed: false } as const;
+  const out = await collect(journaled(pool, 'pick', items, opts));
+  assert.deepEqual(pool.calls, ['fresh']);
+  assert.deepStrictEqual(out.slice(0, EXPECTED.length).map((s) => s.ok && s.value), EXPECTED);
+  const failed = out[KEYS.indexOf('failed')]!;
+  assert.ok(!failed.ok && failed.error instanceof RangeError && failed.error.message === 'too big');
+  assert.deepStrictEqual((failed.error as unknown as { when: Date }).when, new Date(7));
+  const appended = JSON.parse(readFileSync(path, 'utf8').trim().split('\n').at(-1)!);
+  assert.equal(appended.k, 'fresh');
+
+  const again = await collect(journaled(new FakePool(() => assert.fail('must not run')), 'pick', items, opts));
+  assert.ok(again.every((s) => s.fromJournal));
+  const fresh = again.at(-1)!;
+  assert.ok(fresh.ok && Buffer.isBuffer(fresh.value) && fresh.value.toString() === 'new', 'a record appended to a version-1 journal keeps its Buffer');
+});
