@@ -248,6 +248,7 @@ export function invalidArg<E extends ErrorConstructor | RangeErrorConstructor | 
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number') return String(value); // JSON would show Infinity and NaN as null
   if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
   try {
     const s = JSON.stringify(value);

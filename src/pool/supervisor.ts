@@ -390,6 +390,7 @@ export class Supervisor {
         this.#takeBack(w, ev.ids);
         this.#afterProgress();
         return this.#scheduleDispatch();
+      case 'overLimit': w.rss = ev.mem; return this.#overHardLimit(w, ev.mem);
       case 'hub': return hubReceive(w.peer, ev.m);
     }
   }
@@ -650,7 +651,8 @@ export class Supervisor {
     const init: InitCommand = {
       t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
       initializer: this.#opts.initializer, initargs: initargs.value as unknown[],
-      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime, logs: this.#wantsLogs() ? undefined : 0,
+      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
+      hardMemoryLimit: this.#opts.maxMemory !== undefined ? this.#opts.maxMemory * this.#opts.hardMemoryFactor : undefined, logs: this.#wantsLogs() ? undefined : 0,
     };
     const startTimeout = this.#opts.startTimeout;
     w.startTimer = longTimeout(() => {
@@ -691,12 +693,17 @@ export class Supervisor {
       const rss = w.runtime.memory();
       if (rss === undefined) continue;
       w.rss = rss;
-      if (rss > hard && w.inFlight.length > 0 && w.killReason === undefined) {
-        const t = w.inFlight[0]!;
-        this.#finish(t, new MemoryLimitError(limit, rss, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
-        this.#kill(w, 'memory');
-      }
+      if (rss > hard) this.#overHardLimit(w, rss);
     }
+  }
+
+  /** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
+  #overHardLimit(w: WorkerSlot, mem: number): void {
+    if (w.inFlight.length === 0 || w.killReason !== undefined) return;
+    const limit = this.#opts.maxMemory!;
+    const hard = limit * this.#opts.hardMemoryFactor;
+    this.#finish(w.inFlight[0]!, new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
+    this.#kill(w, 'memory');
   }
 
   /** With `logs: 'silent'` and nobody listening, output is read and dropped, never assembled. */

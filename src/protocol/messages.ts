@@ -50,6 +50,11 @@ export interface InitCommand {
   logs?: 0;
   /** When set, the worker checks its memory after every task and asks to be recycled past it. */
   memoryLimit?: number;
+  /**
+   * Thread runtime: the parent cannot read a thread's memory, so the thread
+   * watches itself while a task runs and reports `overLimit` past this.
+   */
+  hardMemoryLimit?: number;
   runtime: 'process' | 'thread';
 }
 
@@ -86,6 +91,8 @@ export type WorkerEvent =
   | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
   /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */
   | { t: 'recycle'; mem: number; returned: number[] }
+  /** A thread's own memory (heap + external) passed the hard limit while a task ran: kill it. */
+  | { t: 'overLimit'; mem: number }
   /** Answer to `reclaim`: these tasks were taken out of the local queue unstarted; they will never run here. */
   | { t: 'returned'; ids: number[] }
   | { t: 'hub'; m: unknown };

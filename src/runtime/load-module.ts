@@ -1,26 +1,19 @@
 /**
  * Loads the task module in a worker and returns its exported functions.
  *
- * TypeScript (`.ts`, `.mts`, `.cts`) is compiled on the fly by tsx's loader
- * hooks, registered only for TypeScript modules so that JavaScript workers do
- * not pay for it at start-up.
+ * TypeScript (`.ts`, `.mts`, `.cts`) needs a loader: tsx when the app has it,
+ * else Node's own type stripping (see `typescript-loader.ts`). It is set up
+ * only for TypeScript modules, so JavaScript workers do not pay for it at start-up.
  */
-type TaskFn = (...args: unknown[]) => unknown;
+import { prepareTypeScript } from './typescript-loader.js';
 
-const TS_EXTENSION = /\.(c|m)?tsx?$/i;
+type TaskFn = (...args: unknown[]) => unknown;
 
 /** A task module's exported functions, by name (a Map: no name is found on a prototype). */
 export type TaskTable = Map<string, TaskFn>;
 
 export async function loadTaskModule(href: string): Promise<TaskTable> {
-  if (TS_EXTENSION.test(new URL(href).pathname)) {
-    const [{ register: registerEsm }, { register: registerCjs }] = await Promise.all([
-      import('tsx/esm/api'),
-      import('tsx/cjs/api'),
-    ]);
-    registerCjs();
-    registerEsm();
-  }
+  await prepareTypeScript(href);
   const { ns } = await importNamespace(href);
   const fns: TaskTable = new Map();
   // A CommonJS module (or a TS file compiled as CommonJS) can surface its

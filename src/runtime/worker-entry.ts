@@ -113,6 +113,7 @@ async function start(cmd: InitCommand): Promise<void> {
       return port.exit(1);
     }
   }
+  if (!isMainThread && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit);
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
 }
 
@@ -260,6 +261,26 @@ function checkMemory(): void {
   const returned = queue.splice(0).map((t) => t.id);
   port.send({ t: 'recycle', mem, returned });
   stopping = true;
+}
+
+/** How often a thread checks its own memory while a task runs (it cannot be read from outside). */
+const THREAD_MEMORY_POLL_MS = 100;
+
+/**
+ * Threads only: past the hard limit while a task runs, ask the parent to kill
+ * this thread. Catches off-heap growth (Buffers) that V8's heap cap cannot;
+ * a task stuck in synchronous code is still bounded by that heap cap only.
+ */
+function watchOwnMemory(hard: number): void {
+  let reported = false;
+  setInterval(() => {
+    if (reported || currentId === undefined) return;
+    const mem = memoryUse();
+    if (mem > hard) {
+      reported = true;
+      port.send({ t: 'overLimit', mem });
+    }
+  }, THREAD_MEMORY_POLL_MS).unref();
 }
 
 function memoryUse(): number {

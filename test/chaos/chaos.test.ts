@@ -8,12 +8,17 @@ import assert from 'node:assert/strict';
 import {
   Pool, WorkerCrashedError, TaskTimeoutError, MemoryLimitError, CallbackError, type AsyncResult,
 } from 'forkpool';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fixture, runtime, isThread, pidAlive } from '../helpers.ts';
 
 const TASKS = 5000;
 const MIX = { kill: 0.02, exit: 0.01, throw: 0.01, hang: 0.01, oom: 0.01 } as const;
 type Kind = 'ok' | keyof typeof MIX;
 const HANG_TIMEOUT_MS = 300;
+/** Crashes are retried once: each crashing task runs twice, every other task exactly once. */
+const RETRIES = 1;
 
 /** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
 function prng(seed: number): () => number {
@@ -40,12 +45,13 @@ function plan(seed: number): Kind[] {
 test(`chaos: ${TASKS} tasks with random kills, exits, throws, hangs and memory blow-ups all settle correctly (${runtime})`, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100000);
   const kinds = plan(seed);
-  const pool = new Pool(fixture('chaos.mjs'), { processes: 2, runtime, logs: 'silent', maxMemory: '64MB' });
+  const pool = new Pool(fixture('chaos.mjs'), { processes: 2, runtime, logs: 'silent', maxMemory: '64MB', retries: RETRIES });
+  const runs = join(mkdtempSync(join(tmpdir(), 'fp-chaos-')), 'runs.txt');
   const pids = new Set<number>();
   pool.on('workerStart', ({ pid }) => { if (pid !== undefined) pids.add(pid); });
   let callbacks = 0;
   const results: Array<AsyncResult<number>> = kinds.map((kind, i) =>
-    pool.applyAsync('fault', [kind, i, runtime], {
+    pool.applyAsync('fault', [kind, i, runtime, runs], {
       // Hangs get a short timeout; the memory blow-ups get room to reach the cap.
       timeout: kind === 'hang' ? HANG_TIMEOUT_MS : 60_000,
       // Every 10th healthy result's callback throws: that must not break the pool.
@@ -90,6 +96,18 @@ test(`chaos: ${TASKS} tasks with random kills, exits, throws, hangs and memory b
     }
   });
   assert.equal(outcomes.length, TASKS, 'every task settled');
+
+  // Executions, as the tasks themselves recorded them: an innocent task runs
+  // exactly once, a crashing one at most 1 + retries times.
+  const executed = new Map<number, number>();
+  for (const line of readFileSync(runs, 'utf8').trim().split('\n')) executed.set(Number(line), (executed.get(Number(line)) ?? 0) + 1);
+  kinds.forEach((kind, i) => {
+    const n = executed.get(i) ?? 0;
+    const why = `task ${i} (${kind}, seed ${seed}) ran ${n} times`;
+    if (kind === 'kill' || kind === 'exit') assert.equal(n, 1 + RETRIES, why);
+    else if (kind === 'oom') assert.ok(n >= 1 && n <= 1 + RETRIES, why);
+    else assert.equal(n, 1, why);
+  });
   assert.equal(callbacks, tally.ok, 'each healthy result ran its callback exactly once');
 
   // Still usable afterwards.
