@@ -9,11 +9,11 @@ export type {
 } from './pool/pool.js';
 export { AsyncResult } from './pool/async-result.js';
 export type { SettledItem } from './pool/imap.js';
-export type { LogLine } from './pool/logs.js';
-export type { PoolStats, WorkerStats, ExitReason, FailureKind } from './pool/stats.js';
+export type { LogLine } from './engine/logs.js';
+export type { PoolStats, WorkerStats, ExitReason, FailureKind } from './engine/stats.js';
 export type { PoolOptions, Runtime, LogsOption } from './options.js';
 export type { AnyModule, TaskName, TaskArgs, TaskResult } from './pool/types.js';
-export { SIGKILL_GRACE_MS } from './pool/supervisor.js';
+export { SIGKILL_GRACE_MS } from './engine/supervisor.js';
 export {
   ForkpoolError, WorkerCrashedError, PoolClosedError, PoolTerminatedError, WorkerStartError, PoolBrokenError,
   UnknownTaskError, ResultTimeoutError, TaskTimeoutError, AbortError, MemoryLimitError, QueueFullError,

@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { invalidArg, show } from './errors.js';
-import type { LogLine } from './pool/logs.js';
+import type { LogLine } from './engine/logs.js';
+import type { JournalOptions } from './journal/journaled.js';
 
 export type Runtime = 'process' | 'thread';
 export type LogsOption = 'inherit' | 'pipe' | 'silent' | ((line: LogLine) => void);
@@ -232,4 +233,72 @@ export function parseBytes(name: string, v: unknown): number {
   // Rounded down to 0 (0.5, '0.0000001KB') or beyond exact integers ('99999999999999999999999TB'): refuse.
   if (bytes !== undefined && bytes >= 1 && Number.isSafeInteger(bytes)) return bytes;
   throw invalidArg(RangeError, `Expected \`${name}\` to be a positive number of bytes or a size such as '512MB', got ${show(v)}`);
+}
+
+// ── per-call options ─────────────────────────────────────────────────────────
+
+/** Options every submitting method takes. */
+export interface CallOptions {
+  /** Per-task timeout in ms for this call (overrides `taskTimeout`). For map chunks, it applies per chunk. */
+  timeout?: number;
+  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
+  signal?: AbortSignal;
+  /** With `maxQueue`: wait for room instead of rejecting with `QueueFullError`. */
+  waitForSpace?: boolean;
+}
+
+export interface ApplyAsyncOptions<R> extends CallOptions {
+  /** Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`. */
+  callback?: (result: R) => void;
+  /** Runs in this process with the error, exactly once, instead of an unhandled failure. */
+  errorCallback?: (error: unknown) => void;
+}
+
+export interface MapOptions extends CallOptions, Partial<JournalOptions> {
+  /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
+  chunksize?: number;
+}
+
+export interface MapAsyncOptions<R> extends MapOptions, Omit<ApplyAsyncOptions<R>, keyof CallOptions> {}
+
+export interface ImapOptions extends MapOptions {
+  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize. */
+  readAhead?: number;
+}
+
+export interface ImapSettledOptions extends ImapOptions {
+  /** Yield in input order (true) or completion order (false, the default). */
+  ordered?: boolean;
+}
+
+/** What a task needs to know of its call's options (one shared object for the common case). */
+export interface CallSettings {
+  timeout: number | undefined;
+  signal: AbortSignal | undefined;
+  retries: number;
+  retryOnError: boolean;
+}
+
+export interface CallCache { plain?: Readonly<CallSettings> }
+
+/** Checks a call's options and resolves them against the pool's. */
+export function callSettings(o: CallOptions, pool: ResolvedOptions, cache: CallCache): Readonly<CallSettings> {
+  if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected options to be an object, got ${show(o)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg(TypeError, `Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
+  const retryOnError = pool.retryOn === 'error';
+  // The common case shares one settings object: this runs once per task.
+  if (o.timeout === undefined && o.signal === undefined) {
+    return (cache.plain ??= Object.freeze({ timeout: pool.taskTimeout, signal: undefined, retries: pool.retries, retryOnError }));
+  }
+  return {
+    timeout: o.timeout === undefined ? pool.taskTimeout : timeoutMs('timeout', o.timeout),
+    signal: o.signal,
+    retries: pool.retries,
+    retryOnError,
+  };
+}
+
+/** `chunksize`, or `dflt` when not given. */
+export function chunksizeOption(v: unknown, dflt: number): number {
+  return v === undefined ? dflt : positiveInt('chunksize', v, dflt);
 }

@@ -16,6 +16,8 @@ export const MAX_LINE_CHARS = 64 * 1024;
 /** With `logs: 'inherit'`, stop writing (and count the drops) while this much is unread on our stdout/stderr. */
 const INHERIT_BACKLOG_LIMIT_BYTES = 16 * 1024 * 1024;
 
+import type { EventEmitter } from 'node:events';
+
 export interface LogLine {
   workerId: number;
   /** Task that was running when the line started, or null (start-up, native writes). */
@@ -84,6 +86,36 @@ export class LineAssembler {
     const line: LogLine = { workerId: this.workerId, taskId, stream: this.stream, text, time: Date.now() };
     if (cut) line.cut = true;
     this.emit(line);
+  }
+}
+
+/**
+ * Where a pool's worker output goes, by the `logs` option: assembled into
+ * lines only when someone wants them (with `'silent'` and no `'log'`
+ * listener, workers are told not to send output at all).
+ */
+export class LogRouter {
+  constructor(
+    private readonly sink: 'inherit' | 'pipe' | 'silent' | ((line: LogLine) => void),
+    private readonly events: EventEmitter,
+  ) {}
+
+  wanted(): boolean {
+    return this.sink !== 'silent' || this.events.listenerCount('log') > 0;
+  }
+
+  /** Raw text from a worker (protocol log chunk or its fd 1/2). */
+  chunk(w: { stdout: LineAssembler; stderr: LineAssembler }, stream: 'stdout' | 'stderr', text: string, taskId: number | null): void {
+    if (this.wanted()) (stream === 'stderr' ? w.stderr : w.stdout).push(text, taskId);
+  }
+
+  /** A whole line: print or hand it over, then emit it. */
+  line(line: LogLine): void {
+    if (this.sink === 'inherit') printLine(line);
+    else if (typeof this.sink === 'function') {
+      try { this.sink(line); } catch { /* a throwing log sink must not break the pool */ }
+    }
+    this.events.emit('log', line);
   }
 }
 

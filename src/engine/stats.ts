@@ -51,3 +51,27 @@ export class Timings {
     return { p50: at(0.5), p99: at(0.99) };
   }
 }
+
+/** The counters the supervisor keeps, and the snapshot `stats()` returns. */
+export class StatsBook {
+  completed = 0;
+  retried = 0;
+  recycled = 0;
+  readonly failed: Record<FailureKind, number> = { error: 0, crash: 0, timeout: 0, memory: 0, aborted: 0 };
+  readonly runTimes = new Timings();
+  readonly waitTimes = new Timings();
+
+  snapshot(queued: number, running: number, workers: WorkerStats[]): PoolStats {
+    return {
+      queued,
+      running,
+      completed: this.completed,
+      failed: { ...this.failed },
+      retried: this.retried,
+      recycled: this.recycled,
+      workers,
+      runTime: this.runTimes.percentiles(),
+      waitTime: this.waitTimes.percentiles(),
+    };
+  }
+}

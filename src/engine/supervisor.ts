@@ -1,5 +1,5 @@
 /**
- * The private engine behind `Pool`: it owns the task queue and the workers.
+ * The local engine behind `Pool`: it owns the task queue and the workers.
  *
  *   submit ──► queue ──► dispatch ──► worker.inFlight ──► runtime ──► worker entry
  *                ▲                        │                              │
@@ -12,146 +12,102 @@
  * - a worker's exit is handled once, after all it sent has been read; its running task
  *   (the head of `inFlight`) fails or retries, and the tasks behind it go back to the queue;
  * - while work is outstanding and the pool is not broken or terminated, dead workers are replaced;
- * - a task never waits inside a busy worker while another worker is idle or starting: it is
- *   pipelined behind a running task only when every live worker has work, and a worker that
- *   goes idle with the queue empty reclaims the unstarted tasks of a busy one;
+ * - a task never waits inside a busy worker while another worker is idle or starting
+ *   (dispatch.ts); a worker that goes idle with the queue empty reclaims unstarted tasks;
  * - a call in progress (a map or imap still reading its input) holds a lease: after close()
  *   its remaining chunks are still accepted, and join() waits for them.
+ *
+ * Pure rules live beside it: dispatch.ts (who takes what), failures.ts (what a
+ * death means for the running task), guards.ts (clocks and meters).
  */
 import type { EventEmitter } from 'node:events';
 import {
   AbortError, DataCloneError, MemoryLimitError, PoolBrokenError, PoolClosedError, PoolTerminatedError,
-  QueueFullError, TaskTimeoutError, UnknownTaskError, WorkerCrashedError, WorkerStartError,
+  QueueFullError, TaskTimeoutError, UnknownTaskError, WorkerStartError,
 } from '../errors.js';
-import { FrameDecodeError } from '../protocol/framing.js';
-import { longTimeout } from '../util/timers.js';
-import { PROTOCOL_VERSION, type InitCommand, type Outcome, type WireTask, type WorkerEvent } from '../protocol/messages.js';
+import type { WorkerEvent } from '../protocol/messages.js';
 import { decodeError } from '../protocol/values.js';
-import { spawnProcessWorker } from '../runtime/process.js';
-import { spawnThreadWorker } from '../runtime/thread.js';
+import { spawnerFor } from '../runtime/index.js';
 import type { ExitInfo, SpawnWorker } from '../runtime/types.js';
-import { decodeShared, encodeShared } from '../shared/codec.js';
 import { hubPeerGone, hubReceive } from '../shared/link.js';
 import type { ResolvedOptions } from '../options.js';
 import { Deque } from '../util/deque.js';
-import { printLine, type LogLine } from './logs.js';
-import { Timings, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
-import type { Task, TaskResult } from './task.js';
+import { planDispatch, planReclaim } from './dispatch.js';
+import type { CallLease, Engine, EngineState, SubmitOptions } from './engine.js';
+import { judgeRunningTask, startBackoffMs, startFailureMessage } from './failures.js';
+import { MemoryMeter, armAbortGrace, armTaskTimeout } from './guards.js';
+import { LogRouter } from './logs.js';
+import { AbortGroups } from './signals.js';
+import { heapLimitBytes, startWorker } from './spawn.js';
+import { StatsBook, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
+import type { ChunkOutcome, Task } from './task.js';
+import { outcomeOf, wireOf } from './wire.js';
 import { WorkerSlot } from './worker-slot.js';
 
-/** Tasks handed to a worker before its speed is known. */
-const INITIAL_IN_FLIGHT = 2;
-/** Upper bound on tasks queued inside one worker: a slow task can strand at most this many behind it. */
-const MAX_IN_FLIGHT = 64;
-/** Keep about this much work (ms) queued inside each worker, so it never idles waiting for a round trip. */
-const PIPELINE_BUDGET_MS = 2;
 /** Grace between SIGTERM and SIGKILL in terminate(). */
 export const SIGKILL_GRACE_MS = 1000;
-/** Backoff between failed worker starts: base, doubling, capped. */
-const START_BACKOFF_BASE_MS = 50;
-const START_BACKOFF_MAX_MS = 2000;
-/** How often worker memory is read while `maxMemory` is set. */
-const MEMORY_POLL_MS = 100;
-const MB = 1024 * 1024;
 
-type PoolState = 'running' | 'closed' | 'terminated' | 'broken';
-
-/**
- * A call that submits its tasks over time (map chunks sized as results come
- * in, imap reading its input). While open, the engine accepts its tasks even
- * after close(), and join() waits for it to be released.
- */
-export interface CallLease {
-  /** Called once when join() starts waiting: read the rest of the input without waiting for the consumer. */
-  onDrain: (() => void) | undefined;
-  release(): void;
-}
-
-export interface SubmitOptions {
-  /** With `maxQueue`: wait for room instead of failing with `QueueFullError`. */
-  wait?: boolean;
-  /** The call this task belongs to, if it holds a lease. */
-  lease?: CallLease;
-}
-
-export class Supervisor {
+export class Supervisor implements Engine {
   readonly #opts: ResolvedOptions;
   readonly #moduleHref: string;
   readonly #events: EventEmitter;
   readonly #spawn: SpawnWorker;
   readonly #queue = new Deque<Task>();
   readonly #workers = new Map<number, WorkerSlot>();
-  #state: PoolState = 'running';
+  readonly #leases = new Set<CallLease>();
+  readonly #aborts = new AbortGroups((t) => this.#abort(t));
+  readonly #logs: LogRouter;
+  readonly #stats = new StatsBook();
+  readonly #memory: MemoryMeter<WorkerSlot> | undefined;
+  #state: EngineState = 'running';
   #exports: string[] | undefined;
   #nextWorkerId = 1;
   #queued = 0;
   #inFlight = 0;
   #dispatchScheduled = false;
+  #draining = false;
   #startFailures = 0;
   #brokenError: PoolBrokenError | undefined;
   #respawnTimer: NodeJS.Timeout | undefined;
-  #memoryTimer: NodeJS.Timeout | undefined;
-  #pendingRestart: { restarts: number; reason: ExitReason }[] = [];
+  #pendingRestarts: number[] = [];
   #idleWaiters: Array<() => void> = [];
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
   #spaceWaiters: Array<() => void> = [];
-  readonly #leases = new Set<CallLease>();
-  #draining = false;
-  /** One abort listener per signal, however many tasks share it (a map's chunks). */
-  readonly #signalTasks = new WeakMap<AbortSignal, Set<Task>>();
-  readonly #counts = { completed: 0, retried: 0, recycled: 0, failed: { error: 0, crash: 0, timeout: 0, memory: 0, aborted: 0 } as Record<FailureKind, number> };
-  readonly #runTimes = new Timings();
-  readonly #waitTimes = new Timings();
 
   constructor(moduleHref: string, opts: ResolvedOptions, events: EventEmitter) {
     this.#moduleHref = moduleHref;
     this.#opts = opts;
     this.#events = events;
-    this.#spawn = opts.runtime === 'thread' ? spawnThreadWorker : spawnProcessWorker;
+    this.#spawn = spawnerFor(opts.runtime);
+    this.#logs = new LogRouter(opts.logs, events);
     for (let i = 0; i < opts.processes; i++) this.#spawnWorker(0, undefined);
     if (opts.maxMemory !== undefined && opts.runtime === 'process') {
-      this.#memoryTimer = setInterval(() => this.#pollMemory(), MEMORY_POLL_MS).unref();
+      this.#memory = new MemoryMeter(() => this.#workers.values(), opts.maxMemory * opts.hardMemoryFactor, (w, rss) => this.#overHardLimit(w, rss));
     }
   }
 
-  get state(): PoolState {
-    return this.#state;
-  }
+  get state(): EngineState { return this.#state; }
+  get capacity(): number { return this.#opts.processes; }
 
-  get queued(): number {
-    return this.#queued;
-  }
+  // ── admission ─────────────────────────────────────────────────────────────
 
-  get exports(): readonly string[] | undefined {
-    return this.#exports;
-  }
-
-  // ── submitting ────────────────────────────────────────────────────────────
-
-  /**
-   * Takes a task in; admission (pool state, `maxQueue`) is decided here alone.
-   * Every way out goes through `task.settle`. Returns a promise only when the
-   * task waits for queue room (`wait`), resolved once it is admitted or settled.
-   */
   submit(task: Task, opts: SubmitOptions = {}): void | Promise<void> {
-    const refusal = this.refusal(opts.lease);
+    const refusal = this.#refusal(opts.lease);
     if (refusal) return task.settle(refusal);
     if (this.#queued >= this.#opts.maxQueue) {
-      if (!opts.wait) {
-        return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
-      }
+      if (!opts.wait) return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
       return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts) ?? undefined)));
     }
     if (this.#exports && !this.#exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, this.#exports));
     if (task.signal) {
       if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
-      this.#watchSignal(task, task.signal);
+      this.#aborts.watch(task, task.signal);
     }
     this.#enqueue(task, false);
   }
 
-  /** The error a new task would get right now, if any. A task of an open call is still welcome after close(). */
-  refusal(lease?: CallLease): Error | undefined {
+  /** The error a new task gets right now, if any. A task of an open call is still welcome after close(). */
+  #refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
       case 'closed': return lease && this.#leases.has(lease) ? undefined : new PoolClosedError();
       case 'terminated': return new PoolTerminatedError();
@@ -160,68 +116,34 @@ export class Supervisor {
     }
   }
 
-  /** Opens a lease for a call that will submit more tasks later (see CallLease). Throws if the pool takes no new work. */
   openCall(): CallLease {
-    const refusal = this.refusal();
+    const refusal = this.#refusal();
     if (refusal) throw refusal;
     const lease: CallLease = {
       onDrain: undefined,
       release: () => {
-        if (!this.#leases.delete(lease)) return;
-        if (this.#state === 'closed') for (const w of this.#workers.values()) this.#stopIfDone(w);
-        this.#afterProgress();
+        if (this.#leases.delete(lease)) this.#afterProgress();
       },
     };
     this.#leases.add(lease);
     return lease;
   }
 
-  /**
-   * Drops a task its caller no longer wants (an imap left early): a queued
-   * task never runs, one waiting inside a worker is reclaimed; a running one
-   * finishes. Its outcome is discarded and counted nowhere.
-   */
+  /** Queued: never runs. Waiting inside a worker: reclaimed. Running: finishes. Its outcome is discarded, counted nowhere. */
   withdraw(task: Task): void {
     if (task.settled) return;
     const holder = this.#holderOf(task);
-    if (!holder) {
-      this.#queued--;
-      task.settle(new AbortError('withdrawn'));
-      this.#afterProgress();
-      return;
-    }
-    if (task.started) return;
+    if (holder && task.started) return;
+    if (!holder) this.#queued--;
     task.settle(new AbortError('withdrawn'));
-    // It stays in the worker's inFlight until the worker says it took it out.
-    holder.runtime.send({ t: 'reclaim', ids: [task.id] });
+    // A task inside a worker stays in its inFlight until the worker says it took it out.
+    if (holder) holder.runtime.send({ t: 'reclaim', ids: [task.id] });
+    else this.#afterProgress();
   }
 
   #holderOf(task: Task): WorkerSlot | undefined {
     for (const w of this.#workers.values()) if (w.inFlight.includes(task)) return w;
     return undefined;
-  }
-
-  #watchSignal(task: Task, signal: AbortSignal): void {
-    let tasks = this.#signalTasks.get(signal);
-    if (!tasks) {
-      const group = (tasks = new Set());
-      this.#signalTasks.set(signal, group);
-      const onAbort = () => {
-        this.#signalTasks.delete(signal);
-        for (const t of [...group]) this.#abort(t);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      (group as Set<Task> & { off?: () => void }).off = () => signal.removeEventListener('abort', onAbort);
-    }
-    tasks.add(task);
-    const group = tasks as Set<Task> & { off?: () => void };
-    task.removeAbortListener = () => {
-      group.delete(task);
-      if (group.size === 0 && this.#signalTasks.get(signal) === group) {
-        this.#signalTasks.delete(signal);
-        group.off?.();
-      }
-    };
   }
 
   #enqueue(task: Task, front: boolean): void {
@@ -230,107 +152,67 @@ export class Supervisor {
     this.#queued++;
     this.#updateRefs();
     this.#ensureWorkers();
-    this.#scheduleDispatch();
+    this.#enqueueDispatch();
   }
 
-  #scheduleDispatch(): void {
-    if (this.#dispatchScheduled) return;
-    this.#dispatchScheduled = true;
-    // A microtask, so a loop of applyAsync calls becomes one batch per worker.
-    queueMicrotask(() => this.#dispatch());
-  }
-
-  // ── dispatching ───────────────────────────────────────────────────────────
+  // ── dispatch ──────────────────────────────────────────────────────────────
 
   #dispatch(): void {
     this.#dispatchScheduled = false;
-    // Idle workers first, so a task never waits behind another while a worker is free.
-    const ready = [...this.#workers.values()].filter((w) => w.state === 'ready').sort((a, b) => a.inFlight.length - b.inFlight.length);
-    let live = 0;
-    let starting = 0;
-    let idle = 0;
-    for (const w of this.#workers.values()) {
-      if (w.state === 'starting') { live++; starting++; }
-      if (w.state === 'ready') { live++; if (w.inFlight.length === 0 && w.dispatched < this.#opts.maxTasksPerChild) idle++; }
-    }
-    // A burst is shared out evenly among live workers, including those still
-    // starting: one worker must not take a whole batch of tasks whose cost
-    // it has not seen (40 heavy tasks after 200 no-ops).
-    const share = Math.ceil(this.#queued / Math.max(1, live));
-    for (const w of ready) {
+    const views = [...this.#workers.values()];
+    const plan = planDispatch(views, { queued: this.#queued, maxTasksPerChild: this.#opts.maxTasksPerChild });
+    let idle = plan.idle;
+    for (const { slot: w, room } of plan.fills) {
       if (this.#queue.length === 0) break;
-      const capacity = this.#capacity(w);
       const wasIdle = w.inFlight.length === 0;
-      if (!wasIdle) {
-        // Pipelining behind a running task is safe only when no other worker
-        // could take the task now: a task must not wait behind one that may
-        // never finish while a worker idles or is about to be ready.
-        if (idle > 0 || starting > 0) continue;
-        if (w.inFlight[w.inFlight.length - 1]!.exclusive) continue;
-        // Refill a busy worker only once it has worked through half its pipeline:
-        // fewer, larger messages (each write wakes the worker).
-        if (w.inFlight.length > capacity / 2) continue;
-      }
-      let room = Math.min(capacity - w.inFlight.length, this.#opts.maxTasksPerChild - w.dispatched, share);
-      if (room <= 0) continue;
-      const batch: Task[] = [];
-      while (room > 0 && this.#queue.length > 0) {
-        const task = this.#queue.peek()!;
-        if (task.settled) { this.#queue.shift(); continue; }
-        if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
-        this.#wire(task);
-        // A task holding shared objects may block (a lock, a barrier, a queue):
-        // it runs only on an idle worker, and nothing is queued behind it.
-        if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
-        this.#queue.shift();
-        this.#queued--;
-        task.attempts++;
-        task.wire!.at = task.attempts;
-        task.started = false;
-        task.startedAt = 0;
-        this.#waitTimes.add(performance.now() - task.enqueuedAt);
-        w.inFlight.push(task);
-        this.#inFlight++;
-        w.dispatched++;
-        batch.push(task);
-        room--;
-        if (task.exclusive) break;
-      }
-      if (batch.length) {
-        if (wasIdle) idle--;
-        this.#sendRun(w, batch);
+      const batch = this.#takeFromQueue(w, room);
+      if (batch.length === 0) continue;
+      if (wasIdle) idle--;
+      this.#sendRun(w, batch);
+    }
+    if (this.#queue.length === 0) {
+      // Workers idle and nothing queued while tasks wait behind a running one:
+      // ask the busiest to give back what they have not started. A worker
+      // answers between two tasks, so a task is never both returned and run.
+      for (const w of planReclaim(views, idle)) {
+        w.reclaiming = true;
+        w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(1).map((t) => t.id) });
       }
     }
-    if (this.#queue.length === 0 && idle > 0) this.#reclaimFromBusy(idle);
     this.#wakeSpaceWaiters();
   }
 
-  /**
-   * Workers idle and nothing queued, while tasks wait inside busy workers
-   * behind a running one: ask the busiest for its unstarted tasks back. The
-   * worker answers `returned` between two tasks, so a task can never both be
-   * given back and start; a worker stuck in synchronous code cannot answer,
-   * and keeps them until its running task ends or times out.
-   */
-  #reclaimFromBusy(idle: number): void {
-    const busy = [...this.#workers.values()]
-      .filter((w) => w.state === 'ready' && !w.reclaiming && w.inFlight.length > 1)
-      .sort((a, b) => b.inFlight.length - a.inFlight.length);
-    for (const w of busy.slice(0, idle)) {
-      w.reclaiming = true;
-      w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(1).map((t) => t.id) });
+  /** Moves up to `room` queued tasks into `w`'s in-flight list. */
+  #takeFromQueue(w: WorkerSlot, room: number): Task[] {
+    const batch: Task[] = [];
+    while (room > 0 && this.#queue.length > 0) {
+      const task = this.#queue.peek()!;
+      if (task.settled) { this.#queue.shift(); continue; }
+      if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
+      wireOf(task);
+      // A task holding shared objects may block (a lock, a barrier, a queue):
+      // it runs only on an idle worker, and nothing is queued behind it.
+      if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
+      this.#queue.shift();
+      this.#queued--;
+      task.attempts++;
+      task.wire!.at = task.attempts;
+      task.started = false;
+      task.startedAt = 0;
+      this.#stats.waitTimes.add(performance.now() - task.enqueuedAt);
+      w.inFlight.push(task);
+      this.#inFlight++;
+      w.dispatched++;
+      batch.push(task);
+      room--;
+      if (task.exclusive) break;
     }
-  }
-
-  #capacity(w: WorkerSlot): number {
-    if (Number.isNaN(w.avgMs)) return INITIAL_IN_FLIGHT;
-    return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.round(PIPELINE_BUDGET_MS / Math.max(w.avgMs, 1e-3))));
+    return batch;
   }
 
   #sendRun(w: WorkerSlot, batch: Task[]): void {
-    const wires = batch.map((t) => t.wire!);
     try {
-      w.runtime.send({ t: 'run', tasks: wires });
+      w.runtime.send({ t: 'run', tasks: batch.map((t) => t.wire!) });
       return;
     } catch {
       // Some argument cannot be serialized: find which, fail those alone, send the rest.
@@ -342,21 +224,9 @@ export class Supervisor {
         w.take(t.id);
         this.#inFlight--;
         w.dispatched--;
-        this.#finish(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err), 'error', w);
+        this.#fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err), 'error', w);
       }
     }
-  }
-
-  #wire(t: Task): WireTask {
-    if (!t.wire) {
-      const enc = encodeShared(t.items ?? t.args ?? []);
-      t.wire = !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
-        : t.spread ? { id: t.id, n: t.name, c: enc.value as unknown[][] }
-        : { id: t.id, n: t.name, m: enc.value as unknown[] };
-      if (t.timeout !== undefined || t.signal) t.wire.s = 1;
-      if (enc.found) { t.wire.h = 1; t.exclusive = true; }
-    }
-    return t.wire;
   }
 
   // ── events from workers ───────────────────────────────────────────────────
@@ -364,10 +234,10 @@ export class Supervisor {
   #onEvent(w: WorkerSlot, ev: WorkerEvent): void {
     switch (ev.t) {
       case 'done':
-        if (ev.nx !== undefined) { const next = w.inFlight.find((x) => x.id === ev.nx); if (next) { next.started = true; next.startedAt = performance.now(); } }
-        return this.#onDone(w, ev.id, toTaskResult(ev), ev.ms);
-      case 'started': return this.#onStarted(w, ev.id);
-      case 'log': if (this.#wantsLogs()) (ev.s === 'stderr' ? w.stderr : w.stdout).push(ev.x, ev.task); return;
+        if (ev.nx !== undefined) this.#markStarted(w, ev.nx);
+        return this.#onDone(w, ev.id, outcomeOf(ev), ev.ms);
+      case 'started': return this.#markStarted(w, ev.id);
+      case 'log': return this.#logs.chunk(w, ev.s, ev.x, ev.task);
       case 'ready': return this.#onReady(w, ev.exports);
       case 'startError': {
         const cause = decodeError(ev.e);
@@ -375,27 +245,25 @@ export class Supervisor {
         w.startError = new WorkerStartError(w.id, `${what}: ${cause.message}`, cause);
         return;
       }
-      case 'recycle': {
-        // The worker passed its memory cap after a task and handed back what it had not started.
+      case 'recycle':
+        // Past its memory cap after a task: it handed back what it had not started.
         w.state = 'stopping';
         w.killReason = 'memory';
         w.rss = ev.mem;
-        this.#counts.recycled++;
+        this.#stats.recycled++;
         this.#takeBack(w, ev.returned);
-        this.#updateRefs();
-        return;
-      }
+        return this.#updateRefs();
       case 'returned':
         w.reclaiming = false;
         this.#takeBack(w, ev.ids);
         this.#afterProgress();
-        return this.#scheduleDispatch();
+        return;
       case 'overLimit': w.rss = ev.mem; return this.#overHardLimit(w, ev.mem);
       case 'hub': return hubReceive(w.peer, ev.m);
     }
   }
 
-  /** Tasks a worker gave back unstarted: out of its in-flight set, to the front of the queue. */
+  /** Tasks a worker gave back unstarted: out of its in-flight list, to the front of the queue. */
   #takeBack(w: WorkerSlot, ids: number[]): void {
     const back: Task[] = [];
     for (const id of ids) {
@@ -407,12 +275,6 @@ export class Supervisor {
       back.push(t);
     }
     this.#requeueFront(back);
-  }
-
-  #onChannelError(w: WorkerSlot, err: Error): void {
-    if (w.state === 'exited') return;
-    w.channelError ??= err;
-    this.#kill(w, 'protocol');
   }
 
   #onReady(w: WorkerSlot, exports: string[]): void {
@@ -429,68 +291,100 @@ export class Supervisor {
       }
     }
     this.#events.emit('workerStart', { workerId: w.id, pid: w.pid });
-    this.#checkReady();
-    this.#updateRefs();
-    if (!this.#stopIfDone(w)) this.#scheduleDispatch();
+    if (this.#readyWaiters.length && this.#allReady()) for (const r of this.#readyWaiters.splice(0)) r.resolve();
+    this.#afterProgress();
   }
 
-  #onStarted(w: WorkerSlot, id: number): void {
+  #markStarted(w: WorkerSlot, id: number): void {
     const t = w.inFlight.find((x) => x.id === id);
-    if (!t) return;
+    if (!t || t.started) return;
     t.started = true;
     t.startedAt = performance.now();
     if (t.settled || t.timeout === undefined) return;
     const ms = t.timeout;
-    t.timer = longTimeout(() => {
+    t.timer = armTaskTimeout(ms, () => {
       if (t.settled || !w.inFlight.includes(t)) return;
-      this.#finish(t, new TaskTimeoutError(ms), 'timeout', w);
+      this.#fail(t, new TaskTimeoutError(ms), 'timeout', w);
       // A synchronous infinite loop cannot be interrupted any other way.
       this.#kill(w, 'timeout');
-    }, ms);
+    });
   }
 
-  #onDone(w: WorkerSlot, id: number, result: TaskResult, ms: number): void {
+  #onDone(w: WorkerSlot, id: number, result: ChunkOutcome, ms: number): void {
     const t = w.take(id);
     if (!t) return;
     this.#inFlight--;
     w.tasksDone++;
     w.recordRunTime(ms);
-    this.#runTimes.add(ms);
+    this.#stats.runTimes.add(ms);
     if (!t.settled) {
       const failed = result.errors?.length ?? 0;
       if (failed > 0 && t.retryOnError && t.attempts <= t.retries) {
-        this.#counts.retried++;
+        this.#stats.retried++;
         this.#requeueFront([t]);
       } else {
-        this.#counts.completed += result.values.length - failed;
-        this.#counts.failed.error += failed;
+        this.#stats.completed += result.values.length - failed;
+        this.#stats.failed.error += failed;
         if (failed) for (const [, error] of result.errors!) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
         t.settle(result, { workerId: w.id, ms });
       }
     }
-    if (!this.#stopIfDone(w)) this.#scheduleDispatch();
     this.#afterProgress();
+  }
+
+  #onChannelError(w: WorkerSlot, err: Error): void {
+    if (w.state === 'exited') return;
+    w.channelError ??= err;
+    this.#kill(w, 'protocol');
+  }
+
+  /** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
+  #overHardLimit(w: WorkerSlot, mem: number): void {
+    if (w.inFlight.length === 0 || w.killReason !== undefined) return;
+    const limit = this.#opts.maxMemory!;
+    const hard = limit * this.#opts.hardMemoryFactor;
+    this.#fail(w.inFlight[0]!, new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
+    this.#kill(w, 'memory');
+  }
+
+  #abort(t: Task): void {
+    if (t.settled) return;
+    const holder = this.#holderOf(t);
+    if (!holder) this.#queued--; // still queued: dispatch skips settled tasks, so it never runs
+    this.#fail(t, new AbortError(t.signal?.reason), 'aborted');
+    if (!holder) return this.#afterProgress();
+    let reason: unknown = t.signal?.reason;
+    try { structuredClone(reason); } catch { reason = String(reason); }
+    holder.runtime.send({ t: 'abort', id: t.id, reason });
+    // Running now: a grace period to notice its signal, then the worker is killed.
+    if (holder.inFlight[0] === t) armAbortGrace(this.#opts.abortGrace, () => holder.inFlight[0] === t, () => this.#kill(holder, 'abort'));
+  }
+
+  // ── worker lifecycle ──────────────────────────────────────────────────────
+
+  #spawnWorker(restarts: number, lastExitReason: ExitReason | undefined): void {
+    const w = new WorkerSlot(this.#nextWorkerId++, restarts, lastExitReason, (line) => this.#logs.line(line));
+    this.#workers.set(w.id, w);
+    startWorker(w, this.#opts, this.#moduleHref, this.#spawn, {
+      onEvent: (ev) => this.#onEvent(w, ev),
+      onOutput: (stream, text) => this.#logs.chunk(w, stream, text, w.inFlight[0]?.id ?? null),
+      onChannelError: (err) => this.#onChannelError(w, err),
+      onExit: (info) => this.#onExit(w, info),
+    }, this.#logs.wanted());
+    w.refd = true;
   }
 
   /** Stops a worker that has nothing more to do: its maxTasksPerChild is used up, or the pool is closing. */
   #stopIfDone(w: WorkerSlot): boolean {
     if (w.state !== 'ready' || w.inFlight.length > 0) return false;
-    if (w.dispatched >= this.#opts.maxTasksPerChild) {
-      this.#stop(w, 'recycle');
-      return true;
-    }
-    if (this.#state === 'closed' && this.#queued === 0 && this.#leases.size === 0) {
-      this.#stop(w, 'shutdown');
-      return true;
-    }
-    return false;
-  }
-
-  #stop(w: WorkerSlot, reason: ExitReason): void {
+    const reason: ExitReason | undefined = w.dispatched >= this.#opts.maxTasksPerChild ? 'recycle'
+      : this.#state === 'closed' && this.#queued === 0 && this.#leases.size === 0 ? 'shutdown' : undefined;
+    if (!reason) return false;
     w.state = 'stopping';
     w.killReason = reason;
+    // The worker finishes what it holds (nothing) and exits cleanly.
     w.runtime.send({ t: 'stop' });
-    this.#updateRefs();
+    return true;
   }
 
   #kill(w: WorkerSlot, reason: ExitReason, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -501,8 +395,7 @@ export class Supervisor {
     this.#updateRefs();
   }
 
-  // ── worker exit: the never-hang path ──────────────────────────────────────
-
+  /** The never-hang path: runs once per worker, after everything it sent was read. */
   #onExit(w: WorkerSlot, info: ExitInfo): void {
     const wasStarting = w.state === 'starting' && w.killReason === undefined;
     w.state = 'exited';
@@ -512,163 +405,75 @@ export class Supervisor {
     w.stdout.flush();
     w.stderr.flush();
     hubPeerGone(w.peer);
-
-    if (wasStarting) {
-      this.#onStartFailure(w, info);
-    } else {
-      const reason: ExitReason = w.killReason ?? 'crash';
-      // Only a task the worker said it started can be the one that killed it.
-      const running = w.inFlight[0]?.started ? w.inFlight.shift() : undefined;
-      const behind = w.inFlight.splice(0);
-      this.#inFlight -= behind.length + (running ? 1 : 0);
-      if (running) this.#blame(w, running, info, reason);
-      // Tasks behind the running one never started: they are innocent, run them elsewhere.
-      for (const t of behind) t.attempts--;
-      this.#requeueFront(behind);
-      this.#events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
-      if (this.#needsWorkers()) this.#spawnWorker(w.restarts + 1, reason);
-    }
+    if (wasStarting) return this.#onStartFailure(w, info);
+    const reason: ExitReason = w.killReason ?? 'crash';
+    // Only a task the worker said it started can be the one that killed it.
+    const running = w.inFlight[0]?.started ? w.inFlight.shift() : undefined;
+    const behind = w.inFlight.splice(0);
+    this.#inFlight -= behind.length + (running ? 1 : 0);
+    if (running && !running.settled) this.#judge(w, running, info, reason);
+    // Tasks behind the running one never started: innocent, they run elsewhere.
+    for (const t of behind) t.attempts--;
+    this.#requeueFront(behind);
+    this.#events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
+    if (this.#needsWorkers()) this.#spawnWorker(w.restarts + 1, reason);
     this.#afterProgress();
   }
 
-  /** Settles or retries the task a worker was running when it died. */
-  #blame(w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
-    if (t.settled) return;
-    if (reason === 'shutdown' && this.#state === 'terminated') return t.settle(new PoolTerminatedError());
-    if (reason === 'protocol' && (w.channelError instanceof FrameDecodeError || w.channelError?.name === 'DataCloneError')) {
-      // Its message was sent whole but cannot be read here (nested too deep...):
-      // the same value would fail again, so no retry.
-      return this.#finish(t, new DataCloneError(`the result of task ${JSON.stringify(t.name)}`, w.channelError), 'error', w);
-    }
-    const crashes = (t.crashes ??= []);
-    crashes.push({ exitCode: info.exitCode, signal: info.signal, pid: w.pid });
-    if (crashes.length <= t.retries && this.#state !== 'terminated' && this.#state !== 'broken') {
-      this.#counts.retried++;
+  #judge(w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
+    const verdict = judgeRunningTask({ name: t.name, retries: t.retries, crashes: t.crashes ?? [] }, {
+      reason, poolAlive: this.#state !== 'terminated' && this.#state !== 'broken', terminated: this.#state === 'terminated',
+      exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error,
+      channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(this.#opts), rss: w.rss,
+    });
+    if (verdict.kind === 'retry') {
+      t.crashes = verdict.crashes;
+      this.#stats.retried++;
       t.minWorkerId = this.#nextWorkerId - 1; // only a worker spawned after this crash may take it
-      this.#requeueFront([t]);
-      return;
+      return this.#requeueFront([t]);
     }
-    const limit = this.#opts.maxMemory ?? (this.#opts.maxOldGenerationSizeMb !== undefined ? this.#opts.maxOldGenerationSizeMb * MB : undefined);
-    if (limit !== undefined && (info.outOfMemory || reason === 'memory')) {
-      const detail = info.outOfMemory ? ' (V8 ran out of heap)' : '';
-      this.#finish(t, new MemoryLimitError(limit, w.rss, detail), 'memory', w);
-      return;
-    }
-    this.#finish(t, new WorkerCrashedError({
-      exitCode: info.exitCode, signal: info.signal, pid: w.pid, workerId: w.id,
-      detail: info.outOfMemory ? 'V8 ran out of heap memory' : (w.channelError ?? info.error)?.message, attempts: crashes,
-    }), 'crash', w);
+    if (verdict.failure) this.#fail(t, verdict.error, verdict.failure, w);
+    else t.settle(verdict.error);
   }
 
   #onStartFailure(w: WorkerSlot, info: ExitInfo): void {
-    const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
-    const err = w.startError ?? new WorkerStartError(w.id, `the worker ${how} before it was ready${info.error ? `: ${info.error.message}` : ''}`, info.error);
+    const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, info.error), info.error);
     this.#startFailures++;
     this.#events.emit('workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
-    if (this.#state === 'terminated') return;
-    if (this.#startFailures >= this.#opts.maxStartFailures) return this.#break(err);
-    this.#pendingRestart.push({ restarts: w.restarts + 1, reason: 'start-failure' });
-    if (!this.#respawnTimer) {
-      const delay = Math.min(START_BACKOFF_BASE_MS * 2 ** (this.#startFailures - 1), START_BACKOFF_MAX_MS);
-      this.#respawnTimer = setTimeout(() => {
-        this.#respawnTimer = undefined;
-        const waiting = this.#pendingRestart.splice(0);
-        for (const p of waiting) if (this.#needsWorkers()) this.#spawnWorker(p.restarts, p.reason);
-        this.#afterProgress();
-      }, delay);
+    if (this.#state === 'terminated') return this.#afterProgress();
+    if (this.#startFailures >= this.#opts.maxStartFailures) {
+      // Too many in a row: fail everything, spawn nothing more (Python respawns forever here).
+      this.#state = 'broken';
+      this.#brokenError = new PoolBrokenError(this.#startFailures, err);
+      this.#failAll(this.#brokenError);
+      for (const x of this.#workers.values()) this.#kill(x, 'shutdown');
+      for (const r of this.#readyWaiters.splice(0)) r.reject(this.#brokenError);
+      return this.#afterProgress();
     }
-  }
-
-  /** Too many start failures in a row: fail everything, spawn nothing more. */
-  #break(lastStartError: Error): void {
-    this.#state = 'broken';
-    this.#brokenError = new PoolBrokenError(this.#startFailures, lastStartError);
-    this.#failAll(this.#brokenError);
-    for (const w of this.#workers.values()) this.#kill(w, 'shutdown');
-    for (const r of this.#readyWaiters.splice(0)) r.reject(this.#brokenError);
+    this.#pendingRestarts.push(w.restarts + 1);
+    this.#respawnTimer ??= setTimeout(() => {
+      this.#respawnTimer = undefined;
+      for (const restarts of this.#pendingRestarts.splice(0)) if (this.#needsWorkers()) this.#spawnWorker(restarts, 'start-failure');
+      this.#afterProgress();
+    }, startBackoffMs(this.#startFailures));
+    this.#afterProgress();
   }
 
   #requeueFront(tasks: Task[]): void {
     for (let i = tasks.length - 1; i >= 0; i--) {
       const t = tasks[i]!;
       if (t.settled) continue;
-      if (this.#state === 'terminated') { t.settle(new PoolTerminatedError()); continue; }
-      if (this.#state === 'broken') { t.settle(this.#brokenError!); continue; }
-      this.#enqueue(t, true);
+      if (this.#state === 'terminated') t.settle(new PoolTerminatedError());
+      else if (this.#state === 'broken') t.settle(this.#brokenError!);
+      else this.#enqueue(t, true);
     }
   }
 
-  #finish(t: Task, err: Error, kind: FailureKind, w?: WorkerSlot): void {
+  #fail(t: Task, err: Error, kind: FailureKind, w?: WorkerSlot): void {
     if (t.settled) return;
-    this.#counts.failed[kind] += t.size;
+    this.#stats.failed[kind] += t.size;
     this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
     t.settle(err, { workerId: w?.id ?? 0, ms: t.startedAt ? performance.now() - t.startedAt : 0 });
-  }
-
-  #abort(t: Task): void {
-    if (t.settled) return;
-    const err = new AbortError(t.signal?.reason);
-    const holder = this.#holderOf(t);
-    if (!holder) {
-      // Still queued: it will never run (dispatch skips settled tasks).
-      this.#queued--;
-      this.#finish(t, err, 'aborted');
-      this.#afterProgress();
-      return;
-    }
-    this.#finish(t, err, 'aborted');
-    let reason: unknown = t.signal?.reason;
-    try { structuredClone(reason); } catch { reason = String(reason); }
-    holder.runtime.send({ t: 'abort', id: t.id, reason });
-    if (holder.inFlight[0] === t) {
-      // Running now: give it a grace period to notice its signal, then kill the worker.
-      longTimeout(() => { if (holder.inFlight[0] === t) this.#kill(holder, 'abort'); }, this.#opts.abortGrace).unref();
-    }
-  }
-
-  // ── workers ───────────────────────────────────────────────────────────────
-
-  #spawnWorker(restarts: number, lastExitReason: ExitReason | undefined): void {
-    const w = new WorkerSlot(this.#nextWorkerId++, restarts, lastExitReason, (line) => this.#emitLine(line));
-    this.#workers.set(w.id, w);
-    const hard = this.#opts.maxMemory !== undefined ? Math.ceil((this.#opts.maxMemory * this.#opts.hardMemoryFactor) / MB) : undefined;
-    w.runtime = this.#spawn(
-      {
-        workerId: w.id,
-        execArgv: this.#opts.execArgv,
-        env: this.#opts.env,
-        cwd: this.#opts.cwd,
-        maxOldGenerationSizeMb: this.#opts.maxOldGenerationSizeMb ?? hard,
-      },
-      {
-        onEvent: (ev) => this.#onEvent(w, ev),
-        onOutput: (stream, text) => { if (this.#wantsLogs()) (stream === 'stderr' ? w.stderr : w.stdout).push(text, w.inFlight[0]?.id ?? null); },
-        onChannelError: (err) => this.#onChannelError(w, err),
-        onExit: (info) => this.#onExit(w, info),
-      },
-    );
-    const initargs = encodeShared(this.#opts.initargs);
-    const init: InitCommand = {
-      t: 'init', v: PROTOCOL_VERSION, module: this.#moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
-      initializer: this.#opts.initializer, initargs: initargs.value as unknown[],
-      memoryLimit: this.#opts.maxMemory, runtime: this.#opts.runtime,
-      hardMemoryLimit: this.#opts.maxMemory !== undefined ? this.#opts.maxMemory * this.#opts.hardMemoryFactor : undefined, logs: this.#wantsLogs() ? undefined : 0,
-    };
-    const startTimeout = this.#opts.startTimeout;
-    w.startTimer = longTimeout(() => {
-      if (w.state !== 'starting') return;
-      w.startError = new WorkerStartError(w.id, `it was not ready within ${startTimeout} ms (startTimeout): a module import or initializer that never finishes?`);
-      // No killReason: this exit is a failed start (backoff, then PoolBrokenError).
-      w.runtime.kill('SIGKILL');
-    }, startTimeout);
-    w.startTimer.unref();
-    try {
-      w.runtime.send(init);
-    } catch (err) {
-      w.startError = new WorkerStartError(w.id, `could not send initargs: ${(err as Error).message}`, err);
-      w.runtime.kill('SIGKILL');
-    }
-    w.refd = true;
   }
 
   /** Whether a dead worker should be replaced now. */
@@ -677,7 +482,7 @@ export class Supervisor {
     if (this.#state === 'closed' && this.#queued === 0) return false;
     let live = 0;
     for (const w of this.#workers.values()) if (w.state === 'starting' || w.state === 'ready') live++;
-    return live + this.#pendingRestart.length < this.#opts.processes;
+    return live + this.#pendingRestarts.length < this.#opts.processes;
   }
 
   /** After close(), a crash can leave queued work with no worker: make sure someone runs it. */
@@ -685,47 +490,11 @@ export class Supervisor {
     while (this.#needsWorkers() && !this.#respawnTimer && this.#state !== 'running') this.#spawnWorker(0, undefined);
   }
 
-  #pollMemory(): void {
-    const limit = this.#opts.maxMemory!;
-    const hard = limit * this.#opts.hardMemoryFactor;
-    for (const w of this.#workers.values()) {
-      if (w.state !== 'ready' && w.state !== 'stopping') continue;
-      const rss = w.runtime.memory();
-      if (rss === undefined) continue;
-      w.rss = rss;
-      if (rss > hard) this.#overHardLimit(w, rss);
-    }
-  }
-
-  /** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
-  #overHardLimit(w: WorkerSlot, mem: number): void {
-    if (w.inFlight.length === 0 || w.killReason !== undefined) return;
-    const limit = this.#opts.maxMemory!;
-    const hard = limit * this.#opts.hardMemoryFactor;
-    this.#finish(w.inFlight[0]!, new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
-    this.#kill(w, 'memory');
-  }
-
-  /** With `logs: 'silent'` and nobody listening, output is read and dropped, never assembled. */
-  #wantsLogs(): boolean {
-    return this.#opts.logs !== 'silent' || this.#events.listenerCount('log') > 0;
-  }
-
-  #emitLine(line: LogLine): void {
-    const sink = this.#opts.logs;
-    if (sink === 'inherit') printLine(line);
-    else if (typeof sink === 'function') {
-      try { sink(line); } catch { /* a throwing log sink must not break the pool */ }
-    }
-    this.#events.emit('log', line);
-  }
-
-  // ── lifecycle ─────────────────────────────────────────────────────────────
+  // ── pool lifecycle ────────────────────────────────────────────────────────
 
   close(): void {
     if (this.#state !== 'running') return;
     this.#state = 'closed';
-    for (const w of this.#workers.values()) this.#stopIfDone(w);
     this.#afterProgress();
   }
 
@@ -734,7 +503,7 @@ export class Supervisor {
       this.#state = 'terminated';
       if (this.#respawnTimer) clearTimeout(this.#respawnTimer);
       this.#respawnTimer = undefined;
-      this.#pendingRestart = [];
+      this.#pendingRestarts = [];
       this.#failAll(new PoolTerminatedError());
       for (const w of this.#workers.values()) {
         this.#kill(w, 'shutdown', 'SIGTERM');
@@ -743,7 +512,7 @@ export class Supervisor {
       }
       for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolTerminatedError());
     }
-    this.#updateRefs();
+    this.#afterProgress();
     return this.whenIdle();
   }
 
@@ -784,23 +553,30 @@ export class Supervisor {
     return ready >= this.#opts.processes;
   }
 
-  #checkReady(): void {
-    if (this.#readyWaiters.length && this.#allReady()) for (const r of this.#readyWaiters.splice(0)) r.resolve();
-  }
-
   #isIdle(): boolean {
     // After terminate() or a break, open calls can submit nothing more: do not wait for them.
     const leases = this.#state === 'closed' ? this.#leases.size : 0;
     return this.#workers.size === 0 && this.#queued === 0 && this.#inFlight === 0 && !this.#respawnTimer && leases === 0;
   }
 
+  /** After anything that may have freed a worker or settled work: stop, dispatch, wake. */
   #afterProgress(): void {
+    for (const w of this.#workers.values()) this.#stopIfDone(w);
+    // Also with the queue empty: an idle worker may reclaim tasks stuck behind a busy one.
+    if (this.#state === 'running' || this.#state === 'closed') this.#enqueueDispatch();
     this.#updateRefs();
     this.#wakeSpaceWaiters();
     if (this.#state !== 'running' && this.#isIdle()) {
-      if (this.#memoryTimer) clearInterval(this.#memoryTimer);
+      this.#memory?.stop();
       for (const r of this.#idleWaiters.splice(0)) r();
     }
+  }
+
+  #enqueueDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    // A microtask, so a loop of applyAsync calls becomes one batch per worker.
+    queueMicrotask(() => this.#dispatch());
   }
 
   #wakeSpaceWaiters(): void {
@@ -824,35 +600,15 @@ export class Supervisor {
   stats(): PoolStats {
     let running = 0;
     for (const w of this.#workers.values()) running += Math.min(1, w.inFlight.length);
-    return {
-      queued: this.#queued,
-      running,
-      completed: this.#counts.completed,
-      failed: { ...this.#counts.failed },
-      retried: this.#counts.retried,
-      recycled: this.#counts.recycled,
-      workers: [...this.#workers.values()].map((w) => ({
-        id: w.id, pid: w.pid, tasksDone: w.tasksDone,
-        rss: this.#opts.runtime === 'process' ? (w.runtime.memory() ?? w.rss) : w.rss,
-        restarts: w.restarts, lastExitReason: w.lastExitReason,
-      })),
-      runTime: this.#runTimes.percentiles(),
-      waitTime: this.#waitTimes.percentiles(),
-    };
+    return this.#stats.snapshot(this.#queued, running, [...this.#workers.values()].map((w) => ({
+      id: w.id, pid: w.pid, tasksDone: w.tasksDone,
+      rss: this.#opts.runtime === 'process' ? (w.runtime.memory() ?? w.rss) : w.rss,
+      restarts: w.restarts, lastExitReason: w.lastExitReason,
+    })));
   }
 
   /** Pid of every live worker process (for tests and the parent-death reaper). */
   pids(): number[] {
     return [...this.#workers.values()].map((w) => w.pid).filter((p): p is number => p !== undefined);
   }
-}
-
-function toTaskResult(ev: Extract<WorkerEvent, { t: 'done' }>): TaskResult {
-  if (ev.o) {
-    const o: Outcome = ev.o;
-    if (!o.ok) return { values: [undefined], errors: [[0, decodeError(o.e)]] };
-    return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
-  }
-  const values = ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
-  return { values, errors: ev.e?.map(([i, e]) => [i, decodeError(e)]) };
 }

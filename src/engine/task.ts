@@ -5,8 +5,8 @@
 import type { WireTask } from '../protocol/messages.js';
 import type { LongTimer } from '../util/timers.js';
 
-/** What a task produced: one value per item, and the items that threw (index, error). */
-export interface TaskResult {
+/** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
+export interface ChunkOutcome {
   values: unknown[];
   errors: Array<[number, Error]> | undefined;
 }
@@ -18,7 +18,7 @@ export interface RunInfo {
 }
 
 /** Where a task's end goes: per-item outcomes, or one error for the whole task (crash, timeout, abort...). */
-export type TaskSink = (result: TaskResult | Error, info: RunInfo) => void;
+export type TaskSink = (result: ChunkOutcome | Error, info: RunInfo) => void;
 
 export interface TaskInit {
   name: string;
@@ -32,6 +32,8 @@ export interface TaskInit {
   signal?: AbortSignal;
   retries: number;
   retryOnError: boolean;
+  /** Journal keys of the items, when the call is journaled (an engine may key its jobs with them). */
+  keys?: readonly string[];
   sink: TaskSink;
 }
 
@@ -53,6 +55,7 @@ export class Task {
   readonly signal: AbortSignal | undefined;
   readonly retries: number;
   readonly retryOnError: boolean;
+  readonly keys: readonly string[] | undefined;
   readonly enqueuedAt = performance.now();
   /** Set when the task has reached its caller; later outcomes for it are dropped. */
   settled = false;
@@ -83,6 +86,7 @@ export class Task {
     this.signal = init.signal;
     this.retries = init.retries;
     this.retryOnError = init.retryOnError;
+    this.keys = init.keys;
     this.#sink = init.sink;
   }
 
@@ -92,7 +96,7 @@ export class Task {
   }
 
   /** Delivers the end of the task to its caller, exactly once. */
-  settle(result: TaskResult | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
+  settle(result: ChunkOutcome | Error, info: RunInfo = { workerId: 0, ms: 0 }): void {
     if (this.settled) return;
     this.settled = true;
     this.timer?.clear();

@@ -52,6 +52,16 @@ export class WorkerSlot {
     this.peer = { id: `w${id}`, send: (m: unknown) => this.runtime.send({ t: 'hub', m }) };
   }
 
+  /** For dispatch planning (dispatch.ts). */
+  get inFlightCount(): number {
+    return this.inFlight.length;
+  }
+
+  /** The last task handed over holds shared objects: nothing may be queued behind it. */
+  get lastExclusive(): boolean {
+    return this.inFlight[this.inFlight.length - 1]?.exclusive ?? false;
+  }
+
   get pid(): number | undefined {
     return this.runtime?.pid;
   }

@@ -6,7 +6,7 @@
  * Python's imap reads the whole input first; this never holds more than the
  * read-ahead, so a 10-million-item generator runs in flat memory.
  */
-import type { RunInfo, TaskResult } from './task.js';
+import type { RunInfo, ChunkOutcome } from '../engine/task.js';
 
 /** One settled item, as `imapSettled` yields it. */
 export type SettledItem<R = unknown> =
@@ -20,7 +20,7 @@ export interface SubmittedChunk {
 }
 
 /** Submits one chunk (argument lists) and reports its end. */
-export type ChunkRunner = (items: unknown[], done: (result: TaskResult | Error, info: RunInfo) => void) => SubmittedChunk;
+export type ChunkRunner = (items: unknown[], done: (result: ChunkOutcome | Error, info: RunInfo) => void) => SubmittedChunk;
 
 export interface ImapPlan {
   chunksize: number;
@@ -68,7 +68,7 @@ export function imapSettled(
     w?.();
   };
 
-  const accept = (start: number, count: number, ref: { chunk?: SubmittedChunk }) => (result: TaskResult | Error, info: RunInfo) => {
+  const accept = (start: number, count: number, ref: { chunk?: SubmittedChunk }) => (result: ChunkOutcome | Error, info: RunInfo) => {
     if (ref.chunk) pending.delete(ref.chunk);
     ref.chunk = undefined;
     if (stopped) return;
@@ -78,7 +78,7 @@ export function imapSettled(
       const error = result instanceof Error ? result : failures?.get(i);
       const item: SettledItem = error
         ? { index: start + i, ok: false, error, ms, workerId: info.workerId }
-        : { index: start + i, ok: true, value: (result as TaskResult).values[i], ms, workerId: info.workerId };
+        : { index: start + i, ok: true, value: (result as ChunkOutcome).values[i], ms, workerId: info.workerId };
       if (plan.ordered) finished.set(item.index, item);
       else fifo.push(item);
     }

@@ -8,56 +8,26 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js';
-import { resolveOptions, timeoutMs, type PoolOptions, type ResolvedOptions } from '../options.js';
+import {
+  callSettings, chunksizeOption, positiveInt, resolveOptions,
+  type ApplyAsyncOptions, type CallCache, type CallOptions, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
+  type MapOptions, type PoolOptions, type ResolvedOptions,
+} from '../options.js';
+import { runMap } from './map.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
 import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
-import type { LogLine } from './logs.js';
-import type { ExitReason, PoolStats } from './stats.js';
-import { Supervisor, type CallLease } from './supervisor.js';
-import { Task } from './task.js';
+import type { LogLine } from '../engine/logs.js';
+import type { ExitReason, PoolStats } from '../engine/stats.js';
+import type { CallLease, Engine } from '../engine/engine.js';
+import { Supervisor } from '../engine/supervisor.js';
+import { Task } from '../engine/task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 
-/** Adaptive map: chunks in flight per worker once the task's cost is known. */
-const CHUNKS_IN_FLIGHT_PER_WORKER = 2;
 /** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
-const IMAP_CHUNKS_PER_WORKER = 4;
+const IMAP_CHUNKS_PER_SLOT = 4;
 const IMAP_MIN_CHUNKS = 64;
-
-/** Options every submitting method takes. */
-export interface CallOptions {
-  /** Per-task timeout in ms for this call (overrides `taskTimeout`). For map chunks, it applies per chunk. */
-  timeout?: number;
-  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
-  signal?: AbortSignal;
-  /** With `maxQueue`: wait for room instead of rejecting with `QueueFullError`. */
-  waitForSpace?: boolean;
-}
-
-export interface ApplyAsyncOptions<R> extends CallOptions {
-  /** Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`. */
-  callback?: (result: R) => void;
-  /** Runs in this process with the error, exactly once, instead of an unhandled failure. */
-  errorCallback?: (error: unknown) => void;
-}
-
-export interface MapOptions extends CallOptions, Partial<JournalOptions> {
-  /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
-  chunksize?: number;
-}
-
-export interface MapAsyncOptions<R> extends MapOptions, Omit<ApplyAsyncOptions<R>, keyof CallOptions> {}
-
-export interface ImapOptions extends MapOptions {
-  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize. */
-  readAhead?: number;
-}
-
-export interface ImapSettledOptions extends ImapOptions {
-  /** Yield in input order (true) or completion order (false, the default). */
-  ordered?: boolean;
-}
 
 export interface WorkerInfo { workerId: number; pid: number | undefined }
 export interface WorkerExitInfo extends WorkerInfo { reason: ExitReason; exitCode: number | null; signal: NodeJS.Signals | null; error?: Error }
@@ -71,10 +41,12 @@ export interface PoolEvents {
   log: [line: LogLine];
 }
 
+export type { CallOptions, ApplyAsyncOptions, MapOptions, MapAsyncOptions, ImapOptions, ImapSettledOptions } from '../options.js';
+
 export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents> {
   readonly #opts: ResolvedOptions;
-  readonly #engine: Supervisor;
-  #defaultCall: Readonly<{ timeout: number | undefined; signal: undefined; retries: number; retryOnError: boolean }> | undefined;
+  readonly #engine: Engine;
+  readonly #callCache: CallCache = {};
 
   /**
    * @param module The task module: a path (relative to `process.cwd()`), an absolute path, or a `file:` URL.
@@ -97,7 +69,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     checkName(name);
     const list = (args ?? []) as unknown[];
     if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
-    const call = this.#callSettings(options);
+    const call = callSettings(options, this.#opts, this.#callCache);
     const ctl = createAsyncResult<TaskResult<M, K>>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
     const task = new Task({
@@ -191,117 +163,21 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   // ── internals ─────────────────────────────────────────────────────────────
 
-  #callSettings(o: CallOptions): { timeout: number | undefined; signal: AbortSignal | undefined; retries: number; retryOnError: boolean } {
-    if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected options to be an object, got ${show(o)}`);
-    if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg(TypeError, `Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
-    // The common case shares one settings object: this runs once per task.
-    if (o.timeout === undefined && o.signal === undefined) {
-      return (this.#defaultCall ??= Object.freeze({
-        timeout: this.#opts.taskTimeout, signal: undefined, retries: this.#opts.retries, retryOnError: this.#opts.retryOn === 'error',
-      }));
-    }
-    return {
-      timeout: o.timeout === undefined ? this.#opts.taskTimeout : timeoutMs('timeout', o.timeout),
-      signal: o.signal,
-      retries: this.#opts.retries,
-      retryOnError: this.#opts.retryOn === 'error',
-    };
-  }
-
   #submit(task: Task, waitForSpace: boolean, lease?: CallLease): void {
     void this.#engine.submit(task, { wait: waitForSpace, lease });
   }
 
-  #chunksize(options: MapOptions, dflt: () => number): number {
-    if (options.chunksize === undefined) return dflt();
-    const c = options.chunksize;
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1) {
-      throw invalidArg(RangeError, `Expected \`chunksize\` to be a positive integer, got ${show(c)}`);
-    }
-    return c;
-  }
-
-  /**
-   * map/starmap. Without an explicit `chunksize`, the chunk size adapts: one
-   * small probe chunk per worker measures the task's cost, then each further
-   * chunk holds about TARGET_CHUNK_MS of work by the latest estimate (at most
-   * CPython's remaining / (4 × processes), so every worker gets several).
-   * With a timeout or a signal the default is 1, so each item gets its own clock.
-   */
+  /** map/starmap/mapAsync: checks, then the chunk scheduler (map.ts). With a timeout or a signal the default chunk is 1 item, so each gets its own clock. */
   #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
     checkName(name);
-    if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
-      throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
-    }
+    checkIterable(iterable);
     const items = spread ? Array.from(iterable, starArgs) : Array.from(iterable);
-    const call = this.#callSettings(options);
-    const fixed = options.chunksize !== undefined || call.timeout !== undefined || call.signal !== undefined
-      ? this.#chunksize(options, () => 1) : undefined;
+    const call = callSettings(options, this.#opts, this.#callCache);
+    const chunksize = options.chunksize !== undefined || call.timeout !== undefined || call.signal !== undefined
+      ? chunksizeOption(options.chunksize, 1) : undefined;
     const ctl = createAsyncResult<R[]>();
-    const callbacks = withCallbacks(ctl, options.callback, options.errorCallback);
-    // The map's later chunks are submitted as results come in: a lease keeps
-    // them welcome after close(), and join() waits for the whole map.
-    let lease: CallLease | undefined;
-    try { lease = this.#engine.openCall(); } catch { /* refused: the first chunk reports why */ }
-    const settle = {
-      succeed: (v: R[]) => { lease?.release(); callbacks.succeed(v); },
-      fail: (e: unknown) => { lease?.release(); callbacks.fail(e); },
-    };
-    const n = items.length;
-    const out = new Array<R>(n);
-    let left = n;
-    let failed = false;
-    let next = 0;
-    const workers = this.#opts.processes;
-    // Small inputs get small probes, so even 4 slow items spread over the workers.
-    const probe = Math.min(PROBE_CHUNK, defaultMapChunksize(n, workers));
-    /** Estimated run time of one item, newest chunks weighing most (the first ones run on a cold JIT). */
-    let perItemMs: number | undefined;
-    let outstanding = 0;
-    if (n === 0) settle.succeed(out);
-
-    const submitChunk = (size: number) => {
-      const offset = next;
-      const chunk = items.slice(offset, offset + size);
-      next += chunk.length;
-      const task = new Task({
-        name, items: chunk, spread, ...call,
-        sink: (result, info) => {
-          outstanding--;
-          if (failed) return;
-          if (result instanceof Error) { failed = true; return settle.fail(result); }
-          if (result.errors) { failed = true; return settle.fail(result.errors[0]![1]); }
-          if (fixed === undefined) {
-            const measured = info.ms / chunk.length;
-            perItemMs = perItemMs === undefined ? measured : (perItemMs + measured) / 2;
-            fill();
-          }
-          const values = result.values;
-          for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as R;
-          left -= values.length;
-          if (left === 0) settle.succeed(out);
-        },
-      });
-      outstanding++;
-      // map holds all its input already; it waits for queue room rather than failing part-way.
-      this.#submit(task, true, lease);
-    };
-    /**
-     * Adaptive mode keeps a few chunks per worker in flight and sizes each new
-     * one from the latest estimate, so a probe measured on a cold worker only
-     * misjudges the next chunk or two, not the whole map.
-     */
-    const fill = () => {
-      const window = perItemMs === undefined ? workers : CHUNKS_IN_FLIGHT_PER_WORKER * workers;
-      while (!failed && next < n && outstanding < window) {
-        submitChunk(perItemMs === undefined ? probe : adaptiveChunksize(perItemMs, n - next, workers));
-      }
-    };
-    if (fixed !== undefined) {
-      while (next < n) submitChunk(fixed);
-    } else {
-      fill();
-    }
+    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    runMap<R>(this.#engine, { name, items, spread, call, chunksize }, settle.succeed, settle.fail);
     return ctl.result;
   }
 
@@ -322,11 +198,9 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** A journaled map runs every item (so all are recorded), then rejects with the first failure by input order. */
   async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, spread: boolean): Promise<unknown[]> {
-    if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
-      throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
-    }
+    checkIterable(iterable);
     const items = Array.from(iterable);
-    const chunksize = this.#chunksize(options, () => 1);
+    const chunksize = chunksizeOption(options.chunksize, 1);
     const out = new Array<unknown>(items.length);
     let firstFailure: { index: number; error: Error } | undefined;
     for await (const s of this.#settled(name, items, { ...options, chunksize, ordered: false }, spread)) {
@@ -343,11 +217,11 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
       throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable or async iterable, got ${show(iterable)}`);
     }
-    const chunksize = this.#chunksize(options, () => 1);
+    const chunksize = chunksizeOption(options.chunksize, 1);
     const readAhead = options.readAhead === undefined
-      ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_WORKER * this.#opts.processes) * chunksize
-      : positive('readAhead', options.readAhead);
-    const call = this.#callSettings(options);
+      ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_SLOT * this.#engine.capacity) * chunksize
+      : positiveInt('readAhead', options.readAhead, 0);
+    const call = callSettings(options, this.#opts, this.#callCache);
     const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done) => {
@@ -371,16 +245,18 @@ function resolveModule(module: string | URL): string {
   return url.href;
 }
 
+function checkIterable(iterable: unknown): asserts iterable is Iterable<unknown> {
+  if (iterable === null || typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
+    throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable, got ${show(iterable)}`);
+  }
+}
+
 function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw invalidArg(TypeError, `Expected the task name to be the name of an exported function, got ${show(name)}`);
   }
 }
 
-function positive(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw invalidArg(RangeError, `Expected \`${name}\` to be a positive integer, got ${show(v)}`);
-  return v;
-}
 
 function starArgs(x: unknown): unknown[] {
   if (!Array.isArray(x)) throw invalidArg(TypeError, `Expected every starmap element to be an array of arguments, got ${show(x)}`);

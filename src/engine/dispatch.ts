@@ -1,0 +1,97 @@
+/**
+ * Dispatch planning, pure: how many queued tasks each ready worker may take
+ * now, and which busy workers should give back their unstarted tasks. The
+ * supervisor applies the plan (it owns the queue and the wire); keeping the
+ * rules here makes them testable without processes.
+ *
+ * Rules:
+ * - idle workers are served first (fewest tasks in flight first);
+ * - a burst is shared evenly among live workers, including those still
+ *   starting, so one worker does not take a whole batch of tasks whose cost
+ *   nobody has seen yet;
+ * - a task is pipelined behind a running one only when no worker is idle or
+ *   starting (it could wait behind a task that never finishes), and a busy
+ *   worker is refilled only once half its pipeline has drained (fewer, larger
+ *   messages: each one wakes the worker);
+ * - nothing is queued behind a task that holds shared objects (it may block);
+ * - with the queue empty and a worker idle, the busiest workers are asked to
+ *   give back the tasks queued behind their running one.
+ */
+
+/** Tasks handed to a worker before its speed is known. */
+export const INITIAL_IN_FLIGHT = 2;
+/** Upper bound on tasks queued inside one worker: a slow task can strand at most this many behind it. */
+export const MAX_IN_FLIGHT = 64;
+/** Keep about this much work (ms) queued inside each worker, so it never idles waiting for a round trip. */
+export const PIPELINE_BUDGET_MS = 2;
+
+/** What dispatch needs to know about one worker. */
+export interface SlotView {
+  readonly id: number;
+  readonly state: 'starting' | 'ready' | 'stopping' | 'exited';
+  /** Tasks handed over and not finished (the head is running). */
+  readonly inFlightCount: number;
+  /** The last task handed over holds shared objects. */
+  readonly lastExclusive: boolean;
+  /** Running average task time in ms; NaN until the first result. */
+  readonly avgMs: number;
+  /** Tasks handed over in this worker's life (for maxTasksPerChild). */
+  readonly dispatched: number;
+  /** A reclaim request is on its way. */
+  readonly reclaiming: boolean;
+}
+
+export interface DispatchLimits {
+  queued: number;
+  maxTasksPerChild: number;
+}
+
+export interface DispatchPlan<S extends SlotView> {
+  /** Workers to fill, in order, with the most tasks each may take now. */
+  fills: Array<{ slot: S; room: number }>;
+  /** Idle workers that will still be idle if the queue runs dry. */
+  idle: number;
+}
+
+/** Tasks a worker should hold to stay busy for PIPELINE_BUDGET_MS, from its average task time. */
+export function pipelineCapacity(avgMs: number): number {
+  if (Number.isNaN(avgMs)) return INITIAL_IN_FLIGHT;
+  return Math.max(1, Math.min(MAX_IN_FLIGHT, Math.round(PIPELINE_BUDGET_MS / Math.max(avgMs, 1e-3))));
+}
+
+export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: DispatchLimits): DispatchPlan<S> {
+  const ready: S[] = [];
+  let live = 0;
+  let starting = 0;
+  let idle = 0;
+  for (const w of slots) {
+    if (w.state === 'starting') { live++; starting++; }
+    if (w.state !== 'ready') continue;
+    live++;
+    ready.push(w);
+    if (w.inFlightCount === 0 && w.dispatched < limits.maxTasksPerChild) idle++;
+  }
+  ready.sort((a, b) => a.inFlightCount - b.inFlightCount);
+  const share = Math.ceil(limits.queued / Math.max(1, live));
+  const fills: Array<{ slot: S; room: number }> = [];
+  for (const w of ready) {
+    const capacity = pipelineCapacity(w.avgMs);
+    if (w.inFlightCount > 0) {
+      if (idle > 0 || starting > 0) continue;
+      if (w.lastExclusive) continue;
+      if (w.inFlightCount > capacity / 2) continue;
+    }
+    const room = Math.min(capacity - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
+    if (room > 0) fills.push({ slot: w, room });
+  }
+  return { fills, idle };
+}
+
+/** Busy workers to ask for their unstarted tasks back, when `idle` workers have nothing to do. */
+export function planReclaim<S extends SlotView>(slots: Iterable<S>, idle: number): S[] {
+  if (idle <= 0) return [];
+  return [...slots]
+    .filter((w) => w.state === 'ready' && !w.reclaiming && w.inFlightCount > 1)
+    .sort((a, b) => b.inFlightCount - a.inFlightCount)
+    .slice(0, idle);
+}

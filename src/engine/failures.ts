@@ -1,0 +1,79 @@
+/**
+ * How a worker's death or failed start is judged, pure: which error the
+ * running task gets, whether it is retried, and how long to wait before the
+ * next start. No processes, no timers: the supervisor applies the verdicts.
+ */
+import { DataCloneError, MemoryLimitError, PoolTerminatedError, WorkerCrashedError } from '../errors.js';
+import { FrameDecodeError } from '../protocol/framing.js';
+import type { FailureKind, ExitReason } from './stats.js';
+import type { CrashRecord } from './task.js';
+
+/** Backoff between failed worker starts: base, doubling, capped. */
+export const START_BACKOFF_BASE_MS = 50;
+export const START_BACKOFF_MAX_MS = 2000;
+
+/** Delay before the next start after `failures` failed starts in a row (≥ 1). */
+export function startBackoffMs(failures: number): number {
+  return Math.min(START_BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1), START_BACKOFF_MAX_MS);
+}
+
+export interface DeathFacts {
+  /** Why the worker went away (`crash` when nobody killed it on purpose). */
+  reason: ExitReason;
+  /** The pool can still run tasks (not terminated or broken). */
+  poolAlive: boolean;
+  terminated: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  outOfMemory: boolean;
+  /** The runtime's own error (spawn failure, a thread's uncaught error). */
+  runtimeError: Error | undefined;
+  /** Why the worker's channel was declared broken, if it was. */
+  channelError: Error | undefined;
+  pid: number | undefined;
+  workerId: number;
+  /** `maxMemory`, or the V8 heap cap in bytes, when one is set. */
+  memoryLimit: number | undefined;
+  rss: number | undefined;
+}
+
+export interface TaskFacts {
+  name: string;
+  retries: number;
+  /** Crashes so far, this one not included. */
+  crashes: readonly CrashRecord[];
+}
+
+export type Verdict =
+  | { kind: 'settle'; error: Error; failure: FailureKind | undefined }
+  | { kind: 'retry'; crashes: CrashRecord[] };
+
+/** The fate of the task a worker was running when it died. */
+export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
+  if (death.reason === 'shutdown' && death.terminated) return { kind: 'settle', error: new PoolTerminatedError(), failure: undefined };
+  if (death.reason === 'protocol' && (death.channelError instanceof FrameDecodeError || death.channelError?.name === 'DataCloneError')) {
+    // Its message was sent whole but cannot be read here (nested too deep...):
+    // the same value would fail again, so no retry.
+    return { kind: 'settle', error: new DataCloneError(`the result of task ${JSON.stringify(task.name)}`, death.channelError), failure: 'error' };
+  }
+  const crashes = [...task.crashes, { exitCode: death.exitCode, signal: death.signal, pid: death.pid }];
+  if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };
+  if (death.memoryLimit !== undefined && (death.outOfMemory || death.reason === 'memory')) {
+    const detail = death.outOfMemory ? ' (V8 ran out of heap)' : '';
+    return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail), failure: 'memory' };
+  }
+  return {
+    kind: 'settle',
+    failure: 'crash',
+    error: new WorkerCrashedError({
+      exitCode: death.exitCode, signal: death.signal as NodeJS.Signals | null, pid: death.pid, workerId: death.workerId,
+      detail: death.outOfMemory ? 'V8 ran out of heap memory' : (death.channelError ?? death.runtimeError)?.message, attempts: crashes,
+    }),
+  };
+}
+
+/** The error of a worker that exited before it was ready, when it reported none itself. */
+export function startFailureMessage(exitCode: number | null, signal: string | null, runtimeError: Error | undefined): string {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+  return `the worker ${how} before it was ready${runtimeError ? `: ${runtimeError.message}` : ''}`;
+}

@@ -1,0 +1,52 @@
+/**
+ * The clocks and meters that stop a worker: a task's timeout, the grace an
+ * aborted task gets, the start timeout, and memory polling. Each one only
+ * decides *when*; the supervisor decides what a kill means for the tasks.
+ */
+import { longTimeout, type LongTimer } from '../util/timers.js';
+import type { RuntimeWorker } from '../runtime/types.js';
+
+/** How often worker memory (RSS) is read while `maxMemory` is set. */
+export const MEMORY_POLL_MS = 100;
+
+/** Calls `onTimeout` once `ms` after a task started (any length; Infinity never). */
+export function armTaskTimeout(ms: number, onTimeout: () => void): LongTimer {
+  return longTimeout(onTimeout, ms);
+}
+
+/** After `graceMs`, calls `onExpired` if the aborted task is still running. */
+export function armAbortGrace(graceMs: number, stillRunning: () => boolean, onExpired: () => void): void {
+  longTimeout(() => { if (stillRunning()) onExpired(); }, graceMs).unref();
+}
+
+/** Calls `onLate` if the worker is not ready within `ms`. Never keeps the process alive on its own. */
+export function armStartTimeout(ms: number, onLate: () => void): LongTimer {
+  const timer = longTimeout(onLate, ms);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Polls the memory of process workers. Threads cannot be measured from
+ * outside; they watch themselves (see the worker entry).
+ */
+export class MemoryMeter<W extends { runtime: RuntimeWorker; state: string; rss: number | undefined }> {
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(workers: () => Iterable<W>, hard: number, onOver: (w: W, rss: number) => void) {
+    this.#timer = setInterval(() => {
+      for (const w of workers()) {
+        if (w.state !== 'ready' && w.state !== 'stopping') continue;
+        const rss = w.runtime.memory();
+        if (rss === undefined) continue;
+        w.rss = rss;
+        if (rss > hard) onOver(w, rss);
+      }
+    }, MEMORY_POLL_MS).unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * A task's wire form (built once: its arguments may need shared-object
+ * encoding) and the decoding of a worker's `done` into a chunk outcome.
+ */
+import type { Outcome, WireTask, WorkerEvent } from '../protocol/messages.js';
+import { decodeError } from '../protocol/values.js';
+import { decodeShared, encodeShared } from '../shared/codec.js';
+import type { ChunkOutcome, Task } from './task.js';
+
+/** The task as sent to a worker; marks it exclusive when its arguments hold shared objects. */
+export function wireOf(t: Task): WireTask {
+  if (!t.wire) {
+    const enc = encodeShared(t.items ?? t.args ?? []);
+    t.wire = !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
+      : t.spread ? { id: t.id, n: t.name, c: enc.value as unknown[][] }
+      : { id: t.id, n: t.name, m: enc.value as unknown[] };
+    // The parent needs a `started` event to start a timeout clock or to know an abort hit a running task.
+    if (t.timeout !== undefined || t.signal) t.wire.s = 1;
+    if (enc.found) { t.wire.h = 1; t.exclusive = true; }
+  }
+  return t.wire;
+}
+
+/** A `done` event as one outcome shape: a value per item, and the items that threw. */
+export function outcomeOf(ev: Extract<WorkerEvent, { t: 'done' }>): ChunkOutcome {
+  if (ev.o) {
+    const o: Outcome = ev.o;
+    if (!o.ok) return { values: [undefined], errors: [[0, decodeError(o.e)]] };
+    return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
+  }
+  const values = ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
+  return { values, errors: ev.e?.map(([i, e]) => [i, decodeError(e)]) };
+}

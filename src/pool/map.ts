@@ -1,0 +1,96 @@
+/**
+ * The chunk scheduler behind map/starmap/mapAsync.
+ *
+ * Without an explicit `chunksize`, the chunk size adapts: one small probe
+ * chunk per slot measures the task's cost, then each further chunk holds about
+ * TARGET_CHUNK_MS of work by the latest estimate (at most CPython's
+ * remaining / (4 × slots), so every slot gets several). It keeps a few chunks
+ * per slot in flight and sizes each new one from the latest estimate, so a
+ * probe measured on a cold worker only misjudges the next chunk or two.
+ * With a fixed chunk size, every chunk is submitted at once.
+ *
+ * The map's later chunks are submitted as results come in: it holds a lease,
+ * so they are still welcome after close(), and join() waits for the whole map.
+ */
+import type { CallLease, Engine } from '../engine/engine.js';
+import { Task } from '../engine/task.js';
+import type { CallSettings } from '../options.js';
+import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
+
+/** Adaptive map: chunks in flight per slot once the task's cost is known. */
+const CHUNKS_IN_FLIGHT_PER_SLOT = 2;
+
+export interface MapPlan {
+  name: string;
+  items: unknown[];
+  spread: boolean;
+  call: CallSettings;
+  /** A fixed chunk size, or undefined for the adaptive default. */
+  chunksize: number | undefined;
+}
+
+/** Runs every item; calls exactly one of `succeed` (all values, input order) or `fail` (the first failure). */
+export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) => void, fail: (err: unknown) => void): void {
+  const { name, items, spread, call } = plan;
+  let lease: CallLease | undefined;
+  try { lease = engine.openCall(); } catch { /* refused: the first chunk reports why */ }
+  const n = items.length;
+  const out = new Array<R>(n);
+  const slots = engine.capacity;
+  // Small inputs get small probes, so even 4 slow items spread over the slots.
+  const probe = Math.min(PROBE_CHUNK, defaultMapChunksize(n, slots));
+  let left = n;
+  let failed = false;
+  let next = 0;
+  let outstanding = 0;
+  /** Estimated run time of one item, newest chunks weighing most (the first ones run on a cold JIT). */
+  let perItemMs: number | undefined;
+  if (n === 0) {
+    lease?.release();
+    return succeed(out);
+  }
+
+  const submitChunk = (size: number) => {
+    const offset = next;
+    const chunk = items.slice(offset, offset + size);
+    next += chunk.length;
+    const task = new Task({
+      name, items: chunk, spread, ...call,
+      sink: (result, info) => {
+        outstanding--;
+        if (failed) return;
+        if (result instanceof Error || result.errors) {
+          failed = true;
+          lease?.release();
+          return fail(result instanceof Error ? result : result.errors![0]![1]);
+        }
+        if (plan.chunksize === undefined) {
+          const measured = info.ms / chunk.length;
+          perItemMs = perItemMs === undefined ? measured : (perItemMs + measured) / 2;
+          fill();
+        }
+        const values = result.values;
+        for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as R;
+        left -= values.length;
+        if (left === 0) {
+          lease?.release();
+          succeed(out);
+        }
+      },
+    });
+    outstanding++;
+    // map holds all its input already; it waits for queue room rather than failing part-way.
+    void engine.submit(task, { wait: true, lease });
+  };
+  const fill = () => {
+    const window = perItemMs === undefined ? slots : CHUNKS_IN_FLIGHT_PER_SLOT * slots;
+    while (!failed && next < n && outstanding < window) {
+      submitChunk(perItemMs === undefined ? probe : adaptiveChunksize(perItemMs, n - next, slots));
+    }
+  };
+  if (plan.chunksize !== undefined) {
+    while (!failed && next < n) submitChunk(plan.chunksize);
+  } else {
+    fill();
+  }
+}
