@@ -5,7 +5,7 @@
  */
 import { ForkpoolError } from '../errors.js';
 import { loadFailure } from './load-error.js';
-import { describeEnvironmentError, isEnvironmentError } from './paths.js';
+import { describeEnvironmentError, isEnvironmentError } from './errno.js';
 
 export class UsageError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_USAGE';

@@ -20,24 +20,15 @@ import { InputLineError, UsageError } from './errors.js';
 import { CsvRecords } from './csv.js';
 import type { InputFormat, RunConfig } from './args.js';
 import { fromSources } from './sources.js';
+import type { InputSource, Shape } from './input-source.js';
+import { sha1 } from './input-source.js';
 
 /** An input line that could not be parsed; it reaches the output and the journal as a failed item. */
 export class BadLine {
   constructor(readonly line: number, readonly text: string, readonly why: string) {}
 }
 
-export interface InputSource {
-  items: AsyncIterable<unknown>;
-  /** Number of items when known before the run (a file), else undefined (stdin). */
-  total: number | undefined;
-  /** What identifies the input, for the journal header; undefined when it cannot be known up front. */
-  identity: Record<string, unknown> | undefined;
-  /** Name used in messages: the file name, `stdin` or `arguments`. */
-  label: string;
-}
-
-/** How records are read and shaped: the input options of RunConfig. */
-export type Shape = Pick<RunConfig, 'format' | 'nul' | 'colsep' | 'header'>;
+export type { InputSource, Shape } from './input-source.js';
 
 export async function openInput(config: RunConfig): Promise<InputSource> {
   const { input, args } = config;
@@ -166,8 +157,6 @@ async function scan(path: string, shape: Shape): Promise<{ bytes: number; hash: 
   return { bytes, hash: h.digest('hex'), count };
 }
 
-export function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
-}
+export { sha1 } from './input-source.js';
 
 export type { InputFormat };

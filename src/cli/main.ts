@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseRunArgs } from './args.js';
 import { EXIT, UsageError } from './errors.js';
 import { RUN_HELP } from './help.js';
-import { describeEnvironmentError, isEnvironmentError } from './paths.js';
+import { describeEnvironmentError, isEnvironmentError } from './errno.js';
 import { runCommand } from './run.js';
 
 const HELP = `Usage: forkpool <command> [options]

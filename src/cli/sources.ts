@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import type { SourceSpec } from './flags.js';
-import { sha1, type InputSource, type Shape } from './input.js';
+import { sha1, type InputSource, type Shape } from './input-source.js';
 
 export function fromSources(specs: SourceSpec[], shape: Shape): InputSource {
   const lists = specs.map((s) => ({ linked: s.linked, values: s.kind === 'args' ? s.values : s.values.flatMap((f) => readList(f, shape.nul)) }));

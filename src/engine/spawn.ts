@@ -5,7 +5,8 @@
  */
 import { WorkerStartError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import { PROTOCOL_VERSION, type InitCommand } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
+import { decodeError } from '../protocol/values.js';
 import type { RuntimeHandlers, SpawnWorker } from '../runtime/types.js';
 import { encodeShared } from '../shared/codec.js';
 import { armStartTimeout } from './guards.js';
@@ -47,4 +48,12 @@ export function startWorker(w: WorkerSlot, opts: ResolvedOptions, moduleHref: st
     w.startError = new WorkerStartError(w.id, `could not send initargs: ${(err as Error).message}`, err);
     w.runtime.kill('SIGKILL');
   }
+}
+
+/** The start error a worker reported (its module threw on import, its initializer threw, a version mismatch). */
+export function reportedStartError(w: WorkerSlot, ev: Extract<WorkerEvent, { t: 'startError' }>, initializer: string | undefined): WorkerStartError {
+  const cause = decodeError(ev.e);
+  const what = ev.phase === 'initializer' ? `the initializer ${JSON.stringify(initializer)} threw`
+    : ev.phase === 'import' ? 'the task module threw while loading' : 'protocol mismatch';
+  return new WorkerStartError(w.id, `${what}: ${cause.message}`, cause);
 }

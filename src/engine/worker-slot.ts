@@ -70,6 +70,29 @@ export class WorkerSlot {
     this.avgMs = Number.isNaN(this.avgMs) ? ms : this.avgMs + RUN_TIME_EWMA_WEIGHT * (ms - this.avgMs);
   }
 
+  /** Hands `task` to this worker (it is not started until the worker says so). */
+  hand(task: Task): void {
+    task.attempts++;
+    task.wire!.at = task.attempts;
+    task.started = false;
+    task.startedAt = 0;
+    this.inFlight.push(task);
+    this.dispatched++;
+  }
+
+  /** The worker gave these tasks back unstarted: out of its in-flight list, as if never handed over. */
+  giveBack(ids: readonly number[]): Task[] {
+    const back: Task[] = [];
+    for (const id of ids) {
+      const t = this.take(id);
+      if (!t) continue;
+      this.dispatched--;
+      t.attempts--;
+      back.push(t);
+    }
+    return back;
+  }
+
   /** Removes and returns the in-flight task with this id (normally the head). */
   take(id: number): Task | undefined {
     const head = this.inFlight[0];

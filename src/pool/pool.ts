@@ -4,9 +4,8 @@
  * flow and docs/architecture.md for the whole picture).
  */
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js';
 import {
   callSettings, chunksizeOption, positiveInt, resolveOptions,
@@ -24,6 +23,8 @@ import { Supervisor } from '../engine/supervisor.js';
 import { Task } from '../engine/task.js';
 import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
+import { checkWorkerEntry } from '../runtime/entry-path.js';
+import { taskModuleHref } from '../runtime/module-path.js';
 
 /** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
 const IMAP_CHUNKS_PER_SLOT = 4;
@@ -55,6 +56,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   constructor(module: string | URL, options: PoolOptions = {}) {
     super();
     const href = resolveModule(module);
+    checkWorkerEntry();
     this.#opts = resolveOptions(options);
     this.#engine = new Supervisor(href, this.#opts, this);
   }
@@ -240,9 +242,7 @@ function resolveModule(module: string | URL): string {
   else if (typeof module === 'string' && module.length > 0) url = pathToFileURL(isAbsolute(module) ? module : resolve(process.cwd(), module));
   else throw invalidArg(TypeError, `Expected the task module to be a path or a file: URL, got ${show(module)}`);
   if (url.protocol !== 'file:') throw invalidArg(TypeError, `Expected the task module to be a file: URL, got ${show(url.href)}`);
-  const path = fileURLToPath(url);
-  if (!existsSync(path)) throw invalidArg(TypeError, `The task module does not exist: ${path}`);
-  return url.href;
+  return taskModuleHref(url);
 }
 
 function checkIterable(iterable: unknown): asserts iterable is Iterable<unknown> {

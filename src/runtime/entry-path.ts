@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of the compiled worker entry, next to this file in dist/runtime. */
+/** Absolute path of the compiled worker entry, in dist/worker beside this file's dist/runtime. */
 export function workerEntryPath(): string {
-  return fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+  return fileURLToPath(new URL('../worker/worker-entry.js', import.meta.url));
 }
 
 /** Set once the entry was found: it does not move while the process runs. */
@@ -27,7 +27,7 @@ export function checkWorkerEntry(): void {
   }
   const err = new Error(
     `forkpool cannot find its worker entry: ${path} does not exist. ` +
-      'forkpool starts every worker from this file, so it must stay in node_modules/forkpool/dist/runtime; ' +
+      'forkpool starts every worker from this file, so it must stay in node_modules/forkpool/dist/worker; ' +
       'this usually means forkpool was bundled into your app. Mark it external so it loads from node_modules ' +
       "(esbuild: --external:forkpool; Rollup/Vite: external: ['forkpool']; webpack: externals) and ship node_modules/forkpool " +
       'with the bundle, or see docs/bundling.md.',

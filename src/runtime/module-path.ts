@@ -10,7 +10,9 @@
  * a file that exists is always the one used.
  */
 import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { invalidArg } from '../errors.js';
 
 /** What a missing file may have been compiled from (`.js` → `.ts`), or compiled to (`.ts` → `.js`), in the order tried. */
 const SIBLINGS: Readonly<Record<string, readonly string[]>> = {
@@ -37,6 +39,19 @@ const EXTENSION = /\.[cm]?[jt]sx?$/i;
  */
 export function resolveModulePath(path: string): string | undefined {
   return moduleCandidates(path).find(isFile);
+}
+
+/**
+ * The `href` of the task module file for a `file:` URL: the file itself, or
+ * its compiled or source sibling when it is missing.
+ * @throws {TypeError} (code `ERR_FORKPOOL_INVALID_ARG`) naming every file looked for, when none exists.
+ */
+export function taskModuleHref(url: URL): string {
+  const found = resolveModuleUrl(url);
+  if (found !== undefined) return found.href;
+  const [path, ...siblings] = moduleCandidates(fileURLToPath(url));
+  const nor = siblings.length > 0 ? ` (nor ${siblings.map((s) => basename(s)).join(' or ')})` : '';
+  throw invalidArg(TypeError, `The task module does not exist: ${path}${nor}`);
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The public API inside a worker: `import { currentTask } from 'forkpool/worker'`.
  */
-import { workerState, type TaskContext } from './runtime/task-context.js';
-import { InvalidStateError } from './errors.js';
+import { workerState, type TaskContext } from './task-context.js';
+import { InvalidStateError } from '../errors.js';
 
 export type { TaskContext };
 

@@ -31,7 +31,8 @@ export class TypeScriptLoaderError extends Error {
   constructor(modulePath: string) {
     super(
       `Cannot load the TypeScript task module ${modulePath}: Node.js ${process.version} does not run TypeScript by itself ` +
-        '(type stripping is on by default from Node 23.6 and 22.18, and behind --experimental-strip-types from 22.6) and tsx is not installed. ' +
+        '(type stripping is on by default from Node 23.6 and 22.18; from 22.6 it needs --experimental-strip-types, which reaches workers ' +
+        "only through the pool's execArgv option or NODE_OPTIONS) and tsx is not installed. " +
         'Install it (npm i -D tsx), or compile the module to JavaScript and give the pool the .js file.',
     );
     this.name = 'TypeScriptLoaderError';

@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
-import type { WorkerPort } from './worker-port.js';
+import type { WorkerPort } from './port.js';
 
 export function openThreadPort(port: MessagePort): WorkerPort {
   let goneHandler: () => void = () => {};

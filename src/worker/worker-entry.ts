@@ -16,7 +16,7 @@ import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type Wi
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState } from './task-context.js';
-import type { WorkerPort } from './worker-port.js';
+import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';

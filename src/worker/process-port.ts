@@ -12,7 +12,7 @@ import { Socket } from 'node:net';
 import { writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
-import type { WorkerPort } from './worker-port.js';
+import type { WorkerPort } from './port.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;

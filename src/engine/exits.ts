@@ -1,0 +1,68 @@
+/**
+ * The never-hang path: what a worker's exit means. It runs once per worker,
+ * after everything the worker sent has been read (the runtimes guarantee it),
+ * so a result written just before a crash has already settled its task.
+ */
+import { WorkerStartError } from '../errors.js';
+import type { ExitInfo } from '../runtime/types.js';
+import { hubPeerGone } from '../shared/link.js';
+import type { Core } from './core.js';
+import { judgeRunningTask, startFailureMessage } from './failures.js';
+import { heapLimitBytes } from './spawn.js';
+import type { ExitReason } from './stats.js';
+import type { Task } from './task.js';
+import type { WorkerSlot } from './worker-slot.js';
+
+export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
+  const wasStarting = w.state === 'starting' && w.killReason === undefined;
+  w.state = 'exited';
+  w.startTimer?.clear();
+  core.workers.remove(w);
+  // Lines written just before the exit are delivered before the exit is reported.
+  w.stdout.flush();
+  w.stderr.flush();
+  hubPeerGone(w.peer);
+  if (wasStarting) return onStartFailure(core, w, info);
+  const reason: ExitReason = w.killReason ?? 'crash';
+  // Only a task the worker said it started can be the one that killed it.
+  const running = w.inFlight[0]?.started ? w.inFlight.shift() : undefined;
+  const behind = w.inFlight.splice(0);
+  if (running && !running.settled) judge(core, w, running, info, reason);
+  // Tasks behind the running one never started: innocent, they run elsewhere.
+  for (const t of behind) t.attempts--;
+  core.requeueFront(behind);
+  core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
+  core.workers.replace(w, reason);
+  core.afterProgress();
+}
+
+/** Settles or retries the task a worker was running when it died (the rules are in failures.ts). */
+function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
+  const state = core.state();
+  const verdict = judgeRunningTask({ name: t.name, retries: t.retries, crashes: t.crashes ?? [] }, {
+    reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
+    exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error,
+    channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(core.opts), rss: w.rss,
+  });
+  if (verdict.kind === 'retry') {
+    t.crashes = verdict.crashes;
+    core.stats.retried++;
+    t.minWorkerId = core.workers.newestId; // only a worker spawned after this crash may take it
+    return core.requeueFront([t]);
+  }
+  if (verdict.failure) core.fail(t, verdict.error, verdict.failure, w);
+  else t.settle(verdict.error);
+}
+
+/** A worker died before it was ready: back off and retry, or break the pool after `maxStartFailures` in a row. */
+function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
+  const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, info.error), info.error);
+  const failures = core.workers.startFailed();
+  core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
+  // Python respawns forever here (gh-87472); a pool that cannot start its workers says so instead.
+  if (core.state() !== 'terminated') {
+    if (failures >= core.opts.maxStartFailures) core.breakPool(failures, err);
+    else core.workers.restartLater(w);
+  }
+  core.afterProgress();
+}

@@ -1,0 +1,112 @@
+/**
+ * What each event from a worker means on the main side: results settle their
+ * tasks, `started` starts a timeout clock, given-back tasks go back to the
+ * queue, `ready` makes a worker eligible, and hub traffic goes to the
+ * shared-object hub.
+ */
+import { MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
+import type { WorkerEvent } from '../protocol/messages.js';
+import { hubReceive } from '../shared/link.js';
+import type { Core } from './core.js';
+import { armTaskTimeout } from './guards.js';
+import { reportedStartError } from './spawn.js';
+import type { ChunkOutcome } from './task.js';
+import { outcomeOf } from './wire.js';
+import type { WorkerSlot } from './worker-slot.js';
+
+export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
+  switch (ev.t) {
+    case 'done':
+      // `nx`: the task the worker starts right after this one (saves a `started` event).
+      if (ev.nx !== undefined) markStarted(core, w, ev.nx);
+      return onDone(core, w, ev.id, outcomeOf(ev), ev.ms);
+    case 'started': return markStarted(core, w, ev.id);
+    case 'log': return core.logs.chunk(w, ev.s, ev.x, ev.task);
+    case 'ready': return onReady(core, w, ev.exports);
+    case 'startError': w.startError = reportedStartError(w, ev, core.opts.initializer); return;
+    case 'recycle':
+      // Past its memory cap after a task: it handed back what it had not started, and exits.
+      w.state = 'stopping';
+      w.killReason = 'memory';
+      w.rss = ev.mem;
+      core.stats.recycled++;
+      core.requeueFront(w.giveBack(ev.returned));
+      return core.updateRefs();
+    case 'returned':
+      w.reclaiming = false;
+      core.requeueFront(w.giveBack(ev.ids));
+      return core.afterProgress();
+    case 'overLimit': w.rss = ev.mem; return overHardLimit(core, w, ev.mem);
+    case 'hub': return hubReceive(w.peer, ev.m);
+  }
+}
+
+function onReady(core: Core, w: WorkerSlot, exports: string[]): void {
+  if (w.state !== 'starting') return;
+  w.state = 'ready';
+  w.startTimer?.clear();
+  core.workers.startSucceeded();
+  if (!core.exports) {
+    core.exports = exports;
+    // Tasks queued before anyone knew the exports: reject the unknown names now.
+    for (const t of core.queue.drain()) {
+      if (exports.includes(t.name)) core.queue.add(t, false);
+      else t.settle(new UnknownTaskError(t.name, exports));
+    }
+  }
+  core.events.emit('workerStart', { workerId: w.id, pid: w.pid });
+  core.workers.readyChanged();
+  core.afterProgress();
+}
+
+function markStarted(core: Core, w: WorkerSlot, id: number): void {
+  const t = w.inFlight.find((x) => x.id === id);
+  if (!t || t.started) return;
+  t.started = true;
+  t.startedAt = performance.now();
+  if (t.settled || t.timeout === undefined) return;
+  const ms = t.timeout;
+  t.timer = armTaskTimeout(ms, () => {
+    if (t.settled || !w.inFlight.includes(t)) return;
+    core.fail(t, new TaskTimeoutError(ms), 'timeout', w);
+    // A synchronous infinite loop cannot be interrupted any other way.
+    core.kill(w, 'timeout');
+  });
+}
+
+function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms: number): void {
+  const t = w.take(id);
+  if (!t) return;
+  w.tasksDone++;
+  w.recordRunTime(ms);
+  core.stats.runTimes.add(ms);
+  if (!t.settled) {
+    const failed = result.errors?.length ?? 0;
+    if (failed > 0 && t.retryOnError && t.attempts <= t.retries) {
+      core.stats.retried++;
+      core.requeueFront([t]);
+    } else {
+      core.stats.completed += result.values.length - failed;
+      core.stats.failed.error += failed;
+      if (failed) for (const [, error] of result.errors!) core.events.emit('taskError', { taskId: t.id, name: t.name, error });
+      t.settle(result, { workerId: w.id, ms });
+    }
+  }
+  core.afterProgress();
+}
+
+/** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
+export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
+  if (w.inFlight.length === 0 || w.killReason !== undefined) return;
+  const limit = core.opts.maxMemory!;
+  const hard = limit * core.opts.hardMemoryFactor;
+  core.fail(w.inFlight[0]!, new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
+  core.kill(w, 'memory');
+}
+
+/** Its channel cannot be trusted (a message that did not decode, a closed pipe): a crash of that worker. */
+export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
+  if (w.state === 'exited') return;
+  w.channelError ??= err;
+  core.kill(w, 'protocol');
+}

@@ -1,0 +1,56 @@
+/** The dispatch rules, without processes (src/engine/dispatch.ts). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
+
+function slot(id: number, over: Partial<SlotView> = {}): SlotView {
+  return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
+}
+const limits = (queued: number, maxTasksPerChild = Infinity) => ({ queued, maxTasksPerChild });
+
+test('an unmeasured worker gets INITIAL_IN_FLIGHT tasks; a measured one about 2 ms of work, capped', () => {
+  assert.equal(pipelineCapacity(Number.NaN), INITIAL_IN_FLIGHT);
+  assert.equal(pipelineCapacity(1), 2);
+  assert.equal(pipelineCapacity(50), 1);
+  assert.equal(pipelineCapacity(0), MAX_IN_FLIGHT);
+});
+
+test('idle workers are served first and a burst is shared evenly among live workers', () => {
+  const plan = planDispatch([slot(1, { inFlightCount: 3 }), slot(2), slot(3)], limits(10));
+  assert.deepEqual(plan.fills.map((f) => [f.slot.id, f.room]), [[2, 4], [3, 4]]);
+  assert.equal(plan.idle, 2);
+});
+
+test('a busy worker is not pipelined while another worker is idle', () => {
+  const plan = planDispatch([slot(1, { inFlightCount: 1 }), slot(2)], limits(100));
+  assert.deepEqual(plan.fills.map((f) => f.slot.id), [2]);
+});
+
+test('a busy worker is not pipelined while another worker is still starting', () => {
+  const plan = planDispatch([slot(1, { inFlightCount: 1 }), slot(2, { state: 'starting' })], limits(100));
+  assert.deepEqual(plan.fills, []);
+});
+
+test('once every worker has work, a busy worker is refilled only after half its pipeline drained', () => {
+  const fast = { avgMs: 0.1 }; // capacity 20
+  const plan = planDispatch([slot(1, { ...fast, inFlightCount: 15 }), slot(2, { ...fast, inFlightCount: 5 })], limits(100));
+  assert.deepEqual(plan.fills.map((f) => [f.slot.id, f.room]), [[2, 15]]);
+});
+
+test('nothing is queued behind a task that holds shared objects', () => {
+  const plan = planDispatch([slot(1, { inFlightCount: 1, lastExclusive: true }), slot(2, { inFlightCount: 1 })], limits(10));
+  assert.deepEqual(plan.fills.map((f) => f.slot.id), [2]);
+});
+
+test('maxTasksPerChild bounds what a worker takes in its life', () => {
+  const plan = planDispatch([slot(1, { dispatched: 9 })], limits(10, 10));
+  assert.deepEqual(plan.fills.map((f) => f.room), [1]);
+  assert.equal(planDispatch([slot(1, { dispatched: 10 })], limits(10, 10)).idle, 0);
+});
+
+test('reclaim asks the busiest workers with tasks behind their running one, one per idle worker, once', () => {
+  const slots = [slot(1, { inFlightCount: 5 }), slot(2, { inFlightCount: 9 }), slot(3, { inFlightCount: 1 }), slot(4, { inFlightCount: 7, reclaiming: true })];
+  assert.deepEqual(planReclaim(slots, 1).map((s) => s.id), [2]);
+  assert.deepEqual(planReclaim(slots, 5).map((s) => s.id), [2, 1]);
+  assert.deepEqual(planReclaim(slots, 0), []);
+});

@@ -1,0 +1,58 @@
+/** What a worker's death means for its running task, without processes (src/engine/failures.ts). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataCloneError, MemoryLimitError, PoolTerminatedError, WorkerCrashedError } from '../../src/errors.ts';
+import { FrameDecodeError } from '../../src/protocol/framing.ts';
+import { judgeRunningTask, startBackoffMs, START_BACKOFF_MAX_MS, type DeathFacts } from '../../src/engine/failures.ts';
+
+const death = (over: Partial<DeathFacts> = {}): DeathFacts => ({
+  reason: 'crash', poolAlive: true, terminated: false, exitCode: 7, signal: null, outOfMemory: false,
+  runtimeError: undefined, channelError: undefined, pid: 123, workerId: 1, memoryLimit: undefined, rss: undefined, ...over,
+});
+const task = (retries = 0, crashes = 0) => ({ name: 'f', retries, crashes: Array.from({ length: crashes }, () => ({ exitCode: 7, signal: null, pid: 1 })) });
+
+test('a crash with retries left is retried, with the crash recorded', () => {
+  const v = judgeRunningTask(task(2, 1), death());
+  assert.equal(v.kind, 'retry');
+  assert.equal(v.kind === 'retry' && v.crashes.length, 2);
+});
+
+test('a crash with no retries left fails with WorkerCrashedError listing every attempt', () => {
+  const v = judgeRunningTask(task(1, 1), death({ signal: 'SIGKILL', exitCode: null }));
+  assert.equal(v.kind, 'settle');
+  if (v.kind !== 'settle') return;
+  assert.ok(v.error instanceof WorkerCrashedError);
+  assert.equal(v.failure, 'crash');
+  assert.equal((v.error as WorkerCrashedError).attempts.length, 2);
+});
+
+test('a crash after terminate() is not retried', () => {
+  const v = judgeRunningTask(task(3), death({ poolAlive: false }));
+  assert.equal(v.kind, 'settle');
+});
+
+test('a worker stopped by terminate() fails its task with PoolTerminatedError, counted as no failure kind', () => {
+  const v = judgeRunningTask(task(), death({ reason: 'shutdown', terminated: true }));
+  assert.ok(v.kind === 'settle' && v.error instanceof PoolTerminatedError && v.failure === undefined);
+});
+
+test('out of memory with a cap is a MemoryLimitError', () => {
+  const v = judgeRunningTask(task(), death({ outOfMemory: true, memoryLimit: 64e6 }));
+  assert.ok(v.kind === 'settle' && v.error instanceof MemoryLimitError && v.failure === 'memory');
+});
+
+test('a result that could not be decoded is a DataCloneError and is never retried', () => {
+  const v = judgeRunningTask(task(5), death({ reason: 'protocol', channelError: new FrameDecodeError('too deep') }));
+  assert.ok(v.kind === 'settle' && v.error instanceof DataCloneError && v.failure === 'error');
+});
+
+test('a broken channel (not a decode failure) is a crash whose message says why', () => {
+  const v = judgeRunningTask(task(), death({ reason: 'protocol', channelError: new Error('the worker closed its event channel') }));
+  assert.ok(v.kind === 'settle' && v.error instanceof WorkerCrashedError);
+  assert.match(v.kind === 'settle' ? v.error.message : '', /closed its event channel/);
+});
+
+test('start-failure backoff doubles from 50 ms and is capped', () => {
+  assert.deepEqual([1, 2, 3, 4].map(startBackoffMs), [50, 100, 200, 400]);
+  assert.equal(startBackoffMs(30), START_BACKOFF_MAX_MS);
+});
