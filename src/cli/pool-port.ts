@@ -22,14 +22,6 @@ export interface RunnerPoolOptions {
   logs: (line: LogLine) => void;
 }
 
-/**
- * Preloaded in each worker process: Ctrl-C in a terminal signals the whole
- * foreground process group, workers included, and would kill every running
- * item at once. The runner owns Ctrl-C (stop feeding, let running items
- * finish, then terminate), so worker processes ignore the terminal's SIGINT.
- */
-const IGNORE_SIGINT = `data:text/javascript,${encodeURIComponent("process.on('SIGINT', () => {});")}`;
-
 /** True when the pool's own retries cover `--retry-on`: crashes, optionally with thrown errors. */
 export function poolRetries(retryOn: readonly RetryOn[]): boolean {
   return retryOn.includes('crash') && !retryOn.includes('timeout');
@@ -47,7 +39,8 @@ export function createPool(modulePath: string, options: RunnerPoolOptions): Runn
     ...(options.maxMemory !== undefined && { maxMemory: options.maxMemory }),
     ...(native && options.retries > 0 && { retries: options.retries, retryOn: options.retryOn.includes('error') ? 'error' : 'crash' }),
   };
-  if (options.runtime === 'process') opts.execArgv = ['--import', IGNORE_SIGINT];
+  // Ctrl-C is the runner's (stop feeding, let running items finish): worker
+  // processes lead their own process group and ignore SIGINT themselves.
   return new Pool(modulePath, opts);
 }
 

@@ -79,12 +79,11 @@ export type WorkerEvent =
   | { t: 'startError'; phase: 'import' | 'initializer' | 'protocol'; e: EncodedError }
   /** The task began running (sent when it starts after an idle gap, or when asked with `s`). */
   | { t: 'started'; id: number }
-  /** Result of a single call, or of a whole chunk (`c`: one outcome per item). `ms` is run time in the worker. */
   /**
    * Result of a single call (`o`), or of a chunk: `v` holds one value per item
    * and `e` the items that threw (index, error), so a healthy chunk costs no
-   * per-item wrapper objects. `nx`: the task this worker starts right after
-   * this one (saves a `started` event).
+   * per-item wrapper objects. `ms` is run time in the worker. `nx`: the task
+   * this worker starts right after this one (saves a `started` event).
    */
   | { t: 'done'; id: number; o?: Outcome; v?: unknown[]; e?: Array<[number, EncodedError]>; h?: 1; ms: number; nx?: number }
   /** Raw text the task wrote to stdout/stderr; the parent assembles it into whole lines. */

@@ -62,9 +62,10 @@ const decodeShared = (v: unknown) => shared!.decodeShared(v);
 
 port.onParentGone(() => port.exit(0));
 if (isMainThread) {
-  // Ctrl-C in a terminal signals the whole process group. The pool decides
-  // what a Ctrl-C means (finish, terminate); a worker dying on its own would
-  // turn every running task into a crash. If the parent dies of it, this
+  // The pool decides what a Ctrl-C means (finish, terminate); a worker dying
+  // on its own would turn every running task into a crash. Workers lead their
+  // own process group, so a terminal's Ctrl-C does not reach them; a SIGINT
+  // sent to the worker directly is ignored too. If the parent dies, this
   // worker sees EOF on its command pipe and exits, and the reaper backs that up.
   process.on('SIGINT', () => {});
 }

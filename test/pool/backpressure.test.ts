@@ -1,0 +1,36 @@
+/** Backpressure: a bounded queue and lazy imap input. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pool, QueueFullError } from 'forkpool';
+import { fixture, runtime } from '../helpers.ts';
+
+const opts = { processes: 2, runtime, logs: 'silent' } as const;
+
+
+test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting with waitForSpace', async () => {
+  await using pool = new Pool(fixture('hang-forever.mjs'), { ...opts, processes: 1, maxQueue: 2 });
+  await pool.ready();
+  const a = pool.apply('sleep', [50]);
+  const b = pool.apply('sleep', [50]);
+  const full = await pool.apply('sleep', [50]).catch((e) => e);
+  assert.ok(full instanceof QueueFullError);
+  assert.equal(full.code, 'ERR_FORKPOOL_QUEUE_FULL');
+  const waited = pool.apply('sleep', [7], { waitForSpace: true });
+  assert.deepEqual(await Promise.all([a, b, waited]), [50, 50, 7]);
+});
+
+test('imap reads its input lazily: an endless generator is drained only a bounded read-ahead', async () => {
+  await using pool = new Pool(fixture('hang-forever.mjs'), opts);
+  let pulled = 0;
+  let cleanedUp = false;
+  function* endless() {
+    try { for (let i = 0; ; i++) { pulled++; yield 1; } } finally { cleanedUp = true; }
+  }
+  let seen = 0;
+  for await (const v of pool.imap('sleep', endless(), { readAhead: 20 })) {
+    seen += v;
+    if (seen === 30) break;
+  }
+  assert.ok(pulled <= 30 + 20 + 1, `pulled ${pulled} items for 30 consumed`);
+  assert.ok(cleanedUp, 'the generator was closed on break');
+});

@@ -1,0 +1,38 @@
+/** Worker output as whole, tagged lines. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pool } from 'forkpool';
+import { fixture, runtime } from '../helpers.ts';
+
+const opts = { processes: 2, runtime, logs: 'silent' } as const;
+
+
+test('worker output arrives as whole lines, in order per worker, never mixed with another worker\'s', async () => {
+  const lines: Array<{ workerId: number; text: string; taskId: number | null }> = [];
+  await using pool = new Pool(fixture('flaky.mjs'), { ...opts, logs: 'pipe' });
+  pool.on('log', (l) => lines.push(l));
+  await Promise.all([pool.apply('logLines', ['A', 300]), pool.apply('logLines', ['B', 300])]);
+  assert.equal(lines.length, 600);
+  for (const tag of ['A', 'B']) {
+    const mine = lines.filter((l) => l.text.startsWith(`${tag} `));
+    assert.equal(mine.length, 300);
+    assert.deepEqual(mine.map((l) => l.text), Array.from({ length: 300 }, (_, i) => `${tag} line ${i} ${'x'.repeat(200)}`));
+    assert.equal(new Set(mine.map((l) => l.taskId)).size, 1);
+  }
+});
+
+test('logs: "inherit" prints lines prefixed with worker and task; "silent" prints nothing', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (logs: string) => spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { Pool } from 'forkpool';
+    const pool = new Pool(${JSON.stringify(fixture('flaky.mjs').href)}, { processes: 1, runtime: ${JSON.stringify(runtime)}, logs: ${JSON.stringify(logs)} });
+    await pool.apply('writeStderr', ['to stderr']);
+    await pool.apply('logLines', ['hello', 1]);
+    pool.close(); await pool.join();`], { encoding: 'utf8' });
+  const inherit = run('inherit');
+  assert.equal(inherit.status, 0, inherit.stderr);
+  assert.match(inherit.stdout, /^\[w1 #\d+\] hello line 0 x+$/m);
+  assert.match(inherit.stderr, /^\[w1 #\d+\] to stderr$/m);
+  const silent = run('silent');
+  assert.equal(silent.stdout + silent.stderr, '');
+});
