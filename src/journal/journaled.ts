@@ -38,7 +38,11 @@ export interface JournalPool {
   imapSettled(
     name: string,
     items: AsyncIterable<unknown>,
-    opts: { ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal; readAhead?: number },
+    opts: {
+      ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal; readAhead?: number;
+      /** The journal key of the item at this position of `items`: it travels with each task (an engine may key its jobs with it). */
+      keyOf?: (position: number) => string | undefined;
+    },
   ): AsyncIterable<SettledItem>;
 }
 
@@ -168,6 +172,7 @@ export async function* journaled(
     // In input order, the pool's own ordered mode stops reading ahead while an early item is
     // slow, which bounds what waits here; the merge below then only interleaves recorded items.
     ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
+    keyOf: (position) => inPool.get(position)?.key,
     ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;

@@ -19,8 +19,8 @@ export interface SubmittedChunk {
   withdraw(): void;
 }
 
-/** Submits one chunk (argument lists) and reports its end. */
-export type ChunkRunner = (items: unknown[], done: (result: ChunkOutcome | Error, info: RunInfo) => void) => SubmittedChunk;
+/** Submits one chunk (argument lists; `start`: the position of its first item in the input) and reports its end. */
+export type ChunkRunner = (items: unknown[], done: (result: ChunkOutcome | Error, info: RunInfo) => void, start: number) => SubmittedChunk;
 
 export interface ImapPlan {
   chunksize: number;
@@ -101,7 +101,7 @@ export function imapSettled(
         nextRead += chunk.length;
         outstanding += chunk.length;
         const ref: { chunk?: SubmittedChunk } = {};
-        const submitted = run(chunk, accept(start, chunk.length, ref));
+        const submitted = run(chunk, accept(start, chunk.length, ref), start);
         // A chunk that settled during submission (refused) is not pending.
         ref.chunk = submitted;
         pending.add(submitted);

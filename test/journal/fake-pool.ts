@@ -9,12 +9,15 @@ import type { JournalPool, SettledItem } from '../../src/journal/journaled.ts';
 
 export class FakePool implements JournalPool {
   calls: unknown[] = [];
+  /** The journal key the pool was told for each item it ran, by position. */
+  keys: Array<string | undefined> = [];
   constructor(readonly fn: (item: unknown) => unknown, readonly window = 4) {}
 
-  async *imapSettled(_name: string, items: AsyncIterable<unknown>): AsyncGenerator<SettledItem> {
+  async *imapSettled(_name: string, items: AsyncIterable<unknown>, opts?: Parameters<JournalPool['imapSettled']>[2]): AsyncGenerator<SettledItem> {
     let index = 0;
     let batch: SettledItem[] = [];
     for await (const item of items) {
+      this.keys.push(opts?.keyOf?.(index));
       batch.push(this.#run(item, index++));
       if (batch.length === this.window) {
         yield* batch.reverse();

@@ -151,3 +151,14 @@ test('bad journal options are refused with the option name and value', async () 
   await assert.rejects(collect(journaled(new FakePool(square), 't', [1], { journal: '', ordered: true })), /`journal`.*""/);
   await assert.rejects(collect(journaled(new FakePool(square), 't', [1], { journal: 'x', ordered: true, journalMode: 'append' as never })), /`journalMode`.*"append"/);
 });
+
+test('the journal key of each item travels to the pool with it (an engine may key its jobs with it)', async () => {
+  const journal = join(tmp(), 'j.journal');
+  const first = new FakePool(square);
+  await collect(journaled(first, 'square', range(6), { journal, key: (x) => `item-${x as number}` }));
+  assert.deepEqual(first.keys, range(6).map((i) => `item-${i}`));
+  // On resume only the items left run, each still with its own key.
+  const again = new FakePool(square);
+  await collect(journaled(again, 'square', range(8), { journal, key: (x) => `item-${x as number}` }));
+  assert.deepEqual(again.keys, ['item-6', 'item-7']);
+});
