@@ -39,6 +39,17 @@ export type ForkpoolErrorCode =
   | 'ERR_FORKPOOL_JOURNAL_CORRUPT'
   | 'ERR_FORKPOOL_JOURNAL_LOCKED'
   | 'ERR_FORKPOOL_NOT_A_JOURNAL'
+  | 'ERR_FORKPOOL_NO_TYPESCRIPT_LOADER'
+  | 'ERR_FORKPOOL_WORKER_ENTRY_MISSING'
+  | 'ERR_FORKPOOL_REDIS_CONNECTION'
+  | 'ERR_FORKPOOL_WORKER_LOST'
+  | 'ERR_FORKPOOL_MODULE_MISMATCH'
+  | 'ERR_FORKPOOL_PAYLOAD_TOO_LARGE'
+  | 'ERR_FORKPOOL_MISSING_DEPENDENCY'
+  | 'ERR_FORKPOOL_REDIS_DATA_LOST'
+  | 'ERR_FORKPOOL_RESULT_TOO_LARGE'
+  | 'ERR_FORKPOOL_INPUT_LINE'
+  | 'ERR_FORKPOOL_USAGE'
   | (string & {});
 
 export class ForkpoolError extends Error {
@@ -191,12 +202,13 @@ export class QueueEmptyError extends ForkpoolError {
   }
 }
 
-/** An argument or result could not be copied between processes (a function, say). */
+/** An argument or result could not be copied between processes, or threads (a function, say). */
 export class DataCloneError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_DATA_CLONE';
-  constructor(what: string, cause: unknown) {
+  /** @param between what the value had to cross: `threads` under the thread runtime. */
+  constructor(what: string, cause: unknown, between: 'processes' | 'threads' = 'processes') {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not send ${what} between processes: ${why}`, { cause });
+    super(`Could not send ${what} between ${between}: ${why}`, { cause });
   }
 }
 

@@ -11,8 +11,8 @@ export { AsyncResult } from './pool/async-result.js';
 export type { SettledItem } from './pool/imap.js';
 export type { LogLine } from './engine/logs.js';
 export type { PoolStats, WorkerStats, ExitReason, FailureKind } from './engine/stats.js';
-export type { PoolOptions, Runtime, LogsOption } from './options.js';
-export type { AnyModule, TaskName, TaskArgs, TaskResult } from './pool/types.js';
+export type { PoolOptions, Runtime, LogsOption, BackendOptions } from './options.js';
+export type { AnyModule, TaskName, TaskArgs, TaskResult, MapItem, NeedsStarmap } from './pool/types.js';
 export { SIGKILL_GRACE_MS } from './engine/supervisor.js';
 export {
   ForkpoolError, WorkerCrashedError, PoolClosedError, PoolTerminatedError, WorkerStartError, PoolBrokenError,
@@ -32,3 +32,9 @@ export type { QueueOptions, PipeOptions, LockHold, WaitOptions } from './shared/
 // Checkpoint and resume (see docs/journal.md).
 export { JournalMismatchError, JournalCorruptError, JournalLockedError, NotAJournalError } from './journal/errors.js';
 export type { JournalOptions } from './journal/journaled.js';
+
+// Scale-out on BullMQ/Redis (see docs/distributed.md); bullmq and ioredis load only when `backend` is set.
+export {
+  RedisConnectionError, RedisDataLostError, WorkerLostError, ModuleMismatchError, PayloadTooLargeError, ResultTooLargeError,
+  MissingDependencyError,
+} from './cluster/errors.js';

@@ -87,7 +87,45 @@ export interface PoolOptions {
   execArgv?: string[];
   /** Working directory of worker processes. @default process.cwd() */
   cwd?: string;
+  /**
+   * Run the tasks on other machines, through BullMQ on Redis, instead of local
+   * workers. Start `forkpool worker <module> --redis URL --queue NAME` on each
+   * machine; calls, types and errors stay the same. `bullmq` and `ioredis` must
+   * be installed (they are loaded only when this is set). Local-only options
+   * (`processes`, `runtime`, `maxMemory`, `initializer`...) are refused beside it:
+   * give them to `forkpool worker` instead. See docs/distributed.md.
+   * @default undefined (local workers)
+   * @example backend: { redis: 'redis://127.0.0.1:6379', queue: 'crawl' }
+   */
+  backend?: BackendOptions;
 }
+
+/** Where a distributed pool's tasks go (see `PoolOptions.backend`). */
+export interface BackendOptions {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://...` (TLS). */
+  redis: string;
+  /** Queue name shared with the nodes (`forkpool worker --queue`); no `:`. */
+  queue: string;
+  /**
+   * Which nodes may run the tasks: the nodes started with the same module version.
+   * @default the first 12 hex digits of the SHA-256 of the task module file
+   */
+  moduleVersion?: string;
+  /**
+   * How long Redis may be unreachable before outstanding tasks reject with
+   * `RedisConnectionError` (new tasks are refused the same way until it is back).
+   * @default 60000
+   */
+  unavailableTimeout?: number;
+}
+
+/** Local-only options refused beside `backend`, with the `forkpool worker` flag that replaces each. */
+const LOCAL_ONLY: Record<string, string> = {
+  processes: '-j/--processes', runtime: '--runtime', maxMemory: '--max-memory', maxTasksPerChild: '--max-tasks-per-child',
+  initializer: '(not supported yet)', initargs: '(not supported yet)', execArgv: '(node flags of the node)',
+  hardMemoryFactor: '(its default)', maxOldGenerationSizeMb: '(node flags of the node)', env: "(the node's environment)",
+  cwd: "(the node's working directory)", startTimeout: '(its default)', maxStartFailures: '(its default)',
+};
 
 export interface ResolvedOptions {
   processes: number;
@@ -109,12 +147,13 @@ export interface ResolvedOptions {
   env: NodeJS.ProcessEnv | undefined;
   execArgv: string[];
   cwd: string | undefined;
+  backend: Required<BackendOptions> | undefined;
 }
 
 const KNOWN = new Set([
   'processes', 'runtime', 'initializer', 'initargs', 'maxTasksPerChild', 'taskTimeout', 'startTimeout', 'maxMemory',
   'hardMemoryFactor', 'maxOldGenerationSizeMb', 'retries', 'retryOn', 'maxStartFailures', 'maxQueue',
-  'abortGrace', 'logs', 'env', 'execArgv', 'cwd',
+  'abortGrace', 'logs', 'env', 'execArgv', 'cwd', 'backend',
 ]);
 
 export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
@@ -147,6 +186,7 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
   }
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw invalidArg(TypeError, `Expected \`cwd\` to be a string, got ${show(o.cwd)}`);
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) throw invalidArg(TypeError, `Expected \`env\` to be an object, got ${show(o.env)}`);
+  const backend = o.backend === undefined ? undefined : backendOption(o);
   return {
     processes: positiveInt('processes', o.processes, availableParallelism()),
     runtime,
@@ -168,6 +208,41 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
     env: o.env,
     execArgv: o.execArgv ?? [],
     cwd: o.cwd,
+    backend,
+  };
+}
+
+function backendOption(o: PoolOptions): Required<BackendOptions> {
+  const b = o.backend as unknown;
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) {
+    throw invalidArg(TypeError, `Expected \`backend\` to be an object such as { redis: 'redis://host:6379', queue: 'name' }, got ${show(b)}`);
+  }
+  const { redis, queue, moduleVersion, unavailableTimeout } = b as BackendOptions;
+  for (const key of Object.keys(b)) {
+    if (!['redis', 'queue', 'moduleVersion', 'unavailableTimeout'].includes(key)) throw invalidArg(TypeError, `Unknown \`backend\` option \`${key}\` (known: redis, queue, moduleVersion, unavailableTimeout)`);
+  }
+  let url: URL | undefined;
+  try { url = typeof redis === 'string' ? new URL(redis) : undefined; } catch { /* reported below */ }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || !url.hostname) {
+    // The password stays out of the message.
+    const shown = url ? `${url.protocol}//${url.host}${url.pathname}` : typeof redis === 'string' ? 'a string that is not a URL' : show(redis);
+    throw invalidArg(TypeError, `Expected \`backend.redis\` to be a redis:// or rediss:// URL, got ${shown}`);
+  }
+  if (typeof queue !== 'string' || queue.length === 0 || queue.includes(':')) {
+    throw invalidArg(TypeError, `Expected \`backend.queue\` to be a non-empty name without ':', got ${show(queue)}`);
+  }
+  if (moduleVersion !== undefined && (typeof moduleVersion !== 'string' || !/^[\w.-]{1,64}$/.test(moduleVersion))) {
+    throw invalidArg(TypeError, `Expected \`backend.moduleVersion\` to be 1-64 letters, digits, '.', '_' or '-', got ${show(moduleVersion)}`);
+  }
+  for (const key of Object.keys(o)) {
+    const flag = LOCAL_ONLY[key];
+    if (flag !== undefined && (o as Record<string, unknown>)[key] !== undefined) {
+      throw invalidArg(TypeError, `\`${key}\` is a local-only option and cannot be used with \`backend\`: give it to \`forkpool worker\` on each node instead: ${flag}`);
+    }
+  }
+  return {
+    redis, queue, moduleVersion: moduleVersion ?? '',
+    unavailableTimeout: unavailableTimeout === undefined ? 60_000 : timeoutMs('backend.unavailableTimeout', unavailableTimeout),
   };
 }
 
@@ -240,6 +315,15 @@ export interface ImapOptions extends MapOptions {
 export interface ImapSettledOptions extends ImapOptions {
   /** Yield in input order (true) or completion order (false, the default). */
   ordered?: boolean;
+  /**
+   * Each item is an argument list, spread into the task's parameters
+   * (`name(...item)`, as `starmap` does); an item that is not an array fails
+   * the call with a `TypeError` naming it.
+   * @default false
+   * @example
+   * for await (const s of pool.imapSettled('add', [[1, 2], [3, 4]], { spread: true })) console.log(s.ok && s.value);
+   */
+  spread?: boolean;
 }
 
 /** What a task needs to know of its call's options (one shared object for the common case). */

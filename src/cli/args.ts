@@ -37,6 +37,8 @@ export interface RunConfig {
   colsep: string | undefined;
   /** The first line names the fields: items become objects (`--header`; always on for csv and tsv). */
   header: boolean;
+  /** Spread each item that is an array (a row, several sources) into the function's parameters (`--spread`, a starmap). */
+  spread: boolean;
   /** `-` for stdout, a path, or undefined: then each value is printed on stdout. */
   output: string | undefined;
   /** How values are printed on stdout without --output: strings as they are (`raw`) or everything as JSON. */
@@ -137,6 +139,7 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
       nul: Boolean(v.null),
       colsep: v.colsep === '\\t' ? '\t' : v.colsep,
       header: Boolean(v.header) || format === 'csv' || format === 'tsv',
+      spread: Boolean(v.spread),
       output,
       outputFormat,
       journal,

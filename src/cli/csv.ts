@@ -13,10 +13,11 @@ export class CsvRecords {
 
   /**
    * Feeds one physical line (without its line break). Returns the finished
-   * record as an object, `undefined` while a quoted field continues on the
-   * next line or for the header, or throws with what is wrong.
+   * record as an object (as its fields in column order with `asFields`, for
+   * `--spread`), `undefined` while a quoted field continues on the next line
+   * or for the header, or throws with what is wrong.
    */
-  push(line: string, lineNo: number): Record<string, string> | undefined {
+  push(line: string, lineNo: number, asFields = false): Record<string, string> | string[] | undefined {
     if (!this.#inQuotes) { this.#startLine = lineNo; this.#fields = []; this.#field = ''; }
     else this.#field += '\n';
     for (let i = 0; i < line.length; i++) {
@@ -44,6 +45,7 @@ export class CsvRecords {
     if (fields.length !== this.#header.length) {
       throw new Error(`expected ${this.#header.length} fields (as in the header), got ${fields.length}`);
     }
+    if (asFields) return fields;
     const rec: Record<string, string> = {};
     this.#header.forEach((name, i) => { rec[name] = fields[i]!; });
     return rec;

@@ -21,6 +21,7 @@ export const FLAGS = {
   null: { kind: 'boolean', short: '0' },
   colsep: { kind: 'string', short: 'C' },
   header: { kind: 'boolean' },
+  spread: { kind: 'boolean' },
   'dry-run': { kind: 'boolean' },
   processes: { kind: 'string', short: 'j', aliases: ['jobs'] },
   chunksize: { kind: 'string' },

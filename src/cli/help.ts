@@ -14,6 +14,8 @@ Input
   -0, --null                items are separated by NUL bytes, not line breaks
   -C, --colsep SEP          split each line into an array of fields on SEP
   --header                  the first line (or value of each :::) names the fields: items are objects
+  --spread                  call f(...item): a row's fields, a --colsep array, a JSON array or one value
+                            per ::: source become separate parameters (a starmap)
   --dry-run                 print the calls that would run, run nothing
 
 Output

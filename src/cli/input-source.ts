@@ -13,10 +13,12 @@ export interface InputSource {
   identity: Record<string, unknown> | undefined;
   /** Name used in messages: the file name, `stdin` or `arguments`. */
   label: string;
+  /** Files: whether a recorded identity is a prefix of this input (it only grew). */
+  grewFrom?: (recorded: Record<string, unknown>) => Promise<boolean>;
 }
 
-/** How records are read and shaped: the input options of RunConfig. */
-export type Shape = Pick<RunConfig, 'format' | 'nul' | 'colsep' | 'header'>;
+/** How records are read and shaped: the input options of RunConfig (`spread`: rows stay arrays of fields, in column order). */
+export type Shape = Pick<RunConfig, 'format' | 'nul' | 'colsep' | 'header'> & Partial<Pick<RunConfig, 'spread'>>;
 
 export function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');

@@ -11,6 +11,9 @@
  *   `BadLine`, which the runner records as a failed item (with its line
  *   number) while the rest of the run goes on.
  * - `csv`: the first row is the header; each later row is an object.
+ *
+ * With `--spread`, rows with a header stay arrays of their fields (column
+ * order), to be spread into the function's parameters.
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -49,6 +52,7 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
     total: count,
     identity: { file: label, format: config.format, bytes, sha1: hash },
     label,
+    grewFrom: (recorded) => grewFrom(input, recorded, { file: label, format: config.format, bytes }, config.nul ? 0 : 10),
   };
 }
 
@@ -92,7 +96,7 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
       if (csv) {
         if (!csv.unterminated && rec === '') continue;
         try {
-          const row = csv.push(rec, n);
+          const row = csv.push(rec, n, shape.spread === true);
           if (row) yield row;
         } catch (err) {
           yield new BadLine(csv.startLine, rec, (err as Error).message);
@@ -105,7 +109,8 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
       if (shape.header && !header) { header = fields; continue; }
       if (!header) { yield colsep === undefined ? rec : fields; continue; }
       if (fields.length !== header.length) { yield new BadLine(n, rec, `expected ${header.length} fields (as in the header), got ${fields.length}`); continue; }
-      yield Object.fromEntries(header.map((name, i) => [name, fields[i]]));
+      // --spread: the fields are the arguments, in column order (the header only names and counts them).
+      yield shape.spread ? fields : Object.fromEntries(header.map((name, i) => [name, fields[i]]));
     }
     if (csv?.unterminated) yield new BadLine(csv.startLine, '', 'a quoted field is never closed');
   } catch (err) {
@@ -125,6 +130,25 @@ function parseJson(line: string, lineNo: number): unknown {
 /** Turns a BadLine into the error recorded for it. */
 export function badLineError(item: unknown, label: string): Error | undefined {
   return item instanceof BadLine ? new InputLineError(label, item.line, item.why) : undefined;
+}
+
+/**
+ * Whether the file at `path` starts with the input a journal recorded: same
+ * name and format, at least as long, the recorded bytes hash the same, and
+ * they end on a record boundary (so no recorded line was extended).
+ */
+async function grewFrom(path: string, recorded: Record<string, unknown>, now: { file: string; format: string; bytes: number }, sep: number): Promise<boolean> {
+  const { file, format, bytes, sha1: digest } = recorded;
+  if (file !== now.file || format !== now.format || typeof bytes !== 'number' || typeof digest !== 'string' || bytes > now.bytes) return false;
+  const h = createHash('sha1');
+  let last = -1;
+  if (bytes > 0) {
+    for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1 }) as AsyncIterable<Buffer>) {
+      h.update(chunk);
+      last = chunk[chunk.length - 1]!;
+    }
+  }
+  return h.digest('hex') === digest && (bytes === 0 || last === sep);
 }
 
 /**

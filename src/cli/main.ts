@@ -11,13 +11,16 @@ import { EXIT, UsageError } from './errors.js';
 import { RUN_HELP } from './help.js';
 import { describeEnvironmentError, isEnvironmentError } from './errno.js';
 import { runCommand } from './run.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `Usage: forkpool <command> [options]
 
 Commands
   run <module>[#export] [inputs...]   run a function over many inputs in a process pool
+  worker <module> --redis URL --queue NAME   serve a module's tasks to distributed pools
 
 forkpool run --help   options of run
+forkpool worker --help   options of worker
 forkpool --version    version`;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg.version}\n`);
     return EXIT.ok;
   }
-  if (command !== 'run') throw new UsageError(`Unknown command ${JSON.stringify(command)}; the commands are: run (see forkpool --help)`);
+  if (command === 'worker') return workerCommand(rest);
+  if (command !== 'run') throw new UsageError(`Unknown command ${JSON.stringify(command)}; the commands are: run, worker (see forkpool --help)`);
   const parsed = parseRunArgs(rest);
   if (parsed.help) {
     process.stdout.write(`${RUN_HELP}\n`);

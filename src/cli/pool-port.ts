@@ -61,17 +61,25 @@ export function failureKind(error: unknown): RetryOn | undefined {
  * not retry itself), a failed item of a kind in `retryOn` is fed to the pool
  * again, up to `retries` times, and only its last outcome is passed on.
  */
-export function journalPort(pool: RunnerPool, retries: number, retryOn: readonly RetryOn[]): JournalPool {
+export function journalPort(pool: RunnerPool, retries: number, retryOn: readonly RetryOn[], spread = false): JournalPool {
   const retrying = retries > 0 && !poolRetries(retryOn);
   return {
-    imapSettled(name, items, opts) {
-      if (!retrying) return pool.imapSettled(name, items, opts);
-      return withRetries(pool, name, items, opts, retries, new Set(retryOn));
+    imapSettled(name, items, options) {
+      // --spread: each item (a CSV row, a --colsep array, one of several sources) is the argument list.
+      const opts = { ...options, spread: spread || options.spread === true };
+      const input = opts.spread ? asArgumentLists(items) : items;
+      if (!retrying) return pool.imapSettled(name, input, opts);
+      return withRetries(pool, name, input, opts, retries, new Set(retryOn));
     },
   };
 }
 
-type ImapOpts = Parameters<JournalPool['imapSettled']>[2];
+/** `--spread`: an item that is not an array (a plain line, a JSON object) is the one argument. */
+async function* asArgumentLists(items: AsyncIterable<unknown>): AsyncGenerator<unknown[]> {
+  for await (const item of items) yield Array.isArray(item) ? item : [item];
+}
+
+type ImapOpts = Parameters<JournalPool['imapSettled']>[2] & { spread: boolean };
 
 async function* withRetries(
   pool: RunnerPool, name: string, items: AsyncIterable<unknown>, opts: ImapOpts, retries: number, kinds: Set<RetryOn>,

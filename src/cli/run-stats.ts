@@ -172,7 +172,8 @@ export class RunStats {
   }
 
   #addSpan(s: JournaledItem, outcome: Outcome, now: number): void {
-    const end = now - this.startedAt;
+    // `endedAt`: items of a chunk ran one after another, so each span sits where it ran, not all ending at the chunk's result.
+    const end = Math.min(now, s.endedAt ?? now) - this.startedAt;
     const span: Span = { lane: this.laneOf(s.workerId), worker: s.workerId, start: Math.max(0, end - s.ms), end, outcome, key: s.key };
     this.#spansSeen++;
     if (this.spans.length < MAX_SPANS) { this.spans.push(span); return; }

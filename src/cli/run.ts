@@ -87,7 +87,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
   });
   const { chunksize, readAhead } = plan(config, sizing);
   const fed = stop.feed(config.delay === undefined ? source.items : paced(source.items, config.delay));
-  const runs = journaled(journalPort(thePool, config.retries, config.retryOn), config.exportName, fed, {
+  const runs = journaled(journalPort(thePool, config.retries, config.retryOn, config.spread), config.exportName, fed, {
     journal: config.journal ?? NO_JOURNAL,
     journalMode: config.force ? 'overwrite' : 'resume',
     resumeFailed: config.resumeFailed,
@@ -95,6 +95,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     chunksize,
     readAhead,
     inputIdentity: source.identity,
+    inputGrew: source.grewFrom,
     invalid: (item) => badLineError(item, source.label),
     onOpen: (info) => { flushJournal = info.flushSync; },
   });
@@ -151,7 +152,8 @@ async function dryRun(config: RunConfig, source: InputSource): Promise<number> {
   let n = 0;
   for await (const item of source.items) {
     n++;
-    const line = item instanceof BadLine ? `# ${source.label} line ${item.line}: ${item.why}` : `${fn}(${toJsonText(item)})`;
+    const args = config.spread && Array.isArray(item) ? item.map((a) => toJsonText(a)).join(', ') : toJsonText(item);
+    const line = item instanceof BadLine ? `# ${source.label} line ${item.line}: ${item.why}` : `${fn}(${args})`;
     if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
   }
   if (!config.quiet) process.stderr.write(`Dry run: ${n.toLocaleString('en-US')} ${n === 1 ? 'call' : 'calls'} of ${fn} would run (nothing was run)\n`);

@@ -33,6 +33,7 @@ export function fromSources(specs: SourceSpec[], shape: Shape): InputSource {
       n = Math.floor(n / sizes[g]!);
       for (const i of groups[g]!) picked[i] = lists[i]!.values[row % lists[i]!.values.length]!;
     }
+    if (shape.spread) return picked; // --spread: one argument per source
     if (names) return Object.fromEntries(names.map((name, i) => [name!, picked[i]]));
     return picked.length === 1 ? picked[0] : picked;
   }

@@ -43,6 +43,7 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
     exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error,
     channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(core.opts), rss: w.rss,
+    runtime: core.opts.runtime,
   });
   if (verdict.kind === 'retry') {
     t.crashes = verdict.crashes;

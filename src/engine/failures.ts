@@ -35,6 +35,8 @@ export interface DeathFacts {
   /** `maxMemory`, or the V8 heap cap in bytes, when one is set. */
   memoryLimit: number | undefined;
   rss: number | undefined;
+  /** The pool's runtime (what a value that failed to cross was sent between); `process` when not given. */
+  runtime?: 'process' | 'thread';
 }
 
 export interface TaskFacts {
@@ -54,7 +56,7 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
   if (death.reason === 'protocol' && (death.channelError instanceof FrameDecodeError || death.channelError?.name === 'DataCloneError')) {
     // Its message was sent whole but cannot be read here (nested too deep...):
     // the same value would fail again, so no retry.
-    return { kind: 'settle', error: new DataCloneError(`the result of task ${JSON.stringify(task.name)}`, death.channelError), failure: 'error' };
+    return { kind: 'settle', error: new DataCloneError(`the result of task ${JSON.stringify(task.name)}`, death.channelError, death.runtime === 'thread' ? 'threads' : 'processes'), failure: 'error' };
   }
   const crashes = [...task.crashes, { exitCode: death.exitCode, signal: death.signal, pid: death.pid }];
   if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };

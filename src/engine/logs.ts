@@ -123,17 +123,19 @@ export class LogRouter {
 export function printLine(line: LogLine): void {
   const out = process[line.stream];
   // A reader that does not keep up (a paused pipe) must not make us buffer
-  // without bound: drop lines while the backlog is large, then say how many.
+  // without bound: drop lines while the backlog is large, and say how many
+  // once it has drained.
   if (out.writableLength > INHERIT_BACKLOG_LIMIT_BYTES) {
-    dropped[line.stream]++;
+    if (dropped[line.stream]++ === 0) out.once('drain', () => noteDropped(line.stream));
     return;
-  }
-  if (dropped[line.stream] > 0) {
-    out.write(`[forkpool] ${dropped[line.stream]} worker ${line.stream} line(s) dropped: this process's ${line.stream} was not being read\n`);
-    dropped[line.stream] = 0;
   }
   const tag = line.taskId === null ? `[w${line.workerId}]` : `[w${line.workerId} #${line.taskId}]`;
   out.write(`${tag} ${line.text}${line.cut ? ' [cut]' : ''}\n`);
+}
+
+function noteDropped(stream: 'stdout' | 'stderr'): void {
+  process[stream].write(`[forkpool] ${dropped[stream]} worker ${stream} line(s) dropped: this process's ${stream} was not being read\n`);
+  dropped[stream] = 0;
 }
 
 const dropped = { stdout: 0, stderr: 0 };

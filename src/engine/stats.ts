@@ -19,6 +19,10 @@ export interface WorkerStats {
   restarts: number;
   /** Why the worker this one replaced exited. */
   lastExitReason: ExitReason | undefined;
+  /** Distributed pools: the node's host, slots and module version. */
+  host?: string;
+  slots?: number;
+  version?: string;
 }
 
 export interface PoolStats {
@@ -28,6 +32,8 @@ export interface PoolStats {
   failed: Record<FailureKind, number>;
   retried: number;
   recycled: number;
+  /** Outcomes dropped because their task had already settled (distributed pools: replayed or late job results). */
+  duplicates: number;
   workers: WorkerStats[];
   /** Task run time in the worker, ms. */
   runTime: { p50: number; p99: number };
@@ -57,6 +63,7 @@ export class StatsBook {
   completed = 0;
   retried = 0;
   recycled = 0;
+  duplicates = 0;
   readonly failed: Record<FailureKind, number> = { error: 0, crash: 0, timeout: 0, memory: 0, aborted: 0 };
   readonly runTimes = new Timings();
   readonly waitTimes = new Timings();
@@ -69,6 +76,7 @@ export class StatsBook {
       failed: { ...this.failed },
       retried: this.retried,
       recycled: this.recycled,
+      duplicates: this.duplicates,
       workers,
       runTime: this.runTimes.percentiles(),
       waitTime: this.waitTimes.percentiles(),

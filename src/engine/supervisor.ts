@@ -99,6 +99,21 @@ export class Supervisor implements Engine {
   }
 
   get state(): EngineState { return this.#state; }
+
+  /**
+   * The module's exported function names, as the first worker to start reports
+   * them (the module is never loaded in this process). Rejects if the pool
+   * breaks or is terminated first.
+   */
+  moduleExports(): Promise<string[]> {
+    if (this.#core.exports) return Promise.resolve([...this.#core.exports]);
+    return new Promise((resolve, reject) => {
+      const onStart = () => { if (this.#core.exports) { done(); resolve([...this.#core.exports]); } };
+      const done = () => this.#events.off('workerStart', onStart);
+      this.#events.on('workerStart', onStart);
+      this.ready().catch((err) => { done(); reject(err); });
+    });
+  }
   get capacity(): number { return this.#opts.processes; }
 
   // ── admission ─────────────────────────────────────────────────────────────
@@ -218,7 +233,7 @@ export class Supervisor implements Engine {
         w.runtime.send({ t: 'run', tasks: [t.wire!] });
       } catch (err) {
         w.giveBack([t.id]);
-        this.#fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err), 'error', w);
+        this.#fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err, this.#opts.runtime === 'thread' ? 'threads' : 'processes'), 'error', w);
       }
     }
   }

@@ -9,6 +9,8 @@ import type { LongTimer } from '../util/timers.js';
 export interface ChunkOutcome {
   values: unknown[];
   errors: Array<[number, Error]> | undefined;
+  /** Run time of each item in the worker (ms, in order), when the engine knows it: a chunk of several items. */
+  times?: number[];
 }
 
 /** Who ran the task and for how long (run time in the worker; 0 when it never reported). */

@@ -29,5 +29,6 @@ export function outcomeOf(ev: Extract<WorkerEvent, { t: 'done' }>): ChunkOutcome
     return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
   }
   const values = ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
-  return { values, errors: ev.e?.map(([i, e]) => [i, decodeError(e)]) };
+  const errors = ev.e?.map(([i, e]): [number, Error] => [i, decodeError(e)]);
+  return ev.it ? { values, errors, times: ev.it } : { values, errors };
 }

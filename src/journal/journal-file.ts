@@ -51,7 +51,10 @@ export class JournalFile {
    * and left untouched. In `resume` mode an existing journal must have been
    * written for the same task, keying and input, else `JournalMismatchError`.
    */
-  static async open(path: string, header: Omit<JournalHeader, 'forkpool' | 'version' | 'created'>, mode: JournalMode): Promise<JournalFile> {
+  static async open(
+    path: string, header: Omit<JournalHeader, 'forkpool' | 'version' | 'created'>, mode: JournalMode,
+    inputGrew?: (recorded: Record<string, unknown>) => boolean | Promise<boolean>,
+  ): Promise<JournalFile> {
     const full: JournalHeader = { forkpool: 'journal', version: JOURNAL_VERSION, ...header, created: new Date().toISOString() };
     await mkdir(dirname(path), { recursive: true }).catch(() => { /* reported by open() below, with the path */ });
     const lock = await JournalLock.acquire(path);
@@ -59,7 +62,12 @@ export class JournalFile {
       if ((await sniff(path)) === 'journal' && mode === 'resume') {
         const existing = await indexJournal(path, full.keying);
         if (existing) {
-          checkSameRun(path, existing.header, full);
+          // An input that only grew (the recorded one is its prefix) resumes: the old items keep
+          // their positions and keys, the new ones run. The header keeps the identity it was
+          // written with, so the next growth is checked against the same prefix.
+          const old = existing.header.input;
+          const grew = old && full.input && JSON.stringify(old) !== JSON.stringify(full.input) && inputGrew ? await inputGrew(old) : false;
+          checkSameRun(path, existing.header, grew ? { ...full, input: old } : full);
           const fh = await open(path, 'r+');
           // Cut a torn tail so the next record starts on a line of its own.
           if (existing.goodBytes < existing.fileBytes) {

@@ -27,8 +27,8 @@ import { encodeRecord, type RecordedOutcome } from './journal-format.js';
 
 /** One settled item, as `pool.imapSettled` yields it. */
 export type SettledItem =
-  | { index: number; ok: true; value: unknown; ms: number; workerId: number }
-  | { index: number; ok: false; error: Error; ms: number; workerId: number };
+  | { index: number; ok: true; value: unknown; ms: number; workerId: number; endedAt?: number }
+  | { index: number; ok: false; error: Error; ms: number; workerId: number; endedAt?: number };
 
 /** A settled item from `journaled`: also its key, its input, and whether it came from the journal. */
 export type JournaledItem = SettledItem & { key: string; item: unknown; fromJournal: boolean };
@@ -40,6 +40,8 @@ export interface JournalPool {
     items: AsyncIterable<unknown>,
     opts: {
       ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal; readAhead?: number;
+      /** Each item is an argument list, spread into the task's parameters (a starmap). */
+      spread?: boolean;
       /** The journal key of the item at this position of `items`: it travels with each task (an engine may key its jobs with it). */
       keyOf?: (position: number) => string | undefined;
     },
@@ -88,6 +90,12 @@ export interface JournaledRunOptions extends JournalOptions {
    * one against their recorded hash; with a custom key, the key is the identity.
    */
   inputIdentity?: Record<string, unknown>;
+  /**
+   * When the recorded input identity differs from `inputIdentity`: whether the
+   * recorded input is a prefix of this one (an append-only file that grew).
+   * If so the run resumes and only the new items run.
+   */
+  inputGrew?: (recorded: Record<string, unknown>) => boolean | Promise<boolean>;
   /** Settles an item as failed without running it when this returns an Error (the CLI's malformed lines). */
   invalid?: (item: unknown, index: number) => Error | undefined;
   /**
@@ -121,6 +129,7 @@ export async function* journaled(
     opts.journal,
     { task: name, keying: customKey ? 'custom' : 'default', input: identity },
     opts.journalMode ?? 'resume',
+    opts.inputGrew,
   );
   opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen, flushSync: () => journal.flushSyncOnExit() });
 

@@ -8,10 +8,15 @@
  */
 import type { RunInfo, ChunkOutcome } from '../engine/task.js';
 
-/** One settled item, as `imapSettled` yields it. */
+/**
+ * One settled item, as `imapSettled` yields it. `ms` is the item's own run
+ * time in its worker, also inside a chunk. `endedAt` is when it finished
+ * (`Date.now()` clock of this process): the items of a chunk ran back to
+ * back, the last one just before the chunk's result arrived.
+ */
 export type SettledItem<R = unknown> =
-  | { index: number; ok: true; value: R; ms: number; workerId: number }
-  | { index: number; ok: false; error: Error; ms: number; workerId: number };
+  | { index: number; ok: true; value: R; ms: number; workerId: number; endedAt?: number }
+  | { index: number; ok: false; error: Error; ms: number; workerId: number; endedAt?: number };
 
 /** A submitted chunk: `admitted` settles once the engine has taken it; `withdraw` drops it if it has not started. */
 export interface SubmittedChunk {
@@ -72,13 +77,22 @@ export function imapSettled(
     if (ref.chunk) pending.delete(ref.chunk);
     ref.chunk = undefined;
     if (stopped) return;
-    const ms = count > 0 ? info.ms / count : 0;
     const failures = result instanceof Error ? undefined : result.errors && new Map(result.errors);
+    // Per-item times when the worker sent them; else (a chunk of one, a whole-chunk failure) the chunk's share.
+    const times = result instanceof Error ? undefined : result.times;
+    const share = count > 0 ? info.ms / count : 0;
+    const arrived = Date.now();
+    let left = 0; // run time of the chunk's items after item i: they ran between its end and the result
+    if (times) for (let i = 0; i < count; i++) left += times[i] ?? 0;
+    else left = share * count;
     for (let i = 0; i < count; i++) {
+      const ms = times?.[i] ?? share;
+      left -= ms;
+      const endedAt = arrived - Math.max(0, left);
       const error = result instanceof Error ? result : failures?.get(i);
       const item: SettledItem = error
-        ? { index: start + i, ok: false, error, ms, workerId: info.workerId }
-        : { index: start + i, ok: true, value: (result as ChunkOutcome).values[i], ms, workerId: info.workerId };
+        ? { index: start + i, ok: false, error, ms, workerId: info.workerId, endedAt }
+        : { index: start + i, ok: true, value: (result as ChunkOutcome).values[i], ms, workerId: info.workerId, endedAt };
       if (plan.ordered) finished.set(item.index, item);
       else fifo.push(item);
     }

@@ -13,6 +13,7 @@ import {
   type MapOptions, type PoolOptions, type ResolvedOptions,
 } from '../options.js';
 import { runMap } from './map.js';
+import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
 import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
@@ -20,8 +21,9 @@ import type { LogLine } from '../engine/logs.js';
 import type { ExitReason, PoolStats } from '../engine/stats.js';
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Supervisor } from '../engine/supervisor.js';
-import { Task } from '../engine/task.js';
-import type { AnyModule, FirstArg, TaskArgs, TaskName, TaskResult } from './types.js';
+import { createClusterEngine } from '../cluster/engine.js';
+import { Task, type ChunkOutcome } from '../engine/task.js';
+import type { AnyModule, MapItem, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 import { checkWorkerEntry } from '../runtime/entry-path.js';
 import { taskModuleHref } from '../runtime/module-path.js';
@@ -48,6 +50,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   readonly #opts: ResolvedOptions;
   readonly #engine: Engine;
   readonly #callCache: CallCache = {};
+  /**
+   * Single calls record their call site only when asked (`FORKPOOL_CALL_SITES=1`):
+   * a capture costs about 3 µs, some 15% of a cheap apply. A map or imap call
+   * always records it: one capture per call, whatever its number of items.
+   */
+  readonly #singleCallSites = process.env.FORKPOOL_CALL_SITES === '1';
 
   /**
    * @param module The task module: a path (relative to `process.cwd()`), an absolute path, or a `file:` URL.
@@ -58,27 +66,29 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const href = resolveModule(module);
     checkWorkerEntry();
     this.#opts = resolveOptions(options);
-    this.#engine = new Supervisor(href, this.#opts, this);
+    // The distributed engine loads bullmq/ioredis itself, lazily: the local default never does.
+    this.#engine = this.#opts.backend ? createClusterEngine(href, this.#opts, this) : new Supervisor(href, this.#opts, this);
   }
 
   /** Runs `name(...args)` in a worker. */
-  apply<K extends TaskName<M>>(name: K, args?: TaskArgs<M, K>, options?: CallOptions): Promise<TaskResult<M, K>> {
+  apply<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options?: CallOptions): Promise<TaskResult<M, K>> {
     return Promise.resolve(this.applyAsync(name, args, options));
   }
 
   /** Like `apply`, returning an `AsyncResult` and calling `callback`/`errorCallback` in this process. */
-  applyAsync<K extends TaskName<M>>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = {}): AsyncResult<TaskResult<M, K>> {
+  applyAsync<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = {}): AsyncResult<TaskResult<M, K>> {
     checkName(name);
     const list = (args ?? []) as unknown[];
     if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
     const call = callSettings(options, this.#opts, this.#callCache);
     const ctl = createAsyncResult<TaskResult<M, K>>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    const site = this.#singleCallSites ? captureCallSite(this.applyAsync) : undefined;
     const task = new Task({
       name, args: list, ...call,
       sink: (result) => {
-        if (result instanceof Error) settle.fail(result);
-        else if (result.errors) settle.fail(result.errors[0]![1]);
+        if (result instanceof Error) settle.fail(withCallSite(result, site));
+        else if (result.errors) settle.fail(withCallSite(result.errors[0]![1], site));
         else settle.succeed(result.values[0] as TaskResult<M, K>);
       },
     });
@@ -87,41 +97,46 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   }
 
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
-  map<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+  map<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, false) as Promise<Array<TaskResult<M, K>>>;
     return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, false));
   }
 
-  mapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+  mapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
     return this.#mapAsync(name, iterable, options, false);
   }
 
   /** Like `map`, with each element an argument list: `name(...args)`. */
-  starmap<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+  starmap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, true) as Promise<Array<TaskResult<M, K>>>;
     return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, true));
   }
 
-  starmapAsync<K extends TaskName<M>>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+  starmapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
     return this.#mapAsync(name, iterable, options, true);
   }
 
   /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
-  imap<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+  imap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
     return unwrap(this.#settled(name, iterable, { ...options, ordered: true }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /** Lazy map in completion order. */
-  imapUnordered<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+  imapUnordered<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
     return unwrap(this.#settled(name, iterable, { ...options, ordered: false }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /**
    * Lazy map that never throws for a failed item: yields `{ index, ok, value | error, ms, workerId }`
    * per item (completion order unless `ordered`). For batch jobs that record failures and go on.
+   * With `spread: true` each item is an argument list (a lazy, settled starmap).
    */
-  imapSettled<K extends TaskName<M>>(name: K, iterable: Iterable<FirstArg<M, K>> | AsyncIterable<FirstArg<M, K>>, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem<TaskResult<M, K>>> {
-    return this.#settled(name, iterable, options, false) as AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+  imapSettled<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options?: ImapSettledOptions & { spread?: false }): AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+  imapSettled<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>> | AsyncIterable<TaskArgs<M, K>>, options: ImapSettledOptions & { spread: true }): AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+  /** `spread` known only at run time: each item is either kind. */
+  imapSettled<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K> | TaskArgs<M, K>> | AsyncIterable<MapItem<M, K> | TaskArgs<M, K>>, options: ImapSettledOptions & { spread: boolean }): AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
+  imapSettled(name: string, iterable: unknown, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem> {
+    return this.#settled(name, iterable, options, options?.spread === true);
   }
 
   /** Resolves when every worker has started and loaded the module. Only for measuring start-up. */
@@ -179,20 +194,22 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       ? chunksizeOption(options.chunksize, 1) : undefined;
     const ctl = createAsyncResult<R[]>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
-    runMap<R>(this.#engine, { name, items, spread, call, chunksize }, settle.succeed, settle.fail);
+    const site = captureCallSite(this.#mapAsync);
+    runMap<R>(this.#engine, { name, items, spread, call, chunksize }, settle.succeed, (e) => settle.fail(withCallSite(e, site)));
     return ctl.result;
   }
 
   /** imapSettled, through the journal when one is given. */
   #settled(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
-    if (options?.journal === undefined) return this.#imap(name, iterable, options, spread);
+    const site = captureCallSite(this.#settled);
+    if (options?.journal === undefined) return this.#imap(name, iterable, options, spread, undefined, site);
     checkName(name);
     // The journal opens asynchronously; the lease taken now keeps the call
     // welcome if close() comes first. Until the inner imap exists, a join()
     // has nothing to wait for: the lease is simply given back.
     const lease = this.#engine.openCall();
     lease.onDrain = () => lease.release();
-    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, spread, lease) };
+    const pool = { imapSettled: (n: string, items: AsyncIterable<unknown>, o: ImapSettledOptions) => this.#imap(n, items, { ...options, ...o, journal: undefined }, spread, lease, site) };
     const { journal, key, journalMode, resumeFailed, chunksize, timeout, signal } = options;
     const inner = journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
     return releasing(inner, lease);
@@ -213,7 +230,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return out;
   }
 
-  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease): AsyncIterableIterator<SettledItem> {
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease, site?: CallSite): AsyncIterableIterator<SettledItem> {
     checkName(name);
     const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
@@ -230,7 +247,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
-      const task = new Task({ name, items, spread, ...call, keys, sink: done });
+      const task = new Task({ name, items, spread, ...call, keys, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
     }, { chunksize, readAhead, ordered: options.ordered === true, onInputDone: () => lease.release() });
     lease.onDrain = () => it.drain();
@@ -286,6 +303,13 @@ function withCallbacks<T>(
       ctl.reject(e);
     },
   };
+}
+
+/** A chunk's errors with the call site appended to their stacks. */
+function withSiteErrors(result: ChunkOutcome | Error, site: CallSite): ChunkOutcome | Error {
+  if (result instanceof Error) return withCallSite(result, site);
+  if (result.errors) for (const [, e] of result.errors) withCallSite(e, site);
+  return result;
 }
 
 /** Gives the lease back however the iterator ends (done, thrown, or left early). */

@@ -82,10 +82,13 @@ export type WorkerEvent =
   /**
    * Result of a single call (`o`), or of a chunk: `v` holds one value per item
    * and `e` the items that threw (index, error), so a healthy chunk costs no
-   * per-item wrapper objects. `ms` is run time in the worker. `nx`: the task
-   * this worker starts right after this one (saves a `started` event).
+   * per-item wrapper objects. `ms` is run time in the worker. `it`: a
+   * chunk's run time per item (ms, in order; absent for a single call or a
+   * chunk of one), so a slow item shows as slow, not as its chunk's average.
+   * `nx`: the task this worker starts right after this one (saves a
+   * `started` event).
    */
-  | { t: 'done'; id: number; o?: Outcome; v?: unknown[]; e?: Array<[number, EncodedError]>; h?: 1; ms: number; nx?: number }
+  | { t: 'done'; id: number; o?: Outcome; v?: unknown[]; e?: Array<[number, EncodedError]>; h?: 1; ms: number; it?: number[]; nx?: number }
   /** Raw text the task wrote to stdout/stderr; the parent assembles it into whole lines. */
   | { t: 'log'; s: 'stdout' | 'stderr'; x: string; task: number | null }
   /** The worker passed its memory limit after a task: these tasks were never started, run them elsewhere. */

@@ -23,7 +23,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   // The init command becomes workerData, so the thread can start without a round trip.
   const startWith = (init: unknown) => {
     worker = new Worker(workerEntryPath(), {
-      workerData: { port: port2, init },
+      // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
+      workerData: { port: port2, init, logBacklog },
       transferList: [port2],
       execArgv: spec.execArgv,
       env: spec.env,
@@ -51,7 +52,14 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       });
     });
   };
-  port1.on('message', (m: WorkerEvent) => handlers.onEvent(m));
+  const logBacklog = new Int32Array(new SharedArrayBuffer(4));
+  port1.on('message', (m: WorkerEvent) => {
+    handlers.onEvent(m);
+    if (m.t === 'log') {
+      Atomics.sub(logBacklog, 0, m.x.length);
+      Atomics.notify(logBacklog, 0);
+    }
+  });
   // A message that cannot be deserialized here (nested too deep...) is lost:
   // the supervisor treats it like a corrupt channel and replaces the thread.
   port1.on('messageerror', (err: Error) => handlers.onChannelError(err));

@@ -23,6 +23,9 @@ import { loadTaskModule, type TaskTable } from './load-module.js';
 
 type TaskFn = (...args: unknown[]) => unknown;
 
+/** What a result crosses to reach the pool, for DataCloneError's message. */
+const BETWEEN = isMainThread ? 'processes' : 'threads';
+
 const port: WorkerPort = isMainThread
   ? (await import('./process-port.js')).openProcessPort()
   : (await import('./thread-port.js')).openThreadPort((workerData as { port: MessagePort }).port);
@@ -96,7 +99,8 @@ async function start(cmd: InitCommand): Promise<void> {
     return port.exit(1);
   }
   // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
-  captureOutput(cmd.logs === 0 ? () => {} : (stream, text) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null }));
+  const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null });
+  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -116,6 +120,27 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   if (!isMainThread && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit);
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
+}
+
+/** Characters of output a thread may have posted and the parent not yet handled. */
+const THREAD_LOG_BACKLOG_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Threads only: a process's output pipe blocks a writer whose reader is
+ * behind, but postMessage never does, so a thread printing in a loop could
+ * queue any amount in the parent. The parent counts handled characters down
+ * in a shared counter; past the backlog, the thread waits for it.
+ */
+function withLogCredit(send: (stream: 'stdout' | 'stderr', text: string) => void): (stream: 'stdout' | 'stderr', text: string) => void {
+  const pending = (workerData as { logBacklog?: Int32Array }).logBacklog;
+  if (!pending) return send;
+  return (stream, text) => {
+    for (let seen = Atomics.load(pending, 0); seen > THREAD_LOG_BACKLOG_CHARS; seen = Atomics.load(pending, 0)) {
+      Atomics.wait(pending, 0, seen, 50);
+    }
+    Atomics.add(pending, 0, text.length);
+    send(stream, text);
+  };
 }
 
 async function drain(): Promise<void> {
@@ -196,6 +221,10 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   const handles = task.h === 1;
   const values = new Array<unknown>(list.length);
   let errors: Array<[number, EncodedError]> | undefined;
+  // Each item's own run time, so one slow item is not averaged away over its
+  // chunk: one clock read per item. A chunk of one has its time in `ms`.
+  const times = list.length > 1 ? new Array<number>(list.length) : undefined;
+  let last = performance.now();
   for (let i = 0; i < list.length; i++) {
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');
@@ -206,6 +235,11 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     } catch (err) {
       (errors ??= []).push([i, encodeError(err)]);
     }
+    if (times) {
+      const now = performance.now();
+      times[i] = now - last;
+      last = now;
+    }
   }
   // Until a shared object has arrived, results cannot hold one: skip the walk.
   const enc = shared?.encodeShared(values);
@@ -213,16 +247,16 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
   try {
-    port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, nx });
+    port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, it: times, nx });
   } catch (err) {
     // Some value cannot cross: fail those items alone, keep the others.
     for (let i = 0; i < values.length; i++) {
       if (!cloneable(values[i])) {
         values[i] = undefined;
-        (errors ??= []).push([i, encodeError(new DataCloneError('the result', err))]);
+        (errors ??= []).push([i, encodeError(new DataCloneError('the result', err, BETWEEN))]);
       }
     }
-    port.send({ t: 'done', id: task.id, v: values, e: errors, ms, nx });
+    port.send({ t: 'done', id: task.id, v: values, e: errors, ms, it: times, nx });
   }
 }
 
@@ -246,7 +280,7 @@ function sendOne(task: WireTask, o: Outcome, t0: number): void {
   try {
     port.send({ t: 'done', id: task.id, o, ms, nx });
   } catch (err) {
-    port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(new DataCloneError('the result', err)) }, ms, nx });
+    port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(new DataCloneError('the result', err, BETWEEN)) }, ms, nx });
   }
 }
 

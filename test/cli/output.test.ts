@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
-import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/paths.js';
+import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/errno.js';
 import { join } from 'node:path';
 import { CLI, runCli, TASKS, tmp, jsonLines } from './helpers.js';
 

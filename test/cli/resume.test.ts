@@ -125,3 +125,30 @@ test('--resume skips items the journal holds as failed, like GNU parallel; --res
   assert.equal(again.code, 2);
   assert.deepEqual(numbers(runs).sort((a, b) => a - b), [7, 14], 'only the failed items ran again');
 });
+
+test('an input file that only grew (appended lines) resumes and runs just the new lines; an edited one is still refused', async () => {
+  const dir = tmp();
+  const input = join(dir, 'in.txt');
+  const out = join(dir, 'out.jsonl');
+  const runs = join(dir, 'runs.txt');
+  const env = { FORKPOOL_TEST_RUNS: runs };
+  writeFileSync(input, '1\n2\n3\n');
+  writeFileSync(runs, '');
+  assert.equal((await runCli(['run', `${TASKS}#countedSquare`, '--input', input, '-o', out, '-q'], { env })).code, 0);
+  appendFileSync(input, '4\n5\n');
+  writeFileSync(runs, '');
+  const grown = await runCli(['run', `${TASKS}#countedSquare`, '--input', input, '-o', out, '--resume', '-q'], { env });
+  assert.equal(grown.code, 0, grown.stderr);
+  assert.deepEqual(numbers(runs).sort((a, b) => a - b), [4, 5], 'only the appended lines ran');
+  assert.deepEqual(jsonLines(out).map((x) => x.value).sort((a, b) => (a as number) - (b as number)), [1, 4, 9, 16, 25]);
+  // Growing again works against the same recorded prefix.
+  appendFileSync(input, '6\n');
+  writeFileSync(runs, '');
+  assert.equal((await runCli(['run', `${TASKS}#countedSquare`, '--input', input, '-o', out, '--resume', '-q'], { env })).code, 0);
+  assert.deepEqual(numbers(runs), [6]);
+  // A recorded line that changed (not an append) is refused.
+  writeFileSync(input, '1\n2\n33\n4\n5\n6\n7\n');
+  const edited = await runCli(['run', `${TASKS}#countedSquare`, '--input', input, '-o', out, '--resume', '-q'], { env });
+  assert.equal(edited.code, 255);
+  assert.match(edited.stderr, /input changed/);
+});

@@ -36,6 +36,25 @@ test('50 MB of output without a newline: logs "pipe" delivers it in marked piece
   assert.ok(out.cut >= out.pieces - 1, 'every piece but the last is marked cut');
 });
 
+test('logs "inherit" with a stdout nobody reads: lines are dropped past a bounded backlog, and a note says how many', async () => {
+  const child = spawn(process.execPath, [driver('inherit-flood.mjs'), '150', runtime], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  // Do not read stdout until the flood is over.
+  child.stdout.pause();
+  assert.ok(await eventually(() => /growth \d+/.test(err), 60_000), err);
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.resume();
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, err);
+  const growth = Number(/growth (\d+)/.exec(err)![1]);
+  assert.ok(growth < 100, `the main process grew ${growth} MB for 150 MB of unread output`);
+  const note = /\[forkpool\] (\d+) worker stdout line\(s\) dropped/.exec(out);
+  assert.ok(note, `no note about dropped lines in ${out.length} chars of output`);
+  assert.ok(Number(note[1]) > 0);
+});
+
 const GROUPS = 'worker threads share the main process: their children are the main process\'s own';
 
 for (const mode of ['terminate', 'join'] as const) {

@@ -1,0 +1,96 @@
+/**
+ * What travels in a job. Values use the local v8 encoding (so Buffers, Maps,
+ * Dates, BigInts and cycles survive, as between local workers), in base64
+ * because BullMQ stores job data and results as JSON strings. Errors cross as
+ * `EncodedError` records (protocol/values.ts).
+ *
+ *   job data     { f: JOB_FORMAT, t: [base64(v8(JobTask)), ...] }
+ *   job result   { f: JOB_FORMAT, r: base64(v8([TaskResult, ...])), node }
+ *                or { f: JOB_FORMAT, ref: key, node } when r would pass INLINE_RESULT_BYTES:
+ *                   r is then the value of `key` (TTL 24 h), so the job hash and the
+ *                   events stream (which copies every returnvalue) stay small.
+ */
+import { deserialize, serialize } from 'node:v8';
+import type { Task } from '../engine/task.js';
+import type { EncodedError } from '../protocol/values.js';
+import { JOB_FORMAT } from './settings.js';
+
+/** One Task as it travels in a job. */
+export interface JobTask {
+  /** Export name. */
+  n: string;
+  /** Arguments of a single call. */
+  a?: unknown[];
+  /** Items of a chunk (map). */
+  m?: unknown[];
+  /** Argument lists of a chunk (starmap). */
+  c?: unknown[][];
+  /** Timeout in ms (the node's supervisor runs the clock). */
+  to?: number;
+  retries: number;
+  /** 1: retry tasks that threw, not only crashes. */
+  re?: 1;
+}
+
+/** The end of one task on a node: values and failed items, or one error for the whole task (crash, timeout...). */
+export type TaskResult =
+  | { v: unknown[]; e?: Array<[number, EncodedError]>; ms: number }
+  | { x: EncodedError; ms: number };
+
+export interface JobData { f: number; t: string[] }
+export interface JobResult { f: number; r?: string; ref?: string; node: string }
+
+export function encodeTask(t: JobTask): string {
+  return serialize(t).toString('base64');
+}
+
+export function decodeJobData(data: JobData): JobTask[] {
+  if (data?.f !== JOB_FORMAT || !Array.isArray(data.t)) throw new Error(`unsupported job format ${JSON.stringify(data?.f)}`);
+  return data.t.map((b) => deserialize(Buffer.from(b, 'base64')) as JobTask);
+}
+
+/** The job's results in base64; an item whose value alone passes `maxItemBytes` fails with `tooLarge(bytes)` instead. */
+export function encodeResults(results: TaskResult[], maxItemBytes: number, tooLarge: (bytes: number) => EncodedError): string {
+  let buf = serialize(results);
+  // Only a job whose results pass the limit together can hold an item that passes it alone.
+  if (buf.length > maxItemBytes) {
+    for (const r of results) {
+      if (!('v' in r)) continue;
+      r.v.forEach((value, i) => {
+        const bytes = serialize(value).length;
+        if (bytes <= maxItemBytes) return;
+        r.v[i] = undefined;
+        (r.e ??= []).push([i, tooLarge(bytes)]);
+      });
+    }
+    buf = serialize(results);
+  }
+  return buf.toString('base64');
+}
+
+/** A result's reference (`ref`), if it is stored under its own key. */
+export function resultRef(json: string | null): string | undefined {
+  if (!json || !json.includes('"ref"')) return undefined;
+  try { return (JSON.parse(json) as JobResult).ref; } catch { return undefined; }
+}
+
+/** `stored`: the value of the result's own key, when it travelled by reference. */
+export function decodeResult(json: string, stored?: string | null): { results: TaskResult[]; node: string } {
+  const res = JSON.parse(json) as JobResult;
+  if (res?.f !== JOB_FORMAT) throw new Error(`unsupported job result format ${JSON.stringify(res?.f)}`);
+  const r = res.ref ? stored : res.r;
+  if (typeof r !== 'string') throw new Error(`the result under ${res.ref ?? 'the job'} is gone (expired or evicted)`);
+  return { results: deserialize(Buffer.from(r, 'base64')) as TaskResult[], node: res.node };
+}
+
+/** A Task as it travels in a job. */
+export function jobTaskOf(t: Task): JobTask {
+  const jt: JobTask = { n: t.name, retries: t.retries };
+  if (t.items) {
+    if (t.spread) jt.c = t.items as unknown[][];
+    else jt.m = t.items;
+  } else jt.a = t.args ?? [];
+  if (t.timeout !== undefined) jt.to = t.timeout;
+  if (t.retryOnError) jt.re = 1;
+  return jt;
+}

@@ -1,0 +1,98 @@
+/**
+ * Loads bullmq and ioredis on first use (the local default never does) and
+ * opens a Redis connection that fails fast: the first connection gets
+ * CONNECT_TIMEOUT_MS and no retries, so a bad URL, a wrong password or a
+ * missing server is a RedisConnectionError within seconds, never a hang.
+ * Once connected, it reconnects with a backoff like any BullMQ client.
+ */
+import type * as BullMQ from 'bullmq';
+import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+import { MissingDependencyError, RedisConnectionError } from './errors.js';
+import { CONNECT_TIMEOUT_MS, redactUrl } from './settings.js';
+
+export type Bull = typeof BullMQ;
+export type { RedisClient };
+
+export interface Libraries {
+  bull: Bull;
+  Redis: new (url: string, opts: RedisOptions) => RedisClient;
+}
+
+let loading: Promise<Libraries> | undefined;
+
+export function loadLibraries(): Promise<Libraries> {
+  loading ??= (async () => {
+    let bull: Bull;
+    let ioredis: { default?: unknown; Redis?: unknown };
+    try { ioredis = await import('ioredis') as typeof ioredis; } catch (err) { throw new MissingDependencyError('ioredis', err); }
+    try { bull = await import('bullmq'); } catch (err) { throw new MissingDependencyError('bullmq', err); }
+    const Redis = (ioredis.Redis ?? ioredis.default) as Libraries['Redis'];
+    return { bull, Redis };
+  })();
+  loading.catch(() => { loading = undefined; });
+  return loading;
+}
+
+/** Reconnect backoff once connected: quick first retries, then every 2 s. */
+function reconnectDelay(times: number): number {
+  return Math.min(100 * 2 ** times, 2_000);
+}
+
+/**
+ * A connected client, or a RedisConnectionError. `maxRetriesPerRequest: null`
+ * (BullMQ's requirement for its blocking commands): commands wait out a
+ * reconnect instead of failing.
+ */
+export async function connectRedis(libs: Libraries, url: string, name: string): Promise<RedisClient> {
+  const shown = redactUrl(url);
+  let lastError: Error | undefined;
+  const client = new libs.Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    connectionName: name,
+    // No retries until the first connection succeeded: fail fast instead.
+    retryStrategy: () => null,
+  });
+  client.on('error', (err: Error) => { lastError = err; });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    client.disconnect();
+    const reason = describe(lastError ?? err);
+    throw new RedisConnectionError(shown, reason, lastError ?? err);
+  } finally {
+    clearTimeout(timer);
+  }
+  client.options.retryStrategy = reconnectDelay;
+  return client;
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const msg = e?.message ?? String(err);
+  if (/WRONGPASS|NOAUTH|invalid username-password/i.test(msg)) return `authentication failed (${msg})`;
+  if (/NOPERM/.test(msg)) return `permission denied (${msg})`;
+  if (e?.code === 'ECONNREFUSED') return 'connection refused (is redis-server running there?)';
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `host not found (${msg})`;
+  return msg;
+}
+
+/** Closes a client without waiting longer than `ms` for Redis to answer QUIT. */
+export async function closeRedis(client: RedisClient | undefined, ms = 1_000): Promise<void> {
+  if (!client || client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.quit().catch(() => undefined),
+    new Promise((r) => { timer = setTimeout(r, ms); }),
+  ]);
+  clearTimeout(timer);
+  client.disconnect();
+}

@@ -1,0 +1,386 @@
+/**
+ * The distributed engine behind `Pool` (`backend` option): tasks run on
+ * `forkpool worker` nodes through BullMQ on Redis.
+ *
+ *   submit ──► waiting (client) ──► pack (per microtask) ──► addBulk ──► Redis ──► nodes
+ *                                    ≤ MAX_ITEMS_PER_JOB,                             │
+ *                                    ≤ jobLimit jobs in Redis                         ▼
+ *   Task.settle ◄── apply outcome ◄── read job hash ◄── QueueEvents (wake-up) / poll ◄─┘
+ *                        └── remove the job from Redis, pack more
+ *
+ * Contract: at-least-once execution, exactly-once results. A task settles
+ * once, with the first final outcome read from its job's hash (Task.settle
+ * drops later ones); an outcome for a job already applied is counted in
+ * `stats().duplicates`. Results are always read from the job hash, never
+ * only from the events stream (it can be trimmed): events only wake the
+ * reader, and every POLL_MS the client reads all its outstanding jobs.
+ *
+ * It starts asynchronously (load bullmq, connect, learn the nodes) behind
+ * Pool's synchronous constructor: tasks wait in the client until connected.
+ * Invariant: a task is in exactly one place: the outbox's waiting line, one of its jobs, or settled.
+ */
+import type { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { AbortError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import type { CallLease, Engine, EngineState, SubmitOptions } from '../engine/engine.js';
+import { StatsBook, type PoolStats } from '../engine/stats.js';
+import type { Task } from '../engine/task.js';
+import { ModuleMismatchError, WorkerLostError, type RedisConnectionError } from './errors.js';
+import { Outbox, type OutJob } from './outbox.js';
+import { Outcomes } from './outcomes.js';
+import { ClientLink } from './link.js';
+import { ResultReader } from './reader.js';
+import { NodeWatch } from './node-watch.js';
+import { MAX_ITEMS_PER_JOB, UNAVAILABLE_TIMEOUT_MS, moduleVersion, versionedQueue } from './settings.js';
+
+/** Capacity assumed before any node is known, so early maps still split into several chunks. */
+const UNKNOWN_CAPACITY = 4;
+/** terminate(): removing waiting jobs is best effort and bounded. */
+const TERMINATE_CLEANUP_MS = 2_000;
+
+export function createClusterEngine(moduleHref: string, opts: ResolvedOptions, events: EventEmitter): Engine {
+  return new ClusterEngine(moduleHref, opts, events);
+}
+
+export class ClusterEngine implements Engine {
+  readonly #opts: ResolvedOptions;
+  readonly #backend: NonNullable<ResolvedOptions['backend']>;
+  readonly #events: EventEmitter;
+  readonly #clientId = randomBytes(4).toString('hex');
+  readonly #box: Outbox;
+  readonly #leases = new Set<CallLease>();
+  readonly #stats = new StatsBook();
+  readonly #outcomes: Outcomes;
+  #state: EngineState = 'running';
+  #conn: ClientLink | undefined;
+  #version = '';
+  #nodes: NodeWatch | undefined;
+  #exports: string[] | undefined;
+  #brokenError: Error | undefined;
+  #adding = 0;
+  #flushScheduled = false;
+  #reader: ResultReader | undefined;
+  #shutdown: Promise<void> | undefined;
+  readonly #starting: Promise<void>;
+  /** terminate(): removal of the waiting jobs, awaited (bounded) before the connection closes. */
+  #cleanup: Promise<unknown> = Promise.resolve();
+  #draining = false;
+  #idleWaiters: Array<() => void> = [];
+  #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #spaceWaiters: Array<() => void> = [];
+
+  constructor(moduleHref: string, opts: ResolvedOptions, events: EventEmitter) {
+    this.#opts = opts;
+    this.#backend = opts.backend!;
+    this.#events = events;
+    this.#box = new Outbox(this.#clientId);
+    this.#outcomes = new Outcomes(this.#box, this.#stats, events);
+    this.#starting = this.#start(fileURLToPath(moduleHref));
+  }
+
+  get state(): EngineState { return this.#state; }
+
+  /** Worker slots of the live nodes running this module version. */
+  get capacity(): number {
+    return this.#nodes?.slots || UNKNOWN_CAPACITY;
+  }
+
+  /** Jobs allowed in Redis at once; the rest wait in the client (so a huge map never floods Redis). */
+  get #jobLimit(): number {
+    return Math.max(16, 2 * (this.#nodes?.slots ?? 0));
+  }
+
+  // ── start-up ──────────────────────────────────────────────────────────────
+
+  async #start(modulePath: string): Promise<void> {
+    try {
+      this.#version = this.#backend.moduleVersion || await moduleVersion(modulePath);
+      const queueName = versionedQueue(this.#backend.queue, this.#version);
+      const hooks = {
+        onHint: (id: string) => this.#reader?.wake(id),
+        onReconnect: () => this.#reader?.readAll(),
+        unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
+        dataLost: (err: Error) => this.#break(err),
+      };
+      // join() or terminate() before the connection: it is closed at once.
+      this.#conn = await ClientLink.open(this.#backend.redis, queueName, this.#clientId, unavailableTimeout(this.#backend), hooks, () => this.#shutdown !== undefined);
+      const conn = this.#conn;
+      if (!conn || this.#shutdown || this.#state === 'terminated' || this.#state === 'broken') return;
+      let limit = this.#jobLimit;
+      this.#nodes = new NodeWatch(this.#version, () => conn.nodes(this.#backend.queue), () => {
+        this.#onNodes();
+        if (this.#jobLimit > limit) this.#flush();
+        limit = this.#jobLimit;
+      });
+      await this.#nodes.refresh();
+      this.#nodes.schedule(false);
+      this.#reader = new ResultReader(conn, {
+        outstanding: () => this.#box.jobIds(),
+        isOutstanding: (id) => this.#box.job(id) !== undefined,
+        apply: (jobs) => this.#outcomes.applyFinished(jobs),
+        after: () => { this.#flush(); this.#afterProgress(); },
+      });
+      this.#flush();
+      this.#afterProgress();
+    } catch (err) {
+      this.#break(err as Error);
+    }
+  }
+
+  /** Connection failed (or bullmq is missing): every task and ready() get the error; nothing hangs. */
+  #break(err: Error): void {
+    if (this.#state === 'terminated' || this.#state === 'broken') return;
+    this.#state = 'broken';
+    this.#brokenError = err;
+    this.#failAll(err);
+    for (const r of this.#readyWaiters.splice(0)) r.reject(err);
+    this.#afterProgress();
+  }
+
+  /** Redis away longer than unavailableTimeout: what is outstanding fails; new tasks are refused until it is back. */
+  #failOutstanding(err: Error): void {
+    if (this.#state === 'terminated' || this.#state === 'broken') return;
+    this.#failAll(err);
+    this.#afterProgress();
+  }
+
+  // ── admission ─────────────────────────────────────────────────────────────
+
+  submit(task: Task, opts: SubmitOptions = {}): void | Promise<void> {
+    const refusal = this.#refusal(opts.lease);
+    if (refusal) return task.settle(refusal);
+    if (this.#box.waiting >= this.#opts.maxQueue) {
+      if (!opts.wait) return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
+      return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts) ?? undefined)));
+    }
+    if (this.#exports && !this.#exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, this.#exports));
+    if (task.signal) {
+      if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
+      const signal = task.signal;
+      const onAbort = () => this.#abort(task);
+      signal.addEventListener('abort', onAbort, { once: true });
+      task.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.#box.push(task);
+    this.#scheduleFlush();
+  }
+
+  #refusal(lease?: CallLease): Error | undefined {
+    switch (this.#state) {
+      case 'closed': return lease && this.#leases.has(lease) ? undefined : new PoolClosedError();
+      case 'terminated': return new PoolTerminatedError();
+      case 'broken': return this.#brokenError;
+      default: return this.#conn?.health.outage;
+    }
+  }
+
+  openCall(): CallLease {
+    const refusal = this.#refusal();
+    if (refusal) throw refusal;
+    const lease: CallLease = {
+      onDrain: undefined,
+      release: () => {
+        if (this.#leases.delete(lease)) this.#afterProgress();
+      },
+    };
+    this.#leases.add(lease);
+    return lease;
+  }
+
+  /** Waiting in the client: never sent. Already in a job: it may run; its outcome is dropped. */
+  withdraw(task: Task): void {
+    if (task.settled) return;
+    this.#drop(task, new AbortError('withdrawn'));
+  }
+
+  #abort(task: Task): void {
+    if (task.settled) return;
+    this.#stats.failed.aborted += task.size;
+    this.#drop(task, new AbortError(task.signal?.reason));
+  }
+
+  #drop(task: Task, err: Error): void {
+    this.#box.forget(task);
+    task.settle(err);
+    this.#afterProgress();
+  }
+
+  // ── packing and sending ───────────────────────────────────────────────────
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // A microtask, so a loop of applyAsync calls becomes one addBulk.
+    queueMicrotask(() => { this.#flushScheduled = false; this.#flush(); });
+  }
+
+  #flush(): void {
+    const conn = this.#conn;
+    if (!conn || this.#state === 'terminated' || this.#state === 'broken') return;
+    const batch: OutJob[] = [];
+    let room = this.#jobLimit - this.#box.jobCount - this.#adding;
+    while (room > 0 && this.#box.waiting > 0) {
+      // Spread what waits over the room, so 10 calls become 10 jobs, not one.
+      const perJob = Math.min(MAX_ITEMS_PER_JOB, Math.max(1, Math.ceil(this.#box.waiting / room)));
+      const job = this.#box.pack(perJob, (t, err) => this.#outcomes.fail(t, err));
+      if (!job) continue;
+      batch.push(job);
+      room--;
+    }
+    this.#wakeSpaceWaiters();
+    if (batch.length === 0) return this.#afterProgress();
+    this.#adding += batch.length;
+    conn.add(batch).then(
+      () => {
+        this.#adding -= batch.length;
+        // A job may finish before addBulk's answer arrives: its wake-up read comes after this point.
+        this.#afterProgress();
+      },
+      (err: Error) => {
+        this.#adding -= batch.length;
+        for (const job of batch) {
+          for (const t of this.#box.finish(job.id)?.tasks ?? []) this.#outcomes.fail(t, new WorkerLostError(`could not add the job: ${err.message}`));
+        }
+        this.#afterProgress();
+      },
+    );
+  }
+
+  // ── nodes ─────────────────────────────────────────────────────────────────
+
+  /** After each read of the heartbeats: learn the exports, answer ready(). */
+  #onNodes(): void {
+    const nodes = this.#nodes!;
+    if (nodes.live.length > 0 && !this.#exports) this.#learnExports(nodes.live[0]!.exports);
+    if (nodes.live.length > 0) {
+      for (const r of this.#readyWaiters.splice(0)) r.resolve();
+    } else if (nodes.others.length > 0) {
+      const err = new ModuleMismatchError(this.#version, nodes.others);
+      for (const r of this.#readyWaiters.splice(0)) r.reject(err);
+    }
+    this.#afterProgress();
+  }
+
+  /** Tasks submitted before anyone knew the exports: reject the unknown names now. */
+  #learnExports(exports: string[]): void {
+    this.#exports = exports;
+    for (const t of this.#box.takeUnknown(exports)) t.settle(new UnknownTaskError(t.name, exports));
+  }
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────
+
+  ready(): Promise<void> {
+    if (this.#state === 'broken') return Promise.reject(this.#brokenError);
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
+    if (this.#conn && this.#nodes && this.#nodes.live.length > 0) return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(new PoolClosedError('wait for nodes to be ready'));
+    const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    this.#updateRefs();
+    return waiting;
+  }
+
+  close(): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'closed';
+    this.#afterProgress();
+  }
+
+  terminate(): Promise<void> {
+    if (this.#state !== 'terminated') {
+      const wasBroken = this.#state === 'broken';
+      this.#state = 'terminated';
+      const jobs = this.#box.jobIds();
+      this.#failAll(new PoolTerminatedError());
+      for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolTerminatedError());
+      // Waiting jobs are removed; a running one finishes on its node and expires (removeOnComplete age).
+      const conn = this.#conn;
+      if (conn && !wasBroken && jobs.length > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        this.#cleanup = Promise.race([
+          conn.remove(jobs),
+          new Promise((r) => { timer = setTimeout(r, TERMINATE_CLEANUP_MS); }),
+        ]).finally(() => clearTimeout(timer));
+      }
+    }
+    this.#afterProgress();
+    return this.whenIdle();
+  }
+
+  #failAll(err: Error): void {
+    for (const t of this.#box.takeAll()) t.settle(err);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.#state === 'closed' && !this.#draining) {
+      this.#draining = true;
+      for (const lease of [...this.#leases]) lease.onDrain?.();
+    }
+    this.#afterProgress();
+    if (this.#state === 'running') return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#workDone() ? this.#closeConnection() : new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #workDone(): boolean {
+    const leases = this.#state === 'closed' ? this.#leases.size : 0;
+    return this.#box.waiting === 0 && this.#box.jobCount === 0 && this.#adding === 0 && leases === 0;
+  }
+
+  /** Closes everything that could keep the process alive; runs once, never waits on Redis for long. */
+  #closeConnection(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      // Start-up is bounded (CONNECT_TIMEOUT_MS); whatever it opened is closed below.
+      await this.#starting;
+      await this.#cleanup;
+      this.#reader?.stop();
+      this.#nodes?.stop();
+      await this.#conn?.close();
+    })();
+    return this.#shutdown;
+  }
+
+  #afterProgress(): void {
+    this.#wakeSpaceWaiters();
+    this.#updateRefs();
+    if (this.#state !== 'running' && this.#workDone() && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters.splice(0);
+      void this.#closeConnection().then(() => { for (const r of waiters) r(); });
+    }
+  }
+
+  #wakeSpaceWaiters(): void {
+    while (this.#spaceWaiters.length && this.#box.waiting < this.#opts.maxQueue) this.#spaceWaiters.shift()!();
+  }
+
+  /** Timers keep the process alive only while there is work, as local workers do. The Redis sockets stay open until close()+join(). */
+  #updateRefs(): void {
+    const busy = this.#box.waiting + this.#box.jobCount > 0 || this.#readyWaiters.length > 0;
+    this.#reader?.ref(busy);
+    this.#nodes?.ref(busy);
+    this.#conn?.health.ref(busy);
+  }
+
+  /** `workers` are the live nodes (host, pid, slots, version); `duplicates` counts outcomes dropped because their tasks had settled. */
+  stats(): PoolStats {
+    const nodes = (this.#nodes?.live ?? []).map(({ pid, host, slots, version }, i) => ({
+      id: i + 1, pid, tasksDone: 0, rss: undefined, restarts: 0, lastExitReason: undefined, host, slots, version,
+    }));
+    this.#stats.duplicates = this.#outcomes.duplicates;
+    return this.#stats.snapshot(this.#box.waiting, this.#box.runningTasks(), nodes);
+  }
+
+  /** Remote workers have no local pid. */
+  pids(): number[] {
+    return [];
+  }
+}
+
+
+/** `backend.unavailableTimeout` (ms); FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT (ms) overrides the default (tests). */
+function unavailableTimeout(backend: object): number {
+  const given = (backend as { unavailableTimeout?: unknown }).unavailableTimeout;
+  const env = Number(process.env.FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT);
+  if (Number.isFinite(env) && env > 0 && given === UNAVAILABLE_TIMEOUT_MS) return env;
+  return typeof given === 'number' && given > 0 ? given : UNAVAILABLE_TIMEOUT_MS;
+}

@@ -1,0 +1,148 @@
+/**
+ * Watches the client's Redis connection so that nothing waits forever:
+ *
+ * - **Unavailable.** Commands wait out a reconnect (BullMQ needs
+ *   `maxRetriesPerRequest: null`), so a Redis that stays away would leave
+ *   every task pending. From the moment the connection is lost, a clock runs;
+ *   past `unavailableTimeout` the engine fails what is outstanding with
+ *   RedisConnectionError and refuses new tasks until Redis is back.
+ * - **Data lost.** On connecting, the client adopts the queue's epoch key
+ *   (created by the first client). After every reconnect, and every
+ *   CHECK_MS while connected, the key must still hold the same value: if not,
+ *   Redis came back empty (no persistence, FLUSHALL, an empty replica) and
+ *   jobs in it are gone, so the engine breaks with RedisDataLostError rather
+ *   than wait for results that will never come.
+ * - **Settings.** Once per Redis (URL) and process, a warning if
+ *   `maxmemory-policy` is not `noeviction` (Redis may evict jobs) or nothing
+ *   persists (a restart loses them).
+ */
+import { randomBytes } from 'node:crypto';
+import type { RedisClient } from './connect.js';
+import { RedisConnectionError, RedisDataLostError } from './errors.js';
+import { EPOCH_CHECK_MS, epochKey } from './settings.js';
+
+/** Clock resolution of the unavailable timeout and period of the epoch check while connected. */
+const CHECK_MS = 1_000;
+/** The epoch is read again while connected this often (a failover can swap the server under a live socket). */
+const EPOCH_PERIOD_MS = 5_000;
+
+const warned = new Set<string>();
+
+export interface HealthHooks {
+  /** Redis unavailable longer than the timeout: fail what is outstanding (the engine decides what that is). */
+  unavailable(err: RedisConnectionError): void;
+  /** Redis lost the pool's data: break. */
+  dataLost(err: RedisDataLostError): void;
+}
+
+export class RedisHealth {
+  readonly #client: RedisClient;
+  readonly #url: string;
+  readonly #key: string;
+  readonly #timeoutMs: number;
+  readonly #hooks: HealthHooks;
+  #epoch = '';
+  #downSince = 0;
+  #reported = false;
+  #lastEpochCheck = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(client: RedisClient, url: string, queueName: string, timeoutMs: number, hooks: HealthHooks) {
+    this.#client = client;
+    this.#url = url;
+    this.#key = epochKey(queueName);
+    this.#timeoutMs = timeoutMs;
+    this.#hooks = hooks;
+    client.on('close', () => { if (!this.#downSince) this.#downSince = Date.now(); });
+    client.on('ready', () => {
+      this.#downSince = 0;
+      this.#reported = false;
+      // Soon, not at once: the first commands after a reconnect may still be replaying.
+      this.#lastEpochCheck = Date.now() - EPOCH_PERIOD_MS + EPOCH_CHECK_MS;
+    });
+    this.#timer = setInterval(() => this.#tick(), CHECK_MS);
+  }
+
+  /** Adopts (or creates) the queue's epoch, and warns once about risky Redis settings. */
+  async start(): Promise<void> {
+    await this.#client.set(this.#key, randomBytes(8).toString('hex'), 'NX');
+    this.#epoch = (await this.#client.get(this.#key)) ?? '';
+    this.#lastEpochCheck = Date.now();
+    await warnAboutSettings(this.#client, this.#url);
+  }
+
+  /** Redis has been away longer than the timeout: new tasks are refused with this error. */
+  get outage(): RedisConnectionError | undefined {
+    if (!this.#downSince || Date.now() - this.#downSince < this.#timeoutMs) return undefined;
+    return this.#error();
+  }
+
+  #error(): RedisConnectionError {
+    const s = Math.round((Date.now() - this.#downSince) / 1000);
+    return new RedisConnectionError(this.#url, `unavailable for ${s} s (more than unavailableTimeout, ${this.#timeoutMs} ms)`);
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    if (this.#downSince) {
+      if (!this.#reported && Date.now() - this.#downSince >= this.#timeoutMs) {
+        this.#reported = true;
+        this.#hooks.unavailable(this.#error());
+      }
+      return;
+    }
+    if (this.#epoch && Date.now() - this.#lastEpochCheck >= EPOCH_PERIOD_MS) void this.#checkEpoch();
+  }
+
+  async #checkEpoch(): Promise<void> {
+    this.#lastEpochCheck = Date.now();
+    let now: string | null;
+    try {
+      now = await this.#client.get(this.#key);
+    } catch {
+      return; // away again: checked after the next reconnect
+    }
+    if (this.#stopped || now === this.#epoch) return;
+    this.#stopped = true;
+    this.#hooks.dataLost(new RedisDataLostError(this.#url));
+  }
+
+  /** The clock keeps the process alive only while the pool has work. */
+  ref(busy: boolean): void {
+    if (busy) this.#timer?.ref();
+    else this.#timer?.unref();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** A warning per Redis and process when jobs could be evicted or lost in a restart. */
+async function warnAboutSettings(client: RedisClient, url: string): Promise<void> {
+  if (warned.has(url)) return;
+  warned.add(url);
+  let policy: string | undefined;
+  let aof: boolean | undefined;
+  let save: string | undefined;
+  try {
+    const [, p] = await client.config('GET', 'maxmemory-policy') as string[];
+    const [, a] = await client.config('GET', 'appendonly') as string[];
+    const [, s] = await client.config('GET', 'save') as string[];
+    policy = p; aof = a === 'yes'; save = s;
+  } catch {
+    // CONFIG is often refused (ACLs, managed Redis); INFO tells the policy and AOF.
+    try {
+      const info = await client.info('memory') + await client.info('persistence');
+      policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+      aof = /aof_enabled:1/.test(info);
+    } catch { return; }
+  }
+  const problems: string[] = [];
+  if (policy && policy !== 'noeviction') problems.push(`maxmemory-policy is ${policy}, not noeviction: Redis may evict jobs under memory pressure`);
+  if (aof === false && save !== undefined && save.trim() === '') problems.push('nothing persists (appendonly no, no save points): a restart loses every job');
+  if (problems.length) process.emitWarning(`Redis at ${url}: ${problems.join('; ')}. See docs/distributed.md#redis`, { code: 'FORKPOOL_REDIS_SETTINGS' });
+}

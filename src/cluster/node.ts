@@ -1,0 +1,257 @@
+/**
+ * A `forkpool worker` node: a BullMQ Worker whose processor hands each job's
+ * tasks to this machine's local Supervisor (the same engine a local Pool
+ * uses), so user code never runs on this event loop. That matters: CPU work
+ * here would stop lock renewal and make BullMQ run the job twice. A crash of a
+ * local worker process fails or retries only its task, at once, and the node
+ * serves on.
+ *
+ *   Redis ──► BullMQ Worker (concurrency 2 × slots) ──► processor: decode job
+ *        ──► Task per job task ──► local Supervisor ──► worker processes
+ *        ◄── job result (every task's values/errors) ◄── Task sinks
+ *
+ * SIGTERM (stop()): no new jobs, running jobs get DRAIN_MS to finish, the rest
+ * go back to `wait` (job.moveToWait) for another node, then the node exits.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { Job, Worker } from 'bullmq';
+import { Supervisor } from '../engine/supervisor.js';
+import { Task, type ChunkOutcome } from '../engine/task.js';
+import { resolveOptions, type PoolOptions } from '../options.js';
+import { encodeError } from '../protocol/values.js';
+import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
+import { ResultTooLargeError } from './errors.js';
+import { sweep } from './recover.js';
+import { closeRedis, connectRedis, loadLibraries, type Bull, type RedisClient } from './connect.js';
+import { removeNode, writeHeartbeat } from './registry.js';
+import {
+  DRAIN_MS, HEARTBEAT_MS, INLINE_RESULT_BYTES, JOB_FORMAT, KEEP_FINISHED_S, LOCK_DURATION_MS, MAX_RESULT_BYTES, MAX_STALLED_COUNT, PREFIX,
+  STALLED_INTERVAL_MS, SWEEP_MS, moduleVersion, resultKey, versionedQueue, type Heartbeat,
+} from './settings.js';
+
+export interface NodeConfig {
+  modulePath: string;
+  redis: string;
+  queue: string;
+  /** Local worker processes (slots). */
+  processes: number;
+  moduleVersion?: string;
+  /** Local pool options: maxMemory, runtime, maxTasksPerChild... */
+  local?: Omit<PoolOptions, 'processes' | 'backend'>;
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
+  /** One line of the node's own news (started, draining...). */
+  log?: (line: string) => void;
+}
+
+/** After the drain, processors that handed their job back get this long to return. */
+const HAND_BACK_MS = 2_000;
+
+interface ActiveJob {
+  done: Promise<unknown>;
+  handBack: () => void;
+}
+
+export class ClusterNode {
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  readonly version: string;
+  readonly queueName: string;
+  readonly #cfg: NodeConfig;
+  readonly #client: RedisClient;
+  readonly #bull: Bull;
+  readonly #supervisor: Supervisor;
+  readonly #active = new Map<string, ActiveJob>();
+  #worker: Worker | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /** Connects (RedisConnectionError within CONNECT_TIMEOUT_MS), starts the local workers, learns the exports, then takes jobs. */
+  static async start(cfg: NodeConfig): Promise<ClusterNode> {
+    const version = cfg.moduleVersion || await moduleVersion(cfg.modulePath);
+    const libs = await loadLibraries();
+    const client = await connectRedis(libs, cfg.redis, `forkpool-node-${hostname()}-${process.pid}`);
+    client.on('error', () => { /* ioredis reconnects by itself */ });
+    const node = new ClusterNode(cfg, version, client, libs.bull);
+    try {
+      await node.#begin();
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
+    return node;
+  }
+
+  private constructor(cfg: NodeConfig, version: string, client: RedisClient, bull: Bull) {
+    this.#cfg = cfg;
+    this.version = version;
+    this.queueName = versionedQueue(cfg.queue, version);
+    this.#client = client;
+    this.#bull = bull;
+    const events = new EventEmitter();
+    events.on('error', () => {});
+    this.#supervisor = new Supervisor(pathToFileURL(cfg.modulePath).href, resolveOptions({ ...cfg.local, processes: cfg.processes }), events);
+  }
+
+  get slots(): number {
+    return this.#cfg.processes;
+  }
+
+  async #begin(): Promise<void> {
+    const exports = await this.#exports();
+    this.#heartbeat = { id: this.id, host: hostname(), pid: process.pid, version: this.version, exports, slots: this.slots, at: Date.now() };
+    // The heartbeat exists before the first job is taken: a job of a node without one is recovered by the sweep.
+    await writeHeartbeat(this.#client, this.#cfg.queue, this.#heartbeat);
+    this.#heartbeatTimer = setInterval(() => void this.#beat(), HEARTBEAT_MS);
+    this.#worker = new this.#bull.Worker(this.queueName, (job, token) => this.#process(job, token), {
+      connection: this.#client,
+      prefix: PREFIX,
+      name: this.id,
+      // One job running per slot and one fetched ahead, so a slot never waits for Redis.
+      concurrency: 2 * this.slots,
+      lockDuration: this.#cfg.lockDuration ?? LOCK_DURATION_MS,
+      stalledInterval: this.#cfg.stalledInterval ?? STALLED_INTERVAL_MS,
+      maxStalledCount: this.#cfg.maxStalledCount ?? MAX_STALLED_COUNT,
+    });
+    this.#worker.on('error', (err) => this.#cfg.log?.(`worker error: ${err.message}`));
+    await this.#worker.waitUntilReady();
+    this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
+    this.#cfg.log?.(`node ${this.id}: ${this.slots} slots on queue ${this.queueName} (exports: ${exports.join(', ') || 'none'})`);
+  }
+
+  async #beat(): Promise<void> {
+    if (!this.#heartbeat) return;
+    this.#heartbeat.at = Date.now();
+    try {
+      await writeHeartbeat(this.#client, this.#cfg.queue, this.#heartbeat);
+    } catch (err) {
+      this.#cfg.log?.(`heartbeat failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Moves back to `wait` the jobs of dead nodes (recover.ts); one node per SWEEP_MS does the work. */
+  async #sweep(): Promise<void> {
+    try {
+      const moved = await sweep(this.#client, {
+        queueName: this.queueName,
+        queue: this.#cfg.queue,
+        maxStalledCount: this.#cfg.maxStalledCount ?? MAX_STALLED_COUNT,
+        periodMs: SWEEP_MS,
+      });
+      if (moved.length > 0) this.#cfg.log?.(`recovered ${moved.length} job(s) of a lost node: ${moved.join(', ')}`);
+    } catch (err) {
+      this.#cfg.log?.(`recovery sweep failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** The module's exports, as the first local worker reports them (the module is never loaded on this event loop). */
+  #exports(): Promise<string[]> {
+    return this.#supervisor.moduleExports();
+  }
+
+  /** BullMQ's processor: run every task of the job locally; the result holds each task's outcome. */
+  async #process(job: Job, token: string | undefined): Promise<JobResult> {
+    // A job of an unknown format fails as an infrastructure error (BullMQ retries it, then fails it).
+    const tasks = decodeJobData(job.data as JobData);
+    let handBack!: () => void;
+    const handedBack = new Promise<'handedBack'>((resolve) => { handBack = () => resolve('handedBack'); });
+    const results = Promise.all(tasks.map((t) => this.#run(t)));
+    const entry: ActiveJob = { done: results, handBack };
+    this.#active.set(job.id!, entry);
+    try {
+      const r = await Promise.race([results, handedBack]);
+      if (r === 'handedBack') {
+        // Stopping: another node runs it from the start. The lock is ours, so only we can move it.
+        await job.moveToWait(token);
+        throw new this.#bull.WaitingError();
+      }
+      return await this.#result(job, token, r);
+    } finally {
+      this.#active.delete(job.id!);
+    }
+  }
+
+  /** The job's result: inline, or under its own key (named with the lock token) when it passes INLINE_RESULT_BYTES. */
+  async #result(job: Job, token: string | undefined, results: TaskResult[]): Promise<JobResult> {
+    const limit = MAX_RESULT_BYTES;
+    const r = encodeResults(results, limit, (bytes) => encodeError(new ResultTooLargeError(bytes, limit)));
+    if (r.length <= INLINE_RESULT_BYTES) return { f: JOB_FORMAT, r, node: this.id };
+    const ref = resultKey(`${PREFIX}:${this.queueName}:${job.id}`, token ?? 'none');
+    // The client deletes it once applied; the TTL is the backstop for a result nobody collects.
+    await this.#client.set(ref, r, 'EX', KEEP_FINISHED_S);
+    return { f: JOB_FORMAT, ref, node: this.id };
+  }
+
+  #run(jt: JobTask): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      const task = new Task({
+        name: jt.n,
+        args: jt.a,
+        items: jt.m ?? jt.c,
+        spread: jt.c !== undefined,
+        timeout: jt.to,
+        retries: jt.retries,
+        retryOnError: jt.re === 1,
+        sink: (result: ChunkOutcome | Error, info) => {
+          if (result instanceof Error) return resolve({ x: encodeError(result), ms: info.ms });
+          const e = result.errors?.map(([i, err]) => [i, encodeError(err)] as [number, ReturnType<typeof encodeError>]);
+          resolve(e ? { v: result.values, e, ms: info.ms } : { v: result.values, ms: info.ms });
+        },
+      });
+      void this.#supervisor.submit(task);
+    });
+  }
+
+  /**
+   * Stops taking jobs, gives running ones DRAIN_MS to finish, hands the rest
+   * back to `wait`, stops the local workers and closes the connections.
+   * Never waits longer than about DRAIN_MS + a few seconds.
+   */
+  stop(drainMs = DRAIN_MS): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#sweepTimer);
+      // Draining, not gone: the heartbeat stays until the running jobs are done or handed back,
+      // so no sweep takes them away meanwhile; clients count no capacity for it.
+      if (this.#heartbeat) this.#heartbeat.draining = true;
+      // Bounded: with Redis away, commands wait for a reconnect that may never come.
+      await bounded(this.#beat(), 1_000);
+      const worker = this.#worker;
+      if (worker) {
+        // Paused: fetches nothing more; locks of running jobs keep being renewed.
+        await bounded(worker.pause(true), 1_000);
+        if (this.#active.size > 0) {
+          this.#cfg.log?.(`draining ${this.#active.size} running job(s), at most ${drainMs} ms`);
+          await bounded(Promise.allSettled([...this.#active.values()].map((a) => a.done)), drainMs);
+        }
+        if (this.#active.size > 0) {
+          this.#cfg.log?.(`handing ${this.#active.size} job(s) back to the queue`);
+          const left = [...this.#active.values()];
+          for (const a of left) a.handBack();
+          await bounded(waitUntil(() => this.#active.size === 0), HAND_BACK_MS);
+        }
+        await bounded(worker.close(), 2_000);
+      }
+      clearInterval(this.#heartbeatTimer);
+      await bounded(removeNode(this.#client, this.#cfg.queue, this.id), 1_000);
+      await bounded(this.#supervisor.terminate(), 3_000);
+      await closeRedis(this.#client);
+    })();
+    return this.#stopping;
+  }
+}
+
+/** Waits for `p`, at most `ms`. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
+}
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,147 @@
+/**
+ * Where a distributed pool's tasks are between submit and settle, on the
+ * client: the waiting line (not sent yet) and the jobs in Redis. A task is in
+ * exactly one of them, or settled. Packing takes tasks from the line into a
+ * job: at most `perJob` items and MAX_JOB_BYTES of encoded arguments; a task
+ * whose arguments cannot be encoded, or are too large, fails alone.
+ *
+ * Tasks of a job lost too often wait in a line of their own (`isolated`),
+ * packed first and one per job; a chunk split that way is `parked` until its
+ * items' tasks have ended (outcomes.ts).
+ */
+import { DataCloneError } from '../errors.js';
+import type { Task } from '../engine/task.js';
+import { Deque } from '../util/deque.js';
+import { encodeTask, jobTaskOf } from './codec.js';
+import { PayloadTooLargeError } from './errors.js';
+import { MAX_JOB_BYTES, MAX_TASK_BYTES } from './settings.js';
+
+/** Job ids remembered after their outcome was applied, to count duplicates. */
+const RECENT_JOBS = 4_096;
+
+export interface OutJob {
+  id: string;
+  tasks: Task[];
+  /** Encoded tasks, as the job carries them. */
+  data: string[];
+  /** One item of a job lost too often: if lost again, it fails (WorkerLostError) instead of being split. */
+  isolated?: boolean;
+}
+
+export class Outbox {
+  readonly #clientId: string;
+  readonly #waiting = new Deque<Task>();
+  readonly #isolated = new Deque<Task>();
+  readonly #parked = new Set<Task>();
+  readonly #jobs = new Map<string, OutJob>();
+  readonly #inJob = new Set<Task>();
+  readonly #recent = new Set<string>();
+  #seq = 0;
+  /** Unsettled tasks in the waiting line (settled ones are skipped lazily). */
+  waiting = 0;
+
+  constructor(clientId: string) {
+    this.#clientId = clientId;
+  }
+
+  get jobCount(): number { return this.#jobs.size; }
+  jobIds(): string[] { return [...this.#jobs.keys()]; }
+  job(id: string): OutJob | undefined { return this.#jobs.get(id); }
+  /** The job was applied already (its outcome read once before). */
+  wasApplied(id: string): boolean { return this.#recent.has(id); }
+  inJob(task: Task): boolean { return this.#inJob.has(task); }
+
+  push(task: Task): void {
+    this.#waiting.push(task);
+    this.waiting++;
+  }
+
+  /** A waiting task settled by its caller (abort, withdraw): never sent. */
+  forget(task: Task): void {
+    if (this.#parked.delete(task)) return;
+    if (!this.#inJob.has(task)) this.waiting--;
+  }
+
+  /** Tasks of a job lost too often, each to go alone in a job. */
+  pushIsolated(tasks: Task[]): void {
+    for (const t of tasks) this.#isolated.push(t);
+    this.waiting += tasks.length;
+  }
+
+  /** A chunk whose items run as tasks of their own: in no line and no job until they have ended. */
+  park(chunk: Task): void { this.#parked.add(chunk); }
+  unpark(chunk: Task): void { this.#parked.delete(chunk); }
+
+  pack(perJob: number, fail: (t: Task, err: Error) => void): OutJob | undefined {
+    const isolated = this.#isolated.length > 0;
+    const line = isolated ? this.#isolated : this.#waiting;
+    const job: OutJob = { id: `${this.#clientId}-${++this.#seq}`, tasks: [], data: [], isolated };
+    if (isolated) perJob = 1;
+    let items = 0;
+    let bytes = 0;
+    while (line.length > 0) {
+      const t = line.peek()!;
+      if (t.settled) { line.shift(); continue; }
+      if (job.tasks.length > 0 && (items + t.size > perJob || bytes >= MAX_JOB_BYTES)) break;
+      line.shift();
+      this.waiting--;
+      let enc: string;
+      try {
+        enc = encodeTask(jobTaskOf(t));
+      } catch (err) {
+        fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err));
+        continue;
+      }
+      const size = Math.round(enc.length * 0.75); // base64 → bytes
+      if (size > MAX_TASK_BYTES) { fail(t, new PayloadTooLargeError(size, MAX_TASK_BYTES)); continue; }
+      t.attempts++;
+      job.tasks.push(t);
+      job.data.push(enc);
+      items += t.size;
+      bytes += enc.length;
+    }
+    if (job.tasks.length === 0) return undefined;
+    this.#jobs.set(job.id, job);
+    for (const t of job.tasks) this.#inJob.add(t);
+    return job;
+  }
+
+  /** Takes a job out once its outcome is known (or lost); later reads of it are duplicates. */
+  finish(id: string): OutJob | undefined {
+    const job = this.#jobs.get(id);
+    if (!job) return undefined;
+    this.#jobs.delete(id);
+    for (const t of job.tasks) this.#inJob.delete(t);
+    this.#recent.add(id);
+    if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.values().next().value!);
+    return job;
+  }
+
+  /** Tasks submitted before anyone knew the exports: those with unknown names leave the line. */
+  takeUnknown(exports: readonly string[]): Task[] {
+    const out: Task[] = [];
+    for (const t of this.#waiting.drain()) {
+      if (t.settled) continue;
+      if (exports.includes(t.name)) this.#waiting.push(t);
+      else { this.waiting--; out.push(t); }
+    }
+    return out;
+  }
+
+  /** Every unsettled task, waiting or in a job; the outbox is empty after. */
+  takeAll(): Task[] {
+    const out = [...this.#parked, ...this.#isolated.drain(), ...this.#waiting.drain()].filter((t) => !t.settled);
+    this.#parked.clear();
+    for (const job of this.#jobs.values()) out.push(...job.tasks);
+    this.waiting = 0;
+    this.#jobs.clear();
+    this.#inJob.clear();
+    return out;
+  }
+
+  runningTasks(): number {
+    let n = 0;
+    for (const job of this.#jobs.values()) n += job.tasks.length;
+    return n;
+  }
+}

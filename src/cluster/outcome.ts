@@ -1,0 +1,43 @@
+/**
+ * A finished job's hash, turned into one end per task: a ChunkOutcome (values
+ * and failed items) or an Error for the whole task (crash, timeout, memory,
+ * or the job lost by the infrastructure).
+ */
+import { decodeError } from '../protocol/values.js';
+import type { FailureKind } from '../engine/stats.js';
+import type { ChunkOutcome } from '../engine/task.js';
+import { decodeResult } from './codec.js';
+import { WorkerLostError } from './errors.js';
+
+export interface TaskEnd { result: ChunkOutcome | Error; ms: number }
+
+/** `stored`: the value of the result's own key, when the job's result travelled by reference. */
+export function taskEnds(count: number, returnvalue: string | null, failedReason: string | null, stored?: string | null): TaskEnd[] {
+  const all = (err: Error): TaskEnd[] => Array.from({ length: count }, () => ({ result: err, ms: 0 }));
+  if (returnvalue === null) return all(new WorkerLostError(failedReason ?? 'unknown reason'));
+  let decoded: ReturnType<typeof decodeResult>;
+  try {
+    decoded = decodeResult(returnvalue, stored);
+  } catch (err) {
+    return all(new WorkerLostError(`unreadable result: ${(err as Error).message}`));
+  }
+  const where = `node ${decoded.node}`;
+  return Array.from({ length: count }, (_, i) => {
+    const r = decoded.results[i];
+    if (!r) return { result: new WorkerLostError('the node returned no result for the task'), ms: 0 };
+    if ('x' in r) return { result: decodeError(r.x, where), ms: r.ms };
+    const errors = r.e?.map(([idx, e]) => [idx, decodeError(e, where)] as [number, Error]);
+    return { result: { values: r.v, errors }, ms: r.ms };
+  });
+}
+
+/** The `stats().failed` counter a whole-task error goes to. */
+export function failureKind(err: Error): FailureKind {
+  switch ((err as { code?: unknown }).code) {
+    case 'ERR_FORKPOOL_WORKER_CRASHED': case 'ERR_FORKPOOL_WORKER_LOST': return 'crash';
+    case 'ERR_FORKPOOL_TASK_TIMEOUT': return 'timeout';
+    case 'ERR_FORKPOOL_MEMORY_LIMIT': return 'memory';
+    case 'ERR_FORKPOOL_ABORTED': return 'aborted';
+    default: return 'error';
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Applying finished jobs to their tasks, on the client: each final outcome
+ * once (a job read again is a duplicate), per-item errors as `'taskError'`,
+ * whole-task errors counted by kind.
+ *
+ * A job lost more often than `maxStalledCount` (its node died, or Redis cut
+ * it off, each time it ran) may hold one poison item among innocent ones.
+ * Failing them all would fail items for a neighbour's crash, so such a job is
+ * resubmitted one item per job, once: a chunk becomes one task per item,
+ * whose outcomes are put back together into the chunk's. Only the culprit's
+ * own job then fails with WorkerLostError.
+ */
+import type { EventEmitter } from 'node:events';
+import type { StatsBook } from '../engine/stats.js';
+import { Task, type ChunkOutcome } from '../engine/task.js';
+import type { FinishedJob } from './link.js';
+import type { Outbox, OutJob } from './outbox.js';
+import { failureKind, taskEnds } from './outcome.js';
+import { STALLED_REASON } from './recover.js';
+
+export class Outcomes {
+  readonly #box: Outbox;
+  readonly #stats: StatsBook;
+  readonly #events: EventEmitter;
+  /** Outcomes dropped because their job had been applied already. */
+  duplicates = 0;
+
+  constructor(box: Outbox, stats: StatsBook, events: EventEmitter) {
+    this.#box = box;
+    this.#stats = stats;
+    this.#events = events;
+  }
+
+  /** Applies each final outcome once; returns the jobs applied now (they may leave Redis). */
+  applyFinished(finished: FinishedJob[]): string[] {
+    const done: string[] = [];
+    for (const f of finished) {
+      const job = this.#box.finish(f.id);
+      if (!job) { if (this.#box.wasApplied(f.id)) this.duplicates++; continue; }
+      if (f.returnvalue === null && f.failedReason === STALLED_REASON && !job.isolated && itemsOf(job) > 1) this.#isolate(job);
+      else this.#apply(job, f);
+      done.push(f.id);
+    }
+    return done;
+  }
+
+  #apply(job: OutJob, f: FinishedJob): void {
+    const ends = taskEnds(job.tasks.length, f.returnvalue, f.failedReason, f.stored);
+    job.tasks.forEach((t, i) => {
+      const { result, ms } = ends[i]!;
+      if (t.settled) return;
+      if (ms) this.#stats.runTimes.add(ms);
+      if (result instanceof Error) return this.fail(t, result, ms);
+      const failed = result.errors?.length ?? 0;
+      this.#stats.completed += result.values.length - failed;
+      this.#stats.failed.error += failed;
+      if (result.errors) for (const [, error] of result.errors) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
+      t.settle(result, { workerId: 0, ms });
+    });
+  }
+
+  fail(t: Task, err: Error, ms = 0): void {
+    if (t.settled) return;
+    this.#stats.failed[failureKind(err)] += t.size;
+    this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
+    t.settle(err, { workerId: 0, ms });
+  }
+
+  /** Each item of the lost job goes back alone, in a job of its own that is never split again. */
+  #isolate(job: OutJob): void {
+    const singles: Task[] = [];
+    for (const t of job.tasks) {
+      if (t.settled) continue;
+      if (!t.items) singles.push(t);
+      else singles.push(...splitChunk(t, (parent) => this.#box.unpark(parent)));
+      if (t.items) this.#box.park(t);
+    }
+    this.#box.pushIsolated(singles);
+  }
+}
+
+function itemsOf(job: OutJob): number {
+  return job.tasks.reduce((n, t) => n + t.size, 0);
+}
+
+/** One task per item of `chunk`; when all have ended, `chunk` settles with their outcomes in order. */
+function splitChunk(chunk: Task, done: (chunk: Task) => void): Task[] {
+  const items = chunk.items!;
+  const values: unknown[] = new Array(items.length);
+  const errors: Array<[number, Error]> = [];
+  let left = items.length;
+  let ms = 0;
+  return items.map((item, i) => new Task({
+    name: chunk.name,
+    items: [item],
+    spread: chunk.spread,
+    timeout: chunk.timeout,
+    retries: chunk.retries,
+    retryOnError: chunk.retryOnError,
+    keys: chunk.keys ? [chunk.keys[i]!] : undefined,
+    sink: (result: ChunkOutcome | Error, info) => {
+      ms += info.ms;
+      if (result instanceof Error) errors.push([i, result]);
+      else if (result.errors?.length) errors.push([i, result.errors[0]![1]]);
+      else values[i] = result.values[0];
+      if (--left > 0) return;
+      done(chunk);
+      errors.sort((a, b) => a[0] - b[0]);
+      chunk.settle({ values, errors: errors.length ? errors : undefined }, { workerId: 0, ms });
+    },
+  }));
+}

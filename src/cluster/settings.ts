@@ -1,0 +1,112 @@
+/**
+ * Names and settings shared by the client (ClusterEngine) and the nodes
+ * (`forkpool worker`). docs/distributed.md derives the recovery bound from them.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
+/** BullMQ key prefix: every key of a distributed pool starts with `forkpool:`. */
+export const PREFIX = 'forkpool';
+/** Bumped on any incompatible change of the job payload (codec.ts). */
+export const JOB_FORMAT = 1;
+
+/**
+ * Lock settings of the nodes. Safe because user code never runs on a node's
+ * event loop (it runs in the node's local worker processes), so lock renewal
+ * is never starved. A dead node's job is back in `wait` at most
+ * LOCK_DURATION_MS + STALLED_INTERVAL_MS after its last renewal.
+ */
+export const LOCK_DURATION_MS = 5_000;
+export const STALLED_INTERVAL_MS = 2_000;
+export const MAX_STALLED_COUNT = 1;
+/** BullMQ retries a job only for infrastructure errors: task errors and crashes are results. */
+export const JOB_ATTEMPTS = 3;
+/** Backstop for jobs nobody collected (a client that died): gone after a day. */
+export const KEEP_FINISHED_S = 24 * 3600;
+
+export const HEARTBEAT_MS = 5_000;
+export const HEARTBEAT_TTL_S = 15;
+/** Connecting (and the first PING) may take this long before RedisConnectionError. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/** SIGTERM on a node: running jobs get this long to finish, then go back to `wait`. */
+export const DRAIN_MS = 10_000;
+
+/**
+ * Every node runs the recovery sweep (recover.ts) this often; a shared key
+ * makes it one sweep per period for the whole queue, however many nodes.
+ * A lost job is back in `wait` at most SWEEP_MS after its lock expired or
+ * its node's heartbeat did.
+ */
+export const SWEEP_MS = 1_000;
+
+/** Results of one job larger than this (encoded) go under their own key, never into the job hash or the events stream. */
+export const INLINE_RESULT_BYTES = 64 * 1024;
+/** One item's result may take this much (v8 encoding); a larger one fails alone with ResultTooLargeError. */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Redis away this long (client side, counted from the first failed command or
+ * lost connection): every outstanding task rejects with RedisConnectionError.
+ * FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT (ms) overrides it (tests).
+ */
+export const UNAVAILABLE_TIMEOUT_MS = 60_000;
+/** After Redis is back, the epoch key is checked within this long (RedisDataLostError). */
+export const EPOCH_CHECK_MS = 2_000;
+
+/** Packing: at most this many items and bytes of arguments in one job. */
+export const MAX_ITEMS_PER_JOB = 100;
+export const MAX_JOB_BYTES = 256 * 1024;
+/** Arguments of one call. */
+export const MAX_TASK_BYTES = 16 * 1024 * 1024;
+
+/** The BullMQ queue of one module version: `<queue>.<version>`. */
+export function versionedQueue(queue: string, version: string): string {
+  return `${queue}.${version}`;
+}
+
+/** Node registry of a queue name (all versions): a set of node ids, and one heartbeat key per node. */
+export function nodesKey(queue: string): string {
+  return `${PREFIX}:${queue}:nodes`;
+}
+export function nodeKey(queue: string, id: string): string {
+  return `${PREFIX}:${queue}:node:${id}`;
+}
+
+/** What a node says about itself every HEARTBEAT_MS. */
+export interface Heartbeat {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  exports: string[];
+  slots: number;
+  at: number;
+  /** Stopping (SIGTERM): finishes what it runs, takes nothing new, counts for no capacity. */
+  draining?: boolean;
+}
+
+/** Key of a job's result when it is too large to travel inline; the lock token makes each run's key its own. */
+export function resultKey(jobKey: string, token: string): string {
+  return `${jobKey}:result:${token}`;
+}
+
+/** Set when the client first connects; gone means Redis lost its data (restart without persistence, FLUSHALL). */
+export function epochKey(queue: string): string {
+  return `${PREFIX}:${queue}:epoch`;
+}
+
+/** 12 hex digits of the SHA-256 of the module file: nodes and clients with the same file share a queue. */
+export async function moduleVersion(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 12);
+}
+
+/** The URL as it may be shown: never with its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,82 @@
+/** Redis away for long, or back without its data: tasks reject with typed errors, never wait forever. */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'forkpool';
+import { RedisConnectionError, RedisDataLostError } from '../../src/cluster/errors.ts';
+import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
+import { TASKS, startNode, type NodeProcess } from './nodes.ts';
+import type * as tasks from './fixtures/tasks.mjs';
+
+/** unavailableTimeout for this file (the default is 60 s). */
+const UNAVAILABLE_MS = 2_000;
+process.env.FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT = String(UNAVAILABLE_MS);
+
+describe('Redis outages', { skip: redisSkip }, () => {
+  const servers: RedisServer[] = [];
+  const nodes: NodeProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'forkpool-outage-'));
+
+  after(async () => {
+    // Redis may be gone: SIGKILL instead of a drain that would wait for it.
+    for (const n of nodes) n.child.kill('SIGKILL');
+    await Promise.all(nodes.map((n) => n.exited));
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts a 30 s task and returns once it runs (wrapped: awaiting a promise of a promise would wait for the task). */
+  async function running(pool: Pool<typeof tasks>, name: string): Promise<{ result: Promise<unknown> }> {
+    const marker = join(dir, name);
+    const result = pool.apply('long', [30_000, marker]);
+    result.catch(() => {});
+    while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+    return { result };
+  }
+
+  test('Redis stopped longer than unavailableTimeout: the running task and new ones reject with RedisConnectionError', async () => {
+    const redis = await startRedis();
+    servers.push(redis);
+    nodes.push(await startNode(redis.url, 'down'));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'down' } });
+    try {
+      const { result } = await running(pool, 'down');
+      const stoppedAt = Date.now();
+      await redis.kill();
+      await assert.rejects(result, (e: unknown) => e instanceof RedisConnectionError && /unavailable for \d+ s/.test((e as Error).message));
+      const ms = Date.now() - stoppedAt;
+      assert.ok(ms >= UNAVAILABLE_MS - 100 && ms < UNAVAILABLE_MS + 2_000, `rejected ${ms} ms after Redis stopped`);
+      await assert.rejects(pool.apply('double', [1]), RedisConnectionError);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test('Redis restarted without persistence: a warning at start, then tasks reject with RedisDataLostError within 10 s of Redis being back', async (t) => {
+    const redis = await startRedis({ persistence: false });
+    servers.push(redis);
+    nodes.push(await startNode(redis.url, 'lost'));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => { if ((w as { code?: string }).code === 'FORKPOOL_REDIS_SETTINGS') warnings.push(w); };
+    process.on('warning', onWarning);
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'lost' } });
+    try {
+      const { result } = await running(pool, 'lost');
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!.message, /nothing persists/);
+      await redis.kill();
+      await redis.restart();
+      const backAt = Date.now();
+      await assert.rejects(result, (e: unknown) => e instanceof RedisDataLostError && (e as RedisDataLostError).code === 'ERR_FORKPOOL_REDIS_DATA_LOST');
+      const ms = Date.now() - backAt;
+      t.diagnostic(`rejected ${ms} ms after Redis was back`);
+      assert.ok(ms < 10_000, `rejected ${ms} ms after Redis was back`);
+      await assert.rejects(pool.apply('double', [1]), RedisDataLostError);
+    } finally {
+      process.off('warning', onWarning);
+      await pool.terminate();
+    }
+  });
+});
