@@ -4,7 +4,7 @@
  */
 export { Pool } from './pool/pool.js';
 export type {
-  CallOptions, ApplyAsyncOptions, MapOptions, MapAsyncOptions, ImapOptions, ImapSettledOptions,
+  CallOptions, ApplyOptions, TransferItem, ApplyAsyncOptions, MapOptions, MapAsyncOptions, ImapOptions, ImapSettledOptions,
   PoolEvents, WorkerInfo, WorkerExitInfo, TaskErrorInfo,
 } from './pool/pool.js';
 export { AsyncResult } from './pool/async-result.js';

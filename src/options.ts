@@ -5,8 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { invalidArg, show } from './errors.js';
 import { memoryCap } from './util/bytes.js';
+import { nonNegativeInt, positiveInt, positiveNumber, timeoutMs } from './util/checks.js';
 import type { LogLine } from './engine/logs.js';
-import type { JournalOptions } from './journal/journaled.js';
 
 export type Runtime = 'process' | 'thread';
 export type LogsOption = 'inherit' | 'pipe' | 'silent' | ((line: LogLine) => void);
@@ -69,6 +69,15 @@ export interface PoolOptions {
   retries?: number;
   /** `'crash'`: retry only crashes. `'error'`: also retry tasks that threw. @default 'crash' */
   retryOn?: 'crash' | 'error';
+  /**
+   * Tasks one worker runs at once, for async I/O tasks that mostly wait (fetches, queries):
+   * they interleave on its event loop, so CPU-bound tasks gain nothing. `currentTask()` stays
+   * right in each. When such a worker dies (a crash, or a kill for one task's timeout, abort
+   * or memory cap), every task it had started fails or retries; unstarted ones run elsewhere.
+   * @default 1
+   * @example concurrentTasksPerWorker: 16 // 16 fetches in flight per worker
+   */
+  concurrentTasksPerWorker?: number;
   /** Consecutive start failures after which the pool is broken. @default 3 */
   maxStartFailures?: number;
   /** Bound on tasks waiting for a worker; beyond it submits reject with `QueueFullError` (or wait, with `waitForSpace`). @default Infinity */
@@ -125,6 +134,7 @@ const LOCAL_ONLY: Record<string, string> = {
   initializer: '(not supported yet)', initargs: '(not supported yet)', execArgv: '(node flags of the node)',
   hardMemoryFactor: '(its default)', maxOldGenerationSizeMb: '(node flags of the node)', env: "(the node's environment)",
   cwd: "(the node's working directory)", startTimeout: '(its default)', maxStartFailures: '(its default)',
+  concurrentTasksPerWorker: '(not supported yet)',
 };
 
 export interface ResolvedOptions {
@@ -140,6 +150,7 @@ export interface ResolvedOptions {
   maxOldGenerationSizeMb: number | undefined;
   retries: number;
   retryOn: 'crash' | 'error';
+  concurrentTasksPerWorker: number;
   maxStartFailures: number;
   maxQueue: number;
   abortGrace: number;
@@ -152,7 +163,7 @@ export interface ResolvedOptions {
 
 const KNOWN = new Set([
   'processes', 'runtime', 'initializer', 'initargs', 'maxTasksPerChild', 'taskTimeout', 'startTimeout', 'maxMemory',
-  'hardMemoryFactor', 'maxOldGenerationSizeMb', 'retries', 'retryOn', 'maxStartFailures', 'maxQueue',
+  'hardMemoryFactor', 'maxOldGenerationSizeMb', 'retries', 'retryOn', 'concurrentTasksPerWorker', 'maxStartFailures', 'maxQueue',
   'abortGrace', 'logs', 'env', 'execArgv', 'cwd', 'backend',
 ]);
 
@@ -201,6 +212,7 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
     maxOldGenerationSizeMb: o.maxOldGenerationSizeMb === undefined ? undefined : positiveInt('maxOldGenerationSizeMb', o.maxOldGenerationSizeMb, 0),
     retries: nonNegativeInt('retries', o.retries, 0),
     retryOn: o.retryOn ?? 'crash',
+    concurrentTasksPerWorker: positiveInt('concurrentTasksPerWorker', o.concurrentTasksPerWorker, 1),
     maxStartFailures: positiveInt('maxStartFailures', o.maxStartFailures, 3),
     maxQueue: positiveInt('maxQueue', o.maxQueue, Infinity),
     abortGrace: o.abortGrace === undefined ? 1000 : timeoutMs('abortGrace', o.abortGrace),
@@ -246,114 +258,5 @@ function backendOption(o: PoolOptions): Required<BackendOptions> {
   };
 }
 
-export function positiveInt(name: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (v === Infinity && dflt === Infinity) return v;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw invalidArg(RangeError, `Expected \`${name}\` to be a positive integer, got ${show(v)}`);
-  }
-  return v;
-}
-
-function nonNegativeInt(name: string, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw invalidArg(RangeError, `Expected \`${name}\` to be a non-negative integer, got ${show(v)}`);
-  }
-  return v;
-}
-
-function positiveNumber(name: string, v: unknown, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw invalidArg(RangeError, `Expected \`${name}\` to be a number >= ${min}, got ${show(v)}`);
-  }
-  return v;
-}
-
-export function timeoutMs(name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v) || v <= 0) {
-    throw invalidArg(RangeError, `Expected \`${name}\` to be a positive number of milliseconds, got ${show(v)}`);
-  }
-  return v;
-}
-
 /** A worker that loads nothing slow is ready in well under a second; 30 s allows heavy imports and initializers. */
 const DEFAULT_START_TIMEOUT_MS = 30_000;
-
-// ── per-call options ─────────────────────────────────────────────────────────
-
-/** Options every submitting method takes. */
-export interface CallOptions {
-  /** Per-task timeout in ms for this call (overrides `taskTimeout`). For map chunks, it applies per chunk. */
-  timeout?: number;
-  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
-  signal?: AbortSignal;
-  /** With `maxQueue`: wait for room instead of rejecting with `QueueFullError`. */
-  waitForSpace?: boolean;
-}
-
-export interface ApplyAsyncOptions<R> extends CallOptions {
-  /** Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`. */
-  callback?: (result: R) => void;
-  /** Runs in this process with the error, exactly once, instead of an unhandled failure. */
-  errorCallback?: (error: unknown) => void;
-}
-
-export interface MapOptions extends CallOptions, Partial<JournalOptions> {
-  /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
-  chunksize?: number;
-}
-
-export interface MapAsyncOptions<R> extends MapOptions, Omit<ApplyAsyncOptions<R>, keyof CallOptions> {}
-
-export interface ImapOptions extends MapOptions {
-  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize. */
-  readAhead?: number;
-}
-
-export interface ImapSettledOptions extends ImapOptions {
-  /** Yield in input order (true) or completion order (false, the default). */
-  ordered?: boolean;
-  /**
-   * Each item is an argument list, spread into the task's parameters
-   * (`name(...item)`, as `starmap` does); an item that is not an array fails
-   * the call with a `TypeError` naming it.
-   * @default false
-   * @example
-   * for await (const s of pool.imapSettled('add', [[1, 2], [3, 4]], { spread: true })) console.log(s.ok && s.value);
-   */
-  spread?: boolean;
-}
-
-/** What a task needs to know of its call's options (one shared object for the common case). */
-export interface CallSettings {
-  timeout: number | undefined;
-  signal: AbortSignal | undefined;
-  retries: number;
-  retryOnError: boolean;
-}
-
-export interface CallCache { plain?: Readonly<CallSettings> }
-
-/** Checks a call's options and resolves them against the pool's. */
-export function callSettings(o: CallOptions, pool: ResolvedOptions, cache: CallCache): Readonly<CallSettings> {
-  if (o === null || typeof o !== 'object') throw invalidArg(TypeError, `Expected options to be an object, got ${show(o)}`);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalidArg(TypeError, `Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
-  const retryOnError = pool.retryOn === 'error';
-  // The common case shares one settings object: this runs once per task.
-  if (o.timeout === undefined && o.signal === undefined) {
-    return (cache.plain ??= Object.freeze({ timeout: pool.taskTimeout, signal: undefined, retries: pool.retries, retryOnError }));
-  }
-  return {
-    timeout: o.timeout === undefined ? pool.taskTimeout : timeoutMs('timeout', o.timeout),
-    signal: o.signal,
-    retries: pool.retries,
-    retryOnError,
-  };
-}
-
-/** `chunksize`, or `dflt` when not given. */
-export function chunksizeOption(v: unknown, dflt: number): number {
-  return v === undefined ? dflt : positiveInt('chunksize', v, dflt);
-}

@@ -4,18 +4,20 @@
  * supervisor applies the plan (it owns the queue and the wire); keeping the
  * rules here makes them testable without processes.
  *
- * Rules:
- * - idle workers are served first (fewest tasks in flight first);
+ * A worker runs up to `concurrency` tasks at once (`concurrentTasksPerWorker`,
+ * 1 by default); one with fewer in flight **has room**: a task sent there
+ * starts at once. Rules:
+ * - workers with room are served first (fewest tasks in flight first);
  * - a burst is shared evenly among live workers, including those still
  *   starting, so one worker does not take a whole batch of tasks whose cost
  *   nobody has seen yet;
- * - a task is pipelined behind a running one only when no worker is idle or
- *   starting (it could wait behind a task that never finishes), and a busy
+ * - a task is pipelined behind running ones only when no worker has room or
+ *   is starting (it could wait behind a task that never finishes), and a busy
  *   worker is refilled only once half its pipeline has drained (fewer, larger
  *   messages: each one wakes the worker);
- * - nothing is queued behind a task that holds shared objects (it may block);
- * - with the queue empty and a worker idle, the busiest workers are asked to
- *   give back the tasks queued behind their running one.
+ * - nothing more goes to a worker running a task that holds shared objects (it may block);
+ * - with the queue empty and a worker with room, the busiest workers are asked
+ *   to give back the tasks queued behind their running ones.
  */
 
 /** Tasks handed to a worker before its speed is known. */
@@ -44,12 +46,14 @@ export interface SlotView {
 export interface DispatchLimits {
   queued: number;
   maxTasksPerChild: number;
+  /** Tasks a worker runs at once (`concurrentTasksPerWorker`). @default 1 */
+  concurrency?: number;
 }
 
 export interface DispatchPlan<S extends SlotView> {
   /** Workers to fill, in order, with the most tasks each may take now. */
   fills: Array<{ slot: S; room: number }>;
-  /** Idle workers that will still be idle if the queue runs dry. */
+  /** Ready workers with room (fewer than `concurrency` tasks in flight), before this plan. */
   idle: number;
 }
 
@@ -60,6 +64,7 @@ export function pipelineCapacity(avgMs: number): number {
 }
 
 export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: DispatchLimits): DispatchPlan<S> {
+  const concurrency = limits.concurrency ?? 1;
   const ready: S[] = [];
   let live = 0;
   let starting = 0;
@@ -69,17 +74,19 @@ export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: Dis
     if (w.state !== 'ready') continue;
     live++;
     ready.push(w);
-    if (w.inFlightCount === 0 && w.dispatched < limits.maxTasksPerChild) idle++;
+    if (hasRoom(w, limits.maxTasksPerChild, concurrency)) idle++;
   }
   ready.sort((a, b) => a.inFlightCount - b.inFlightCount);
   const share = Math.ceil(limits.queued / Math.max(1, live));
   const fills: Array<{ slot: S; room: number }> = [];
   for (const w of ready) {
-    const capacity = pipelineCapacity(w.avgMs);
-    if (w.inFlightCount > 0) {
+    // The pipeline (tasks waiting inside the worker) comes on top of its running slots.
+    const pipeline = pipelineCapacity(w.avgMs);
+    const capacity = pipeline + concurrency - 1;
+    if (w.lastExclusive) continue;
+    if (w.inFlightCount >= concurrency) {
       if (idle > 0 || starting > 0) continue;
-      if (w.lastExclusive) continue;
-      if (w.inFlightCount > capacity / 2) continue;
+      if (w.inFlightCount - (concurrency - 1) > pipeline / 2) continue;
     }
     const room = Math.min(capacity - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
     if (room > 0) fills.push({ slot: w, room });
@@ -87,11 +94,22 @@ export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: Dis
   return { fills, idle };
 }
 
-/** Busy workers to ask for their unstarted tasks back, when `idle` workers have nothing to do. */
-export function planReclaim<S extends SlotView>(slots: Iterable<S>, idle: number): S[] {
+/** A ready worker with a free running slot (a task sent there starts at once), and tasks left in its life. */
+function hasRoom(w: SlotView, maxTasksPerChild: number, concurrency: number): boolean {
+  return w.state === 'ready' && w.inFlightCount < concurrency && w.dispatched < maxTasksPerChild;
+}
+
+/**
+ * Busy workers to ask for their unstarted tasks back (those queued behind
+ * their running ones): one per worker with room, busiest first.
+ */
+export function planReclaim<S extends SlotView>(slots: Iterable<S>, limits: Omit<DispatchLimits, 'queued'>): S[] {
+  const concurrency = limits.concurrency ?? 1;
+  const all = [...slots];
+  const idle = all.filter((w) => hasRoom(w, limits.maxTasksPerChild, concurrency)).length;
   if (idle <= 0) return [];
-  return [...slots]
-    .filter((w) => w.state === 'ready' && !w.reclaiming && w.inFlightCount > 1)
+  return all
+    .filter((w) => w.state === 'ready' && !w.reclaiming && w.inFlightCount > concurrency)
     .sort((a, b) => b.inFlightCount - a.inFlightCount)
     .slice(0, idle);
 }

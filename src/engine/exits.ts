@@ -24,11 +24,17 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   hubPeerGone(w.peer);
   if (wasStarting) return onStartFailure(core, w, info);
   const reason: ExitReason = w.killReason ?? 'crash';
-  // Only a task the worker said it started can be the one that killed it.
-  const running = w.inFlight[0]?.started ? w.inFlight.shift() : undefined;
-  const behind = w.inFlight.splice(0);
-  if (running && !running.settled) judge(core, w, running, info, reason);
-  // Tasks behind the running one never started: innocent, they run elsewhere.
+  // Only a task the worker said it started can be the one that killed it; a
+  // worker running several at once (concurrentTasksPerWorker) had them all
+  // under way, so each is judged. A task whose bytes were moved into the
+  // thread counts as started: they died with it, it cannot run elsewhere.
+  const inFlight = w.inFlight.splice(0);
+  const behind: Task[] = [];
+  for (const t of inFlight) {
+    if (!t.started && !t.moved) behind.push(t);
+    else if (!t.settled) judge(core, w, t, info, reason);
+  }
+  // Tasks that never started: innocent, they run elsewhere.
   for (const t of behind) t.attempts--;
   core.requeueFront(behind);
   core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
@@ -39,7 +45,8 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
 /** Settles or retries the task a worker was running when it died (the rules are in failures.ts). */
 function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
   const state = core.state();
-  const verdict = judgeRunningTask({ name: t.name, retries: t.retries, crashes: t.crashes ?? [] }, {
+  // A task whose buffers were moved to the dead thread has nothing left to send again.
+  const verdict = judgeRunningTask({ name: t.name, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [] }, {
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
     exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error,
     channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(core.opts), rss: w.rss,

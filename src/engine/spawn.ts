@@ -35,6 +35,7 @@ export function startWorker(w: WorkerSlot, opts: ResolvedOptions, moduleHref: st
     t: 'init', v: PROTOCOL_VERSION, module: moduleHref, workerId: w.id, h: initargs.found ? 1 : undefined,
     initializer: opts.initializer, initargs: initargs.value as unknown[],
     memoryLimit: opts.maxMemory, hardMemoryLimit: hard, runtime: opts.runtime, logs: sendLogs ? undefined : 0,
+    concurrency: opts.concurrentTasksPerWorker > 1 ? opts.concurrentTasksPerWorker : undefined,
   };
   w.startTimer = armStartTimeout(opts.startTimeout, () => {
     if (w.state !== 'starting') return;

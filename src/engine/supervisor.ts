@@ -9,23 +9,24 @@
  *
  * Invariants that make it never hang:
  * - every task is in exactly one place: the queue, one worker's `inFlight`, or settled;
- * - a worker's exit is handled once, after all it sent has been read; its running task
- *   (the head of `inFlight`) fails or retries, and the tasks behind it go back to the queue;
+ * - a worker's exit is handled once, after all it sent has been read; its running tasks
+ *   (those it said it started: one, or up to `concurrentTasksPerWorker`) fail or retry,
+ *   and the tasks that had not started go back to the queue;
  * - while work is outstanding and the pool is not broken or terminated, dead workers are replaced;
- * - a task never waits inside a busy worker while another worker is idle or starting
- *   (dispatch.ts); a worker that goes idle with the queue empty reclaims unstarted tasks;
+ * - a task never waits inside a busy worker while another worker has room or is starting
+ *   (dispatch.ts); a worker with room and the queue empty reclaims unstarted tasks;
  * - a call in progress (a map or imap still reading its input) holds a lease: after close()
  *   its remaining chunks are still accepted, and join() waits for them.
  *
  * Its parts live beside it: worker-events.ts (what each worker event means),
  * exits.ts (what a worker's exit means), workers.ts (the set of slots),
- * task-queue.ts (admission and leases), and the pure rules dispatch.ts (who
+ * task-queue.ts (admission and leases), send.ts (a batch onto the wire), and the pure rules dispatch.ts (who
  * takes what), failures.ts (what a death means for the running task) and
  * guards.ts (clocks and meters).
  */
 import type { EventEmitter } from 'node:events';
 import {
-  AbortError, DataCloneError, PoolBrokenError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError,
+  AbortError, PoolBrokenError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError,
 } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Core } from './core.js';
@@ -38,7 +39,7 @@ import { AbortGroups } from './signals.js';
 import { StatsBook, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
 import type { Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
-import { wireOf } from './wire.js';
+import { sendRun, takeFromQueue } from './send.js';
 import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { WorkerSet } from './workers.js';
@@ -180,62 +181,22 @@ export class Supervisor implements Engine {
   #dispatch(): void {
     this.#dispatchScheduled = false;
     const views = [...this.#workers.values()];
-    const plan = planDispatch(views, { queued: this.#queue.size, maxTasksPerChild: this.#opts.maxTasksPerChild });
-    let idle = plan.idle;
-    for (const { slot: w, room } of plan.fills) {
+    const limits = { queued: this.#queue.size, maxTasksPerChild: this.#opts.maxTasksPerChild, concurrency: this.#opts.concurrentTasksPerWorker };
+    for (const { slot: w, room } of planDispatch(views, limits).fills) {
       if (this.#queue.size === 0) break;
-      const wasIdle = w.inFlight.length === 0;
-      const batch = this.#takeFromQueue(w, room);
-      if (batch.length === 0) continue;
-      if (wasIdle) idle--;
-      this.#sendRun(w, batch);
+      const batch = takeFromQueue(this.#core, w, room);
+      if (batch.length > 0) sendRun(this.#core, w, batch);
     }
     if (this.#queue.size === 0) {
-      // Workers idle and nothing queued while tasks wait behind a running one:
+      // Workers with room and nothing queued while tasks wait behind running ones:
       // ask the busiest to give back what they have not started. A worker
       // answers between two tasks, so a task is never both returned and run.
-      for (const w of planReclaim(views, idle)) {
+      for (const w of planReclaim(views, limits)) {
         w.reclaiming = true;
-        w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(1).map((t) => t.id) });
+        w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(limits.concurrency).map((t) => t.id) });
       }
     }
     this.#queue.wakeRoomWaiters();
-  }
-
-  /** Moves up to `room` queued tasks into `w`'s in-flight list. */
-  #takeFromQueue(w: WorkerSlot, room: number): Task[] {
-    const batch: Task[] = [];
-    for (let task = this.#queue.peek(); task && room > 0; task = this.#queue.peek()) {
-      if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
-      wireOf(task);
-      // A task holding shared objects may block (a lock, a barrier, a queue):
-      // it runs only on an idle worker, and nothing is queued behind it.
-      if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
-      this.#queue.take();
-      this.#stats.waitTimes.add(performance.now() - task.enqueuedAt);
-      w.hand(task);
-      batch.push(task);
-      room--;
-      if (task.exclusive) break;
-    }
-    return batch;
-  }
-
-  #sendRun(w: WorkerSlot, batch: Task[]): void {
-    try {
-      w.runtime.send({ t: 'run', tasks: batch.map((t) => t.wire!) });
-      return;
-    } catch {
-      // Some argument cannot be serialized: find which, fail those alone, send the rest.
-    }
-    for (const t of batch) {
-      try {
-        w.runtime.send({ t: 'run', tasks: [t.wire!] });
-      } catch (err) {
-        w.giveBack([t.id]);
-        this.#fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err, this.#opts.runtime === 'thread' ? 'threads' : 'processes'), 'error', w);
-      }
-    }
   }
 
   #abort(t: Task): void {
@@ -248,7 +209,7 @@ export class Supervisor implements Engine {
     try { structuredClone(reason); } catch { reason = String(reason); }
     holder.runtime.send({ t: 'abort', id: t.id, reason });
     // Running now: a grace period to notice its signal, then the worker is killed.
-    if (holder.inFlight[0] === t) armAbortGrace(this.#opts.abortGrace, () => holder.inFlight[0] === t, () => this.#kill(holder, 'abort'));
+    if (holder.runs(t)) armAbortGrace(this.#opts.abortGrace, () => holder.runs(t), () => this.#kill(holder, 'abort'));
   }
 
   // ── worker lifecycle ──────────────────────────────────────────────────────

@@ -2,7 +2,7 @@
  * A task on the main side: one call, or one chunk of calls, from submission
  * until it settles. Its `settle` sink is the only way results leave the engine.
  */
-import type { WireTask } from '../protocol/messages.js';
+import type { TransferItem, WireTask } from '../protocol/messages.js';
 import type { LongTimer } from '../util/timers.js';
 
 /** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
@@ -36,6 +36,10 @@ export interface TaskInit {
   retryOnError: boolean;
   /** Journal keys of the items, when the call is journaled (an engine may key its jobs with them). */
   keys?: readonly string[];
+  /** The caller reports each item's run time (imap): the worker measures them. */
+  itemTimes?: boolean;
+  /** ArrayBuffers and MessagePorts to move, not copy, to a thread worker (a single call's `transfer`). */
+  transfer?: readonly TransferItem[];
   sink: TaskSink;
 }
 
@@ -58,6 +62,10 @@ export class Task {
   readonly retries: number;
   readonly retryOnError: boolean;
   readonly keys: readonly string[] | undefined;
+  readonly itemTimes: boolean;
+  readonly transfer: readonly TransferItem[] | undefined;
+  /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
+  moved = false;
   readonly enqueuedAt = performance.now();
   /** Set when the task has reached its caller; later outcomes for it are dropped. */
   settled = false;
@@ -89,6 +97,8 @@ export class Task {
     this.retries = init.retries;
     this.retryOnError = init.retryOnError;
     this.keys = init.keys;
+    this.itemTimes = init.itemTimes === true;
+    this.transfer = init.transfer;
     this.#sink = init.sink;
   }
 

@@ -16,6 +16,7 @@ export function wireOf(t: Task): WireTask {
       : { id: t.id, n: t.name, m: enc.value as unknown[] };
     // The parent needs a `started` event to start a timeout clock or to know an abort hit a running task.
     if (t.timeout !== undefined || t.signal) t.wire.s = 1;
+    if (t.itemTimes && t.items) t.wire.pt = 1;
     if (enc.found) { t.wire.h = 1; t.exclusive = true; }
   }
   return t.wire;

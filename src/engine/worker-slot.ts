@@ -62,6 +62,14 @@ export class WorkerSlot {
     return this.inFlight[this.inFlight.length - 1]?.exclusive ?? false;
   }
 
+  /**
+   * `t` is running here: the head of `inFlight`, or any task the worker said
+   * it started (a worker may run several at once: `concurrentTasksPerWorker`).
+   */
+  runs(t: Task): boolean {
+    return this.inFlight[0] === t || (t.started && this.inFlight.includes(t));
+  }
+
   get pid(): number | undefined {
     return this.runtime?.pid;
   }

@@ -14,7 +14,7 @@
  */
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Task } from '../engine/task.js';
-import type { CallSettings } from '../options.js';
+import type { CallSettings } from '../call-options.js';
 import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 
 /** Adaptive map: chunks in flight per slot once the task's cost is known. */

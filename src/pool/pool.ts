@@ -7,11 +7,13 @@ import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js';
+import { resolveOptions, type PoolOptions, type ResolvedOptions } from '../options.js';
 import {
-  callSettings, chunksizeOption, positiveInt, resolveOptions,
-  type ApplyAsyncOptions, type CallCache, type CallOptions, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
-  type MapOptions, type PoolOptions, type ResolvedOptions,
-} from '../options.js';
+  callSettings, chunksizeOption,
+  type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
+  type MapOptions,
+} from '../call-options.js';
+import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
 import { AsyncResult, createAsyncResult } from './async-result.js';
@@ -44,7 +46,7 @@ export interface PoolEvents {
   log: [line: LogLine];
 }
 
-export type { CallOptions, ApplyAsyncOptions, MapOptions, MapAsyncOptions, ImapOptions, ImapSettledOptions } from '../options.js';
+export type { CallOptions, ApplyOptions, TransferItem, ApplyAsyncOptions, MapOptions, MapAsyncOptions, ImapOptions, ImapSettledOptions } from '../call-options.js';
 
 export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents> {
   readonly #opts: ResolvedOptions;
@@ -71,7 +73,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   }
 
   /** Runs `name(...args)` in a worker. */
-  apply<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options?: CallOptions): Promise<TaskResult<M, K>> {
+  apply<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options?: ApplyOptions): Promise<TaskResult<M, K>> {
     return Promise.resolve(this.applyAsync(name, args, options));
   }
 
@@ -80,7 +82,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     checkName(name);
     const list = (args ?? []) as unknown[];
     if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
-    const call = callSettings(options, this.#opts, this.#callCache);
+    const call = callSettings(options, this.#opts, this.#callCache, true);
     const ctl = createAsyncResult<TaskResult<M, K>>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
     const site = this.#singleCallSites ? captureCallSite(this.applyAsync) : undefined;
@@ -247,7 +249,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
-      const task = new Task({ name, items, spread, ...call, keys, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
+      const task = new Task({ name, items, spread, ...call, keys, itemTimes: true, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
     }, { chunksize, readAhead, ordered: options.ordered === true, onInputDone: () => lease.release() });
     lease.onDrain = () => it.drain();

@@ -11,7 +11,11 @@
  *
  * Keys are short because every task and every result crosses as one of these.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { EncodedError } from './values.js';
+
+/** What may be moved between threads instead of copied (`transfer`, `move()`). */
+export type TransferItem = ArrayBuffer | MessagePort;
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
@@ -32,6 +36,8 @@ export interface WireTask {
   s?: 1;
   /** 1 when the arguments hold shared-object handles to turn into proxies (so plain tasks skip that walk). */
   h?: 1;
+  /** 1 when the caller wants each item's run time (`done.it`): imap and the CLI do, map does not. */
+  pt?: 1;
   /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
   at?: number;
 }
@@ -56,11 +62,18 @@ export interface InitCommand {
    */
   hardMemoryLimit?: number;
   runtime: 'process' | 'thread';
+  /** Tasks the worker may run at once (`concurrentTasksPerWorker`); absent means 1. */
+  concurrency?: number;
 }
 
 export type Command =
   | InitCommand
-  | { t: 'run'; tasks: WireTask[] }
+  /**
+   * `tr`: what the thread runtime moves instead of copying (the tasks'
+   * `transfer` lists; the objects also appear in the tasks' arguments). Only
+   * set under the thread runtime; the worker ignores it.
+   */
+  | { t: 'run'; tasks: WireTask[]; tr?: TransferItem[] }
   | { t: 'abort'; id: number; reason: unknown }
   /** Finish the tasks already handed over, then exit cleanly. */
   | { t: 'stop' }

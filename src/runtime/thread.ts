@@ -73,7 +73,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
         startWith(pendingInit);
         return;
       }
-      if (!exited) port1.postMessage(command);
+      // A run command's `tr` moves its ArrayBuffers and MessagePorts to the thread instead of copying them.
+      if (!exited) port1.postMessage(command, command.t === 'run' ? command.tr : undefined);
     },
     kill() {
       if (!exited) void worker?.terminate();

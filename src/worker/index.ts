@@ -5,13 +5,15 @@ import { workerState, type TaskContext } from './task-context.js';
 import { InvalidStateError } from '../errors.js';
 
 export type { TaskContext };
+export { move, type TransferItem } from './move.js';
 
 /**
  * The task this worker is running now: its id, name, abort `signal`, attempt
  * number and worker id.
  *
- * Tasks run one at a time in a worker, so this is well defined while a task
- * (sync or async) is running. Throws `InvalidStateError` outside a task.
+ * Well defined while a task (sync or async) is running, also when a worker
+ * runs several at once (`concurrentTasksPerWorker`: each sees its own).
+ * Throws `InvalidStateError` outside a task.
  *
  * @example
  * export async function crawl(url: string) {
@@ -20,7 +22,8 @@ export type { TaskContext };
  * }
  */
 export function currentTask(): TaskContext {
-  const ctx = workerState().current;
+  const state = workerState();
+  const ctx = state.contexts ? state.contexts.getStore() : state.current;
   if (!ctx) throw new InvalidStateError('currentTask() was called outside a running forkpool task');
   return ctx;
 }

@@ -1,11 +1,15 @@
 /**
  * The worker's side of its channel to the pool, one implementation per runtime.
  */
-import type { Command, WorkerEvent } from '../protocol/messages.js';
+import type { Command, TransferItem, WorkerEvent } from '../protocol/messages.js';
 
 export interface WorkerPort {
-  /** Sends one event to the parent. Throws if the event cannot be serialized. */
-  send(event: WorkerEvent): void;
+  /**
+   * Sends one event to the parent. Throws if the event cannot be serialized.
+   * `transfer` (a `move()` result's buffers) is moved by the thread port; the
+   * process port copies the bytes with the rest.
+   */
+  send(event: WorkerEvent, transfer?: readonly TransferItem[]): void;
   /** Registers the command handler (once). */
   onCommand(handler: (command: Command) => void): void;
   /** Called when the parent is gone: the worker must exit. */

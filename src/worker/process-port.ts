@@ -28,6 +28,7 @@ export function openProcessPort(): WorkerPort {
   input.on('error', () => goneHandler());
 
   return {
+    // A `move()` result's transfer list is not needed: its bytes are copied into the frame.
     send(event: WorkerEvent) {
       const frame = encodeFrame(event);
       writeAll(frame);

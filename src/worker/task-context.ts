@@ -4,6 +4,7 @@
  * user's `import 'forkpool/worker'` see the same state even if they resolve
  * two copies of the package.
  */
+import type { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface TaskContext {
   /** Task id, unique within the pool. */
@@ -21,7 +22,10 @@ export interface TaskContext {
 }
 
 interface WorkerState {
+  /** The running task, when a worker runs one at a time. */
   current: TaskContext | undefined;
+  /** Each running task's context, when a worker runs several at once (`concurrentTasksPerWorker`). */
+  contexts?: AsyncLocalStorage<TaskContext>;
   workerId: number | undefined;
   runtime: 'process' | 'thread' | undefined;
 }

@@ -3,15 +3,15 @@
  * over in workerData, so user code using `parentPort` never mixes with ours.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Command, WorkerEvent } from '../protocol/messages.js';
+import type { Command, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
 export function openThreadPort(port: MessagePort): WorkerPort {
   let goneHandler: () => void = () => {};
   port.on('close', () => goneHandler());
   return {
-    send(event: WorkerEvent) {
-      port.postMessage(event);
+    send(event, transfer) {
+      port.postMessage(event, transfer as TransferItem[] | undefined);
     },
     onCommand(h) {
       port.on('message', (m: Command) => h(m));

@@ -6,16 +6,21 @@
  * run the initializer, then report `ready` with the exported function names.
  *
  * Running: tasks arrive in batches and wait in a local FIFO. They run one at a
- * time, and each result is sent the moment it exists (before the next task
- * starts). So when this worker dies, the parent knows the first task without
- * a result was the one running, and every task after it never started.
+ * time (or up to `concurrentTasksPerWorker` at once), and each result is sent
+ * the moment it exists, before the task that takes its place starts. Every
+ * task that starts is known to the parent first (named as `nx` by the result
+ * before it, or announced with `started`). So when this worker dies, the
+ * parent knows exactly which tasks were running, and every other task it had
+ * sent never started.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
-import { workerState } from './task-context.js';
+import { workerState, type TaskContext } from './task-context.js';
+import { isMoved, type TransferItem } from './move.js';
 import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
@@ -35,11 +40,13 @@ const queue: WireTask[] = [];
 const aborted = new Map<number, unknown>();
 let tasks: TaskTable = new Map();
 let init: InitCommand | undefined;
-let running = false;
+/** The running tasks, each with what aborts its signal (created lazily: most tasks never look at it). */
+const running = new Map<number, (reason: unknown) => void>();
+/** Tasks run at once (`concurrentTasksPerWorker`). */
+let limit = 1;
+/** Each running task's context, when several run at once (one at a time, `state.current` is enough and cheaper). */
+let contexts: AsyncLocalStorage<TaskContext> | undefined;
 let stopping = false;
-/** Aborts the running task's signal (created lazily: most tasks never look at it). */
-let abortCurrent: ((reason: unknown) => void) | undefined;
-let currentId: number | undefined;
 /**
  * The task the parent was told starts next (the last result's `nx`). Any
  * other task must announce itself with `started` before it runs, or the
@@ -75,12 +82,14 @@ if (isMainThread) {
 port.onCommand((cmd: Command) => {
   switch (cmd.t) {
     case 'init': void start(cmd); break;
-    case 'run': queue.push(...cmd.tasks); if (!running) void drain(); break;
-    case 'abort':
-      if (cmd.id === currentId) abortCurrent?.(cmd.reason);
+    case 'run': queue.push(...cmd.tasks); pump(); break;
+    case 'abort': {
+      const abort = running.get(cmd.id);
+      if (abort) abort(cmd.reason);
       else aborted.set(cmd.id, cmd.reason);
       break;
-    case 'stop': stopping = true; if (!running) finish(); break;
+    }
+    case 'stop': stopping = true; if (running.size === 0) finish(); break;
     case 'reclaim': reclaim(cmd.ids); break;
     case 'hub': hub?.receive(cmd.m); break;
   }
@@ -94,12 +103,16 @@ async function start(cmd: InitCommand): Promise<void> {
   init = cmd;
   state.workerId = cmd.workerId;
   state.runtime = cmd.runtime;
+  if (cmd.concurrency !== undefined && cmd.concurrency > 1) {
+    limit = cmd.concurrency;
+    state.contexts = contexts = new AsyncLocalStorage<TaskContext>();
+  }
   if (cmd.v !== PROTOCOL_VERSION) {
     port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });
     return port.exit(1);
   }
   // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
-  const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentId ?? null });
+  const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
   captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog));
   try {
     tasks = await loadTaskModule(cmd.module);
@@ -143,16 +156,23 @@ function withLogCredit(send: (stream: 'stdout' | 'stderr', text: string) => void
   };
 }
 
-async function drain(): Promise<void> {
-  running = true;
-  while (queue.length > 0) {
-    const task = queue.shift()!;
-    if (task.h && !shared) await loadShared();
-    await runTask(task);
-    if (stopping) break;
+/**
+ * Starts queued tasks while fewer than `limit` run. A task registers itself
+ * as running before its first await, so this loop never starts too many.
+ */
+function pump(): void {
+  while (!stopping && running.size < limit && queue.length > 0) {
+    void runTask(queue.shift()!).then(afterTask, afterTask);
   }
-  running = false;
-  if (stopping) finish();
+}
+
+function afterTask(): void {
+  if (!stopping) pump();
+  else if (running.size === 0) finish();
+}
+
+function currentContext(): TaskContext | undefined {
+  return contexts ? contexts.getStore() : state.current;
 }
 
 /** Takes the listed tasks out of the local queue if they have not started, and says which. */
@@ -185,12 +205,11 @@ async function runTask(task: WireTask): Promise<void> {
   announcedNext = undefined;
   let controller: AbortController | undefined;
   let abortedWith: { reason: unknown } | undefined;
-  abortCurrent = (reason) => {
+  running.set(task.id, (reason) => {
     abortedWith = { reason };
     controller?.abort(reason);
-  };
-  currentId = task.id;
-  state.current = {
+  });
+  const ctx: TaskContext = {
     id: task.id, name: task.n, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime,
     get signal() {
       if (!controller) {
@@ -201,13 +220,23 @@ async function runTask(task: WireTask): Promise<void> {
     },
   };
   try {
-    if (task.c || task.m) await runChunk(task, fn, t0);
-    else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
+    if (task.h && !shared) await loadShared();
+    if (contexts) await contexts.run(ctx, execute, task, fn, t0);
+    else {
+      // One at a time (the default): no context store, no extra async hop.
+      state.current = ctx;
+      if (task.c || task.m) await runChunk(task, fn, t0);
+      else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
+    }
   } finally {
-    state.current = undefined;
-    abortCurrent = undefined;
-    currentId = undefined;
+    if (!contexts) state.current = undefined;
+    running.delete(task.id);
   }
+}
+
+async function execute(task: WireTask, fn: TaskFn | undefined, t0: number): Promise<void> {
+  if (task.c || task.m) return runChunk(task, fn, t0);
+  sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
 }
 
 /**
@@ -221,16 +250,25 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   const handles = task.h === 1;
   const values = new Array<unknown>(list.length);
   let errors: Array<[number, EncodedError]> | undefined;
+  let transfer: TransferItem[] | undefined;
   // Each item's own run time, so one slow item is not averaged away over its
-  // chunk: one clock read per item. A chunk of one has its time in `ms`.
-  const times = list.length > 1 ? new Array<number>(list.length) : undefined;
+  // chunk: one clock read per item. Only when the caller shows items one by
+  // one (imap, the CLI): a float per item would double a map's payload. A
+  // chunk of one has its time in `ms`.
+  const times = task.pt && list.length > 1 ? new Array<number>(list.length) : undefined;
   let last = performance.now();
   for (let i = 0; i < list.length; i++) {
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');
       const item = handles ? decodeShared(list[i]) : list[i];
       let r = spread ? fn(...(item as unknown[])) : fn(item);
-      if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
+      if (r !== null && typeof r === 'object') {
+        if (typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
+        if (r !== null && typeof r === 'object' && isMoved(r)) {
+          (transfer ??= []).push(...r.transfer);
+          r = r.value;
+        }
+      }
       values[i] = r;
     } catch (err) {
       (errors ??= []).push([i, encodeError(err)]);
@@ -247,7 +285,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
   try {
-    port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, it: times, nx });
+    port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, it: times, nx }, transfer);
   } catch (err) {
     // Some value cannot cross: fail those items alone, keep the others.
     for (let i = 0; i < values.length; i++) {
@@ -260,25 +298,37 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   }
 }
 
+/** What a `move()` result transfers, kept beside its outcome (never serialized with it). */
+const movedWith = new WeakMap<Outcome, TransferItem[]>();
+
 async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean): Promise<Outcome> {
   try {
     if (typeof fn !== 'function') throw new TypeError('not an exported function');
     const r = fn(...(hasHandles ? (decodeShared(args) as unknown[]) : args));
     const v = r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function' ? await r : r;
-    const enc = shared?.encodeShared(v);
-    return enc?.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
+    if (v !== null && typeof v === 'object' && isMoved(v)) {
+      const o = outcome(v.value);
+      movedWith.set(o, v.transfer);
+      return o;
+    }
+    return outcome(v);
   } catch (err) {
     return { ok: false, e: encodeError(err) };
   }
 }
 
-/** Sends a single call's result; a value that cannot be serialized fails that task alone. */
+function outcome(v: unknown): Outcome {
+  const enc = shared?.encodeShared(v);
+  return enc?.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
+}
+
+/** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */
 function sendOne(task: WireTask, o: Outcome, t0: number): void {
   const ms = performance.now() - t0;
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
   try {
-    port.send({ t: 'done', id: task.id, o, ms, nx });
+    port.send({ t: 'done', id: task.id, o, ms, nx }, o.ok && typeof o.v === 'object' ? movedWith.get(o) : undefined);
   } catch (err) {
     port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(new DataCloneError('the result', err, BETWEEN)) }, ms, nx });
   }
@@ -294,6 +344,9 @@ function checkMemory(): void {
   const mem = memoryUse();
   if (mem <= init.memoryLimit) return;
   const returned = queue.splice(0).map((t) => t.id);
+  // The parent may hold one of them as announced (`nx` of a result sent while
+  // another task ran): `returned` tells it that task never started here.
+  announcedNext = undefined;
   port.send({ t: 'recycle', mem, returned });
   stopping = true;
 }
@@ -309,7 +362,7 @@ const THREAD_MEMORY_POLL_MS = 100;
 function watchOwnMemory(hard: number): void {
   let reported = false;
   setInterval(() => {
-    if (reported || currentId === undefined) return;
+    if (reported || running.size === 0) return;
     const mem = memoryUse();
     if (mem > hard) {
       reported = true;

@@ -49,8 +49,48 @@ test('maxTasksPerChild bounds what a worker takes in its life', () => {
 });
 
 test('reclaim asks the busiest workers with tasks behind their running one, one per idle worker, once', () => {
-  const slots = [slot(1, { inFlightCount: 5 }), slot(2, { inFlightCount: 9 }), slot(3, { inFlightCount: 1 }), slot(4, { inFlightCount: 7, reclaiming: true })];
-  assert.deepEqual(planReclaim(slots, 1).map((s) => s.id), [2]);
-  assert.deepEqual(planReclaim(slots, 5).map((s) => s.id), [2, 1]);
-  assert.deepEqual(planReclaim(slots, 0), []);
+  const busy = [slot(1, { inFlightCount: 5 }), slot(2, { inFlightCount: 9 }), slot(3, { inFlightCount: 1 }), slot(4, { inFlightCount: 7, reclaiming: true })];
+  const noLimit = { maxTasksPerChild: Infinity };
+  assert.deepEqual(planReclaim([...busy, slot(5)], noLimit).map((s) => s.id), [2]);
+  assert.deepEqual(planReclaim([...busy, slot(5), slot(6), slot(7)], noLimit).map((s) => s.id), [2, 1]);
+  assert.deepEqual(planReclaim(busy, noLimit), []);
+  // A worker that has used up maxTasksPerChild takes nothing: it does not count as idle.
+  assert.deepEqual(planReclaim([...busy, slot(5, { dispatched: 3 })], { maxTasksPerChild: 3 }), []);
+});
+
+// ── concurrentTasksPerWorker ───────────────────────────────────────────────
+
+test('with concurrency N, a worker running fewer than N tasks has room: a burst goes there at once', () => {
+  const plan = planDispatch([slot(1, { avgMs: Number.NaN })], { ...limits(10), concurrency: 10 });
+  assert.deepEqual(plan.fills.map((f) => [f.slot.id, f.room]), [[1, 10]]);
+  assert.equal(plan.idle, 1);
+  const partly = planDispatch([slot(1, { avgMs: 100, inFlightCount: 4 })], { ...limits(10), concurrency: 10 });
+  assert.deepEqual(partly.fills.map((f) => [f.slot.id, f.room]), [[1, 6]]);
+});
+
+test('with concurrency N, nothing queues behind N running tasks while another worker has room or is starting', () => {
+  const full = slot(1, { inFlightCount: 3 });
+  assert.deepEqual(planDispatch([full, slot(2, { inFlightCount: 2 })], { ...limits(100), concurrency: 3 }).fills.map((f) => f.slot.id), [2]);
+  assert.deepEqual(planDispatch([full, slot(2, { state: 'starting' })], { ...limits(100), concurrency: 3 }).fills, []);
+  // Every worker full: pipelining is allowed again, on top of the N running slots.
+  const both = planDispatch([full, slot(2, { inFlightCount: 3 })], { ...limits(1000), concurrency: 3 });
+  assert.deepEqual(both.fills.map((f) => f.slot.id).sort(), [1, 2]);
+  // The same room as a one-at-a-time worker running one task.
+  for (const f of both.fills) assert.equal(f.room, pipelineCapacity(0.01) - 1);
+});
+
+test('with concurrency N, a worker running a task that holds shared objects takes nothing more', () => {
+  const plan = planDispatch([slot(1, { inFlightCount: 1, lastExclusive: true })], { ...limits(10), concurrency: 4 });
+  assert.deepEqual(plan.fills, []);
+});
+
+test('with concurrency N, reclaim asks only for tasks queued behind the N running ones', () => {
+  const n = { maxTasksPerChild: Infinity, concurrency: 4 };
+  assert.deepEqual(planReclaim([slot(1, { inFlightCount: 4 }), slot(2)], n), []);
+  assert.deepEqual(planReclaim([slot(1, { inFlightCount: 6 }), slot(2, { inFlightCount: 3 })], n).map((s) => s.id), [1]);
+});
+
+test('concurrency 1 plans exactly as before (the default)', () => {
+  const slots = [slot(1, { inFlightCount: 3 }), slot(2), slot(3, { inFlightCount: 1 })];
+  assert.deepEqual(planDispatch(slots, { ...limits(10), concurrency: 1 }), planDispatch(slots, limits(10)));
 });

@@ -1,0 +1,79 @@
+/**
+ * Handing queued tasks to one worker: which of them go in this batch, and
+ * the `run` message that carries them. A task whose arguments cannot cross
+ * fails alone; the rest of its batch is still sent.
+ */
+import { isArrayBuffer } from 'node:util/types';
+import { DataCloneError } from '../errors.js';
+import type { Command, TransferItem } from '../protocol/messages.js';
+import type { Core } from './core.js';
+import type { Task } from './task.js';
+import { wireOf } from './wire.js';
+import type { WorkerSlot } from './worker-slot.js';
+
+/** Moves up to `room` queued tasks into `w`'s in-flight list. */
+export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
+  const batch: Task[] = [];
+  const concurrency = core.opts.concurrentTasksPerWorker;
+  for (let task = core.queue.peek(); task && room > 0; task = core.queue.peek()) {
+    if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
+    wireOf(task);
+    // A task holding shared objects may block (a lock, a barrier, a queue):
+    // it runs only on an idle worker, and nothing is queued behind it.
+    if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
+    // Moved bytes cannot be sent again, so such a task never waits inside a
+    // worker (where a reclaim or the worker's death would send it back): it
+    // goes only where it starts at once.
+    if (task.transfer && w.inFlight.length >= concurrency) break;
+    core.queue.take();
+    core.stats.waitTimes.add(performance.now() - task.enqueuedAt);
+    w.hand(task);
+    batch.push(task);
+    room--;
+    if (task.exclusive) break;
+  }
+  return batch;
+}
+
+/** Sends `batch` to `w`; a task whose arguments cannot be serialized fails alone. */
+export function sendRun(core: Core, w: WorkerSlot, batch: Task[]): void {
+  const thread = core.opts.runtime === 'thread';
+  const movable = batch.filter((t) => t.transfer !== undefined);
+  const ports = thread ? [] : movable.filter((t) => t.transfer!.some(isPort));
+  for (const t of ports) refuse(core, w, t, new Error('a MessagePort only crosses between threads (use runtime: \'thread\')'));
+  if (ports.length) batch = batch.filter((t) => !t.settled);
+  if (batch.length === 0) return;
+  try {
+    send(w, batch, thread && movable.length > 0);
+    return;
+  } catch {
+    // Some argument cannot be serialized: find which, fail those alone, send the rest.
+  }
+  for (const t of batch) {
+    try {
+      send(w, [t], thread && t.transfer !== undefined);
+    } catch (err) {
+      refuse(core, w, t, err);
+    }
+  }
+}
+
+function send(w: WorkerSlot, batch: Task[], withTransfer: boolean): void {
+  const cmd: Extract<Command, { t: 'run' }> = { t: 'run', tasks: batch.map((t) => t.wire!) };
+  if (withTransfer) cmd.tr = batch.flatMap((t) => (t.transfer ?? []) as TransferItem[]);
+  w.runtime.send(cmd);
+  // From here the sender's ArrayBuffers are detached: the task can never be sent again.
+  if (withTransfer) for (const t of batch) if (t.transfer?.length) t.moved = true;
+}
+
+function refuse(core: Core, w: WorkerSlot, t: Task, err: unknown): void {
+  w.giveBack([t.id]);
+  // v8 names a port in the arguments "Unserializable host object: MessagePort {…}": say what to do instead.
+  const port = core.opts.runtime === 'process' && err instanceof Error && /MessagePort/.test(err.message);
+  const why = port ? new Error('a MessagePort only crosses between threads (use runtime: \'thread\')', { cause: err }) : err;
+  core.fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, why, core.opts.runtime === 'thread' ? 'threads' : 'processes'), 'error', w);
+}
+
+function isPort(x: TransferItem): boolean {
+  return !isArrayBuffer(x);
+}
