@@ -64,6 +64,8 @@ export interface RunConfig {
   progress: boolean | undefined;
   report: string | undefined;
   runtime: 'process' | 'thread';
+  /** `--redis URL --queue NAME`: the items run on `forkpool worker` nodes (docs/distributed.md). */
+  backend: { redis: string; queue: string; moduleVersion?: string } | undefined;
   quiet: boolean;
   jsonSummary: boolean;
 }
@@ -124,6 +126,7 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
   const retries = v.retries === undefined ? 0 : parseCount('--retries', v.retries);
   if (v['retry-on'] !== undefined && retries === 0) throw new UsageError('--retry-on needs --retries N (how many times to retry)');
   const maxRate = v['max-rate'] === undefined ? undefined : parseRate(v['max-rate']);
+  const backend = backendOf(v.redis, v.queue, v['module-version'], { '-j': v.processes, '--runtime': v.runtime, '--max-memory': v['max-memory'], '--max-tasks-per-child': v['max-tasks-per-child'] });
 
   return {
     help: false,
@@ -160,10 +163,28 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
       progress: v.progress ? true : v['no-progress'] || v.quiet ? false : undefined,
       report,
       runtime,
+      backend,
       quiet: Boolean(v.quiet),
       jsonSummary: Boolean(v['json-summary']),
     },
   };
+}
+
+/** `--redis` and `--queue` go together; the local pool's flags belong to `forkpool worker` then. */
+function backendOf(redis: string | undefined, queue: string | undefined, moduleVersion: string | undefined, local: Record<string, string | undefined>): RunConfig['backend'] {
+  if (redis === undefined && queue === undefined) {
+    if (moduleVersion !== undefined) throw new UsageError('--module-version needs --redis and --queue');
+    return undefined;
+  }
+  if (redis === undefined || queue === undefined) throw new UsageError(`${redis === undefined ? '--queue needs --redis URL' : '--redis needs --queue NAME'} (the queue the forkpool worker nodes serve)`);
+  let url: URL | undefined;
+  try { url = new URL(redis); } catch { /* below */ }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) throw new UsageError('--redis expects a redis:// or rediss:// URL');
+  if (queue === '' || queue.includes(':')) throw new UsageError(`--queue expects a name without ':', got ${JSON.stringify(queue)}`);
+  for (const [flag, value] of Object.entries(local)) {
+    if (value !== undefined) throw new UsageError(`${flag} sets the local pool; with --redis, give it to forkpool worker on each node`);
+  }
+  return { redis, queue, ...(moduleVersion === undefined ? {} : { moduleVersion }) };
 }
 
 function conflict(when: boolean | undefined, flags: string, why: string): void {

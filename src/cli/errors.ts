@@ -31,8 +31,12 @@ export const EXIT = {
   maxCounted: 100,
   /** More than 100 items failed. */
   manyFailed: 101,
+  /** Redis lost the run's data (`--redis`): the journal is valid, `--resume` runs the rest. */
+  backendLost: 102,
   /** Stopped by Ctrl-C (SIGINT): 128 + signal number, as shells report it. */
   interrupted: 130,
+  /** stdout's reader went away (`| head -1`): what a shell reports for a process killed by SIGPIPE. */
+  brokenPipe: 141,
   /** Bad command line, missing module or export, unreadable input, refused journal. */
   usage: 255,
 } as const;

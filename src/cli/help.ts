@@ -35,6 +35,9 @@ Pool
   --delay DURATION             at least this long between two starts
   --max-rate N/s|N/m|N/h       at most this many starts per second (minute, hour)
   --max-memory SIZE            recycle a worker whose memory passes SIZE, e.g. 512MB
+  --redis URL --queue NAME     run the items on forkpool worker nodes instead of local workers
+                               (-j, --runtime, --max-memory go to forkpool worker then)
+  --module-version V           with --redis: the nodes' --module-version
 
 Journal
   --journal FILE            default: <output>.journal when --output is a regular file
@@ -51,5 +54,6 @@ Display
   --json-summary            the summary as JSON: on stdout with -o FILE, else on stderr
 
 Exit codes: 0 all succeeded; 1-100 that many items failed; 101 more failed;
-130 interrupted (Ctrl-C); 141 stdout closed by its reader; 255 usage or file system error.
+102 Redis lost the run's data (--redis; resume it); 130 interrupted (Ctrl-C);
+141 stdout closed by its reader; 255 usage or file system error.
 Details: docs/cli.md`;

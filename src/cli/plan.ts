@@ -23,6 +23,14 @@ export const READ_AHEAD_CHUNKS_PER_WORKER = 2;
 const AUTO_CHUNK_MAX = 32;
 const AUTO_CHUNKS_PER_WORKER = 64;
 /**
+ * `--redis`: a chunk is a job through Redis (a few ms of round trip), so
+ * chunks are larger, and the nodes' slots are not known before the run
+ * starts: plan for this many (their heartbeats give the real number later).
+ */
+const DISTRIBUTED_CHUNK_MAX = 1000;
+const DISTRIBUTED_CHUNKS_PER_SLOT = 8;
+const DISTRIBUTED_NOMINAL_SLOTS = 16;
+/**
  * How long stdin is read before the run starts to size chunks: enough for a
  * fast producer (`seq`, `cat`) to fill the sample, short enough that a slow
  * one (`tail -f`) is not kept waiting; a slow producer gets chunks of 1.
@@ -32,6 +40,7 @@ const PEEK_MS = 200;
 export interface Plan { chunksize: number; readAhead: number }
 
 export function workersOf(config: RunConfig): number {
+  if (config.backend !== undefined) return DISTRIBUTED_NOMINAL_SLOTS;
   return config.processes ?? availableParallelism();
 }
 
@@ -46,6 +55,9 @@ export function plan(config: RunConfig, total: number | undefined): Plan {
 function autoChunksize(config: RunConfig, total: number | undefined): number {
   if (config.timeout !== undefined || config.maxMemory !== undefined) return 1;
   if (total === undefined) return 1;
+  if (config.backend !== undefined) {
+    return Math.min(DISTRIBUTED_CHUNK_MAX, Math.max(1, Math.floor(total / (DISTRIBUTED_NOMINAL_SLOTS * DISTRIBUTED_CHUNKS_PER_SLOT))));
+  }
   return Math.min(AUTO_CHUNK_MAX, Math.max(1, Math.floor(total / (workersOf(config) * AUTO_CHUNKS_PER_WORKER))));
 }
 

@@ -20,6 +20,8 @@ export interface RunnerPoolOptions {
   retries: number;
   retryOn: RetryOn[];
   logs: (line: LogLine) => void;
+  /** `--redis`/`--queue`: a distributed pool; the local pool's options are the nodes' then. */
+  backend?: { redis: string; queue: string; moduleVersion?: string };
 }
 
 /** True when the pool's own retries cover `--retry-on`: crashes, optionally with thrown errors. */
@@ -29,14 +31,15 @@ export function poolRetries(retryOn: readonly RetryOn[]): boolean {
 
 export function createPool(modulePath: string, options: RunnerPoolOptions): RunnerPool {
   const native = poolRetries(options.retryOn);
+  const local = options.backend === undefined;
   const opts: PoolOptions = {
-    runtime: options.runtime,
+    ...(local ? { runtime: options.runtime } : { backend: options.backend }),
     logs: options.logs,
     // Only set options are passed: the pool's defaults stay the pool's business.
-    ...(options.processes !== undefined && { processes: options.processes }),
-    ...(options.maxTasksPerChild !== undefined && { maxTasksPerChild: options.maxTasksPerChild }),
+    ...(local && options.processes !== undefined && { processes: options.processes }),
+    ...(local && options.maxTasksPerChild !== undefined && { maxTasksPerChild: options.maxTasksPerChild }),
     ...(options.taskTimeout !== undefined && { taskTimeout: options.taskTimeout }),
-    ...(options.maxMemory !== undefined && { maxMemory: options.maxMemory }),
+    ...(local && options.maxMemory !== undefined && { maxMemory: options.maxMemory }),
     ...(native && options.retries > 0 && { retries: options.retries, retryOn: options.retryOn.includes('error') ? 'error' : 'crash' }),
   };
   // Ctrl-C is the runner's (stop feeding, let running items finish): worker
@@ -113,8 +116,11 @@ async function* withRetries(
     }
   }
 
+  // The pool's positions count retries too: keys are asked for by the caller's index.
+  const keyOf = opts.keyOf && ((position: number) => { const e = fed.get(position); return e ? opts.keyOf!(e.index) : undefined; });
   // Completion order: a retried item finishes after later ones, and the journal re-orders for -k.
-  for await (const s of pool.imapSettled(name, feed(), { ...opts, ordered: false })) {
+  const inner = { ...opts, keyOf, ordered: false };
+  for await (const s of pool.imapSettled(name, feed(), inner)) {
     const entry = fed.get(s.index)!;
     fed.delete(s.index);
     outstanding--;

@@ -28,11 +28,12 @@ export { STOP_GRACE_MS } from './stop.js';
 
 /** Memory is sampled this often for the report's RSS chart (the pool measures it on its own clock). */
 const RSS_SAMPLE_MS = 250;
-/** Exit code when stdout's reader went away (`| head -1`): what a shell reports for a process killed by SIGPIPE. */
-const EXIT_BROKEN_PIPE = 141;
 
 /** Codes that mean the task cannot run at all: the run stops with a usage error instead of failing every item. */
-const FATAL_CODES = new Set(['ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START']);
+const FATAL_CODES = new Set([
+  'ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START',
+  'ERR_FORKPOOL_REDIS_DATA_LOST', 'ERR_FORKPOOL_REDIS_CONNECTION', 'ERR_FORKPOOL_MISSING_DEPENDENCY',
+]);
 
 export async function runCommand(config: RunConfig): Promise<number> {
   checkJournalChoice(config);
@@ -64,6 +65,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     retries: config.retries,
     retryOn: config.retryOn,
     maxMemory: config.maxMemory,
+    backend: config.backend,
     logs: (line) => progress.log(`[worker ${line.workerId}] ${line.text}`),
   });
   const thePool = pool;
@@ -130,8 +132,16 @@ export async function runCommand(config: RunConfig): Promise<number> {
     if (fatal) await output.abandon();
     else await output.close().catch((err: unknown) => { fatal = err; });
   }
+  if (fatal && codeOf(fatal) === 'ERR_FORKPOOL_REDIS_DATA_LOST') {
+    // Results may be lost in Redis, never in the journal: what it holds is valid, and a resume runs the rest.
+    process.stderr.write(`forkpool: ${(fatal as Error).message}\n${config.journal ? resumeHint(config) : 'Run it again (with --journal FILE, a run can be resumed).'}\n`);
+    return EXIT.backendLost;
+  }
+  if (fatal && (codeOf(fatal) === 'ERR_FORKPOOL_REDIS_CONNECTION' || codeOf(fatal) === 'ERR_FORKPOOL_MISSING_DEPENDENCY')) {
+    throw new UsageError(`${(fatal as Error).message}${config.journal && existsSync(config.journal) ? `\n${resumeHint(config)}` : ''}`);
+  }
   if (fatal) throw toUsageError(fatal, config);
-  if (stop.brokenPipe) return EXIT_BROKEN_PIPE;
+  if (stop.brokenPipe) return EXIT.brokenPipe;
 
   const exitCode = stop.interrupted ? EXIT.interrupted : exitCodeFor(stats.failed - stats.counts.aborted);
   const summary = buildSummary(stats, {
@@ -158,6 +168,10 @@ async function dryRun(config: RunConfig, source: InputSource): Promise<number> {
   }
   if (!config.quiet) process.stderr.write(`Dry run: ${n.toLocaleString('en-US')} ${n === 1 ? 'call' : 'calls'} of ${fn} would run (nothing was run)\n`);
   return EXIT.ok;
+}
+
+function codeOf(err: unknown): string {
+  return String((err as { code?: unknown } | null)?.code);
 }
 
 function isPoolStop(err: unknown): boolean {

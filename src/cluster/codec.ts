@@ -13,6 +13,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Task } from '../engine/task.js';
 import type { EncodedError } from '../protocol/values.js';
+import { bareKey, runOf } from './run-keys.js';
 import { JOB_FORMAT } from './settings.js';
 
 /** One Task as it travels in a job. */
@@ -30,6 +31,8 @@ export interface JobTask {
   retries: number;
   /** 1: retry tasks that threw, not only crashes. */
   re?: 1;
+  /** Journal keys of the items (journaled runs): a resumed run takes finished items' values by key. */
+  k?: string[];
 }
 
 /** The end of one task on a node: values and failed items, or one error for the whole task (crash, timeout...). */
@@ -92,5 +95,24 @@ export function jobTaskOf(t: Task): JobTask {
   } else jt.a = t.args ?? [];
   if (t.timeout !== undefined) jt.to = t.timeout;
   if (t.retryOnError) jt.re = 1;
+  if (t.keys && runOf(t)) jt.k = t.keys.map(bareKey);
   return jt;
+}
+
+/**
+ * The successful items of a finished job of a journaled run, by journal key
+ * (its data carries the keys). Failed items are left out: they run again.
+ */
+export function succeededByKey(data: string, returnvalue: string, stored?: string | null): Array<[string, { value: unknown; ms: number }]> {
+  const tasks = decodeJobData(JSON.parse(data) as JobData);
+  const { results } = decodeResult(returnvalue, stored);
+  const out: Array<[string, { value: unknown; ms: number }]> = [];
+  tasks.forEach((jt, i) => {
+    const r = results[i];
+    if (!jt.k || !r || !('v' in r)) return;
+    const failed = new Set(r.e?.map(([at]) => at));
+    const ms = r.ms / jt.k.length;
+    jt.k.forEach((key, at) => { if (!failed.has(at)) out.push([key, { value: r.v[at], ms }]); });
+  });
+  return out;
 }

@@ -17,7 +17,8 @@
  *
  * It starts asynchronously (load bullmq, connect, learn the nodes) behind
  * Pool's synchronous constructor: tasks wait in the client until connected.
- * Invariant: a task is in exactly one place: the outbox's waiting line, one of its jobs, or settled.
+ * Invariant: a task is in exactly one place: waiting for its journaled run's
+ * reconciliation (runs.ts), the outbox's waiting line, one of its jobs, or settled.
  */
 import type { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -32,8 +33,10 @@ import { Outbox, type OutJob } from './outbox.js';
 import { Outcomes } from './outcomes.js';
 import { ClientLink } from './link.js';
 import { ResultReader } from './reader.js';
-import { NodeWatch } from './node-watch.js';
-import { MAX_ITEMS_PER_JOB, UNAVAILABLE_TIMEOUT_MS, moduleVersion, versionedQueue } from './settings.js';
+import { NodeWatch, noNodeMessage } from './node-watch.js';
+import { RunBook } from './runs.js';
+import { runOf } from './run-keys.js';
+import { MAX_ITEMS_PER_JOB, moduleVersion, unavailableTimeout, versionedQueue } from './settings.js';
 
 /** Capacity assumed before any node is known, so early maps still split into several chunks. */
 const UNKNOWN_CAPACITY = 4;
@@ -53,6 +56,7 @@ export class ClusterEngine implements Engine {
   readonly #leases = new Set<CallLease>();
   readonly #stats = new StatsBook();
   readonly #outcomes: Outcomes;
+  readonly #runs: RunBook;
   #state: EngineState = 'running';
   #conn: ClientLink | undefined;
   #version = '';
@@ -75,7 +79,14 @@ export class ClusterEngine implements Engine {
     this.#opts = opts;
     this.#backend = opts.backend!;
     this.#events = events;
-    this.#box = new Outbox(this.#clientId);
+    this.#runs = new RunBook({
+      link: () => this.#starting.then(() => this.#conn),
+      enqueue: (task) => this.#enqueue(task),
+      completed: (n) => { this.#stats.completed += n; },
+      progress: () => { this.#flush(); this.#afterProgress(); },
+      log: (message) => process.emitWarning(message, { code: 'FORKPOOL_RUN_RESUME' }),
+    });
+    this.#box = new Outbox(this.#clientId, (run) => this.#runs.nextJobId(run));
     this.#outcomes = new Outcomes(this.#box, this.#stats, events);
     this.#starting = this.#start(fileURLToPath(moduleHref));
   }
@@ -113,13 +124,13 @@ export class ClusterEngine implements Engine {
         this.#onNodes();
         if (this.#jobLimit > limit) this.#flush();
         limit = this.#jobLimit;
-      });
+      }, (others) => noNodeMessage(this.#backend, this.#version, modulePath, others));
       await this.#nodes.refresh();
       this.#nodes.schedule(false);
       this.#reader = new ResultReader(conn, {
         outstanding: () => this.#box.jobIds(),
         isOutstanding: (id) => this.#box.job(id) !== undefined,
-        apply: (jobs) => this.#outcomes.applyFinished(jobs),
+        apply: (jobs) => this.#runs.leaveRedis(this.#outcomes.applyFinished(jobs), jobs),
         after: () => { this.#flush(); this.#afterProgress(); },
       });
       this.#flush();
@@ -156,6 +167,15 @@ export class ClusterEngine implements Engine {
       return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts) ?? undefined)));
     }
     if (this.#exports && !this.#exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, this.#exports));
+    if (task.signal?.aborted) return task.settle(new AbortError(task.signal.reason));
+    const run = runOf(task);
+    if (run) return this.#runs.admit(task, run);
+    this.#enqueue(task);
+  }
+
+  /** Into the waiting line, packed into jobs at the next flush. */
+  #enqueue(task: Task): void {
+    if (task.settled) return;
     if (task.signal) {
       if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
       const signal = task.signal;
@@ -192,7 +212,10 @@ export class ClusterEngine implements Engine {
   /** Waiting in the client: never sent. Already in a job: it may run; its outcome is dropped. */
   withdraw(task: Task): void {
     if (task.settled) return;
-    this.#drop(task, new AbortError('withdrawn'));
+    const taken = this.#runs.detach(task);
+    if (taken === 'pending') return void task.settle(new AbortError('withdrawn'));
+    // Sent in part: dropping the part settles the task too.
+    this.#drop(taken ?? task, new AbortError('withdrawn'));
   }
 
   #abort(task: Task): void {
@@ -295,21 +318,14 @@ export class ClusterEngine implements Engine {
       this.#failAll(new PoolTerminatedError());
       for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolTerminatedError());
       // Waiting jobs are removed; a running one finishes on its node and expires (removeOnComplete age).
-      const conn = this.#conn;
-      if (conn && !wasBroken && jobs.length > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        this.#cleanup = Promise.race([
-          conn.remove(jobs),
-          new Promise((r) => { timer = setTimeout(r, TERMINATE_CLEANUP_MS); }),
-        ]).finally(() => clearTimeout(timer));
-      }
+      if (this.#conn && !wasBroken && jobs.length > 0) this.#cleanup = this.#conn.removeWithin(jobs, TERMINATE_CLEANUP_MS);
     }
     this.#afterProgress();
     return this.whenIdle();
   }
 
   #failAll(err: Error): void {
-    for (const t of this.#box.takeAll()) t.settle(err);
+    for (const t of [...this.#box.takeAll(), ...this.#runs.takePending()]) t.settle(err);
   }
 
   whenIdle(): Promise<void> {
@@ -324,7 +340,7 @@ export class ClusterEngine implements Engine {
 
   #workDone(): boolean {
     const leases = this.#state === 'closed' ? this.#leases.size : 0;
-    return this.#box.waiting === 0 && this.#box.jobCount === 0 && this.#adding === 0 && leases === 0;
+    return this.#box.waiting === 0 && this.#box.jobCount === 0 && this.#adding === 0 && this.#runs.pending === 0 && leases === 0;
   }
 
   /** Closes everything that could keep the process alive; runs once, never waits on Redis for long. */
@@ -333,6 +349,7 @@ export class ClusterEngine implements Engine {
       // Start-up is bounded (CONNECT_TIMEOUT_MS); whatever it opened is closed below.
       await this.#starting;
       await this.#cleanup;
+      await this.#runs.finish(this.#state === 'closed');
       this.#reader?.stop();
       this.#nodes?.stop();
       await this.#conn?.close();
@@ -353,21 +370,18 @@ export class ClusterEngine implements Engine {
     while (this.#spaceWaiters.length && this.#box.waiting < this.#opts.maxQueue) this.#spaceWaiters.shift()!();
   }
 
-  /** Timers keep the process alive only while there is work, as local workers do. The Redis sockets stay open until close()+join(). */
+  /** Timers and Redis sockets keep the process alive only while there is work, as local workers do; they stay open until close()+join(). */
   #updateRefs(): void {
-    const busy = this.#box.waiting + this.#box.jobCount > 0 || this.#readyWaiters.length > 0;
+    const busy = this.#box.waiting + this.#box.jobCount + this.#runs.pending + this.#adding > 0 || this.#readyWaiters.length > 0;
     this.#reader?.ref(busy);
     this.#nodes?.ref(busy);
-    this.#conn?.health.ref(busy);
+    this.#conn?.ref(busy);
   }
 
   /** `workers` are the live nodes (host, pid, slots, version); `duplicates` counts outcomes dropped because their tasks had settled. */
   stats(): PoolStats {
-    const nodes = (this.#nodes?.live ?? []).map(({ pid, host, slots, version }, i) => ({
-      id: i + 1, pid, tasksDone: 0, rss: undefined, restarts: 0, lastExitReason: undefined, host, slots, version,
-    }));
     this.#stats.duplicates = this.#outcomes.duplicates;
-    return this.#stats.snapshot(this.#box.waiting, this.#box.runningTasks(), nodes);
+    return this.#stats.snapshot(this.#box.waiting + this.#runs.pending, this.#box.runningTasks(), this.#nodes?.asWorkers() ?? []);
   }
 
   /** Remote workers have no local pid. */
@@ -376,11 +390,3 @@ export class ClusterEngine implements Engine {
   }
 }
 
-
-/** `backend.unavailableTimeout` (ms); FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT (ms) overrides the default (tests). */
-function unavailableTimeout(backend: object): number {
-  const given = (backend as { unavailableTimeout?: unknown }).unavailableTimeout;
-  const env = Number(process.env.FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT);
-  if (Number.isFinite(env) && env > 0 && given === UNAVAILABLE_TIMEOUT_MS) return env;
-  return typeof given === 'number' && given > 0 ? given : UNAVAILABLE_TIMEOUT_MS;
-}

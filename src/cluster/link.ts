@@ -5,16 +5,21 @@
  */
 import type { Queue, QueueEvents } from 'bullmq';
 import { closeRedis, connectRedis, loadLibraries, type RedisClient } from './connect.js';
-import { resultRef } from './codec.js';
+import { resultRef, succeededByKey } from './codec.js';
 import { RedisHealth, type HealthHooks } from './health.js';
 import { readNodes } from './registry.js';
-import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, redactUrl, type Heartbeat } from './settings.js';
+import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
 
 /**
  * A job's final fields; `returnvalue` null means it failed (`failedReason`).
  * A result too large to travel inline is under its own key `ref`, read as `stored`.
  */
 export interface FinishedJob { id: string; returnvalue: string | null; failedReason: string | null; ref?: string; stored?: string | null }
+
+/** A job of a journaled run, as a resumed run finds it. */
+export type RunJob =
+  | { id: string; state: 'gone' | 'locked' | 'unlocked' }
+  | { id: string; state: 'finished'; known: Array<[string, { value: unknown; ms: number }]>; ref?: string };
 
 export interface LinkHooks extends HealthHooks {
   /** A job may have finished (an event): read its hash. */
@@ -23,11 +28,16 @@ export interface LinkHooks extends HealthHooks {
   onReconnect(): void;
 }
 
+/** KEYS[1] the run's job set, KEYS[2] its incarnation counter. Deletes both when the set is empty; returns how many keys went. */
+const END_RUN_LUA = "if redis.call('SCARD', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1], KEYS[2]) end return 0";
+
 export class ClientLink {
   readonly #client: RedisClient;
   readonly #queue: Queue;
   readonly #events: QueueEvents;
   readonly health: RedisHealth;
+  #eventsClient: RedisClient | undefined;
+  #busy = true;
 
   /** Connects (RedisConnectionError within CONNECT_TIMEOUT_MS) and starts listening; `abandoned()` true: closes at once. */
   static async open(
@@ -61,9 +71,25 @@ export class ClientLink {
     this.#client = client;
     this.#queue = queue;
     this.#events = events;
+    client.on('connect', () => refSocket(client, this.#busy));
+    // BullMQ's QueueEvents reads on a duplicate connection of its own (backend.client, a promise).
+    void Promise.resolve((events as unknown as { backend?: { client?: Promise<RedisClient> } }).backend?.client).then((c) => {
+      if (!c) return;
+      this.#eventsClient = c;
+      c.on('connect', () => refSocket(c, this.#busy));
+      refSocket(c, this.#busy);
+    }, () => undefined);
   }
 
-  async add(jobs: Array<{ id: string; data: string[] }>): Promise<void> {
+  /** Jobs of a journaled run are listed in the run's set first, so a resume finds every job that may exist. */
+  async add(jobs: Array<{ id: string; data: string[]; run?: string }>): Promise<void> {
+    const runs = new Map<string, string[]>();
+    for (const j of jobs) if (j.run) runs.set(j.run, [...runs.get(j.run) ?? [], j.id]);
+    if (runs.size > 0) {
+      const m = this.#client.multi();
+      for (const [run, ids] of runs) m.sadd(this.#runSet(run), ...ids).expire(this.#runSet(run), KEEP_FINISHED_S);
+      await m.exec();
+    }
     await this.#queue.addBulk(jobs.map(({ id, data }) => ({
       name: 'forkpool',
       data: { f: JOB_FORMAT, t: data },
@@ -92,12 +118,95 @@ export class ClientLink {
     return out;
   }
 
+  /** terminate(): the outstanding jobs are removed (the waiting ones: a running one finishes and expires), waiting at most `ms`. */
+  async removeWithin(ids: string[], ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.remove(ids), new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
+  }
+
   /** Jobs applied: they leave Redis, with the results stored under their own keys. */
   async remove(ids: string[], refs: string[] = []): Promise<void> {
     await Promise.all([
       ...ids.map((id) => this.#queue.remove(id).catch(() => 0)),
       refs.length > 0 ? this.#client.del(...refs).catch(() => 0) : undefined,
     ]);
+  }
+
+  // ── journaled runs (runs.ts) ──────────────────────────────────────────────
+
+  #runSet(run: string): string { return runSetKey(this.#queue.name, run); }
+
+  async nextIncarnation(run: string): Promise<number> {
+    const key = runIncarnationKey(this.#queue.name, run);
+    // Seeded with the clock: after Redis lost its data, the count never starts again at 1 (a node may still hold a job of that name).
+    const [, [, n]] = (await this.#client.multi().set(key, Date.now(), 'NX').incr(key).expire(key, KEEP_FINISHED_S).exec())! as [unknown, [unknown, number]];
+    return n;
+  }
+
+  runJobs(run: string): Promise<string[]> {
+    return this.#client.smembers(this.#runSet(run));
+  }
+
+  /** Where each job is: gone, finished (with its successful items by key), or not yet (locked: running). */
+  async runJobStates(ids: string[]): Promise<RunJob[]> {
+    const pipe = this.#client.pipeline();
+    for (const id of ids) {
+      pipe.hmget(this.#queue.toKey(id), 'data', 'finishedOn', 'returnvalue');
+      pipe.exists(`${this.#queue.toKey(id)}:lock`);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    const out: RunJob[] = [];
+    for (const [i, id] of ids.entries()) {
+      const [data, finishedOn, returnvalue] = (replies[2 * i]?.[1] ?? []) as Array<string | null>;
+      const locked = replies[2 * i + 1]?.[1] === 1;
+      if (!data) out.push({ id, state: 'gone' });
+      else if (!finishedOn) out.push({ id, state: locked ? 'locked' : 'unlocked' });
+      else {
+        const ref = resultRef(returnvalue);
+        const stored = ref ? await this.#client.get(ref) : undefined;
+        let known: Array<[string, { value: unknown; ms: number }]> = [];
+        try { if (returnvalue) known = succeededByKey(data, returnvalue, stored); } catch { /* unreadable: its items run again */ }
+        out.push({ id, state: 'finished', known, ref });
+      }
+    }
+    return out;
+  }
+
+  /** Removes a job not running (BullMQ refuses a locked one): true when it is gone. */
+  async tryRemove(id: string): Promise<boolean> {
+    return (await this.#queue.remove(id)) === 1;
+  }
+
+  async forgetRunJobs(run: string, ids: string[]): Promise<void> {
+    await this.#client.srem(this.#runSet(run), ...ids);
+  }
+
+  /** Applied jobs of a run leave Redis, with their stored results. */
+  async removeRunJobs(run: string, ids: string[], refs: string[]): Promise<void> {
+    await this.remove(ids, refs);
+    await this.forgetRunJobs(run, ids);
+  }
+
+  /** The run ended normally: its set and counter go, unless jobs are still listed (they expire with their TTL). */
+  async endRun(run: string): Promise<void> {
+    await this.#client.eval(END_RUN_LUA, 2, this.#runSet(run), runIncarnationKey(this.#queue.name, run));
+  }
+
+  /**
+   * An idle pool lets the process exit: the sockets (the command connection
+   * and QueueEvents' own blocking one) are unref'd while nothing is
+   * outstanding, and ref'd again with the first task. A reconnect opens a
+   * new socket, which gets the same treatment when it connects.
+   */
+  ref(busy: boolean): void {
+    this.health.ref(busy);
+    if (this.#busy === busy) return;
+    this.#busy = busy;
+    for (const c of this.#sockets) refSocket(c, busy);
+  }
+
+  get #sockets(): RedisClient[] {
+    return [this.#client, ...this.#eventsClient ? [this.#eventsClient] : []];
   }
 
   nodes(queue: string): Promise<Heartbeat[]> {
@@ -115,4 +224,10 @@ export class ClientLink {
     clearTimeout(timer);
     await closeRedis(this.#client);
   }
+}
+
+function refSocket(client: RedisClient, busy: boolean): void {
+  const socket = (client as unknown as { stream?: { ref?: () => void; unref?: () => void } }).stream;
+  if (busy) socket?.ref?.();
+  else socket?.unref?.();
 }

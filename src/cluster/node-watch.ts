@@ -3,11 +3,20 @@
  * live nodes of this module version (capacity, exports, `stats().workers`)
  * and the versions other nodes run (for ModuleMismatchError). Read every
  * FAST_MS while no node is known or someone waits in ready(), else every SLOW_MS.
+ *
+ * With work waiting and no node of this version for NO_NODE_WARN_MS, it warns
+ * (`process.emitWarning`, code FORKPOOL_NO_NODE), then again every
+ * NO_NODE_REPEAT_MS while that lasts: a pool without nodes never fails its
+ * tasks by itself (nodes may come), so the warning is what says why nothing runs.
  */
-import type { Heartbeat } from './settings.js';
+import { redactUrl, type Heartbeat } from './settings.js';
 
 const FAST_MS = 500;
 const SLOW_MS = 5_000;
+/** No node while tasks wait this long: a warning. FORKPOOL_NO_NODE_WARN_MS (ms, read when the pool starts) overrides it (tests). */
+const NO_NODE_WARN_MS = 10_000;
+/** Then once a minute while it lasts. */
+const NO_NODE_REPEAT_MS = 60_000;
 
 export class NodeWatch {
   /** Live nodes running this version. */
@@ -17,17 +26,32 @@ export class NodeWatch {
   readonly #read: () => Promise<Heartbeat[]>;
   readonly #version: string;
   readonly #onChange: () => void;
+  readonly #describe: (others: string[]) => string;
+  readonly #warnAfterMs = Number(process.env.FORKPOOL_NO_NODE_WARN_MS) > 0 ? Number(process.env.FORKPOOL_NO_NODE_WARN_MS) : NO_NODE_WARN_MS;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #busy = false;
+  /** Since when work waits without a node (0: not now), and when we last warned. */
+  #noNodeSince = 0;
+  #warnedAt = 0;
 
-  constructor(version: string, read: () => Promise<Heartbeat[]>, onChange: () => void) {
+  /** `describe(others)`: the warning's text (queue, how to start a node, the versions found). */
+  constructor(version: string, read: () => Promise<Heartbeat[]>, onChange: () => void, describe: (others: string[]) => string) {
     this.#version = version;
     this.#read = read;
     this.#onChange = onChange;
+    this.#describe = describe;
   }
 
   get slots(): number {
     return this.live.reduce((n, h) => n + h.slots, 0);
+  }
+
+  /** The live nodes as `stats().workers` lists them. */
+  asWorkers(): Array<{ id: number; pid: number; tasksDone: number; rss: undefined; restarts: number; lastExitReason: undefined; host: string; slots: number; version: string }> {
+    return this.live.map(({ pid, host, slots, version }, i) => ({
+      id: i + 1, pid, tasksDone: 0, rss: undefined, restarts: 0, lastExitReason: undefined, host, slots, version,
+    }));
   }
 
   async refresh(): Promise<void> {
@@ -40,7 +64,22 @@ export class NodeWatch {
     }
     this.live = all.filter((h) => h.version === this.#version && !h.draining);
     this.others = [...new Set(all.filter((h) => h.version !== this.#version).map((h) => h.version))];
+    this.#warnIfAlone();
     this.#onChange();
+  }
+
+  #warnIfAlone(): void {
+    const now = Date.now();
+    if (this.live.length > 0 || !this.#busy) {
+      this.#noNodeSince = 0;
+      this.#warnedAt = 0;
+      return;
+    }
+    this.#noNodeSince ||= now;
+    if (now - this.#noNodeSince < this.#warnAfterMs) return;
+    if (this.#warnedAt && now - this.#warnedAt < NO_NODE_REPEAT_MS) return;
+    this.#warnedAt = now;
+    process.emitWarning(this.#describe(this.others), { code: 'FORKPOOL_NO_NODE' });
   }
 
   /** Reads again after FAST_MS (`hurry`) or SLOW_MS, forever until stop(). */
@@ -50,10 +89,12 @@ export class NodeWatch {
       this.#timer = undefined;
       void this.refresh().then(() => this.schedule(this.live.length === 0));
     }, hurry || this.live.length === 0 ? FAST_MS : SLOW_MS);
+    if (!this.#busy) this.#timer.unref();
   }
 
-  /** The timer keeps the process alive only while the pool has work. */
+  /** The timer keeps the process alive only while the pool has work (and the no-node clock runs only then). */
   ref(busy: boolean): void {
+    this.#busy = busy;
     if (busy) this.#timer?.ref();
     else this.#timer?.unref();
   }
@@ -63,4 +104,11 @@ export class NodeWatch {
     clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/** The FORKPOOL_NO_NODE warning: what waits, and the command that starts a node for it. */
+export function noNodeMessage(backend: { redis: string; queue: string; moduleVersion?: string }, version: string, modulePath: string, others: string[]): string {
+  const found = others.length > 0 ? ` Nodes of other module versions are up (${others.join(', ')}): they run another copy of the module.` : '';
+  return `Tasks are waiting, and no forkpool worker serves queue ${JSON.stringify(backend.queue)} at module version ${version}.${found} `
+    + `Start one: forkpool worker ${modulePath} --redis ${redactUrl(backend.redis)} --queue ${backend.queue}${backend.moduleVersion ? ` --module-version ${backend.moduleVersion}` : ''}`;
 }

@@ -14,6 +14,7 @@ import type { Task } from '../engine/task.js';
 import { Deque } from '../util/deque.js';
 import { encodeTask, jobTaskOf } from './codec.js';
 import { PayloadTooLargeError } from './errors.js';
+import { runOf } from './run-keys.js';
 import { MAX_JOB_BYTES, MAX_TASK_BYTES } from './settings.js';
 
 /** Job ids remembered after their outcome was applied, to count duplicates. */
@@ -26,10 +27,13 @@ export interface OutJob {
   data: string[];
   /** One item of a job lost too often: if lost again, it fails (WorkerLostError) instead of being split. */
   isolated?: boolean;
+  /** The journaled run of its tasks (a job never mixes runs): its id is the run's (runs.ts). */
+  run?: string;
 }
 
 export class Outbox {
   readonly #clientId: string;
+  readonly #runJobId: (run: string) => string;
   readonly #waiting = new Deque<Task>();
   readonly #isolated = new Deque<Task>();
   readonly #parked = new Set<Task>();
@@ -40,8 +44,10 @@ export class Outbox {
   /** Unsettled tasks in the waiting line (settled ones are skipped lazily). */
   waiting = 0;
 
-  constructor(clientId: string) {
+  /** Job ids: `<client id>-<seq>`, or `runJobId(run)` for the tasks of a journaled run. */
+  constructor(clientId: string, runJobId: (run: string) => string) {
     this.#clientId = clientId;
+    this.#runJobId = runJobId;
   }
 
   get jobCount(): number { return this.#jobs.size; }
@@ -75,14 +81,17 @@ export class Outbox {
   pack(perJob: number, fail: (t: Task, err: Error) => void): OutJob | undefined {
     const isolated = this.#isolated.length > 0;
     const line = isolated ? this.#isolated : this.#waiting;
-    const job: OutJob = { id: `${this.#clientId}-${++this.#seq}`, tasks: [], data: [], isolated };
+    while (line.length > 0 && line.peek()!.settled) line.shift();
+    if (line.length === 0) return undefined;
+    const run = runOf(line.peek()!);
+    const job: OutJob = { id: run ? this.#runJobId(run) : `${this.#clientId}-${++this.#seq}`, tasks: [], data: [], isolated, run };
     if (isolated) perJob = 1;
     let items = 0;
     let bytes = 0;
     while (line.length > 0) {
       const t = line.peek()!;
       if (t.settled) { line.shift(); continue; }
-      if (job.tasks.length > 0 && (items + t.size > perJob || bytes >= MAX_JOB_BYTES)) break;
+      if (job.tasks.length > 0 && (items + t.size > perJob || bytes >= MAX_JOB_BYTES || runOf(t) !== run)) break;
       line.shift();
       this.waiting--;
       let enc: string;

@@ -98,6 +98,8 @@ function splitChunk(chunk: Task, done: (chunk: Task) => void): Task[] {
     retries: chunk.retries,
     retryOnError: chunk.retryOnError,
     keys: chunk.keys ? [chunk.keys[i]!] : undefined,
+    run: chunk.run,
+    itemTimes: chunk.itemTimes,
     sink: (result: ChunkOutcome | Error, info) => {
       ms += info.ms;
       if (result instanceof Error) errors.push([i, result]);

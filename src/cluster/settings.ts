@@ -50,6 +50,14 @@ export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
  * FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT (ms) overrides it (tests).
  */
 export const UNAVAILABLE_TIMEOUT_MS = 60_000;
+/** `backend.unavailableTimeout` (ms); FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT (ms) overrides the default (tests). */
+export function unavailableTimeout(backend: object): number {
+  const given = (backend as { unavailableTimeout?: unknown }).unavailableTimeout;
+  const env = Number(process.env.FORKPOOL_REDIS_UNAVAILABLE_TIMEOUT);
+  if (Number.isFinite(env) && env > 0 && given === UNAVAILABLE_TIMEOUT_MS) return env;
+  return typeof given === 'number' && given > 0 ? given : UNAVAILABLE_TIMEOUT_MS;
+}
+
 /** After Redis is back, the epoch key is checked within this long (RedisDataLostError). */
 export const EPOCH_CHECK_MS = 2_000;
 
@@ -93,6 +101,14 @@ export function resultKey(jobKey: string, token: string): string {
 /** Set when the client first connects; gone means Redis lost its data (restart without persistence, FLUSHALL). */
 export function epochKey(queue: string): string {
   return `${PREFIX}:${queue}:epoch`;
+}
+
+/** A journaled run's job ids (SET) and incarnation counter, in its module version's queue. */
+export function runSetKey(queueName: string, run: string): string {
+  return `${PREFIX}:${queueName}:run:${run}`;
+}
+export function runIncarnationKey(queueName: string, run: string): string {
+  return `${PREFIX}:${queueName}:run:${run}:incarnation`;
 }
 
 /** 12 hex digits of the SHA-256 of the module file: nodes and clients with the same file share a queue. */

@@ -38,6 +38,8 @@ export interface TaskInit {
   keys?: readonly string[];
   /** The caller reports each item's run time (imap): the worker measures them. */
   itemTimes?: boolean;
+  /** The journal's run id, when the call is journaled (a distributed engine names the run's jobs with it). */
+  run?: string;
   /** ArrayBuffers and MessagePorts to move, not copy, to a thread worker (a single call's `transfer`). */
   transfer?: readonly TransferItem[];
   sink: TaskSink;
@@ -63,6 +65,7 @@ export class Task {
   readonly retryOnError: boolean;
   readonly keys: readonly string[] | undefined;
   readonly itemTimes: boolean;
+  readonly run: string | undefined;
   readonly transfer: readonly TransferItem[] | undefined;
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
@@ -98,6 +101,7 @@ export class Task {
     this.retryOnError = init.retryOnError;
     this.keys = init.keys;
     this.itemTimes = init.itemTimes === true;
+    this.run = init.run;
     this.transfer = init.transfer;
     this.#sink = init.sink;
   }

@@ -30,6 +30,8 @@ export interface JournalHeader {
   keying: 'default' | 'custom';
   /** What identifies the whole input when known up front (file digest, array digest), else null. */
   input: Record<string, unknown> | null;
+  /** A random id of the run, kept on resume (a distributed engine names the run's jobs with it); absent in older journals. */
+  run?: string;
   created: string;
 }
 

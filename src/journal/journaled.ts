@@ -19,6 +19,7 @@
  * is a result V8 cannot serialize (a function, from a pool stand-in): the
  * journal could not give it back.
  */
+import { randomBytes } from 'node:crypto';
 import { invalidArg, show } from '../errors.js';
 import { JournalMismatchError } from './errors.js';
 import { defaultKey, inputDigest, itemHash } from './fingerprint.js';
@@ -44,6 +45,8 @@ export interface JournalPool {
       spread?: boolean;
       /** The journal key of the item at this position of `items`: it travels with each task (an engine may key its jobs with it). */
       keyOf?: (position: number) => string | undefined;
+      /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
+      run?: string;
     },
   ): AsyncIterable<SettledItem>;
 }
@@ -109,6 +112,8 @@ export interface JournaledRunOptions extends JournalOptions {
 const NOT_ABOUT_THE_ITEM = new Set([
   'ERR_FORKPOOL_TERMINATED', 'ERR_FORKPOOL_POOL_CLOSED', 'ERR_FORKPOOL_ABORTED',
   'ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START',
+  // The distributed backend failed, not the item: a resume runs it.
+  'ERR_FORKPOOL_REDIS_DATA_LOST', 'ERR_FORKPOOL_REDIS_CONNECTION',
 ]);
 
 interface Entry { index: number; key: string; hash: string; item: unknown }
@@ -125,12 +130,10 @@ export async function* journaled(
   // With a custom key the caller owns item identity (a growing URL list is fine), so only the
   // default keying pins the whole input.
   const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
-  const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(
-    opts.journal,
-    { task: name, keying: customKey ? 'custom' : 'default', input: identity },
-    opts.journalMode ?? 'resume',
-    opts.inputGrew,
-  );
+  // `run` identifies this run across resumes (the header is kept on resume; older journals have none).
+  const header = { task: name, keying: customKey ? 'custom' as const : 'default' as const, input: identity, run: randomBytes(6).toString('hex') };
+  const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(opts.journal, header, opts.journalMode ?? 'resume', opts.inputGrew);
+  const run = (journal.header as { run?: unknown } | undefined)?.run;
   opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen, flushSync: () => journal.flushSyncOnExit() });
 
   // Items settled without the pool (recorded, or rejected), waiting to be yielded.
@@ -182,6 +185,7 @@ export async function* journaled(
     // slow, which bounds what waits here; the merge below then only interleaves recorded items.
     ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
     keyOf: (position) => inPool.get(position)?.key,
+    ...(typeof run === 'string' ? { run } : {}),
     ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;
@@ -231,6 +235,7 @@ export const NO_JOURNAL = '\0no-journal';
 /** The journal's interface with nothing behind it. */
 class NoJournal {
   readonly path = '';
+  readonly header = undefined;
   readonly recordedOnOpen = 0;
   lookup(): RecordRef | undefined { return undefined; }
   readOutcome(): RecordedOutcome { throw new Error('forkpool internal error: read from no journal'); }

@@ -245,11 +245,11 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const call = callSettings(options, this.#opts, this.#callCache);
     const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
-    const keyOf = (options as { keyOf?: (position: number) => string | undefined }).keyOf;
+    const { keyOf, run } = options as { keyOf?: (position: number) => string | undefined; run?: string };
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
-      const task = new Task({ name, items, spread, ...call, keys, itemTimes: true, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
+      const task = new Task({ name, items, spread, ...call, keys, run, itemTimes: true, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
     }, { chunksize, readAhead, ordered: options.ordered === true, onInputDone: () => lease.release() });
     lease.onDrain = () => it.drain();

@@ -17,9 +17,10 @@ export interface NodeProcess {
 }
 
 /** Starts a node and resolves once it takes jobs (its start line), or rejects with its stderr if it exits first. */
-export async function startNode(url: string, queue: string, extra: string[] = [], locks = TEST_LOCKS): Promise<NodeProcess> {
+export async function startNode(url: string, queue: string, extra: string[] = [], locks = TEST_LOCKS, env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
   const child = spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', queue, '-j', '1', ...locks, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let err = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -43,6 +44,11 @@ export async function startNode(url: string, queue: string, extra: string[] = []
       clearTimeout(t);
     },
   };
+}
+
+/** Starts the CLI (real process), for tests that signal it. */
+export function spawnCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** Runs the CLI and collects its exit code and stderr. */
