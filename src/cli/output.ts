@@ -90,7 +90,13 @@ export class OutputWriter {
     const write = () => { full = !stream.write(text); };
     if (stream === process.stdout && this.opts.aboveBar) this.opts.aboveBar(write);
     else write();
-    if (full) await new Promise<void>((resolve) => { this.#waiting.push(resolve); stream.once('drain', () => this.#release()); });
+    if (full) {
+      await new Promise<void>((resolve) => {
+        // One 'drain' listener wakes every writer waiting on the same full stream.
+        if (this.#waiting.length === 0) stream.once('drain', () => this.#release());
+        this.#waiting.push(resolve);
+      });
+    }
     if (this.#error) throw this.#error;
   }
 

@@ -100,3 +100,12 @@ test('--format csv applies to command-line items too: the first is the header', 
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [{ n: '1', label: 'a' }, { n: '2', label: 'b, c' }]);
 });
+
+test('a large output to a slow or full stream adds one drain listener, not one per waiting write (no MaxListenersExceededWarning)', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const input = join(tmp(), 'in.txt');
+  writeFileSync(input, Array.from({ length: 300_000 }, (_, i) => String(i)).join('\n'));
+  const r = await runCli(['run', `${TASKS}#square`, '--input', input, '-o', '/dev/null', '-j', '2', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning/);
+});
