@@ -1,4 +1,5 @@
 /** Shared helpers for the test suites. */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The runtime this run of the suite exercises (scripts/test.mjs runs each suite once per runtime). */
@@ -26,4 +27,11 @@ export async function eventually(check: () => boolean, ms: number, every = 25): 
     await sleep(every);
   }
   return check();
+}
+
+/** How many times each task ran, from a side file where every execution appended its number as a line. */
+export function executions(file: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const line of readFileSync(file, 'utf8').trim().split('\n')) counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
+  return counts;
 }

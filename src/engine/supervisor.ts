@@ -182,10 +182,13 @@ export class Supervisor implements Engine {
     this.#dispatchScheduled = false;
     const views = [...this.#workers.values()];
     const limits = { queued: this.#queue.size, maxTasksPerChild: this.#opts.maxTasksPerChild, concurrency: this.#opts.concurrentTasksPerWorker };
-    for (const { slot: w, room } of planDispatch(views, limits).fills) {
-      if (this.#queue.size === 0) break;
-      const batch = takeFromQueue(this.#core, w, room);
-      if (batch.length > 0) sendRun(this.#core, w, batch);
+    // Most calls come after a result with nothing queued: only the reclaim check has work then.
+    if (this.#queue.size > 0) {
+      for (const { slot: w, room } of planDispatch(views, limits).fills) {
+        if (this.#queue.size === 0) break;
+        const batch = takeFromQueue(this.#core, w, room);
+        if (batch.length > 0) sendRun(this.#core, w, batch);
+      }
     }
     if (this.#queue.size === 0) {
       // Workers with room and nothing queued while tasks wait behind running ones:

@@ -5,21 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
 import type * as tasks from '../fixtures/transfer.mjs';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, executions } from '../helpers.ts';
 
 const TASKS = fixture('transfer.mjs');
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
 
-function executions(file: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const line of readFileSync(file, 'utf8').trim().split('\n')) counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
-  return counts;
-}
 
 test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (well under 1 s)', async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 10 });

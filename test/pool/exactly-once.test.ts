@@ -5,21 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime, isThread } from '../helpers.ts';
+import { fixture, runtime, isThread, executions } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
-function executions(file: string): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const line of readFileSync(file, 'utf8').trim().split('\n')) counts.set(Number(line), (counts.get(Number(line)) ?? 0) + 1);
-  return counts;
-}
 
 for (const kind of ['exit', 'kill'] as const) {
   test(`a map item whose worker dies (${kind}) runs once with retries: 0, and every other item runs exactly once`, { skip: kind === 'kill' && isThread && 'a signal would end the whole test process under the thread runtime' }, async () => {
