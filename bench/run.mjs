@@ -11,6 +11,7 @@ import { sizesFor } from './lib/sizes.mjs';
 import { runPair } from './lib/run-pair.mjs';
 import { summarise, markdownTable } from './lib/table.mjs';
 import { machine, pythonVersion } from './lib/machine.mjs';
+import { checkTargets, targetTable } from './lib/targets.mjs';
 
 const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -64,11 +65,14 @@ async function main() {
   const table = markdownTable(summary, rows.map((r) => r.id), workloads);
   const legend = legendFor(opts, workloads, notes);
   console.log(`\n${table}\n\n${legend}`);
+  const targets = checkTargets(runs);
+  const targetsMd = targetTable(targets);
+  if (targetsMd) console.log(`\nTargets (issue 13), each ratio taken within one repeat:\n\n${targetsMd}`);
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = `${RESULTS_DIR}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
   const finishedAt = new Date();
-  const report = { startedAt, finishedAt, command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), machine: machine(), options: opts, sizes: sizesFor(opts.quick), notes, summary, table, runs };
+  const report = { startedAt, finishedAt, command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), machine: machine(), options: opts, sizes: sizesFor(opts.quick), notes, summary, table, targets, runs };
   writeFileSync(file, JSON.stringify(report, null, 2));
   console.log(`\n${runs.length} runs in ${((finishedAt - startedAt) / 1000).toFixed(0)} s; JSON: ${file}`);
 }

@@ -4,6 +4,7 @@
  */
 import type { Outcome, WireTask, WorkerEvent } from '../protocol/messages.js';
 import { decodeError } from '../protocol/values.js';
+import { numeric, toArray } from '../protocol/numeric.js';
 import { decodeShared, encodeShared } from '../shared/codec.js';
 import type { ChunkOutcome, Task } from './task.js';
 
@@ -13,6 +14,7 @@ export function wireOf(t: Task): WireTask {
     const enc = encodeShared(t.items ?? t.args ?? []);
     t.wire = !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
       : t.spread ? { id: t.id, n: t.name, c: enc.value as unknown[][] }
+      : numeric(t.items) ? { id: t.id, n: t.name, mf: new Float64Array(t.items as number[]) }
       : { id: t.id, n: t.name, m: enc.value as unknown[] };
     // The parent needs a `started` event to start a timeout clock or to know an abort hit a running task.
     if (t.timeout !== undefined || t.signal) t.wire.s = 1;
@@ -29,7 +31,8 @@ export function outcomeOf(ev: Extract<WorkerEvent, { t: 'done' }>): ChunkOutcome
     if (!o.ok) return { values: [undefined], errors: [[0, decodeError(o.e)]] };
     return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
   }
-  const values = ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
+  const values = ev.vf ? toArray(ev.vf) : ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
   const errors = ev.e?.map(([i, e]): [number, Error] => [i, decodeError(e)]);
   return ev.it ? { values, errors, times: ev.it } : { values, errors };
 }
+

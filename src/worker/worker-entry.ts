@@ -25,6 +25,7 @@ import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';
+import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
 
 type TaskFn = (...args: unknown[]) => unknown;
 
@@ -225,7 +226,7 @@ async function runTask(task: WireTask): Promise<void> {
     else {
       // One at a time (the default): no context store, no extra async hop.
       state.current = ctx;
-      if (task.c || task.m) await runChunk(task, fn, t0);
+      if (task.c || task.m || task.mf) await runChunk(task, fn, t0);
       else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
     }
   } finally {
@@ -235,7 +236,7 @@ async function runTask(task: WireTask): Promise<void> {
 }
 
 async function execute(task: WireTask, fn: TaskFn | undefined, t0: number): Promise<void> {
-  if (task.c || task.m) return runChunk(task, fn, t0);
+  if (task.c || task.m || task.mf) return runChunk(task, fn, t0);
   sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
 }
 
@@ -246,7 +247,7 @@ async function execute(task: WireTask, fn: TaskFn | undefined, t0: number): Prom
  */
 async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Promise<void> {
   const spread = task.c !== undefined;
-  const list: unknown[] = task.c ?? task.m!;
+  const list: ArrayLike<unknown> = task.c ?? task.m ?? task.mf!;
   const handles = task.h === 1;
   const values = new Array<unknown>(list.length);
   let errors: Array<[number, EncodedError]> | undefined;
@@ -257,6 +258,8 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // chunk of one has its time in `ms`.
   const times = task.pt && list.length > 1 ? new Array<number>(list.length) : undefined;
   let last = performance.now();
+  // All numbers so far: the values may cross as one Float64Array (see WireTask.mf).
+  let numeric = list.length >= NUMERIC_CHUNK_MIN;
   for (let i = 0; i < list.length; i++) {
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');
@@ -270,6 +273,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
         }
       }
       values[i] = r;
+      if (typeof r !== 'number') numeric = false;
     } catch (err) {
       (errors ??= []).push([i, encodeError(err)]);
     }
@@ -280,10 +284,15 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     }
   }
   // Until a shared object has arrived, results cannot hold one: skip the walk.
-  const enc = shared?.encodeShared(values);
+  const enc = numeric ? undefined : shared?.encodeShared(values);
   const ms = performance.now() - t0;
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
+  if (numeric && !errors && !transfer) {
+    const vf = new Float64Array(values as number[]);
+    // A thread moves the block instead of copying it; a process copies it into the frame anyway.
+    return port.send({ t: 'done', id: task.id, vf, ms, it: times, nx }, [vf.buffer]);
+  }
   try {
     port.send({ t: 'done', id: task.id, v: enc ? (enc.value as unknown[]) : values, e: errors, h: enc?.found ? 1 : undefined, ms, it: times, nx }, transfer);
   } catch (err) {
