@@ -19,7 +19,7 @@ import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
-import { forgetPid, watchPid } from './reaper.js';
+import { forgetPid, startReaperSoon, watchPid } from './reaper.js';
 
 /** After the process exits, how long to wait for its pipes to drain (a grandchild may hold them open). */
 const PIPE_DRAIN_AFTER_EXIT_MS = 1000;
@@ -98,6 +98,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   };
   const closed = () => { if (--open === 0) report(); };
 
+  events.once('data', startReaperSoon);
   events.on('data', (chunk: Buffer) => {
     if (corrupt) return;
     try {

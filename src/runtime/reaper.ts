@@ -11,6 +11,12 @@
  * each with its process group (a worker leads its own: see process.ts), so
  * what a task started dies too.
  * If `sh` is missing (Windows), workers still exit on EOF when they can.
+ *
+ * The reaper starts just after the first worker reports (or after
+ * START_LATEST_MS), not with the first spawn: forking `sh` costs this process
+ * a few ms of CPU that would otherwise delay the pool's first result. Until
+ * then pids wait in a list. A worker still starting up has a free event
+ * loop, so in that short window EOF on its command pipe alone ends it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -24,8 +30,14 @@ while IFS= read -r l; do
 done
 for p in $pids; do kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done`;
 
+/** The reaper starts at the latest this long after the first pid is watched. */
+const START_LATEST_MS = 250;
+
 let reaper: ChildProcess | undefined;
 let failed = false;
+/** Lines written before the reaper started. */
+let pending: string[] = [];
+let scheduled = false;
 
 function start(): ChildProcess | undefined {
   if (reaper || failed || process.platform === 'win32') return reaper;
@@ -39,13 +51,33 @@ function start(): ChildProcess | undefined {
   } catch {
     failed = true;
   }
+  if (reaper && pending.length) reaper.stdin!.write(pending.join(''));
+  pending = [];
   return reaper;
 }
 
+function write(line: string): void {
+  if (reaper) reaper.stdin?.write(line);
+  else if (!failed && process.platform !== 'win32') {
+    pending.push(line);
+    if (!scheduled) {
+      scheduled = true;
+      // Unref'd: a process that exits before the reaper starts needs none.
+      setTimeout(start, START_LATEST_MS).unref();
+    }
+  }
+}
+
 export function watchPid(pid: number): void {
-  start()?.stdin?.write(`+${pid}\n`);
+  write(`+${pid}\n`);
 }
 
 export function forgetPid(pid: number): void {
-  reaper?.stdin?.write(`-${pid}\n`);
+  write(`-${pid}\n`);
+}
+
+/** A worker has reported: start the reaper on the next turn, after whatever that report triggers (the first task). */
+export function startReaperSoon(): void {
+  if (reaper || failed) return;
+  setImmediate(start).unref();
 }
