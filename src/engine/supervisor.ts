@@ -61,6 +61,8 @@ export class Supervisor implements Engine {
   readonly #memory: MemoryMeter<WorkerSlot> | undefined;
   #state: EngineState = 'running';
   #dispatchScheduled = false;
+  /** Made once: a closure per scheduled dispatch was garbage on every result. */
+  readonly #dispatchTurn = () => this.#dispatch();
   #draining = false;
   #brokenError: PoolBrokenError | undefined;
   #idleWaiters: Array<() => void> = [];
@@ -340,7 +342,7 @@ export class Supervisor implements Engine {
     if (this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
     // A microtask, so a loop of applyAsync calls becomes one batch per worker.
-    queueMicrotask(() => this.#dispatch());
+    queueMicrotask(this.#dispatchTurn);
   }
 
   /**

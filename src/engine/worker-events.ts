@@ -10,7 +10,7 @@ import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
 import { armTaskTimeout } from './guards.js';
 import { reportedStartError } from './spawn.js';
-import type { ChunkOutcome } from './task.js';
+import type { ChunkOutcome, Task } from './task.js';
 import { outcomeOf } from './wire.js';
 import type { WorkerSlot } from './worker-slot.js';
 
@@ -60,7 +60,9 @@ function onReady(core: Core, w: WorkerSlot, exports: string[]): void {
 }
 
 function markStarted(core: Core, w: WorkerSlot, id: number): void {
-  const t = w.inFlight.find((x) => x.id === id);
+  let t: Task | undefined;
+  const list = w.inFlight;
+  for (let i = 0; i < list.length; i++) if (list[i]!.id === id) { t = list[i]; break; }
   if (!t || t.started) return;
   t.started = true;
   t.startedAt = performance.now();

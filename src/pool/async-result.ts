@@ -12,9 +12,16 @@ const SETTLE = Symbol('settle');
 
 type State<T> = { s: 'pending' } | { s: 'fulfilled'; v: T } | { s: 'rejected'; e: unknown };
 
+/** Shared by every pending result: a burst of 20,000 calls allocates no state objects until they settle. */
+const PENDING: State<never> = Object.freeze({ s: 'pending' });
+
 export class AsyncResult<T> implements PromiseLike<T> {
-  #state: State<T> = { s: 'pending' };
-  #waiters: Array<() => void> = [];
+  #state: State<T> = PENDING;
+  /** `wait()` callers; created when someone first waits. */
+  #waiters: Array<() => void> | undefined;
+  /** The promise behind then/get/await while pending, and what settles it. */
+  #pending: Promise<T> | undefined;
+  #resolvers: [(v: T) => void, (e: unknown) => void] | undefined;
 
   /** @internal Created by the pool. */
   constructor(token: typeof SETTLE) {
@@ -55,11 +62,11 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return new Promise<void>((resolve) => {
       let timer: LongTimer | undefined;
       const done = () => { timer?.clear(); resolve(); };
-      this.#waiters.push(done);
+      (this.#waiters ??= []).push(done);
       if (timeoutMs !== undefined) {
         timer = longTimeout(() => {
-          const i = this.#waiters.indexOf(done);
-          if (i >= 0) this.#waiters.splice(i, 1);
+          const i = this.#waiters?.indexOf(done) ?? -1;
+          if (i >= 0) this.#waiters!.splice(i, 1);
           resolve();
         }, timeoutMs);
       }
@@ -85,21 +92,24 @@ export class AsyncResult<T> implements PromiseLike<T> {
     const st = this.#state;
     if (st.s === 'fulfilled') return Promise.resolve(st.v);
     if (st.s === 'rejected') return Promise.reject(st.e);
-    return new Promise<T>((resolve, reject) => {
-      this.#waiters.push(() => {
-        const now = this.#state;
-        if (now.s === 'fulfilled') resolve(now.v);
-        else if (now.s === 'rejected') reject(now.e);
-      });
-    });
+    // One promise per pending result however often it is awaited, settled
+    // through its own resolvers (no waiter closure per await).
+    return (this.#pending ??= new Promise<T>((resolve, reject) => { this.#resolvers = [resolve, reject]; }));
   }
 
   /** @internal */
   [SETTLE](state: State<T>): void {
     if (this.#state.s !== 'pending') return;
     this.#state = state;
+    if (this.#resolvers) {
+      if (state.s === 'fulfilled') this.#resolvers[0](state.v);
+      else if (state.s === 'rejected') this.#resolvers[1](state.e);
+      this.#resolvers = undefined;
+      this.#pending = undefined;
+    }
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (!waiters) return;
+    this.#waiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -112,6 +122,21 @@ export interface ResultControl<T> {
   result: AsyncResult<T>;
   resolve(value: T): void;
   reject(error: unknown): void;
+}
+
+/** @internal A pending AsyncResult, settled with `resolveResult`/`rejectResult` (no control object, no closures). */
+export function pendingResult<T>(): AsyncResult<T> {
+  return new AsyncResult<T>(SETTLE);
+}
+
+/** @internal */
+export function resolveResult<T>(result: AsyncResult<T>, v: T): void {
+  result[SETTLE]({ s: 'fulfilled', v });
+}
+
+/** @internal */
+export function rejectResult<T>(result: AsyncResult<T>, e: unknown): void {
+  result[SETTLE]({ s: 'rejected', e });
 }
 
 /** @internal Makes an AsyncResult and the functions that settle it. */

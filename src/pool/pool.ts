@@ -10,13 +10,14 @@ import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js
 import { resolveOptions, type PoolOptions, type ResolvedOptions } from '../options.js';
 import {
   callSettings, chunksizeOption,
-  type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
+  type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type CallSettings, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
   type MapOptions,
 } from '../call-options.js';
 import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
-import { AsyncResult, createAsyncResult } from './async-result.js';
+import { AsyncResult, createAsyncResult, pendingResult } from './async-result.js';
+import { asyncResultSink, promiseSink } from './single.js';
 import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import type { LogLine } from '../engine/logs.js';
@@ -24,7 +25,7 @@ import type { ExitReason, PoolStats } from '../engine/stats.js';
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Supervisor } from '../engine/supervisor.js';
 import { createClusterEngine } from '../cluster/engine.js';
-import { Task, type ChunkOutcome } from '../engine/task.js';
+import { Task, type ChunkOutcome, type TaskSink } from '../engine/task.js';
 import type { AnyModule, MapItem, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 import { checkWorkerEntry } from '../runtime/entry-path.js';
@@ -74,28 +75,35 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Runs `name(...args)` in a worker. */
   apply<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options?: ApplyOptions): Promise<TaskResult<M, K>> {
-    return Promise.resolve(this.applyAsync(name, args, options));
+    const o = (options === undefined ? NO_OPTIONS : options) as ApplyAsyncOptions<TaskResult<M, K>>;
+    // Callbacks are not apply's API, but a plain-JS caller passing them gets them run, as always.
+    if (o !== null && typeof o === 'object' && (o.callback !== undefined || o.errorCallback !== undefined)) {
+      return Promise.resolve(this.applyAsync(name, args, o));
+    }
+    const list = this.#checkCall(name, args);
+    const call = callSettings(o, this.#opts, this.#callCache, true);
+    const site = this.#singleCallSites ? captureCallSite(this.apply) : undefined;
+    return new Promise((resolve, reject) => {
+      this.#submit(singleTask(name, list, call, promiseSink(resolve, reject, site)), o.waitForSpace === true);
+    });
   }
 
   /** Like `apply`, returning an `AsyncResult` and calling `callback`/`errorCallback` in this process. */
-  applyAsync<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = {}): AsyncResult<TaskResult<M, K>> {
+  applyAsync<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = NO_OPTIONS): AsyncResult<TaskResult<M, K>> {
+    const list = this.#checkCall(name, args);
+    const call = callSettings(options, this.#opts, this.#callCache, true);
+    checkCallbacks(options.callback, options.errorCallback);
+    const result = pendingResult<TaskResult<M, K>>();
+    const site = this.#singleCallSites ? captureCallSite(this.applyAsync) : undefined;
+    this.#submit(singleTask(name, list, call, asyncResultSink(result, options.callback, options.errorCallback, site)), options.waitForSpace === true);
+    return result;
+  }
+
+  #checkCall(name: string, args: unknown): unknown[] {
     checkName(name);
     const list = (args ?? []) as unknown[];
     if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
-    const call = callSettings(options, this.#opts, this.#callCache, true);
-    const ctl = createAsyncResult<TaskResult<M, K>>();
-    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
-    const site = this.#singleCallSites ? captureCallSite(this.applyAsync) : undefined;
-    const task = new Task({
-      name, args: list, ...call,
-      sink: (result) => {
-        if (result instanceof Error) settle.fail(withCallSite(result, site));
-        else if (result.errors) settle.fail(withCallSite(result.errors[0]![1], site));
-        else settle.succeed(result.values[0] as TaskResult<M, K>);
-      },
-    });
-    this.#submit(task, options.waitForSpace === true);
-    return ctl.result;
+    return list;
   }
 
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
@@ -183,7 +191,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   // ── internals ─────────────────────────────────────────────────────────────
 
   #submit(task: Task, waitForSpace: boolean, lease?: CallLease): void {
-    void this.#engine.submit(task, { wait: waitForSpace, lease });
+    void this.#engine.submit(task, lease ? { wait: waitForSpace, lease } : waitForSpace ? WAIT : NO_WAIT);
   }
 
   /** map/starmap/mapAsync: checks, then the chunk scheduler (map.ts). With a timeout or a signal the default chunk is 1 item, so each gets its own clock. */
@@ -286,13 +294,27 @@ function starArgs(x: unknown): unknown[] {
 }
 
 /** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
+/** Options not given: one shared object, so a call allocates none. */
+const NO_OPTIONS = Object.freeze({});
+const WAIT = Object.freeze({ wait: true });
+const NO_WAIT = Object.freeze({ wait: false });
+
+/** A single call's task (apply, applyAsync). */
+function singleTask(name: string, args: unknown[], call: Readonly<CallSettings>, sink: TaskSink): Task {
+  return new Task({ name, args, timeout: call.timeout, signal: call.signal, retries: call.retries, retryOnError: call.retryOnError, transfer: call.transfer, sink });
+}
+
+function checkCallbacks(callback: unknown, errorCallback: unknown): void {
+  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(TypeError, `Expected \`callback\` to be a function, got ${show(callback)}`);
+  if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
+}
+
 function withCallbacks<T>(
   ctl: { resolve(v: T): void; reject(e: unknown): void },
   callback: ((v: T) => void) | undefined,
   errorCallback: ((e: unknown) => void) | undefined,
 ): { succeed(v: T): void; fail(e: unknown): void } {
-  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(TypeError, `Expected \`callback\` to be a function, got ${show(callback)}`);
-  if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
+  checkCallbacks(callback, errorCallback);
   return {
     succeed(v) {
       if (!callback) return ctl.resolve(v);

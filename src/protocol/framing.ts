@@ -7,9 +7,11 @@
  * frame is `[u32 LE length][v8.serialize(message)]`, written as two iovecs
  * (no copy of the payload), and the reader joins a large payload's chunks once.
  * Buffers and typed arrays therefore cross as raw bytes and come back as the
- * same type.
+ * same type. The two events every call sends have a compact form read
+ * without V8 (see compact.ts).
  */
 import { serialize, deserialize } from 'node:v8';
+import { V8_TAG, decodeCompact, encodeCompact } from './compact.js';
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -39,6 +41,8 @@ const COALESCE_BELOW_BYTES = 64 * 1024;
  * Throws for values that cannot be cloned (functions, ...).
  */
 export function encodeFrame(message: unknown): Buffer[] {
+  const compact = encodeCompact(message, FRAME_HEADER_BYTES);
+  if (compact) return [compact];
   const payload = serialize(message);
   if (payload.length < COALESCE_BELOW_BYTES) {
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
@@ -53,7 +57,9 @@ export function encodeFrame(message: unknown): Buffer[] {
 
 /** Collects stream chunks and yields each complete message in order. */
 export class FrameReader {
+  /** Chunks not yet consumed; the first one from `#offset` on. */
   #chunks: Buffer[] = [];
+  #offset = 0;
   #buffered = 0;
   #need = -1;
 
@@ -62,6 +68,10 @@ export class FrameReader {
    * Throws `CorruptStreamError` for an impossible length, and
    * `FrameDecodeError` for a frame that does not deserialize (too deep,
    * garbage bytes); the caller decides what that means for the sender.
+   *
+   * Frames are read at an offset into the chunk that holds them: a burst of
+   * small results arrives as many frames per chunk, and slicing a view per
+   * header and per payload was a good part of the garbage per task.
    */
   push(chunk: Buffer, onMessage: (message: unknown) => void): void {
     this.#chunks.push(chunk);
@@ -69,19 +79,29 @@ export class FrameReader {
     for (;;) {
       if (this.#need < 0) {
         if (this.#buffered < FRAME_HEADER_BYTES) return;
-        this.#need = this.#take(FRAME_HEADER_BYTES).readUInt32LE(0);
+        this.#need = this.#readHeader();
         if (this.#need > MAX_FRAME_BYTES || this.#need === 0) {
           throw new CorruptStreamError(`a frame announced ${this.#need} bytes (limit ${MAX_FRAME_BYTES})`);
         }
       }
       if (this.#buffered < this.#need) return;
-      const payload = this.#take(this.#need);
+      const n = this.#need;
       this.#need = -1;
+      const first = this.#chunks[0]!;
       let message: unknown;
       try {
-        message = deserialize(payload);
+        if (first.length - this.#offset >= n && first[this.#offset] !== V8_TAG) {
+          // A compact frame inside one chunk: read in place, no view, no copy.
+          // Consumed first, so a frame that fails to decode leaves the reader in step.
+          const at = this.#offset;
+          this.#skip(n);
+          message = decodeCompact(first, at, n);
+        } else {
+          const payload = this.#take(n);
+          message = payload[0] === V8_TAG ? deserialize(payload) : decodeCompact(payload, 0, n);
+        }
       } catch (err) {
-        throw new FrameDecodeError(`a ${payload.length}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
+        throw new FrameDecodeError(`a ${n}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
       }
       onMessage(message);
     }
@@ -92,25 +112,46 @@ export class FrameReader {
     return this.#buffered;
   }
 
+  #readHeader(): number {
+    const first = this.#chunks[0]!;
+    if (first.length - this.#offset >= FRAME_HEADER_BYTES) {
+      const n = first.readUInt32LE(this.#offset);
+      this.#skip(FRAME_HEADER_BYTES);
+      return n;
+    }
+    return this.#take(FRAME_HEADER_BYTES).readUInt32LE(0);
+  }
+
+  /** Drops `n` bytes that lie in the first chunk. */
+  #skip(n: number): void {
+    this.#offset += n;
+    this.#buffered -= n;
+    if (this.#offset === this.#chunks[0]!.length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+
   /** Removes `n` bytes from the front: a view when they sit in one chunk, one copy otherwise. */
   #take(n: number): Buffer {
     const first = this.#chunks[0]!;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      this.#buffered -= n;
+    if (first.length - this.#offset >= n) {
+      const out = first.subarray(this.#offset, this.#offset + n);
+      this.#skip(n);
       return out;
     }
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
       const c = this.#chunks[0]!;
-      const k = Math.min(c.length, n - off);
-      c.copy(out, off, 0, k);
+      const k = Math.min(c.length - this.#offset, n - off);
+      c.copy(out, off, this.#offset, this.#offset + k);
       off += k;
-      if (k === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(k);
+      this.#offset += k;
+      if (this.#offset === c.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
     }
     this.#buffered -= n;
     return out;

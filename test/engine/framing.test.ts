@@ -31,3 +31,50 @@ test('a whole frame that does not deserialize is a FrameDecodeError and the read
   reader.push(encodeFrame({ ok: true })[0]!, (m) => out.push(m));
   assert.deepEqual(out, [{ ok: true }]);
 });
+
+test('started and primitive done events take the compact form and read back exactly, mixed with V8 frames and split anywhere', () => {
+  const events = [
+    { t: 'started', id: 1 },
+    { t: 'done', id: 2, o: { ok: true, v: -0 }, ms: 0.25, nx: 3 },
+    { t: 'done', id: 3, o: { ok: true, v: NaN }, ms: 0 },
+    { t: 'done', id: 2 ** 40, o: { ok: true, v: 'héllo ✓ 🎉' }, ms: 1e-9, nx: 2 ** 40 + 1 },
+    { t: 'done', id: 5, o: { ok: true, v: '' }, ms: 3 },
+    { t: 'done', id: 6, o: { ok: true, v: undefined }, ms: 3 },
+    { t: 'done', id: 7, o: { ok: true, v: null }, ms: 3 },
+    { t: 'done', id: 8, o: { ok: true, v: true }, ms: 3 },
+    { t: 'done', id: 9, o: { ok: true, v: false }, ms: 3 },
+    { t: 'done', id: 10, o: { ok: true, v: Number.MAX_VALUE }, ms: 3 },
+    // Not compact: a long string, an object, a failure, a value holding shared handles, a bigint.
+    { t: 'done', id: 11, o: { ok: true, v: 'x'.repeat(5000) }, ms: 3 },
+    { t: 'done', id: 12, o: { ok: true, v: { a: 1 } }, ms: 3 },
+    { t: 'done', id: 13, o: { ok: false, e: { name: 'Error', message: 'no' } }, ms: 3 },
+    { t: 'done', id: 14, o: { ok: true, v: 1, h: 1 }, ms: 3 },
+    { t: 'done', id: 15, o: { ok: true, v: 10n }, ms: 3 },
+  ];
+  const frames = events.map((e) => encodeFrame(e));
+  // The first ten are single compact buffers (no V8 version tag after the length); the rest are V8.
+  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 10, `event ${i}`));
+  const bytes = Buffer.concat(frames.flat());
+  for (const step of [1, 2, 5, 9, 64, bytes.length]) {
+    const reader = new FrameReader();
+    const out: unknown[] = [];
+    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
+    assert.equal(out.length, events.length);
+    out.forEach((m, i) => assert.deepEqual(m, events[i], `step ${step}, event ${i}`));
+    assert.ok(Object.is((out[1] as { o: { v: number } }).o.v, -0), '-0 stays -0');
+    assert.equal(reader.pending, 0);
+  }
+});
+
+test('a compact frame with an unknown tag or the wrong size is a FrameDecodeError, and the reader stays in step', () => {
+  const bad = [Buffer.from([0x07, 1, 2]), Buffer.from([0x01, 0, 0]), Buffer.from([0x02, 4, ...new Array(24).fill(0)])];
+  for (const payload of bad) {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(payload.length, 0);
+    const reader = new FrameReader();
+    assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
+    const out: unknown[] = [];
+    reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
+    assert.deepEqual(out, [{ t: 'started', id: 9 }]);
+  }
+});

@@ -1,0 +1,98 @@
+/**
+ * Compact frames for the two events every single call sends: `started`, and
+ * the `done` of a call whose value is a primitive.
+ *
+ * Why: on the process runtime each event is its own frame (a worker writes a
+ * result before the next task starts, so a crash never loses it), and
+ * `v8.deserialize` builds a native Deserializer object for every frame. In a
+ * burst of tiny tasks that was the main process's largest cost after garbage
+ * collection, which those native objects add to. These two shapes are read
+ * straight from the bytes instead.
+ *
+ * A V8 payload always starts with 0xFF (its version tag), so a payload that
+ * starts with one of the tags below cannot be mistaken for one.
+ *
+ * Layout after the frame's length prefix, all numbers little-endian doubles:
+ *   started: [0x01][id]
+ *   done:    [0x02][kind][id][ms][nx or NaN]([number] | [UTF-8 bytes])
+ */
+import type { WorkerEvent } from './messages.js';
+
+export const V8_TAG = 0xff;
+const STARTED = 0x01;
+const DONE = 0x02;
+/** Value kinds of a compact `done`. */
+const UNDEFINED = 0, NULL = 1, TRUE = 2, FALSE = 3, NUMBER = 4, STRING = 5;
+const DONE_HEAD = 2 + 3 * 8;
+/** Longer strings take the V8 path, which copies one-byte strings in one block. */
+const MAX_COMPACT_STRING = 1024;
+
+/** The whole frame (length prefix included) for a compact event, or undefined when `message` has no compact form. */
+export function encodeCompact(message: unknown, header: number): Buffer | undefined {
+  const m = message as WorkerEvent;
+  if (m === null || typeof m !== 'object') return undefined;
+  if (m.t === 'started') {
+    const b = Buffer.allocUnsafe(header + 9);
+    b.writeUInt32LE(9, 0);
+    b[header] = STARTED;
+    b.writeDoubleLE(m.id, header + 1);
+    return b;
+  }
+  if (m.t !== 'done' || !m.o || !m.o.ok || m.o.h) return undefined;
+  const v = m.o.v;
+  let kind: number;
+  let size = DONE_HEAD;
+  switch (typeof v) {
+    case 'undefined': kind = UNDEFINED; break;
+    case 'boolean': kind = v ? TRUE : FALSE; break;
+    case 'number': kind = NUMBER; size += 8; break;
+    case 'string':
+      if (v.length > MAX_COMPACT_STRING) return undefined;
+      kind = STRING;
+      size += Buffer.byteLength(v, 'utf8');
+      break;
+    default:
+      if (v !== null) return undefined;
+      kind = NULL;
+  }
+  const b = Buffer.allocUnsafe(header + size);
+  b.writeUInt32LE(size, 0);
+  let at = header;
+  b[at++] = DONE;
+  b[at++] = kind;
+  at = b.writeDoubleLE(m.id, at);
+  at = b.writeDoubleLE(m.ms, at);
+  at = b.writeDoubleLE(m.nx ?? NaN, at);
+  if (kind === NUMBER) b.writeDoubleLE(v as number, at);
+  else if (kind === STRING) b.write(v as string, at, 'utf8');
+  return b;
+}
+
+/**
+ * Reads the compact payload of `len` bytes at `at` in `b` (its first byte is
+ * not V8_TAG). Throws for an unknown tag or a payload of the wrong size.
+ */
+export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent {
+  const tag = b[at];
+  if (tag === STARTED && len === 9) return { t: 'started', id: b.readDoubleLE(at + 1) };
+  if (tag !== DONE || len < DONE_HEAD) throw new Error(`unknown compact frame (tag ${tag}, ${len} bytes)`);
+  const kind = b[at + 1];
+  let v: unknown;
+  switch (kind) {
+    case UNDEFINED: v = undefined; break;
+    case NULL: v = null; break;
+    case TRUE: v = true; break;
+    case FALSE: v = false; break;
+    case NUMBER:
+      if (len !== DONE_HEAD + 8) throw new Error('a compact number result of the wrong size');
+      v = b.readDoubleLE(at + DONE_HEAD);
+      break;
+    case STRING: v = b.toString('utf8', at + DONE_HEAD, at + len); break;
+    default: throw new Error(`unknown compact value kind ${kind}`);
+  }
+  if (kind !== STRING && kind !== NUMBER && len !== DONE_HEAD) throw new Error('a compact result of the wrong size');
+  const nx = b.readDoubleLE(at + 18);
+  const ev: WorkerEvent = { t: 'done', id: b.readDoubleLE(at + 2), o: { ok: true, v }, ms: b.readDoubleLE(at + 10) };
+  if (!Number.isNaN(nx)) ev.nx = nx;
+  return ev;
+}
