@@ -80,6 +80,8 @@ export class Task {
   exclusive = false;
   /** Number of times the task has been handed to a worker. */
   attempts = 0;
+  /** Attempts made before this Task existed (a distributed node: earlier runs of its job elsewhere); added to `currentTask().attempt`. */
+  attemptBase = 0;
   /** Crashes suffered so far (for retries and the poison-pill report). */
   crashes: CrashRecord[] | undefined;
   /** After a crash, the task runs only on a worker spawned after this worker id (a fresh one). */

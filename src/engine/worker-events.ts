@@ -20,7 +20,7 @@ export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void 
       // `nx`: the task the worker starts right after this one (saves a `started` event).
       if (ev.nx !== undefined) markStarted(core, w, ev.nx);
       return onDone(core, w, ev.id, outcomeOf(ev), ev.ms);
-    case 'started': return markStarted(core, w, ev.id);
+    case 'started': return markStarted(core, w, ev.id, ev.at);
     case 'log': return core.logs.chunk(w, ev.s, ev.x, ev.task);
     case 'ready': return onReady(core, w, ev.exports);
     case 'startError': w.startError = reportedStartError(w, ev, core.opts.initializer); return;
@@ -59,11 +59,11 @@ function onReady(core: Core, w: WorkerSlot, exports: string[]): void {
   core.afterProgress();
 }
 
-function markStarted(core: Core, w: WorkerSlot, id: number): void {
+function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): void {
   let t: Task | undefined;
   const list = w.inFlight;
   for (let i = 0; i < list.length; i++) if (list[i]!.id === id) { t = list[i]; break; }
-  if (!t || t.started) return;
+  if (!t || t.started || (attempt !== undefined && t.wire?.at !== attempt)) return;
   t.started = true;
   t.startedAt = performance.now();
   if (t.settled || t.timeout === undefined) return;

@@ -81,7 +81,7 @@ export class WorkerSlot {
   /** Hands `task` to this worker (it is not started until the worker says so). */
   hand(task: Task): void {
     task.attempts++;
-    task.wire!.at = task.attempts;
+    task.wire!.at = task.attempts + task.attemptBase;
     task.started = false;
     task.startedAt = 0;
     this.inFlight.push(task);

@@ -47,6 +47,8 @@ export interface WireTask {
   pt?: 1;
   /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
   at?: number;
+  /** A key that stays the same when the task runs again (a distributed job re-run elsewhere): `currentTask().key`. */
+  k?: string;
 }
 
 export interface InitCommand {
@@ -97,8 +99,13 @@ export type Outcome = { ok: true; v: unknown; h?: 1 } | { ok: false; e: EncodedE
 export type WorkerEvent =
   | { t: 'ready'; v: number; pid: number; exports: string[] }
   | { t: 'startError'; phase: 'import' | 'initializer' | 'protocol'; e: EncodedError }
-  /** The task began running (sent when it starts after an idle gap, or when asked with `s`). */
-  | { t: 'started'; id: number }
+  /**
+   * The task began running (sent when it starts after an idle gap, or when
+   * asked with `s`). `at`: the attempt, when the thread runtime reports a
+   * dead thread's running task from shared memory (a stale entry must not
+   * mark a later attempt of the same task).
+   */
+  | { t: 'started'; id: number; at?: number }
   /**
    * Result of a single call (`o`), or of a chunk: `v` holds one value per item
    * and `e` the items that threw (index, error), so a healthy chunk costs no

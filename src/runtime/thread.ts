@@ -27,7 +27,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   const startWith = (init: unknown) => {
     worker = new Worker(workerEntryPath(), {
       // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
-      workerData: { port: port2, init, logBacklog },
+      // `running`: the task the thread runs now, written by the thread at each start and read here only if it dies.
+      workerData: { port: port2, init, logBacklog, running },
       transferList: [port2],
       execArgv: spec.execArgv,
       env: spec.env,
@@ -50,12 +51,15 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
           handlers.onEvent(m.message as WorkerEvent);
         }
         port1.close();
+        // The task it was running (no `started` message is sent for it): judged, not run again blindly.
+        if (running[0] > 0) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
         handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError });
       });
     });
   };
   const logBacklog = new Int32Array(new SharedArrayBuffer(4));
+  const running = new Float64Array(new SharedArrayBuffer(16));
   const handle = (m: WorkerEvent) => {
     handlers.onEvent(m);
     if (m.t === 'log') {

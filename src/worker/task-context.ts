@@ -17,6 +17,8 @@ export interface TaskContext {
   readonly workerId: number;
   /** 1 on the first run, 2 on the first retry, ... */
   readonly attempt: number;
+  /** Distributed pools: a key that stays the same when the task runs again on another node (for idempotent side effects); undefined locally. */
+  readonly key?: string;
   /** `'process'` or `'thread'`. */
   readonly runtime: 'process' | 'thread';
 }

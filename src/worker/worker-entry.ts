@@ -25,6 +25,7 @@ import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';
+import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
 
 type TaskFn = (...args: unknown[]) => unknown;
@@ -55,6 +56,8 @@ let stopping = false;
  */
 let announcedNext: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
+/** Threads: the task running now, as [id, attempt], shared with the parent (see runTask). */
+const runningSlot = isMainThread ? undefined : (workerData as { running?: Float64Array }).running;
 /**
  * The shared-object runtime is loaded only when a task brings a shared object:
  * it is a sizeable module graph, and most pools never use it (it would cost
@@ -114,7 +117,7 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
   const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
-  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog));
+  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog, (workerData as { logBacklog?: Int32Array }).logBacklog));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -132,29 +135,8 @@ async function start(cmd: InitCommand): Promise<void> {
       return port.exit(1);
     }
   }
-  if (!isMainThread && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit);
+  if (!isMainThread && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit, () => running.size > 0, (m) => port.send({ t: 'overLimit', mem: m }));
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
-}
-
-/** Characters of output a thread may have posted and the parent not yet handled. */
-const THREAD_LOG_BACKLOG_CHARS = 8 * 1024 * 1024;
-
-/**
- * Threads only: a process's output pipe blocks a writer whose reader is
- * behind, but postMessage never does, so a thread printing in a loop could
- * queue any amount in the parent. The parent counts handled characters down
- * in a shared counter; past the backlog, the thread waits for it.
- */
-function withLogCredit(send: (stream: 'stdout' | 'stderr', text: string) => void): (stream: 'stdout' | 'stderr', text: string) => void {
-  const pending = (workerData as { logBacklog?: Int32Array }).logBacklog;
-  if (!pending) return send;
-  return (stream, text) => {
-    for (let seen = Atomics.load(pending, 0); seen > THREAD_LOG_BACKLOG_CHARS; seen = Atomics.load(pending, 0)) {
-      Atomics.wait(pending, 0, seen, 50);
-    }
-    Atomics.add(pending, 0, text.length);
-    send(stream, text);
-  };
 }
 
 /**
@@ -201,8 +183,16 @@ async function runTask(task: WireTask): Promise<void> {
   // The parent must know whether a task started, to blame only the running task
   // when this worker dies. A task named by the previous result's `nx` is known;
   // any other (after an idle gap, or queued after that result was sent) is
-  // announced here, with a blocking write, before it runs.
-  if (task.s || task.id !== announcedNext) port.send({ t: 'started', id: task.id });
+  // announced here, with a blocking write, before it runs. A thread running
+  // one task at a time writes the task into memory shared with the parent
+  // instead, which reads it only if the thread dies: no message per task.
+  // (A process has no shared memory with its parent.) Tasks with a timeout
+  // or a signal still announce themselves: their clock starts at once.
+  if (runningSlot && limit === 1) {
+    runningSlot[0] = task.id;
+    runningSlot[1] = task.at ?? 1;
+  }
+  if (task.s || (task.id !== announcedNext && !(runningSlot && limit === 1))) port.send({ t: 'started', id: task.id });
   announcedNext = undefined;
   let controller: AbortController | undefined;
   let abortedWith: { reason: unknown } | undefined;
@@ -211,7 +201,7 @@ async function runTask(task: WireTask): Promise<void> {
     controller?.abort(reason);
   });
   const ctx: TaskContext = {
-    id: task.id, name: task.n, workerId: init!.workerId, attempt: task.at ?? 1, runtime: init!.runtime,
+    id: task.id, name: task.n, workerId: init!.workerId, attempt: task.at ?? 1, key: task.k, runtime: init!.runtime,
     get signal() {
       if (!controller) {
         controller = new AbortController();
@@ -358,35 +348,6 @@ function checkMemory(): void {
   announcedNext = undefined;
   port.send({ t: 'recycle', mem, returned });
   stopping = true;
-}
-
-/** How often a thread checks its own memory while a task runs (it cannot be read from outside). */
-const THREAD_MEMORY_POLL_MS = 100;
-
-/**
- * Threads only: past the hard limit while a task runs, ask the parent to kill
- * this thread. Catches off-heap growth (Buffers) that V8's heap cap cannot;
- * a task stuck in synchronous code is still bounded by that heap cap only.
- */
-function watchOwnMemory(hard: number): void {
-  let reported = false;
-  setInterval(() => {
-    if (reported || running.size === 0) return;
-    const mem = memoryUse();
-    if (mem > hard) {
-      reported = true;
-      port.send({ t: 'overLimit', mem });
-    }
-  }, THREAD_MEMORY_POLL_MS).unref();
-}
-
-function memoryUse(): number {
-  // Threads share the process RSS, so a thread measures its own V8 heap.
-  if (!isMainThread) {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.external;
-  }
-  return process.memoryUsage.rss();
 }
 
 function finish(): void {
