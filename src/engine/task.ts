@@ -22,7 +22,17 @@ export interface RunInfo {
 /** Where a task's end goes: per-item outcomes, or one error for the whole task (crash, timeout, abort...). */
 export type TaskSink = (result: ChunkOutcome | Error, info: RunInfo) => void;
 
-export interface TaskInit {
+/** A call's settings: one object shared by all its tasks (a plain apply shares one across calls). */
+export interface TaskSettings {
+  timeout?: number;
+  signal?: AbortSignal;
+  retries: number;
+  retryOnError: boolean;
+  /** ArrayBuffers and MessagePorts to move, not copy, to a thread worker (a single call's `transfer`). */
+  transfer?: readonly TransferItem[];
+}
+
+interface TaskInitBase {
   name: string;
   /** Arguments of a single call. */
   args?: unknown[];
@@ -30,20 +40,17 @@ export interface TaskInit {
   items?: unknown[];
   /** Each item is an argument list to spread (starmap) rather than one argument. */
   spread?: boolean;
-  timeout?: number;
-  signal?: AbortSignal;
-  retries: number;
-  retryOnError: boolean;
   /** Journal keys of the items, when the call is journaled (an engine may key its jobs with them). */
   keys?: readonly string[];
   /** The caller reports each item's run time (imap): the worker measures them. */
   itemTimes?: boolean;
   /** The journal's run id, when the call is journaled (a distributed engine names the run's jobs with it). */
   run?: string;
-  /** ArrayBuffers and MessagePorts to move, not copy, to a thread worker (a single call's `transfer`). */
-  transfer?: readonly TransferItem[];
   sink: TaskSink;
 }
+
+/** The settings either as one shared object (`settings`), or spread in as fields. */
+export type TaskInit = TaskInitBase & ({ settings: Readonly<TaskSettings> } | (TaskSettings & { settings?: undefined }));
 
 export interface CrashRecord {
   exitCode: number | null;
@@ -53,20 +60,36 @@ export interface CrashRecord {
 
 let nextId = 1;
 
+/** What only chunks and journaled calls carry (undefined for a plain call: one field instead of four). */
+interface TaskExtras {
+  spread: boolean;
+  keys: readonly string[] | undefined;
+  itemTimes: boolean;
+  run: string | undefined;
+}
+
+/**
+ * Kept small on purpose: a burst of 20,000 calls holds 20,000 of these while
+ * they wait, and the garbage collector copies every one of them each time it
+ * runs. Settings shared by a call live in one object (`#settings`), and what
+ * only chunks need in another (`#extras`), read through getters.
+ */
 export class Task {
   readonly id = nextId++;
   readonly name: string;
   readonly args: unknown[] | undefined;
   readonly items: unknown[] | undefined;
-  readonly spread: boolean;
-  readonly timeout: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  readonly retries: number;
-  readonly retryOnError: boolean;
-  readonly keys: readonly string[] | undefined;
-  readonly itemTimes: boolean;
-  readonly run: string | undefined;
-  readonly transfer: readonly TransferItem[] | undefined;
+  readonly #settings: Readonly<TaskSettings>;
+  readonly #extras: TaskExtras | undefined;
+  get timeout(): number | undefined { return this.#settings.timeout; }
+  get signal(): AbortSignal | undefined { return this.#settings.signal; }
+  get retries(): number { return this.#settings.retries; }
+  get retryOnError(): boolean { return this.#settings.retryOnError; }
+  get transfer(): readonly TransferItem[] | undefined { return this.#settings.transfer; }
+  get spread(): boolean { return this.#extras?.spread === true; }
+  get keys(): readonly string[] | undefined { return this.#extras?.keys; }
+  get itemTimes(): boolean { return this.#extras?.itemTimes === true; }
+  get run(): string | undefined { return this.#extras?.run; }
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
   readonly enqueuedAt = performance.now();
@@ -96,15 +119,12 @@ export class Task {
     this.name = init.name;
     this.args = init.args;
     this.items = init.items;
-    this.spread = init.spread === true;
-    this.timeout = init.timeout;
-    this.signal = init.signal;
-    this.retries = init.retries;
-    this.retryOnError = init.retryOnError;
-    this.keys = init.keys;
-    this.itemTimes = init.itemTimes === true;
-    this.run = init.run;
-    this.transfer = init.transfer;
+    this.#settings = init.settings ?? {
+      timeout: init.timeout, signal: init.signal, retries: init.retries, retryOnError: init.retryOnError, transfer: init.transfer,
+    };
+    if (init.spread || init.keys !== undefined || init.itemTimes || init.run !== undefined) {
+      this.#extras = { spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, run: init.run };
+    }
     this.#sink = init.sink;
   }
 

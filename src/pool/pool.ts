@@ -301,7 +301,7 @@ const NO_WAIT = Object.freeze({ wait: false });
 
 /** A single call's task (apply, applyAsync). */
 function singleTask(name: string, args: unknown[], call: Readonly<CallSettings>, sink: TaskSink): Task {
-  return new Task({ name, args, timeout: call.timeout, signal: call.signal, retries: call.retries, retryOnError: call.retryOnError, transfer: call.transfer, sink });
+  return new Task({ name, args, settings: call, sink });
 }
 
 function checkCallbacks(callback: unknown, errorCallback: unknown): void {
