@@ -27,45 +27,59 @@ const DONE_HEAD = 2 + 3 * 8;
 /** Longer strings take the V8 path, which copies one-byte strings in one block. */
 const MAX_COMPACT_STRING = 1024;
 
-/** The whole frame (length prefix included) for a compact event, or undefined when `message` has no compact form. */
-export function encodeCompact(message: unknown, header: number): Buffer | undefined {
+/** Bytes a compact frame can take at most (length prefix included). */
+export const MAX_COMPACT_FRAME = 4 + DONE_HEAD + 3 * MAX_COMPACT_STRING;
+
+/**
+ * Writes the whole frame (4-byte length prefix included) for a compact event
+ * into `out` at 0 and returns its length, or returns 0 when `message` has no
+ * compact form. `out` must hold MAX_COMPACT_FRAME bytes: a worker reuses one
+ * buffer for every result (its writes are synchronous).
+ */
+export function encodeCompactInto(message: unknown, out: Buffer): number {
   const m = message as WorkerEvent;
-  if (m === null || typeof m !== 'object') return undefined;
+  if (m === null || typeof m !== 'object') return 0;
   if (m.t === 'started') {
-    const b = Buffer.allocUnsafe(header + 9);
-    b.writeUInt32LE(9, 0);
-    b[header] = STARTED;
-    b.writeDoubleLE(m.id, header + 1);
-    return b;
+    out.writeUInt32LE(9, 0);
+    out[4] = STARTED;
+    out.writeDoubleLE(m.id, 5);
+    return 13;
   }
-  if (m.t !== 'done' || !m.o || !m.o.ok || m.o.h) return undefined;
+  if (m.t !== 'done' || !m.o || !m.o.ok || m.o.h) return 0;
   const v = m.o.v;
   let kind: number;
-  let size = DONE_HEAD;
   switch (typeof v) {
     case 'undefined': kind = UNDEFINED; break;
     case 'boolean': kind = v ? TRUE : FALSE; break;
-    case 'number': kind = NUMBER; size += 8; break;
+    case 'number': kind = NUMBER; break;
     case 'string':
-      if (v.length > MAX_COMPACT_STRING) return undefined;
+      if (v.length > MAX_COMPACT_STRING) return 0;
       kind = STRING;
-      size += Buffer.byteLength(v, 'utf8');
       break;
     default:
-      if (v !== null) return undefined;
+      if (v !== null) return 0;
       kind = NULL;
   }
-  const b = Buffer.allocUnsafe(header + size);
-  b.writeUInt32LE(size, 0);
-  let at = header;
-  b[at++] = DONE;
-  b[at++] = kind;
-  at = b.writeDoubleLE(m.id, at);
-  at = b.writeDoubleLE(m.ms, at);
-  at = b.writeDoubleLE(m.nx ?? NaN, at);
-  if (kind === NUMBER) b.writeDoubleLE(v as number, at);
-  else if (kind === STRING) b.write(v as string, at, 'utf8');
-  return b;
+  let at = 4;
+  out[at++] = DONE;
+  out[at++] = kind;
+  at = out.writeDoubleLE(m.id, at);
+  at = out.writeDoubleLE(m.ms, at);
+  at = out.writeDoubleLE(m.nx ?? NaN, at);
+  if (kind === NUMBER) at = out.writeDoubleLE(v as number, at);
+  // At most 3 bytes per UTF-16 unit, so a string of MAX_COMPACT_STRING units always fits.
+  else if (kind === STRING) at += out.write(v as string, at, 'utf8');
+  out.writeUInt32LE(at - 4, 0);
+  return at;
+}
+
+let scratch: Buffer | undefined;
+
+/** Like encodeCompactInto, into a new buffer of its own (or undefined). */
+export function encodeCompact(message: unknown): Buffer | undefined {
+  scratch ??= Buffer.allocUnsafe(MAX_COMPACT_FRAME);
+  const n = encodeCompactInto(message, scratch);
+  return n === 0 ? undefined : Buffer.from(scratch.subarray(0, n));
 }
 
 /**

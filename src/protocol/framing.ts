@@ -41,7 +41,7 @@ const COALESCE_BELOW_BYTES = 64 * 1024;
  * Throws for values that cannot be cloned (functions, ...).
  */
 export function encodeFrame(message: unknown): Buffer[] {
-  const compact = encodeCompact(message, FRAME_HEADER_BYTES);
+  const compact = encodeCompact(message);
   if (compact) return [compact];
   const payload = serialize(message);
   if (payload.length < COALESCE_BELOW_BYTES) {

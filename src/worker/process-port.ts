@@ -11,6 +11,7 @@
 import { Socket } from 'node:net';
 import { writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
+import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
@@ -30,8 +31,11 @@ export function openProcessPort(): WorkerPort {
   return {
     // A `move()` result's transfer list is not needed: its bytes are copied into the frame.
     send(event: WorkerEvent) {
-      const frame = encodeFrame(event);
-      writeAll(frame);
+      // The two events every call sends are encoded into one reused buffer:
+      // the write below is synchronous, so it is free again when send returns.
+      const n = encodeCompactInto(event, scratch);
+      if (n > 0) writeScratch(n);
+      else writeAll(encodeFrame(event));
     },
     onCommand(h) { commandHandler = h; },
     onParentGone(h) { goneHandler = h; },
@@ -41,25 +45,41 @@ export function openProcessPort(): WorkerPort {
   };
 }
 
+/** Compact frames are encoded here; free again as soon as the synchronous write returns. */
+const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
+
+function writeScratch(n: number): void {
+  for (let written = 0; written < n;) {
+    try {
+      written += writeSync(EVENT_FD, scratch, written, n - written);
+    } catch (err) {
+      writeFailed(err);
+    }
+  }
+}
+
 function writeAll(buffers: Buffer[]): void {
   let total = 0;
   for (const b of buffers) total += b.length;
   let written = 0;
   while (written < total) {
-    let n: number;
     try {
       const rest = written === 0 ? buffers : remaining(buffers, written);
-      n = rest.length === 1 ? writeSync(EVENT_FD, rest[0]!) : writevSync(EVENT_FD, rest);
+      written += rest.length === 1 ? writeSync(EVENT_FD, rest[0]!) : writevSync(EVENT_FD, rest);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // The fd is blocking, but be safe if something made it non-blocking.
-      if (code === 'EAGAIN') continue;
-      // EPIPE: the parent is gone. Nothing to report to; exit quietly.
-      if (code === 'EPIPE') process.exit(0);
-      throw err;
+      writeFailed(err);
     }
-    written += n;
   }
+}
+
+/** Returns to retry the write; exits or throws otherwise. */
+function writeFailed(err: unknown): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  // The fd is blocking, but be safe if something made it non-blocking.
+  if (code === 'EAGAIN') return;
+  // EPIPE: the parent is gone. Nothing to report to; exit quietly.
+  if (code === 'EPIPE') process.exit(0);
+  throw err;
 }
 
 function remaining(buffers: Buffer[], skip: number): Buffer[] {
