@@ -15,8 +15,10 @@
  * Layout after the frame's length prefix, all numbers little-endian doubles:
  *   started: [0x01][id]
  *   done:    [0x02][kind][id][ms][nx or NaN]([number] | [UTF-8 bytes])
+ * and a `run` command of single calls with primitive arguments: compact-run.ts.
  */
-import type { WorkerEvent } from './messages.js';
+import type { Command, WorkerEvent } from './messages.js';
+import { RUN, decodeCompactRun, encodeCompactRun } from './compact-run.js';
 
 export const V8_TAG = 0xff;
 const STARTED = 0x01;
@@ -75,8 +77,9 @@ export function encodeCompactInto(message: unknown, out: Buffer): number {
 
 let scratch: Buffer | undefined;
 
-/** Like encodeCompactInto, into a new buffer of its own (or undefined). */
+/** A compact frame of its own (a `run` command, or an event via encodeCompactInto), or undefined. */
 export function encodeCompact(message: unknown): Buffer | undefined {
+  if ((message as Command | null)?.t === 'run') return encodeCompactRun(message as Command, 4);
   scratch ??= Buffer.allocUnsafe(MAX_COMPACT_FRAME);
   const n = encodeCompactInto(message, scratch);
   return n === 0 ? undefined : Buffer.from(scratch.subarray(0, n));
@@ -86,8 +89,9 @@ export function encodeCompact(message: unknown): Buffer | undefined {
  * Reads the compact payload of `len` bytes at `at` in `b` (its first byte is
  * not V8_TAG). Throws for an unknown tag or a payload of the wrong size.
  */
-export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent {
+export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent | Command {
   const tag = b[at];
+  if (tag === RUN) return decodeCompactRun(b, at, len);
   if (tag === STARTED && len === 9) return { t: 'started', id: b.readDoubleLE(at + 1) };
   if (tag !== DONE || len < DONE_HEAD) throw new Error(`unknown compact frame (tag ${tag}, ${len} bytes)`);
   const kind = b[at + 1];

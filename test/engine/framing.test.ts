@@ -78,3 +78,32 @@ test('a compact frame with an unknown tag or the wrong size is a FrameDecodeErro
     assert.deepEqual(out, [{ t: 'started', id: 9 }]);
   }
 });
+
+test('a run command of single calls with primitive arguments takes the compact form and reads back exactly', () => {
+  const compact = [
+    { t: 'run', tasks: [{ id: 1, n: 'noop', a: [], at: 1 }] },
+    { t: 'run', tasks: [
+      { id: 2 ** 45, n: 'dé✓', a: [-0, NaN, 'héllo 🎉', '', true, false, null, undefined, 1e308], at: 3, s: 1 },
+      { id: 7, n: 'x'.repeat(255), a: ['y'.repeat(1024)], at: 1 },
+    ] },
+  ];
+  const v8 = [
+    { t: 'run', tasks: [{ id: 3, n: 'f', a: [{ a: 1 }], at: 1 }] },
+    { t: 'run', tasks: [{ id: 4, n: 'f', m: [1, 2], at: 1 }] },
+    { t: 'run', tasks: [{ id: 5, n: 'f', a: [1], at: 1, h: 1 }] },
+    { t: 'run', tasks: [{ id: 6, n: 'f', a: [1], at: 1, k: 'key' }] },
+    { t: 'run', tasks: [{ id: 8, n: 'f', a: ['z'.repeat(1025)], at: 1 }] },
+    { t: 'run', tasks: [{ id: 9, n: 'f', a: [1n], at: 1 }] },
+    { t: 'stop' },
+  ];
+  const frames = [...compact, ...v8].map((c) => encodeFrame(c));
+  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= compact.length, `command ${i}`));
+  const bytes = Buffer.concat(frames.flat());
+  for (const step of [1, 7, 300, bytes.length]) {
+    const out: unknown[] = [];
+    const reader = new FrameReader();
+    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
+    assert.deepEqual(out, [...compact, ...v8]);
+    assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
+  }
+});
