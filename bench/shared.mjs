@@ -2,6 +2,8 @@
 //
 //   npm run build && node bench/shared.mjs [--runs 5] [--runtime process|thread|both]
 //
+// Prints the table, then issue 13's targets as ratios to Python from the same run.
+//
 // Workloads (same sizes in bench/python/shared_bench.py; median of --runs runs):
 //   Queue put→get: one producer worker and one consumer worker, timed from a
 //     Barrier until the consumer has every item. Small items are {i, s}; big items
@@ -161,6 +163,25 @@ async function main() {
   for (const [label, key, digits] of rows) {
     const cells = names.map((n) => columns[n][key].toLocaleString('en-US', { maximumFractionDigits: digits }));
     console.log(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  if (py) printTargets(columns, py, runtimes);
+}
+
+/** Issue 13's shared-object targets, as ratios to Python measured in this same run. */
+function printTargets(columns, py, runtimes) {
+  const targets = [
+    ['Queue small items ≥ Python', 'queue_small', (v) => v / py.queue_small, (r) => r >= 1],
+    ['Queue 100 KB items ≥ Python', 'queue_100k', (v) => v / py.queue_100k, (r) => r >= 1],
+    ['Pipe round trip ≤ 2× Python', 'pipe_rtt_us', (v) => v / py.pipe_rtt_us, (r) => r <= 2],
+  ];
+  console.log('\n| target | runtime | value | × Python | met |');
+  console.log('|---|---|---:|---:|:---:|');
+  for (const [label, key, ratio, met] of targets) {
+    for (const rt of runtimes) {
+      const v = columns[`forkpool ${rt}`][key];
+      const r = ratio(v);
+      console.log(`| ${label} | ${rt} | ${v.toLocaleString('en-US', { maximumFractionDigits: 1 })} | ${r.toFixed(2)} | ${met(r) ? 'yes' : 'no'} |`);
+    }
   }
 }
 

@@ -1,21 +1,35 @@
 /**
  * Hub messages, carried inside the pool's `{ t: 'hub', m }` envelope. Named by
- * direction like the pool protocol: requests go worker → main, answers main →
- * worker. Keys are short because a busy Queue sends one of these per item. Messages made
- * in one synchronous turn travel together as one batch (`k: 'b'`), so a
- * producer's window of 64 puts costs one write and one frame, not 64.
+ * direction like the pool protocol: requests go worker → main, answers (and
+ * notices) main → worker. Keys are short because a busy Queue sends one of
+ * these per item. Messages made in one turn travel together as one batch
+ * (`k: 'b'`), so a producer's window of 64 puts costs one write and one frame, not 64.
  */
 import type { WireError } from './errors.js';
 
+/** Counters in a worker's take log: one per Queue it reads ahead of; past that, it falls back to acknowledgements. */
+export const TAKE_LOG_SLOTS = 4096;
+
 /** Worker → main. */
 export type HubRequest =
-  /** Apply operation `op` with arguments `a` to object `o`; answer with request id `r`. */
+  /**
+   * Apply operation `op` with arguments `a` to object `o`; answer with request
+   * id `r`. Queue operations only workers send: `take`/`fill` (read-ahead, see
+   * state/queue.ts), `puts` (consecutive puts of one turn), `reclaimed`.
+   */
   | { k: 'q'; r: number; o: number; op: string; a: unknown[] }
+  /** Apply `op` and send no answer (a Pipe `send` whose outcome the worker already knows). */
+  | { k: 'n'; o: number; op: string; a: unknown[] }
   /** Delivery `d` reached the worker: the item is the worker's now, do not put it back. */
   | { k: 'ack'; d: number }
   /** The caller's AbortSignal fired: withdraw request `r` if it is still waiting (it is answered either way). */
   | { k: 'x'; r: number }
-  /** Several of the above, made in one synchronous turn (a producer's window of puts), applied in order. */
+  /**
+   * This worker's take log (see `objects/take-log.ts`): a SharedArrayBuffer
+   * (thread) or the path of a file to open and unlink (process).
+   */
+  | { k: 'tl'; b?: SharedArrayBuffer; p?: string }
+  /** Several of the above, made in one turn (a producer's window of puts), applied in order. */
   | { k: 'b'; m: HubRequest[] };
 
 /** Main → worker. */
@@ -23,6 +37,8 @@ export type HubAnswer =
   /** Request `r` succeeded with `v`. `d`, when set, must be acknowledged at once. */
   | { k: 'r'; r: number; v: unknown; d?: number }
   | { k: 'e'; r: number; e: WireError }
+  /** Unasked: object `o` tells this worker's proxies something (`v`: what, per kind of object). */
+  | { k: 'o'; o: number; v: unknown }
   /** Several answers to one worker from one turn of the hub, in order. */
   | { k: 'b'; m: HubAnswer[] };
 

@@ -17,6 +17,7 @@ import { ManagerShutdownError, toWireError } from '../errors.js';
 import { localReply, type HubObject, type Reply } from './reply.js';
 import type { HubAnswer, HubPeer } from '../messages.js';
 import { markActive } from '../codec.js';
+import { dropTakeLog, registerTakeLog } from './take-logs.js';
 
 interface Entry {
   state: HubObject;
@@ -53,16 +54,17 @@ interface PeerRecord {
 }
 
 const peers = new WeakMap<HubPeer, PeerRecord>();
-const liveKeys = new Set<string>();
+/** Live workers by caller key, so an object can tell one of them something unasked (`notify`). */
+const byKey = new Map<string, { peer: HubPeer; rec: PeerRecord }>();
 let keySuffix = 0;
 
 function recordOf(peer: HubPeer): PeerRecord {
   let rec = peers.get(peer);
   if (rec === undefined) {
-    const key = liveKeys.has(peer.id) ? `${peer.id}.${++keySuffix}` : peer.id;
+    const key = byKey.has(peer.id) ? `${peer.id}.${++keySuffix}` : peer.id;
     rec = { key, parked: new Map(), outbox: [], gone: false };
     peers.set(peer, rec);
-    liveKeys.add(key);
+    byKey.set(key, { peer, rec });
   }
   return rec;
 }
@@ -160,6 +162,17 @@ function receiveOne(peer: HubPeer, message: unknown): void {
       if (d && d.peer === recordOf(peer).key) deliveries.delete(m.d as number);
       return;
     }
+    case 'n': {
+      // No answer wanted: the worker already knows the outcome (a Pipe send). A
+      // failure here is a race with a close, and the value is dropped as if
+      // it had been sent just before the close.
+      if (typeof m.o !== 'number' || typeof m.op !== 'string') return;
+      dispatch(m.o, m.op, Array.isArray(m.a) ? m.a : [], silentReply(recordOf(peer).key));
+      return;
+    }
+    case 'tl':
+      registerTakeLog(recordOf(peer).key, m);
+      return;
     case 'x': {
       if (typeof m.r !== 'number') return;
       const reply = recordOf(peer).parked.get(m.r);
@@ -210,6 +223,23 @@ function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
   return reply;
 }
 
+function silentReply(caller: string): Reply {
+  return { caller, onCancel: undefined, ok() {}, fail() {} };
+}
+
+/** True while worker `key` is alive (answers to it can still arrive). */
+export function peerAlive(key: string): boolean { return byKey.has(key); }
+
+/**
+ * Tells worker `key` something about object `o` unasked (a Queue asking for
+ * its read-ahead back, a Pipe end closing). Sent in order with the answers of
+ * this turn; dropped if the worker is gone.
+ */
+export function notify(key: string, o: number, v: unknown): void {
+  const live = byKey.get(key);
+  if (live) post(live.peer, live.rec, { k: 'o', o, v });
+}
+
 function giveBack(d: number): void {
   const delivery = deliveries.get(d);
   if (!delivery) return;
@@ -243,7 +273,7 @@ export function peerGone(peer: HubPeer): void {
   const key = rec.key;
   peers.delete(peer);
   rec.gone = true;
-  liveKeys.delete(key);
+  byKey.delete(key);
   rec.parked.clear();
   // Answers not sent yet are dropped: a waiter's item among them goes back below.
   rec.outbox = [];
@@ -252,6 +282,7 @@ export function peerGone(peer: HubPeer): void {
     try { entry.state.peerGone(key); } catch { /* one broken object must not block the others */ }
     if (entry.orphan && entry.state.idle?.()) unregister(id, 'was garbage-collected');
   }
+  dropTakeLog(key);
   // Newest first, so items put back at the front keep their original order.
   const lost = [...deliveries].filter(([, d]) => d.peer === key).reverse();
   for (const [d, delivery] of lost) {

@@ -60,9 +60,14 @@ export class Waiters<W extends Waiter> {
 
   /** Removes and returns every waiter of `caller` (a worker that died). */
   dropCaller(caller: string): W[] {
+    return this.removeIf((w) => w.caller === caller);
+  }
+
+  /** Removes and returns every waiter `which` picks, in arrival order. */
+  removeIf(which: (w: W) => boolean): W[] {
     const gone: W[] = [];
     this.#entries = this.#entries.filter((e) => {
-      if (e.w.caller !== caller) return true;
+      if (!which(e.w)) return true;
       e.timer?.clear();
       gone.push(e.w);
       return false;

@@ -8,6 +8,33 @@ import { checkTimeout, type WaitOptions } from '../options.js';
 import { SharedObject, createLocal, type Ref } from './ref.js';
 import { PipeState } from '../state/pipe.js';
 import { invalidArg, show } from '../../errors.js';
+import { encodeValue } from '../codec.js';
+import { onNotice, post } from './worker-link.js';
+
+/**
+ * What a worker knows of a Pipe's ends: which are closed and why. It learns
+ * that from the answer to `take` and then from the hub's notices, which
+ * travel in order with every other answer, so from then on `send` is checked
+ * here and written without waiting for an answer, as Python's send is: one
+ * message per value instead of a round trip. A send racing with a close of
+ * the other end is dropped, as if it had happened just before the close
+ * (a closed end's unread values are never read).
+ */
+interface View { known: boolean; readonly closed: [string | null, string | null] }
+const views = new Map<number, View>();
+
+function viewOf(id: number): View {
+  let view = views.get(id);
+  if (!view) {
+    const v: View = (view = { known: false, closed: [null, null] });
+    views.set(id, v);
+    onNotice(id, (n) => {
+      const { e, w } = (n ?? {}) as { e?: unknown; w?: unknown };
+      if ((e === 0 || e === 1) && typeof w === 'string') v.closed[e] ??= w;
+    });
+  }
+  return view;
+}
 
 export interface PipeOptions {
   /**
@@ -23,7 +50,15 @@ export class Connection<T = unknown> extends SharedObject {
   constructor(ref: Ref) {
     super(ref);
     // This worker now owns the end: its exit must close it (see state/pipe.ts).
-    if (this.remote) this.op('take', this.#end).catch(() => { /* reported by the next real call */ });
+    if (this.remote) {
+      const view = viewOf(this.objectId);
+      this.op('take', this.#end).then((v) => {
+        const c = (v as { c?: unknown } | undefined)?.c;
+        if (!Array.isArray(c)) return;
+        for (const i of [0, 1] as const) if (typeof c[i] === 'string') view.closed[i] ??= c[i] as string;
+        view.known = true;
+      }, () => { /* reported by the next real call */ });
+    }
   }
 
   get #end(): number { return this.info.end as number; }
@@ -33,7 +68,17 @@ export class Connection<T = unknown> extends SharedObject {
   get readable(): boolean { return this.info.readable as boolean; }
 
   /** Sends a copy of `value` to the other end. PipeClosedError when either end is closed. */
-  async send(value: T): Promise<void> { await this.op('send', this.#end, value); }
+  async send(value: T): Promise<void> {
+    const view = this.remote ? views.get(this.objectId) : undefined;
+    const i = this.#end;
+    // Written without an answer only when it is known to succeed; anything
+    // else asks the hub, so every error is the one it always was.
+    if (view?.known && this.writable && !view.closed[0] && !view.closed[1]) {
+      await post(this.objectId, 'send', [i, encodeValue(value).value]);
+      return;
+    }
+    await this.op('send', i, value);
+  }
 
   /**
    * The next value from the other end. Rejects with EOFError once the other

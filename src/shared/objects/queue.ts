@@ -8,7 +8,10 @@
  */
 import { QueueClosedError } from '../errors.js';
 import { standaloneToken } from '../hub/collect.js';
-import { checkInt, type WaitOptions } from '../options.js';
+import { checkInt, signalOf, timeoutOf, type WaitOptions } from '../options.js';
+import { feedOf } from './queue-feed.js';
+import { requestJoined } from './worker-link.js';
+import { encodeValue } from '../codec.js';
 import { SharedObject, adopt, createLocal, takeAdopted, type Ref } from './ref.js';
 import { QueueState } from '../state/queue.js';
 
@@ -46,6 +49,13 @@ export class Queue<T = unknown> extends SharedObject {
    * QueueFullError; on a closed queue rejects with QueueClosedError.
    */
   async put(item: T, options?: WaitOptions): Promise<void> {
+    // A worker's consecutive puts on an unbounded queue (which never waits)
+    // travel as one request: the hub applies them in order, all at once.
+    if (this.remote && this.maxsize === 0 && signalOf(options, 'Queue.put()') === undefined) {
+      timeoutOf(options, 'Queue.put()');
+      await requestJoined(this.objectId, 'puts', 'put', encodeValue(item).value);
+      return;
+    }
     await this.waiting('put', 'Queue.put()', options, item);
   }
 
@@ -53,14 +63,31 @@ export class Queue<T = unknown> extends SharedObject {
    * Takes the oldest item, waiting while the queue is empty. Past `timeout`
    * rejects with QueueEmptyError; once the queue is closed and empty, with QueueClosedError.
    */
-  async get(options?: WaitOptions): Promise<T> {
+  get(options?: WaitOptions): Promise<T> {
+    return this.remote ? this.#feedGet(options) : this.#hubGet(options);
+  }
+
+  async #hubGet(options: WaitOptions | undefined): Promise<T> {
     return await this.waiting('get', 'Queue.get()', options) as T;
+  }
+
+  /** In a worker, gets go through the Queue's feed, which may read ahead (see queue-feed.ts); not async, as it is one promise per item. */
+  #feedGet(options: WaitOptions | undefined): Promise<T> {
+    try {
+      const signal = signalOf(options, 'Queue.get()');
+      return feedOf(this.objectId).get(timeoutOf(options, 'Queue.get()'), signal) as Promise<T>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** `put` that never waits: QueueFullError at once when full. */
   async putNowait(item: T): Promise<void> { await this.op('put', item, 0); }
   /** `get` that never waits: QueueEmptyError at once when empty. */
-  async getNowait(): Promise<T> { return await this.op('get', 0) as T; }
+  async getNowait(): Promise<T> {
+    if (this.remote) return await feedOf(this.objectId).get(0, undefined) as T;
+    return await this.op('get', 0) as T;
+  }
 
   /** Items in the queue now (a snapshot: others may change it right after). */
   async qsize(): Promise<number> { return await this.op('qsize') as number; }

@@ -86,6 +86,9 @@ export abstract class SharedObject implements Shareable {
   /** True when this object is a proxy inside a worker. */
   protected get remote(): boolean { return this.#ref instanceof RemoteRef; }
 
+  /** The hub object's id (what a worker's fast paths address directly). */
+  protected get objectId(): number { return this.#ref.id; }
+
   /** @internal */
   [HANDLE](): Handle { return this.#handle; }
 

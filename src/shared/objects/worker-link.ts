@@ -6,20 +6,35 @@
  *
  * Requests made in one synchronous turn (a producer's window of puts) leave
  * together as one batch at the end of the turn (a microtask, so no added
- * latency). Acknowledgements never wait: they are written before the code
- * that asked for the item can run (see `receive`).
+ * latency, and always before the task's result: a put the task did not await
+ * still reaches the hub before the pool hears the task is done).
+ * Acknowledgements never wait: they are written before the code that asked
+ * for the item can run (see `receive`).
  */
 import { DataCloneError, InvalidStateError } from '../../errors.js';
 import { rebuildError, WaitCancelledError } from '../errors.js';
 import type { HubAnswer, HubRequest } from '../messages.js';
 
 interface Pending { resolve(v: unknown): void; reject(e: unknown): void; signal: AbortSignal | undefined }
+interface Settle { resolve(v: unknown): void; reject(e: unknown): void }
+/**
+ * A message of this turn; `sent` settles once it is written (or refused by
+ * the serializer). `joined`: a request that consecutive calls join (see
+ * `requestJoined`), one caller per item of `m.a[0]`.
+ */
+interface Outgoing {
+  m: HubRequest;
+  sent?: { resolve(): void; reject(e: unknown): void };
+  joined?: { readonly single: string; readonly callers: Settle[] };
+}
 
 let send: ((m: HubRequest) => void) | undefined;
 const pending = new Map<number, Pending>();
+/** What each object's proxies do with a notice from the hub (`{k:'o'}`), by object id. */
+const noticeHandlers = new Map<number, (v: unknown) => void>();
 let nextRequest = 1;
 /** Requests of this turn, not sent yet. */
-let outbox: HubRequest[] = [];
+let outbox: Outgoing[] = [];
 
 /** True inside a forkpool worker (after the worker entry attached the hub). */
 export function inWorker(): boolean { return send !== undefined; }
@@ -29,8 +44,8 @@ export function attach(sender: (m: unknown) => void): { receive(message: unknown
   return { receive };
 }
 
-function enqueue(m: HubRequest): void {
-  if (outbox.push(m) === 1) queueMicrotask(flush);
+function enqueue(o: Outgoing): void {
+  if (outbox.push(o) === 1) queueMicrotask(flush);
 }
 
 /** Sends this turn's requests: one message, or one batch. */
@@ -39,23 +54,30 @@ function flush(): void {
   if (batch.length === 0) return;
   outbox = [];
   try {
-    send!(batch.length === 1 ? batch[0]! : { k: 'b', m: batch });
+    send!(batch.length === 1 ? batch[0]!.m : { k: 'b', m: batch.map((o) => o.m) });
   } catch {
     // The serializer refused something (a function in an argument, say): send
     // them one by one, so only the calls it refuses fail.
-    for (const m of batch) sendAlone(m);
+    for (const o of batch) sendAlone(o);
+    return;
   }
+  for (const o of batch) o.sent?.resolve();
 }
 
-function sendAlone(m: HubRequest): void {
+function sendAlone(o: Outgoing): void {
+  const m = o.m;
   try {
     send!(m);
   } catch (err) {
+    if (o.joined && m.k === 'q') return split(m, o.joined);
+    if (o.sent && m.k === 'n') return o.sent.reject(new DataCloneError(`the arguments of ${m.op}()`, err));
     if (m.k !== 'q') throw err;
     const p = pending.get(m.r);
     pending.delete(m.r);
     p?.reject(new DataCloneError(`the arguments of ${m.op}()`, err));
+    return;
   }
+  o.sent?.resolve();
 }
 
 /**
@@ -73,16 +95,72 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
   const r = nextRequest++;
   const p = new Promise((resolve, reject) => {
     pending.set(r, { resolve, reject, signal });
-    enqueue({ k: 'q', r, o, op, a });
+    enqueue({ m: { k: 'q', r, o, op, a } });
   });
   if (signal) {
-    const onAbort = (): void => { if (pending.has(r)) enqueue({ k: 'x', r }); };
+    const onAbort = (): void => { if (pending.has(r)) enqueue({ m: { k: 'x', r } }); };
     signal.addEventListener('abort', onAbort, { once: true });
     const cleanup = (): void => signal.removeEventListener('abort', onAbort);
     p.then(cleanup, cleanup);
   }
   return p;
 }
+
+/**
+ * One call of `op` on `o` with one `item`, joining the previous call if it was
+ * the same operation on the same object in this turn: the hub gets one
+ * request `joinedOp([items])` and answers all of them at once. Only for
+ * operations where that is the same as applying them one by one, in order
+ * (puts on an unbounded Queue). If the serializer refuses the joined message,
+ * each item is sent alone as `single(item)`, so only the calls it refuses fail.
+ */
+export function requestJoined(o: number, joinedOp: string, single: string, item: unknown): Promise<unknown> {
+  if (!send) return Promise.reject(new InvalidStateError('forkpool: shared-object proxy used outside a worker'));
+  return new Promise((resolve, reject) => {
+    const last = outbox[outbox.length - 1];
+    if (last?.joined && last.m.k === 'q' && last.m.o === o && last.m.op === joinedOp) {
+      (last.m.a[0] as unknown[]).push(item);
+      last.joined.callers.push({ resolve, reject });
+      return;
+    }
+    const r = nextRequest++;
+    const callers: Settle[] = [{ resolve, reject }];
+    pending.set(r, {
+      resolve: (v) => { for (const c of callers) c.resolve(v); },
+      reject: (e) => { for (const c of callers) c.reject(e); },
+      signal: undefined,
+    });
+    enqueue({ m: { k: 'q', r, o, op: joinedOp, a: [[item]] }, joined: { single, callers } });
+  });
+}
+
+/** A joined request the serializer refused: its items go one by one, in place. */
+function split(m: Extract<HubRequest, { k: 'q' }>, joined: { single: string; callers: Settle[] }): void {
+  pending.delete(m.r);
+  const items = m.a[0] as unknown[];
+  items.forEach((item, i) => {
+    const r = nextRequest++;
+    pending.set(r, { ...joined.callers[i]!, signal: undefined });
+    sendAlone({ m: { k: 'q', r, o: m.o, op: joined.single, a: [item] } });
+  });
+}
+
+/**
+ * Sends operation `op` without asking for an answer; resolves once it is
+ * written to the channel (Python's `Connection.send` returns then too), and
+ * rejects with DataCloneError if its arguments cannot be copied. Only for
+ * operations whose outcome the caller already knows.
+ */
+export function post(o: number, op: string, a: unknown[]): Promise<void> {
+  if (!send) return Promise.reject(new InvalidStateError('forkpool: shared-object proxy used outside a worker'));
+  return new Promise((resolve, reject) => enqueue({ m: { k: 'n', o, op, a }, sent: { resolve, reject } }));
+}
+
+/** Sends a message that is not a call (a take log), in order with this turn's calls. */
+export function postRaw(m: HubRequest): void { enqueue({ m }); }
+
+/** Routes the hub's notices about object `o` to `handler` (one per object and worker). */
+export function onNotice(o: number, handler: (v: unknown) => void): void { noticeHandlers.set(o, handler); }
 
 function receive(message: unknown): void {
   const m = message as HubAnswer;
@@ -97,11 +175,20 @@ function receive(message: unknown): void {
 
 function settle(m: HubAnswer): void {
   if (m.k === 'b') return;
+  if (m.k === 'o') {
+    // After the answers before it: those reach their callers as promise
+    // reactions (microtasks queued as they settle), and a notice must not
+    // overtake them (a reclaim would drop a buffer before the items the hub
+    // sent ahead of it were even in it).
+    const handler = noticeHandlers.get(m.o);
+    if (handler) queueMicrotask(() => handler(m.v));
+    return;
+  }
   const p = pending.get(m.r);
   if (!p) return;
   pending.delete(m.r);
   if (m.k === 'r') {
-    if (m.d !== undefined) outbox.push({ k: 'ack', d: m.d });
+    if (m.d !== undefined) outbox.push({ m: { k: 'ack', d: m.d } });
     p.resolve(m.v);
   } else if (m.e.code === WaitCancelledError.code && p.signal) {
     p.reject(p.signal.reason);

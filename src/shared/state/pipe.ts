@@ -8,6 +8,7 @@ import { EOFError, PipeClosedError, RecvTimeoutError } from '../errors.js';
 import { Deque } from '../../util/deque.js';
 import { checkTimeout, checkInt, unknownOp } from '../options.js';
 import { MAIN, type HubObject, type Reply } from '../hub/reply.js';
+import { notify } from '../hub/hub.js';
 import { Waiters } from '../hub/waiters.js';
 import { invalidArg } from '../../errors.js';
 
@@ -25,10 +26,14 @@ interface End {
 
 export class PipeState implements HubObject {
   readonly label: string;
+  readonly #id: number;
   readonly #ends: [End, End];
+  /** Workers that took an end: each is told when an end closes, so its sends can be checked locally (see objects/pipe.ts). */
+  readonly #takers = new Set<string>();
 
   constructor(id: number, duplex: boolean) {
     this.label = `Pipe #${id}`;
+    this.#id = id;
     // Python's Pipe(duplex=False): the first end only receives, the second only sends.
     this.#ends = [makeEnd(true, duplex), makeEnd(duplex, true)];
   }
@@ -42,8 +47,12 @@ export class PipeState implements HubObject {
     switch (op) {
       case 'take':
         // A worker received this end in its arguments: it is that worker's from now on.
-        if (reply.caller !== MAIN) end.owner = reply.caller;
-        return reply.ok(undefined);
+        if (reply.caller !== MAIN) {
+          end.owner = reply.caller;
+          this.#takers.add(reply.caller);
+        }
+        // What is closed now; later closes are notices, sent in order after this answer.
+        return reply.ok({ c: [this.#ends[0].closed ?? null, this.#ends[1].closed ?? null] });
       case 'send':
         if (end.closed) throw new PipeClosedError(`send() on ${name}, which is closed`);
         if (!end.canSend) throw new PipeClosedError(`send() on ${name}, the receive-only end of a one-way Pipe`);
@@ -79,6 +88,7 @@ export class PipeState implements HubObject {
     const end = this.#ends[i]!;
     if (end.closed) return;
     end.closed = why;
+    for (const key of this.#takers) notify(key, this.#id, { e: i, w: why });
     const mine = new PipeClosedError(`end ${i} of ${this.label} was closed while waiting in recv()`);
     for (const r of end.receivers.drain()) r.fail(mine);
     for (const p of end.pollers.drain()) p.ok(false);
@@ -90,6 +100,7 @@ export class PipeState implements HubObject {
   }
 
   peerGone(caller: string): void {
+    this.#takers.delete(caller);
     this.#ends.forEach((end, i) => {
       end.receivers.dropCaller(caller);
       end.pollers.dropCaller(caller);
