@@ -13,7 +13,10 @@
  * the reaper kills the group too if this process dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import type { WorkerEvent } from '../protocol/messages.js';
@@ -32,17 +35,19 @@ const PAGE_SIZE = 4096;
 export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const execArgv = [...spec.execArgv];
   if (spec.maxOldGenerationSizeMb !== undefined) execArgv.push(`--max-old-space-size=${spec.maxOldGenerationSizeMb}`);
+  const record = openRunningRecord();
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...execArgv, workerEntryPath()], {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', record ?? 'ignore'],
+      env: record === undefined ? spec.env : { ...spec.env, FORKPOOL_RUNNING_FD: '5' },
       cwd: spec.cwd,
       windowsHide: true,
       // Its own process group, so kills reach the worker's children too.
       detached: process.platform !== 'win32',
     });
   } catch (err) {
+    closeRecord(record);
     // Out of file descriptors (EMFILE) and the like can throw here: report it
     // as a failed start, asynchronously like any other exit.
     return failedSpawn(err as Error, handlers);
@@ -59,6 +64,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     child.on('error', fail);
     for (const s of child.stdio ?? []) (s as NodeJS.EventEmitter | null)?.on('error', () => {});
     setImmediate(() => fail(new Error('the worker process could not be spawned')));
+    closeRecord(record);
     return deadWorker();
   }
   const pid = child.pid;
@@ -89,6 +95,12 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     // A grandchild that escaped the group may still hold stdio open: stop
     // reading it, so it never keeps this process alive after join().
     for (const s of [events, child.stdout, child.stderr]) s?.destroy();
+    // The task it had recorded as running (no `started` frame was sent for
+    // it), read after every frame it sent has been handled: judged, not run
+    // again blindly.
+    const running = readRecord(record);
+    closeRecord(record);
+    if (running) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
     handlers.onExit({
       exitCode: exited.code,
       signal: exited.signal,
@@ -176,6 +188,39 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     unref() { for (const h of handles) h.unref?.(); },
   } satisfies RuntimeWorker;
 };
+
+/**
+ * The running-task record of one worker process: a 16-byte file in /dev/shm
+ * (or the temp directory) that is unlinked at once, so nothing is left behind
+ * however either side ends, and handed to the worker as fd 5. Undefined when
+ * it cannot be created: the worker then announces each task with `started`.
+ */
+function openRunningRecord(): number | undefined {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = join(dir, `forkpool-running-${process.pid}-${randomUUID()}`);
+  try {
+    const fd = openSync(path, 'w+', 0o600);
+    try { unlinkSync(path); } catch { /* still usable; the temp dir is cleaned eventually */ }
+    return fd;
+  } catch {
+    return undefined;
+  }
+}
+
+function readRecord(fd: number | undefined): [number, number] | undefined {
+  if (fd === undefined) return undefined;
+  const record = new Float64Array(2);
+  try {
+    if (readSync(fd, record, 0, 16, 0) !== 16) return undefined;
+  } catch {
+    return undefined;
+  }
+  return record[0]! > 0 ? [record[0]!, record[1]!] : undefined;
+}
+
+function closeRecord(fd: number | undefined): void {
+  if (fd !== undefined) try { closeSync(fd); } catch { /* already closed */ }
+}
 
 /** A worker whose spawn threw: its exit (a start failure) is reported on the next turn. */
 function failedSpawn(err: Error, handlers: Parameters<SpawnWorker>[1]): RuntimeWorker {

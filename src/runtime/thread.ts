@@ -27,7 +27,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   const startWith = (init: unknown) => {
     worker = new Worker(workerEntryPath(), {
       // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
-      // `running`: the task the thread runs now, written by the thread at each start and read here only if it dies.
+      // `running`: the task the thread runs now (id, attempt), recorded by the thread instead of a `started` message, read here only if it dies.
       workerData: { port: port2, init, logBacklog, running },
       transferList: [port2],
       execArgv: spec.execArgv,

@@ -16,4 +16,12 @@ export interface WorkerPort {
   onParentGone(handler: () => void): void;
   /** Ends the worker after everything sent has been handed to the OS. */
   exit(code: number): never;
+  /**
+   * Records the task this worker starts now (one task at a time) where the
+   * parent reads it only if the worker dies: memory shared with the parent
+   * (threads), or a file the parent opened and unlinked (processes). Wakes
+   * nobody, unlike a `started` event. Absent when the channel has no such
+   * record: the worker sends `started` instead.
+   */
+  recordStart?(id: number, attempt: number): void;
 }

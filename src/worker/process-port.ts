@@ -17,6 +17,8 @@ import type { WorkerPort } from './port.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
+/** Set by the process runtime when fd 5 is the running-task record (see runtime/process.ts). */
+const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
 
 export function openProcessPort(): WorkerPort {
   const reader = new FrameReader();
@@ -37,11 +39,33 @@ export function openProcessPort(): WorkerPort {
       if (n > 0) writeScratch(n);
       else writeAll(encodeFrame(event));
     },
+    recordStart: runningRecord(),
     onCommand(h) { commandHandler = h; },
     onParentGone(h) { goneHandler = h; },
     exit(code: number): never {
       process.exit(code);
     },
+  };
+}
+
+/**
+ * The running-task record: 16 bytes (id, attempt) written at offset 0 of a
+ * file the parent opened, unlinked and handed over as fd 5. A positional
+ * write lands in the page cache, so it survives this process being SIGKILLed
+ * right after, and unlike a frame on fd 4 it does not wake the parent, which
+ * reads it only when this worker has died.
+ */
+function runningRecord(): WorkerPort['recordStart'] {
+  const fd = Number(process.env[RUNNING_FD_ENV]);
+  // Not for the task's own children.
+  delete process.env[RUNNING_FD_ENV];
+  if (!(fd > 2)) return undefined;
+  const record = new Float64Array(2);
+  const bytes = Buffer.from(record.buffer);
+  return (id, attempt) => {
+    record[0] = id;
+    record[1] = attempt;
+    writeSync(fd, bytes, 0, 16, 0);
   };
 }
 

@@ -6,7 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Command, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
-export function openThreadPort(port: MessagePort): WorkerPort {
+export function openThreadPort(port: MessagePort, running: Float64Array | undefined): WorkerPort {
   let goneHandler: () => void = () => {};
   port.on('close', () => goneHandler());
   return {
@@ -17,6 +17,8 @@ export function openThreadPort(port: MessagePort): WorkerPort {
       port.on('message', (m: Command) => h(m));
     },
     onParentGone(h) { goneHandler = h; },
+    // The parent reads it after this thread died (see runtime/thread.ts).
+    recordStart: running ? (id, attempt) => { running[0] = id; running[1] = attempt; } : undefined,
     exit(code: number): never {
       // process.exit in a worker thread ends only this thread. Messages
       // already posted stay queued on the parent's side of the port.

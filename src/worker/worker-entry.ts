@@ -35,7 +35,7 @@ const BETWEEN = isMainThread ? 'processes' : 'threads';
 
 const port: WorkerPort = isMainThread
   ? (await import('./process-port.js')).openProcessPort()
-  : (await import('./thread-port.js')).openThreadPort((workerData as { port: MessagePort }).port);
+  : (await import('./thread-port.js')).openThreadPort((workerData as { port: MessagePort }).port, (workerData as { running?: Float64Array }).running);
 
 const state = workerState();
 const queue: WireTask[] = [];
@@ -56,8 +56,6 @@ let stopping = false;
  */
 let announcedNext: number | undefined;
 let hub: { receive(m: unknown): void } | undefined;
-/** Threads: the task running now, as [id, attempt], shared with the parent (see runTask). */
-const runningSlot = isMainThread ? undefined : (workerData as { running?: Float64Array }).running;
 /**
  * The shared-object runtime is loaded only when a task brings a shared object:
  * it is a sizeable module graph, and most pools never use it (it would cost
@@ -183,16 +181,15 @@ async function runTask(task: WireTask): Promise<void> {
   // The parent must know whether a task started, to blame only the running task
   // when this worker dies. A task named by the previous result's `nx` is known;
   // any other (after an idle gap, or queued after that result was sent) is
-  // announced here, with a blocking write, before it runs. A thread running
-  // one task at a time writes the task into memory shared with the parent
-  // instead, which reads it only if the thread dies: no message per task.
-  // (A process has no shared memory with its parent.) Tasks with a timeout
-  // or a signal still announce themselves: their clock starts at once.
-  if (runningSlot && limit === 1) {
-    runningSlot[0] = task.id;
-    runningSlot[1] = task.at ?? 1;
+  // announced here before it runs: recorded where the parent reads it only
+  // if this worker dies (port.recordStart: no message, nobody woken), or
+  // with a blocking `started` write. Tasks with a timeout or a signal always
+  // send `started`: their clock starts at once.
+  if (task.s) port.send({ t: 'started', id: task.id });
+  else if (task.id !== announcedNext) {
+    if (port.recordStart && limit === 1) port.recordStart(task.id, task.at ?? 1);
+    else port.send({ t: 'started', id: task.id });
   }
-  if (task.s || (task.id !== announcedNext && !(runningSlot && limit === 1))) port.send({ t: 'started', id: task.id });
   announcedNext = undefined;
   let controller: AbortController | undefined;
   let abortedWith: { reason: unknown } | undefined;
