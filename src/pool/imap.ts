@@ -106,7 +106,11 @@ export function imapSettled(
       while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(readAhead, plan.chunksize)) {
         const chunk: unknown[] = [];
         while (chunk.length < plan.chunksize) {
-          const r = await it.next();
+          // A sync input is read without an await: each await let the
+          // engine's dispatch run in between, so a refill of 32 chunks went
+          // to the worker as 32 messages instead of one.
+          const next = it.next();
+          const r = isPromise(next) ? await next : next;
           if (r.done) { exhausted = true; break; }
           chunk.push(toItem(r.value));
         }
@@ -166,7 +170,9 @@ export function imapSettled(
         const item = take();
         if (item) {
           outstanding--;
-          void pump();
+          // Refill once half the read-ahead is free, not after every item:
+          // the refill then reaches the workers in a few large messages.
+          if (outstanding <= readAhead / 2) void pump();
           return { done: false, value: item };
         }
         if (inputError && outstanding === 0) {
@@ -192,4 +198,8 @@ export function imapSettled(
     },
   };
   return iterator;
+}
+
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as Promise<T>)?.then === 'function';
 }
