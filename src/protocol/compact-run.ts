@@ -1,13 +1,14 @@
 /**
- * The compact form of a `run` command whose tasks are all single calls with
- * primitive arguments (numbers, short strings, booleans, null, undefined):
- * the common `apply(name, [x])`. Like the compact events (compact.ts), it is
+ * The compact form of a `run` command whose tasks are all single calls or
+ * small chunks (at most 255 items, as imap sends by default) with primitive
+ * arguments (numbers, short strings, booleans, null, undefined): the common
+ * `apply(name, [x])` and `imap(name, xs)`. Like the compact events (compact.ts), it is
  * written and read without V8's Serializer and Deserializer objects, which
  * cost more than the bytes for a message this small.
  *
  * Layout after the frame's length prefix (numbers little-endian):
  *   [0x03][task count u16] then per task:
- *   [flags u8: 1 = s][id f64][attempt f64][name bytes u8][name UTF-8][arg count u8]
+ *   [flags u8: 1 = s, 2 = items (m), 4 = pt][id f64][attempt f64][name bytes u8][name UTF-8][arg/item count u8]
  *   then per argument: [kind u8] and, for a number, [f64]; for a string, [bytes u32][UTF-8].
  * Anything else (chunks, shared-object handles, keys, transfer lists,
  * objects...) takes the V8 path.
@@ -15,6 +16,8 @@
 import type { Command, WireTask } from './messages.js';
 
 export const RUN = 0x03;
+/** Task flags: needs `started` (`s`); a chunk's items (`m`) rather than one call's arguments (`a`); per-item times (`pt`). */
+const S = 1, ITEMS = 2, PT = 4;
 const UNDEFINED = 0, NULL = 1, TRUE = 2, FALSE = 3, NUMBER = 4, STRING = 5;
 /** Longer strings take the V8 path. */
 const MAX_STRING = 1024;
@@ -25,12 +28,15 @@ export function encodeCompactRun(cmd: Command, header: number): Buffer | undefin
   if (cmd.t !== 'run' || cmd.tr !== undefined || cmd.tasks.length > MAX_TASKS) return undefined;
   let size = 3;
   for (const t of cmd.tasks) {
-    if (t.a === undefined || t.c || t.m || t.mf || t.h || t.pt || t.k !== undefined || t.at === undefined || t.a.length > 0xff || t.n.length > 0xff) return undefined;
+    const list = t.a ?? t.m;
+    if (list === undefined || (t.a && t.m) || t.c || t.mf || t.h || t.k !== undefined || t.at === undefined || list.length > 0xff || t.n.length > 0xff) return undefined;
     const name = Buffer.byteLength(t.n, 'utf8');
     if (name > 0xff) return undefined;
     size += 1 + 16 + 1 + name + 1;
-    for (const v of t.a) {
-      const n = valueSize(v);
+    for (let i = 0; i < list.length; i++) {
+      // A hole is not `undefined` on the V8 path: keep it there.
+      if (!(i in list)) return undefined;
+      const n = valueSize(list[i]);
       if (n < 0) return undefined;
       size += n;
     }
@@ -41,15 +47,16 @@ export function encodeCompactRun(cmd: Command, header: number): Buffer | undefin
   b[at++] = RUN;
   at = b.writeUInt16LE(cmd.tasks.length, at);
   for (const t of cmd.tasks) {
-    b[at++] = t.s ? 1 : 0;
+    b[at++] = (t.s ? S : 0) | (t.m ? ITEMS : 0) | (t.pt ? PT : 0);
     at = b.writeDoubleLE(t.id, at);
     at = b.writeDoubleLE(t.at!, at);
     const nameAt = at++;
     const name = b.write(t.n, at, 'utf8');
     b[nameAt] = name;
     at += name;
-    b[at++] = t.a!.length;
-    for (const v of t.a!) at = writeValue(b, at, v);
+    const list = (t.a ?? t.m)!;
+    b[at++] = list.length;
+    for (const v of list) at = writeValue(b, at, v);
   }
   return b;
 }
@@ -96,8 +103,9 @@ export function decodeCompactRun(b: Buffer, at: number, len: number): Command {
         default: throw new Error(`unknown compact argument kind ${kind}`);
       }
     }
-    const task: WireTask = { id, n, a, at: attempt };
-    if (flags & 1) task.s = 1;
+    const task: WireTask = flags & ITEMS ? { id, n, m: a, at: attempt } : { id, n, a, at: attempt };
+    if (flags & S) task.s = 1;
+    if (flags & PT) task.pt = 1;
     tasks[i] = task;
   }
   if (at !== end) throw new Error('a compact run command has trailing bytes');

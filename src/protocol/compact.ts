@@ -14,7 +14,7 @@
  *
  * Layout after the frame's length prefix, all numbers little-endian doubles:
  *   started: [0x01][id]
- *   done:    [0x02][kind][id][ms][nx or NaN]([number] | [UTF-8 bytes])
+ *   done:    [0x02][kind (| 0x80: a chunk of one)][id][ms][nx or NaN]([number] | [UTF-8 bytes])
  * and a `run` command of single calls with primitive arguments: compact-run.ts.
  */
 import type { Command, WorkerEvent } from './messages.js';
@@ -26,6 +26,8 @@ const DONE = 0x02;
 /** Value kinds of a compact `done`. */
 const UNDEFINED = 0, NULL = 1, TRUE = 2, FALSE = 3, NUMBER = 4, STRING = 5;
 const DONE_HEAD = 2 + 3 * 8;
+/** Flag on the value kind: the result of a chunk of one item (`v: [value]`), not of a single call (`o`). */
+const CHUNK_OF_ONE = 0x80;
 /** Longer strings take the V8 path, which copies one-byte strings in one block. */
 const MAX_COMPACT_STRING = 1024;
 
@@ -47,8 +49,20 @@ export function encodeCompactInto(message: unknown, out: Buffer): number {
     out.writeDoubleLE(m.id, 5);
     return 13;
   }
-  if (m.t !== 'done' || !m.o || !m.o.ok || m.o.h) return 0;
-  const v = m.o.v;
+  if (m.t !== 'done') return 0;
+  // A single call (`o`), or a healthy chunk of one item (`v: [value]`, as
+  // imap sends items one at a time by default).
+  let v: unknown;
+  let chunk = 0;
+  if (m.o) {
+    if (!m.o.ok || m.o.h) return 0;
+    v = m.o.v;
+  } else if (m.v && m.v.length === 1 && !m.e && !m.h && !m.it && !m.vf && 0 in m.v) {
+    v = m.v[0];
+    chunk = CHUNK_OF_ONE;
+  } else {
+    return 0;
+  }
   let kind: number;
   switch (typeof v) {
     case 'undefined': kind = UNDEFINED; break;
@@ -64,7 +78,7 @@ export function encodeCompactInto(message: unknown, out: Buffer): number {
   }
   let at = 4;
   out[at++] = DONE;
-  out[at++] = kind;
+  out[at++] = kind | chunk;
   at = out.writeDoubleLE(m.id, at);
   at = out.writeDoubleLE(m.ms, at);
   at = out.writeDoubleLE(m.nx ?? NaN, at);
@@ -94,7 +108,8 @@ export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent |
   if (tag === RUN) return decodeCompactRun(b, at, len);
   if (tag === STARTED && len === 9) return { t: 'started', id: b.readDoubleLE(at + 1) };
   if (tag !== DONE || len < DONE_HEAD) throw new Error(`unknown compact frame (tag ${tag}, ${len} bytes)`);
-  const kind = b[at + 1];
+  const chunk = (b[at + 1]! & CHUNK_OF_ONE) !== 0;
+  const kind = b[at + 1]! & ~CHUNK_OF_ONE;
   let v: unknown;
   switch (kind) {
     case UNDEFINED: v = undefined; break;
@@ -110,7 +125,9 @@ export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent |
   }
   if (kind !== STRING && kind !== NUMBER && len !== DONE_HEAD) throw new Error('a compact result of the wrong size');
   const nx = b.readDoubleLE(at + 18);
-  const ev: WorkerEvent = { t: 'done', id: b.readDoubleLE(at + 2), o: { ok: true, v }, ms: b.readDoubleLE(at + 10) };
+  const id = b.readDoubleLE(at + 2);
+  const ms = b.readDoubleLE(at + 10);
+  const ev: WorkerEvent = chunk ? { t: 'done', id, v: [v], ms } : { t: 'done', id, o: { ok: true, v }, ms };
   if (!Number.isNaN(nx)) ev.nx = nx;
   return ev;
 }

@@ -44,16 +44,23 @@ test('started and primitive done events take the compact form and read back exac
     { t: 'done', id: 8, o: { ok: true, v: true }, ms: 3 },
     { t: 'done', id: 9, o: { ok: true, v: false }, ms: 3 },
     { t: 'done', id: 10, o: { ok: true, v: Number.MAX_VALUE }, ms: 3 },
-    // Not compact: a long string, an object, a failure, a value holding shared handles, a bigint.
+    // A chunk of one item (imap's default), compact too.
+    { t: 'done', id: 16, v: [7.5], ms: 3, nx: 17 },
+    { t: 'done', id: 17, v: ['one'], ms: 3 },
+    // Not compact: a long string, an object, a failure, a value holding shared handles, a bigint,
+    // a chunk of two, a chunk of one with its time or an error.
     { t: 'done', id: 11, o: { ok: true, v: 'x'.repeat(5000) }, ms: 3 },
     { t: 'done', id: 12, o: { ok: true, v: { a: 1 } }, ms: 3 },
     { t: 'done', id: 13, o: { ok: false, e: { name: 'Error', message: 'no' } }, ms: 3 },
     { t: 'done', id: 14, o: { ok: true, v: 1, h: 1 }, ms: 3 },
     { t: 'done', id: 15, o: { ok: true, v: 10n }, ms: 3 },
+    { t: 'done', id: 18, v: [1, 2], ms: 3 },
+    { t: 'done', id: 19, v: [1], it: [0.5], ms: 3 },
+    { t: 'done', id: 20, v: [undefined], e: [[0, { name: 'Error', message: 'x' }]], ms: 3 },
   ];
   const frames = events.map((e) => encodeFrame(e));
   // The first ten are single compact buffers (no V8 version tag after the length); the rest are V8.
-  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 10, `event ${i}`));
+  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 12, `event ${i}`));
   const bytes = Buffer.concat(frames.flat());
   for (const step of [1, 2, 5, 9, 64, bytes.length]) {
     const reader = new FrameReader();
@@ -86,10 +93,14 @@ test('a run command of single calls with primitive arguments takes the compact f
       { id: 2 ** 45, n: 'dé✓', a: [-0, NaN, 'héllo 🎉', '', true, false, null, undefined, 1e308], at: 3, s: 1 },
       { id: 7, n: 'x'.repeat(255), a: ['y'.repeat(1024)], at: 1 },
     ] },
+    // imap's chunks of one (and small chunks), with and without per-item times.
+    { t: 'run', tasks: [{ id: 10, n: 'g', m: [5], at: 2 }, { id: 11, n: 'g', m: ['a', null, -0], at: 1, pt: 1, s: 1 }] },
   ];
   const v8 = [
     { t: 'run', tasks: [{ id: 3, n: 'f', a: [{ a: 1 }], at: 1 }] },
-    { t: 'run', tasks: [{ id: 4, n: 'f', m: [1, 2], at: 1 }] },
+    { t: 'run', tasks: [{ id: 4, n: 'f', m: Array.from({ length: 256 }, (_, i) => i), at: 1 }] },
+    // eslint-disable-next-line no-sparse-arrays
+    { t: 'run', tasks: [{ id: 12, n: 'f', a: [1, , 3], at: 1 }] },
     { t: 'run', tasks: [{ id: 5, n: 'f', a: [1], at: 1, h: 1 }] },
     { t: 'run', tasks: [{ id: 6, n: 'f', a: [1], at: 1, k: 'key' }] },
     { t: 'run', tasks: [{ id: 8, n: 'f', a: ['z'.repeat(1025)], at: 1 }] },
