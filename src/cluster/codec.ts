@@ -13,6 +13,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Task } from '../engine/task.js';
 import type { EncodedError } from '../protocol/values.js';
+import type { WireLine } from './node-logs.js';
 import { bareKey, runOf } from './run-keys.js';
 import { JOB_FORMAT } from './settings.js';
 
@@ -33,12 +34,17 @@ export interface JobTask {
   re?: 1;
   /** Journal keys of the items (journaled runs): a resumed run takes finished items' values by key. */
   k?: string[];
+  /** 1: the caller wants each item's run time (imap, the CLI). */
+  it?: 1;
 }
 
 /** The end of one task on a node: values and failed items, or one error for the whole task (crash, timeout...). */
-export type TaskResult =
-  | { v: unknown[]; e?: Array<[number, EncodedError]>; ms: number }
-  | { x: EncodedError; ms: number };
+export type TaskResult = (
+  | { v: unknown[]; e?: Array<[number, EncodedError]>; ms: number; t?: number[] }
+  | { x: EncodedError; ms: number }
+) & { r?: number; lg?: WireLine[]; ld?: number };
+// `t`: each item's run time (ms), when the client asked (JobTask.it); `r`: retries the node's supervisor made;
+// `lg`: the task's output lines (node-logs.ts), `ld`: lines of the job dropped past its log budget.
 
 export interface JobData { f: number; t: string[] }
 export interface JobResult { f: number; r?: string; ref?: string; node: string }
@@ -95,6 +101,7 @@ export function jobTaskOf(t: Task): JobTask {
   } else jt.a = t.args ?? [];
   if (t.timeout !== undefined) jt.to = t.timeout;
   if (t.retryOnError) jt.re = 1;
+  if (t.itemTimes && t.items) jt.it = 1;
   if (t.keys && runOf(t)) jt.k = t.keys.map(bareKey);
   return jt;
 }

@@ -75,6 +75,21 @@ export async function connectRedis(libs: Libraries, url: string, name: string): 
   return client;
 }
 
+/**
+ * A refusal met while setting up after the connection (an ACL user without
+ * the `forkpool:*` keys: NOPERM; a command disabled...) as a
+ * RedisConnectionError naming the reason; other errors pass through.
+ */
+export function setupError(url: string, err: unknown): unknown {
+  if (err instanceof RedisConnectionError) return err;
+  // A refused MULTI reports EXECABORT; the reason is its first queued error.
+  const first = (err as { previousErrors?: Error[] })?.previousErrors?.[0];
+  if (first && /^EXECABORT/.test((err as Error).message)) err = first;
+  const msg = (err as Error)?.message ?? '';
+  if (!/^(NOPERM|NOAUTH|WRONGPASS|ERR unknown command|ERR .*disabled)/.test(msg)) return err;
+  return new RedisConnectionError(redactUrl(url), describe(err), err);
+}
+
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const msg = e?.message ?? String(err);

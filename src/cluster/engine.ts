@@ -26,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { AbortError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { CallLease, Engine, EngineState, SubmitOptions } from '../engine/engine.js';
+import { LogRouter } from '../engine/logs.js';
+import { AbortGroups } from '../engine/signals.js';
 import { StatsBook, type PoolStats } from '../engine/stats.js';
 import type { Task } from '../engine/task.js';
 import { ModuleMismatchError, WorkerLostError, type RedisConnectionError } from './errors.js';
@@ -34,14 +36,15 @@ import { Outcomes } from './outcomes.js';
 import { ClientLink } from './link.js';
 import { ResultReader } from './reader.js';
 import { NodeWatch, noNodeMessage } from './node-watch.js';
+import { Canceller } from './cancel.js';
+import { OrphanJobs } from './orphans.js';
 import { RunBook } from './runs.js';
 import { runOf } from './run-keys.js';
 import { MAX_ITEMS_PER_JOB, moduleVersion, unavailableTimeout, versionedQueue } from './settings.js';
 
 /** Capacity assumed before any node is known, so early maps still split into several chunks. */
 const UNKNOWN_CAPACITY = 4;
-/** terminate(): removing waiting jobs is best effort and bounded. */
-const TERMINATE_CLEANUP_MS = 2_000;
+const TERMINATE_CLEANUP_MS = 2_000; // terminate(): removing waiting jobs is best effort and bounded
 
 export function createClusterEngine(moduleHref: string, opts: ResolvedOptions, events: EventEmitter): Engine {
   return new ClusterEngine(moduleHref, opts, events);
@@ -54,9 +57,13 @@ export class ClusterEngine implements Engine {
   readonly #clientId = randomBytes(4).toString('hex');
   readonly #box: Outbox;
   readonly #leases = new Set<CallLease>();
+  readonly #aborts = new AbortGroups((t) => this.#abort(t));
+  readonly #canceller: Canceller;
   readonly #stats = new StatsBook();
   readonly #outcomes: Outcomes;
   readonly #runs: RunBook;
+  /** Jobs given up on during an outage: removed from Redis once it is back (orphans.ts). */
+  readonly #orphans = new OrphanJobs(() => this.#conn);
   #state: EngineState = 'running';
   #conn: ClientLink | undefined;
   #version = '';
@@ -87,7 +94,8 @@ export class ClusterEngine implements Engine {
       log: (message) => process.emitWarning(message, { code: 'FORKPOOL_RUN_RESUME' }),
     });
     this.#box = new Outbox(this.#clientId, (run) => this.#runs.nextJobId(run));
-    this.#outcomes = new Outcomes(this.#box, this.#stats, events);
+    this.#canceller = new Canceller(() => this.#conn, this.#box, () => { this.#flush(); this.#afterProgress(); });
+    this.#outcomes = new Outcomes(this.#box, this.#stats, events, (node) => this.#nodes?.ranOn(node) ?? 0, new LogRouter(opts.logs, events));
     this.#starting = this.#start(fileURLToPath(moduleHref));
   }
 
@@ -98,9 +106,10 @@ export class ClusterEngine implements Engine {
     return this.#nodes?.slots || UNKNOWN_CAPACITY;
   }
 
-  /** Jobs allowed in Redis at once; the rest wait in the client (so a huge map never floods Redis). */
+  /** Jobs allowed in Redis at once; the rest wait in the client, so a huge map never floods Redis. Room for
+   *  an imap's read-ahead (64 tasks) keeps one task per job there: an early break leaves little started. */
   get #jobLimit(): number {
-    return Math.max(16, 2 * (this.#nodes?.slots ?? 0));
+    return Math.max(64, 4 * (this.#nodes?.slots ?? 0));
   }
 
   // ── start-up ──────────────────────────────────────────────────────────────
@@ -111,7 +120,7 @@ export class ClusterEngine implements Engine {
       const queueName = versionedQueue(this.#backend.queue, this.#version);
       const hooks = {
         onHint: (id: string) => this.#reader?.wake(id),
-        onReconnect: () => this.#reader?.readAll(),
+        onReconnect: () => { this.#reader?.readAll(); void this.#orphans.collect(); },
         unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
         dataLost: (err: Error) => this.#break(err),
       };
@@ -153,6 +162,7 @@ export class ClusterEngine implements Engine {
   /** Redis away longer than unavailableTimeout: what is outstanding fails; new tasks are refused until it is back. */
   #failOutstanding(err: Error): void {
     if (this.#state === 'terminated' || this.#state === 'broken') return;
+    this.#orphans.add(this.#box.jobIds());
     this.#failAll(err);
     this.#afterProgress();
   }
@@ -178,12 +188,12 @@ export class ClusterEngine implements Engine {
     if (task.settled) return;
     if (task.signal) {
       if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
-      const signal = task.signal;
-      const onAbort = () => this.#abort(task);
-      signal.addEventListener('abort', onAbort, { once: true });
-      task.removeAbortListener = () => signal.removeEventListener('abort', onAbort);
+      // One listener per signal, however many chunks share it.
+      this.#aborts.watch(task, task.signal);
     }
     this.#box.push(task);
+    // Sockets and timers of an idle pool are unref'd: work must hold the process before its first command.
+    this.#updateRefs();
     this.#scheduleFlush();
   }
 
@@ -209,19 +219,24 @@ export class ClusterEngine implements Engine {
     return lease;
   }
 
-  /** Waiting in the client: never sent. Already in a job: it may run; its outcome is dropped. */
+  /** Waiting in the client: never sent. In a job still waiting whose tasks are all withdrawn: the job is removed. Running: its outcome is dropped. */
   withdraw(task: Task): void {
     if (task.settled) return;
     const taken = this.#runs.detach(task);
     if (taken === 'pending') return void task.settle(new AbortError('withdrawn'));
     // Sent in part: dropping the part settles the task too.
+    const job = this.#box.jobOf(taken ?? task);
     this.#drop(taken ?? task, new AbortError('withdrawn'));
+    if (job) this.#canceller.request(job, taken ?? task, false);
   }
 
+  /** Settles at once; a sent task's job is removed if waiting, or cancelled on its node (cancel.ts). */
   #abort(task: Task): void {
     if (task.settled) return;
     this.#stats.failed.aborted += task.size;
+    const job = this.#box.jobOf(task);
     this.#drop(task, new AbortError(task.signal?.reason));
+    if (job) this.#canceller.request(job, task, true);
   }
 
   #drop(task: Task, err: Error): void {
@@ -277,12 +292,8 @@ export class ClusterEngine implements Engine {
   #onNodes(): void {
     const nodes = this.#nodes!;
     if (nodes.live.length > 0 && !this.#exports) this.#learnExports(nodes.live[0]!.exports);
-    if (nodes.live.length > 0) {
-      for (const r of this.#readyWaiters.splice(0)) r.resolve();
-    } else if (nodes.others.length > 0) {
-      const err = new ModuleMismatchError(this.#version, nodes.others);
-      for (const r of this.#readyWaiters.splice(0)) r.reject(err);
-    }
+    if (nodes.live.length > 0) for (const r of this.#readyWaiters.splice(0)) r.resolve();
+    else if (nodes.others.length > 0) for (const r of this.#readyWaiters.splice(0)) r.reject(new ModuleMismatchError(this.#version, nodes.others));
     this.#afterProgress();
   }
 
@@ -317,7 +328,7 @@ export class ClusterEngine implements Engine {
       const jobs = this.#box.jobIds();
       this.#failAll(new PoolTerminatedError());
       for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolTerminatedError());
-      // Waiting jobs are removed; a running one finishes on its node and expires (removeOnComplete age).
+      // Waiting jobs are removed; a running one is aborted on its node (link.removeWithin).
       if (this.#conn && !wasBroken && jobs.length > 0) this.#cleanup = this.#conn.removeWithin(jobs, TERMINATE_CLEANUP_MS);
     }
     this.#afterProgress();
@@ -352,6 +363,7 @@ export class ClusterEngine implements Engine {
       await this.#runs.finish(this.#state === 'closed');
       this.#reader?.stop();
       this.#nodes?.stop();
+      this.#orphans.stop();
       await this.#conn?.close();
     })();
     return this.#shutdown;
@@ -366,9 +378,7 @@ export class ClusterEngine implements Engine {
     }
   }
 
-  #wakeSpaceWaiters(): void {
-    while (this.#spaceWaiters.length && this.#box.waiting < this.#opts.maxQueue) this.#spaceWaiters.shift()!();
-  }
+  #wakeSpaceWaiters(): void { while (this.#spaceWaiters.length && this.#box.waiting < this.#opts.maxQueue) this.#spaceWaiters.shift()!(); }
 
   /** Timers and Redis sockets keep the process alive only while there is work, as local workers do; they stay open until close()+join(). */
   #updateRefs(): void {
@@ -385,8 +395,6 @@ export class ClusterEngine implements Engine {
   }
 
   /** Remote workers have no local pid. */
-  pids(): number[] {
-    return [];
-  }
+  pids(): number[] { return []; }
 }
 

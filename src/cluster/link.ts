@@ -4,11 +4,11 @@
  * outcome always goes to the job's hash, never to an event's payload.
  */
 import type { Queue, QueueEvents } from 'bullmq';
-import { closeRedis, connectRedis, loadLibraries, type RedisClient } from './connect.js';
+import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type RedisClient } from './connect.js';
 import { resultRef, succeededByKey } from './codec.js';
 import { RedisHealth, type HealthHooks } from './health.js';
 import { readNodes } from './registry.js';
-import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
+import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, cancelChannel, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
 
 /**
  * A job's final fields; `returnvalue` null means it failed (`failedReason`).
@@ -28,15 +28,23 @@ export interface LinkHooks extends HealthHooks {
   onReconnect(): void;
 }
 
+/** An idle pool closes its QueueEvents after this long (reopened with the next task). */
+const EVENTS_IDLE_MS = 1_000;
+
 /** KEYS[1] the run's job set, KEYS[2] its incarnation counter. Deletes both when the set is empty; returns how many keys went. */
 const END_RUN_LUA = "if redis.call('SCARD', KEYS[1]) == 0 then return redis.call('DEL', KEYS[1], KEYS[2]) end return 0";
 
 export class ClientLink {
   readonly #client: RedisClient;
   readonly #queue: Queue;
-  readonly #events: QueueEvents;
+  readonly #newEvents: EventsFactory;
   readonly health: RedisHealth;
+  #events: QueueEvents | undefined;
   #eventsClient: RedisClient | undefined;
+  /** The last event seen: a reopened QueueEvents reads on from there. */
+  #lastEventId: string | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
   #busy = true;
 
   /** Connects (RedisConnectionError within CONNECT_TIMEOUT_MS) and starts listening; `abandoned()` true: closes at once. */
@@ -48,37 +56,54 @@ export class ClientLink {
     if (abandoned()) return void await closeRedis(client);
     client.on('error', () => { /* ioredis reconnects by itself; a lasting outage is not reported yet */ });
     client.on('ready', () => hooks.onReconnect());
-    const queue = new libs.bull.Queue(queueName, { connection: client, prefix: PREFIX });
-    // BullMQ gives QueueEvents its own duplicate of `client` (it blocks on XREAD) and closes it.
-    const events = new libs.bull.QueueEvents(queueName, { connection: client, prefix: PREFIX });
+    const queue = new libs.bull.Queue(queueName, { connection: client, prefix: PREFIX, streams: { events: { maxLen: eventsMaxLen() } } });
     queue.on('error', () => {});
-    events.on('error', () => {});
-    events.on('completed', ({ jobId }) => hooks.onHint(jobId));
-    events.on('failed', ({ jobId }) => hooks.onHint(jobId));
     const health = new RedisHealth(client, redactUrl(url), queueName, unavailableMs, hooks);
-    const link = new ClientLink(client, queue, events, health);
+    const link = new ClientLink(client, queue, health, (lastEventId) => openEvents(libs.bull, queueName, client, hooks, lastEventId));
     try {
-      await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), health.start()]);
+      await Promise.all([queue.waitUntilReady(), link.#openEvents().waitUntilReady(), health.start()]);
     } catch (err) {
       await link.close();
-      throw err;
+      throw setupError(url, err);
     }
     return link;
   }
 
-  private constructor(client: RedisClient, queue: Queue, events: QueueEvents, health: RedisHealth) {
+  private constructor(client: RedisClient, queue: Queue, health: RedisHealth, events: EventsFactory) {
     this.health = health;
     this.#client = client;
     this.#queue = queue;
-    this.#events = events;
+    this.#newEvents = events;
     client.on('connect', () => refSocket(client, this.#busy));
+  }
+
+  /**
+   * QueueEvents, opened when work comes and closed after EVENTS_IDLE_MS idle:
+   * bullmq 6.7 arms a ref'd watchdog timer around each blocking XREAD, which
+   * would keep an idle pool's process alive, unlike a local pool's. It
+   * reopens from the last event id it saw, so an event written while it was
+   * closed still wakes the reader (results never depend on it anyway).
+   */
+  #openEvents(): QueueEvents {
+    if (this.#events) return this.#events;
+    const { events, lastEventId } = this.#newEvents(this.#lastEventId);
+    this.#events = events;
+    lastEventId((id) => { this.#lastEventId = id; });
     // BullMQ's QueueEvents reads on a duplicate connection of its own (backend.client, a promise).
     void Promise.resolve((events as unknown as { backend?: { client?: Promise<RedisClient> } }).backend?.client).then((c) => {
-      if (!c) return;
+      if (!c || this.#events !== events) return;
       this.#eventsClient = c;
       c.on('connect', () => refSocket(c, this.#busy));
       refSocket(c, this.#busy);
     }, () => undefined);
+    return events;
+  }
+
+  async #closeEvents(): Promise<void> {
+    const events = this.#events;
+    this.#events = undefined;
+    this.#eventsClient = undefined;
+    await events?.close().catch(() => undefined);
   }
 
   /** Jobs of a journaled run are listed in the run's set first, so a resume finds every job that may exist. */
@@ -118,10 +143,19 @@ export class ClientLink {
     return out;
   }
 
-  /** terminate(): the outstanding jobs are removed (the waiting ones: a running one finishes and expires), waiting at most `ms`. */
+  /**
+   * terminate(): the outstanding jobs are removed; a running one (BullMQ
+   * refuses to remove it) is aborted on its node over the cancel channel, as
+   * a local terminate() kills its workers, so no task of the pool outlives it
+   * holding a node's slot. It then finishes and expires (removeOnComplete
+   * age). Waits at most `ms`.
+   */
   async removeWithin(ids: string[], ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.remove(ids), new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
+    const work = Promise.all(ids.map(async (id) => {
+      if (!await this.tryRemove(id).catch(() => true)) await this.publishCancel(id, undefined, false).catch(() => undefined);
+    }));
+    await Promise.race([work, new Promise((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
   }
 
   /** Jobs applied: they leave Redis, with the results stored under their own keys. */
@@ -172,6 +206,16 @@ export class ClientLink {
     return out;
   }
 
+  /** Tells the node running `jobId` to abort (or withdraw) those of its tasks, all without `tasks`: cancel.ts. */
+  async publishCancel(jobId: string, tasks: number[] | undefined, withdraw: boolean): Promise<void> {
+    await this.#client.publish(cancelChannel(this.#queue.name), `${jobId} ${tasks ? tasks.join(',') : '*'} ${withdraw ? 'w' : 'a'}`);
+  }
+
+  /** Removes a job that exists and is not running: false for a running one, and for one not added yet (addBulk unanswered). */
+  async removeIfIdle(id: string): Promise<boolean> {
+    return await this.#client.exists(this.#queue.toKey(id)) === 1 && await this.tryRemove(id);
+  }
+
   /** Removes a job not running (BullMQ refuses a locked one): true when it is gone. */
   async tryRemove(id: string): Promise<boolean> {
     return (await this.#queue.remove(id)) === 1;
@@ -193,13 +237,22 @@ export class ClientLink {
   }
 
   /**
-   * An idle pool lets the process exit: the sockets (the command connection
-   * and QueueEvents' own blocking one) are unref'd while nothing is
-   * outstanding, and ref'd again with the first task. A reconnect opens a
-   * new socket, which gets the same treatment when it connects.
+   * An idle pool lets the process exit, as a local pool does: the sockets
+   * (the command connection and QueueEvents' own blocking one) are unref'd
+   * while nothing is outstanding, and ref'd again with the first task;
+   * QueueEvents itself closes after EVENTS_IDLE_MS idle (#openEvents). A
+   * reconnect opens a new socket, which gets the same treatment when it connects.
    */
   ref(busy: boolean): void {
     this.health.ref(busy);
+    if (busy) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+      if (!this.#closed) this.#openEvents();
+    } else if (this.#events && !this.#idleTimer) {
+      this.#idleTimer = setTimeout(() => { this.#idleTimer = undefined; void this.#closeEvents(); }, EVENTS_IDLE_MS);
+      this.#idleTimer.unref();
+    }
     if (this.#busy === busy) return;
     this.#busy = busy;
     for (const c of this.#sockets) refSocket(c, busy);
@@ -215,15 +268,30 @@ export class ClientLink {
 
   /** Never waits on Redis for more than about 2 s. */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
     this.health.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([this.#events.close(), this.#queue.close()]),
+      Promise.allSettled([this.#closeEvents(), this.#queue.close()]),
       new Promise((r) => { timer = setTimeout(r, 1_000); }),
     ]);
     clearTimeout(timer);
     await closeRedis(this.#client);
   }
+}
+
+type EventsFactory = (lastEventId: string | undefined) => { events: QueueEvents; lastEventId: (seen: (id: string) => void) => void };
+
+/** A QueueEvents whose completions and failures wake the reader; from `lastEventId` when given, else from now. */
+function openEvents(bull: Bull, queueName: string, client: RedisClient, hooks: LinkHooks, lastEventId: string | undefined): ReturnType<EventsFactory> {
+  // BullMQ gives QueueEvents its own duplicate of `client` (it blocks on XREAD) and closes it.
+  const events = new bull.QueueEvents(queueName, { connection: client, prefix: PREFIX, ...lastEventId ? { lastEventId } : {} });
+  let seen: (id: string) => void = () => {};
+  events.on('error', () => {});
+  events.on('completed', ({ jobId }, id) => { seen(id); hooks.onHint(jobId); });
+  events.on('failed', ({ jobId }, id) => { seen(id); hooks.onHint(jobId); });
+  return { events, lastEventId: (f) => { seen = f; } };
 }
 
 function refSocket(client: RedisClient, busy: boolean): void {

@@ -47,10 +47,26 @@ export class NodeWatch {
     return this.live.reduce((n, h) => n + h.slots, 0);
   }
 
+  /** A stable worker id per node (1, 2, ... in the order seen) and the tasks each ran for this pool. */
+  readonly #ids = new Map<string, number>();
+  readonly #done = new Map<string, number>();
+
+  #idOf(node: string): number {
+    let id = this.#ids.get(node);
+    if (id === undefined) this.#ids.set(node, id = this.#ids.size + 1);
+    return id;
+  }
+
+  /** A task of this pool ended on `node`: counted in its `tasksDone`; returns its worker id. */
+  ranOn(node: string): number {
+    this.#done.set(node, (this.#done.get(node) ?? 0) + 1);
+    return this.#idOf(node);
+  }
+
   /** The live nodes as `stats().workers` lists them. */
   asWorkers(): Array<{ id: number; pid: number; tasksDone: number; rss: undefined; restarts: number; lastExitReason: undefined; host: string; slots: number; version: string }> {
-    return this.live.map(({ pid, host, slots, version }, i) => ({
-      id: i + 1, pid, tasksDone: 0, rss: undefined, restarts: 0, lastExitReason: undefined, host, slots, version,
+    return this.live.map(({ id: node, pid, host, slots, version }) => ({
+      id: this.#idOf(node), pid, tasksDone: this.#done.get(node) ?? 0, rss: undefined, restarts: 0, lastExitReason: undefined, host, slots, version,
     }));
   }
 

@@ -6,7 +6,7 @@
  * local worker process fails or retries only its task, at once, and the node
  * serves on.
  *
- *   Redis ──► BullMQ Worker (concurrency 2 × slots) ──► processor: decode job
+ *   Redis ──► BullMQ Worker (concurrency = slots) ──► processor: decode job
  *        ──► Task per job task ──► local Supervisor ──► worker processes
  *        ◄── job result (every task's values/errors) ◄── Task sinks
  *
@@ -20,16 +20,19 @@ import { pathToFileURL } from 'node:url';
 import type { Job, Worker } from 'bullmq';
 import { Supervisor } from '../engine/supervisor.js';
 import { Task, type ChunkOutcome } from '../engine/task.js';
+import { wireOf } from '../engine/wire.js';
 import { resolveOptions, type PoolOptions } from '../options.js';
-import { encodeError } from '../protocol/values.js';
+import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
+import { listenForCancels } from './cancel.js';
+import { NodeLogs } from './node-logs.js';
 import { sweep } from './recover.js';
-import { closeRedis, connectRedis, loadLibraries, type Bull, type RedisClient } from './connect.js';
+import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type RedisClient } from './connect.js';
 import { removeNode, writeHeartbeat } from './registry.js';
 import {
   DRAIN_MS, HEARTBEAT_MS, INLINE_RESULT_BYTES, JOB_FORMAT, KEEP_FINISHED_S, LOCK_DURATION_MS, MAX_RESULT_BYTES, MAX_STALLED_COUNT, PREFIX,
-  STALLED_INTERVAL_MS, SWEEP_MS, moduleVersion, resultKey, versionedQueue, type Heartbeat,
+  STALLED_INTERVAL_MS, SWEEP_MS, cancelChannel, moduleVersion, resultKey, versionedQueue, type Heartbeat,
 } from './settings.js';
 
 export interface NodeConfig {
@@ -48,12 +51,21 @@ export interface NodeConfig {
   log?: (line: string) => void;
 }
 
+/** BullMQ's refusals of a completion without a valid lock (finished-errors.js): the job id is group 1. */
+const LATE_COMPLETION = /(?:Missing lock for job|Lock mismatch for job|Missing key for job|Job) (\S+?)(?:\. | is not in the active state\. )(?:Cmd )?moveToFinished/;
+/** Bound on the ids remembered for logging a late completion once. */
+const LATE_LOGGED_MAX = 1_000;
+
+const HOST = hostname();
+
 /** After the drain, processors that handed their job back get this long to return. */
 const HAND_BACK_MS = 2_000;
 
 interface ActiveJob {
   done: Promise<unknown>;
   handBack: () => void;
+  /** The client aborted (or withdrew: only those not started) these tasks of the job, all without indexes: cancel.ts. */
+  cancel: (tasks: number[] | undefined, withdraw: boolean) => void;
 }
 
 export class ClusterNode {
@@ -65,11 +77,18 @@ export class ClusterNode {
   readonly #bull: Bull;
   readonly #supervisor: Supervisor;
   readonly #active = new Map<string, ActiveJob>();
+  readonly #logs = new NodeLogs();
+  /** Results stored under their own key, by job id, until BullMQ accepts the completion (or refuses it: then the key goes). */
+  readonly #refs = new Map<string, string>();
+  /** Jobs whose late completion was logged: BullMQ reports one refusal twice (moveToCompleted, then moveToFailed). */
+  readonly #lateLogged = new Set<string>();
   #worker: Worker | undefined;
   #heartbeat: Heartbeat | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  /** Subscribed to the queue's cancel channel (cancel.ts). */
+  #cancels: RedisClient | undefined;
 
   /** Connects (RedisConnectionError within CONNECT_TIMEOUT_MS), starts the local workers, learns the exports, then takes jobs. */
   static async start(cfg: NodeConfig): Promise<ClusterNode> {
@@ -82,7 +101,7 @@ export class ClusterNode {
       await node.#begin();
     } catch (err) {
       await node.stop();
-      throw err;
+      throw setupError(cfg.redis, err);
     }
     return node;
   }
@@ -95,7 +114,8 @@ export class ClusterNode {
     this.#bull = bull;
     const events = new EventEmitter();
     events.on('error', () => {});
-    this.#supervisor = new Supervisor(pathToFileURL(cfg.modulePath).href, resolveOptions({ ...cfg.local, processes: cfg.processes }), events);
+    // Worker output is printed here and also returned with each task's result (node-logs.ts).
+    this.#supervisor = new Supervisor(pathToFileURL(cfg.modulePath).href, resolveOptions({ ...cfg.local, processes: cfg.processes, logs: this.#logs.sink }), events);
   }
 
   get slots(): number {
@@ -112,16 +132,44 @@ export class ClusterNode {
       connection: this.#client,
       prefix: PREFIX,
       name: this.id,
-      // One job running per slot and one fetched ahead, so a slot never waits for Redis.
-      concurrency: 2 * this.slots,
+      // One job per slot, none fetched ahead: a job fetched ahead would wait in this node's local
+      // queue behind a long task while another node sits idle. BullMQ hands the next job back with
+      // each completion (one round trip), so a slot hardly waits for Redis.
+      concurrency: this.slots,
       lockDuration: this.#cfg.lockDuration ?? LOCK_DURATION_MS,
       stalledInterval: this.#cfg.stalledInterval ?? STALLED_INTERVAL_MS,
       maxStalledCount: this.#cfg.maxStalledCount ?? MAX_STALLED_COUNT,
     });
-    this.#worker.on('error', (err) => this.#cfg.log?.(`worker error: ${err.message}`));
+    this.#worker.on('error', (err) => this.#onWorkerError(err));
+    this.#worker.on('completed', (job) => { this.#refs.delete(job.id!); });
     await this.#worker.waitUntilReady();
+    try {
+      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => this.#active.get(id)?.cancel(which, withdraw));
+    } catch (err) {
+      this.#cfg.log?.(`cannot cancel aborted tasks (no pub/sub on ${cancelChannel(this.queueName)}: ${(err as Error).message}); they run to their end`);
+    }
     this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#cfg.log?.(`node ${this.id}: ${this.slots} slots on queue ${this.queueName} (exports: ${exports.join(', ') || 'none'})`);
+  }
+
+  /**
+   * A completion BullMQ refused because the job's lock was gone (this node
+   * lost Redis for longer than the lock, and the job went back to `wait` and
+   * probably ran elsewhere): the result is dropped, as the contract says. It
+   * is logged once per job, and its stored result key, which no client will
+   * read, is deleted now rather than left for its 24 h TTL.
+   */
+  #onWorkerError(err: Error): void {
+    const late = LATE_COMPLETION.exec(err.message);
+    if (!late) return this.#cfg.log?.(`worker error: ${err.message}`);
+    const id = late[1]!;
+    if (this.#lateLogged.has(id)) return;
+    if (this.#lateLogged.size >= LATE_LOGGED_MAX) this.#lateLogged.clear();
+    this.#lateLogged.add(id);
+    const ref = this.#refs.get(id);
+    this.#refs.delete(id);
+    if (ref) void this.#client.del(ref).catch(() => undefined);
+    this.#cfg.log?.(`late completion of job ${id} dropped: BullMQ refused it (${err.message}); the job lost its lock while this node was cut off, went back to the queue and may have run elsewhere`);
   }
 
   async #beat(): Promise<void> {
@@ -160,8 +208,19 @@ export class ClusterNode {
     const tasks = decodeJobData(job.data as JobData);
     let handBack!: () => void;
     const handedBack = new Promise<'handedBack'>((resolve) => { handBack = () => resolve('handedBack'); });
-    const results = Promise.all(tasks.map((t) => this.#run(t)));
-    const entry: ActiveJob = { done: results, handBack };
+    const aborts = tasks.map(() => new AbortController());
+    const logs = NodeLogs.job();
+    // Runs of this job before this one (on nodes that died or lost Redis): currentTask().attempt counts on from them.
+    const before = Math.max(0, (job.attemptsStarted ?? 1) - 1);
+    const local: Task[] = [];
+    const results = Promise.all(tasks.map((t, i) => this.#run(t, { signal: aborts[i]!.signal, logs, key: `${job.id}/${i}`, before, made: (task) => { local[i] = task; } })));
+    const cancel = (which: number[] | undefined, withdraw: boolean) => {
+      for (const i of which ?? aborts.keys()) {
+        // Withdrawn (an imap left early): what runs finishes, what waits here is dropped, as in a local pool.
+        if (withdraw) { if (local[i]) this.#supervisor.withdraw(local[i]!); } else aborts[i]?.abort(new Error('aborted by the caller'));
+      }
+    };
+    const entry: ActiveJob = { done: results, handBack, cancel };
     this.#active.set(job.id!, entry);
     try {
       const r = await Promise.race([results, handedBack]);
@@ -184,12 +243,16 @@ export class ClusterNode {
     const ref = resultKey(`${PREFIX}:${this.queueName}:${job.id}`, token ?? 'none');
     // The client deletes it once applied; the TTL is the backstop for a result nobody collects.
     await this.#client.set(ref, r, 'EX', KEEP_FINISHED_S);
+    this.#refs.set(job.id!, ref);
     return { f: JOB_FORMAT, ref, node: this.id };
   }
 
-  #run(jt: JobTask): Promise<TaskResult> {
+  /** `key`: the task's currentTask().key, the same when its job runs again elsewhere; `before`: earlier runs of the job. */
+  #run(jt: JobTask, how: { signal: AbortSignal; logs: ReturnType<typeof NodeLogs.job>; key: string; before: number; made: (t: Task) => void }): Promise<TaskResult> {
+    const { signal, logs } = how;
     return new Promise((resolve) => {
       const task = new Task({
+        signal,
         name: jt.n,
         args: jt.a,
         items: jt.m ?? jt.c,
@@ -197,12 +260,20 @@ export class ClusterNode {
         timeout: jt.to,
         retries: jt.retries,
         retryOnError: jt.re === 1,
+        itemTimes: jt.it === 1,
         sink: (result: ChunkOutcome | Error, info) => {
-          if (result instanceof Error) return resolve({ x: encodeError(result), ms: info.ms });
+          // Retries made here, so the client's stats().retried counts them as a local pool would.
+          const { lines, dropped } = this.#logs.take(task.id);
+          const extra = { ...task.attempts > 1 ? { r: task.attempts - 1 } : {}, ...lines.length ? { lg: lines } : {}, ...dropped ? { ld: dropped } : {} };
+          if (result instanceof Error) return resolve({ x: encodeTaskError(result), ms: info.ms, ...extra });
           const e = result.errors?.map(([i, err]) => [i, encodeError(err)] as [number, ReturnType<typeof encodeError>]);
-          resolve(e ? { v: result.values, e, ms: info.ms } : { v: result.values, ms: info.ms });
+          resolve({ v: result.values, ...e ? { e } : {}, ms: info.ms, ...result.times ? { t: result.times } : {}, ...extra });
         },
       });
+      this.#logs.watch(task.id, logs);
+      task.attemptBase = how.before;
+      wireOf(task).k = how.key;
+      how.made(task);
       void this.#supervisor.submit(task);
     });
   }
@@ -217,10 +288,13 @@ export class ClusterNode {
       clearInterval(this.#sweepTimer);
       // Draining, not gone: the heartbeat stays until the running jobs are done or handed back,
       // so no sweep takes them away meanwhile; clients count no capacity for it.
-      if (this.#heartbeat) this.#heartbeat.draining = true;
-      // Bounded: with Redis away, commands wait for a reconnect that may never come.
-      await bounded(this.#beat(), 1_000);
       const worker = this.#worker;
+      // Only a node that took jobs says it drains (a failed start never wrote a heartbeat that lasts).
+      if (this.#heartbeat && worker) {
+        this.#heartbeat.draining = true;
+        // Bounded: with Redis away, commands wait for a reconnect that may never come.
+        await bounded(this.#beat(), 1_000);
+      }
       if (worker) {
         // Paused: fetches nothing more; locks of running jobs keep being renewed.
         await bounded(worker.pause(true), 1_000);
@@ -239,10 +313,22 @@ export class ClusterNode {
       clearInterval(this.#heartbeatTimer);
       await bounded(removeNode(this.#client, this.#cfg.queue, this.id), 1_000);
       await bounded(this.#supervisor.terminate(), 3_000);
-      await closeRedis(this.#client);
+      await Promise.all([closeRedis(this.#cancels), closeRedis(this.#client)]);
     })();
     return this.#stopping;
   }
+}
+
+/**
+ * A whole-task error as it leaves the node. Each attempt of a crash
+ * (WorkerCrashedError.attempts: exit code, signal, pid) also names this host,
+ * so the client can tell where every attempt died.
+ */
+function encodeTaskError(err: Error): EncodedError {
+  const enc = encodeError(err);
+  const attempts = enc.props?.attempts;
+  if (Array.isArray(attempts)) enc.props!.attempts = attempts.map((a: object) => ({ ...a, host: HOST }));
+  return enc;
 }
 
 /** Waits for `p`, at most `ms`. */

@@ -12,10 +12,15 @@
 import { DataCloneError } from '../errors.js';
 import type { Task } from '../engine/task.js';
 import { Deque } from '../util/deque.js';
+import { encodeShared } from '../shared/codec.js';
 import { encodeTask, jobTaskOf } from './codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import { runOf } from './run-keys.js';
 import { MAX_JOB_BYTES, MAX_TASK_BYTES } from './settings.js';
+
+const SHARED_REFUSED = 'shared objects (Manager, Lock, Queue, SharedDict...) cannot be arguments of a distributed pool: their server lives in this process, out of the nodes\' reach';
+
+const PORT_REFUSED = 'a MessagePort only crosses between threads (use a local pool with runtime: \'thread\')';
 
 /** Job ids remembered after their outcome was applied, to count duplicates. */
 const RECENT_JOBS = 4_096;
@@ -56,6 +61,12 @@ export class Outbox {
   /** The job was applied already (its outcome read once before). */
   wasApplied(id: string): boolean { return this.#recent.has(id); }
   inJob(task: Task): boolean { return this.#inJob.has(task); }
+  /** The job holding `task`, if it was sent (jobs in Redis are few: at most the job limit). */
+  jobOf(task: Task): OutJob | undefined {
+    if (!this.#inJob.has(task)) return undefined;
+    for (const job of this.#jobs.values()) if (job.tasks.includes(task)) return job;
+    return undefined;
+  }
 
   push(task: Task): void {
     this.#waiting.push(task);
@@ -95,10 +106,22 @@ export class Outbox {
       line.shift();
       this.waiting--;
       let enc: string;
+      const what = `the arguments of task ${JSON.stringify(t.name)}`;
+      // A shared object's server lives in this process; a node on another machine could never reach it.
+      if (encodeShared(t.items ?? t.args ?? []).found) {
+        fail(t, new DataCloneError(what, SHARED_REFUSED));
+        continue;
+      }
+      // Transferables cannot go either: a port only crosses between threads (the local process runtime says the same).
+      if (t.transfer?.some((x) => !(x instanceof ArrayBuffer))) {
+        fail(t, new DataCloneError(what, PORT_REFUSED));
+        continue;
+      }
       try {
         enc = encodeTask(jobTaskOf(t));
       } catch (err) {
-        fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, err));
+        // v8 names a port "Unserializable host object: MessagePort {…}" with a dump of it: say what to do instead.
+        fail(t, new DataCloneError(what, /MessagePort/.test((err as Error)?.message) ? new Error(PORT_REFUSED, { cause: err }) : err));
         continue;
       }
       const size = Math.round(enc.length * 0.75); // base64 → bytes

@@ -7,9 +7,11 @@ import { decodeError } from '../protocol/values.js';
 import type { FailureKind } from '../engine/stats.js';
 import type { ChunkOutcome } from '../engine/task.js';
 import { decodeResult } from './codec.js';
+import type { WireLine } from './node-logs.js';
 import { WorkerLostError } from './errors.js';
 
-export interface TaskEnd { result: ChunkOutcome | Error; ms: number }
+/** `node`: the id of the node that ran it (absent when no node answered); `retried`: retries made there. */
+export interface TaskEnd { result: ChunkOutcome | Error; ms: number; node?: string; retried?: number; logs?: WireLine[]; dropped?: number }
 
 /** `stored`: the value of the result's own key, when the job's result travelled by reference. */
 export function taskEnds(count: number, returnvalue: string | null, failedReason: string | null, stored?: string | null): TaskEnd[] {
@@ -25,9 +27,10 @@ export function taskEnds(count: number, returnvalue: string | null, failedReason
   return Array.from({ length: count }, (_, i) => {
     const r = decoded.results[i];
     if (!r) return { result: new WorkerLostError('the node returned no result for the task'), ms: 0 };
-    if ('x' in r) return { result: decodeError(r.x, where), ms: r.ms };
+    const about = { node: decoded.node, retried: r.r ?? 0, logs: r.lg, dropped: r.ld };
+    if ('x' in r) return { result: decodeError(r.x, where), ms: r.ms, ...about };
     const errors = r.e?.map(([idx, e]) => [idx, decodeError(e, where)] as [number, Error]);
-    return { result: { values: r.v, errors }, ms: r.ms };
+    return { result: r.t ? { values: r.v, errors, times: r.t } : { values: r.v, errors }, ms: r.ms, ...about };
   });
 }
 

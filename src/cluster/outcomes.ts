@@ -11,10 +11,12 @@
  * own job then fails with WorkerLostError.
  */
 import type { EventEmitter } from 'node:events';
+import type { LogRouter } from '../engine/logs.js';
 import type { StatsBook } from '../engine/stats.js';
 import { Task, type ChunkOutcome } from '../engine/task.js';
 import type { FinishedJob } from './link.js';
 import type { Outbox, OutJob } from './outbox.js';
+import { LOG_BYTES_PER_JOB } from './node-logs.js';
 import { failureKind, taskEnds } from './outcome.js';
 import { STALLED_REASON } from './recover.js';
 
@@ -25,10 +27,18 @@ export class Outcomes {
   /** Outcomes dropped because their job had been applied already. */
   duplicates = 0;
 
-  constructor(box: Outbox, stats: StatsBook, events: EventEmitter) {
+  readonly #ranOn: (node: string) => number;
+  readonly #logs: LogRouter;
+  /** The last job whose dropped log lines were reported (the count is per job). */
+  #droppedReported = '';
+
+  /** `ranOn(node)`: a task ended on that node; returns its worker id (as `stats().workers` lists it). `logs`: the pool's `logs` option. */
+  constructor(box: Outbox, stats: StatsBook, events: EventEmitter, ranOn: (node: string) => number, logs: LogRouter) {
     this.#box = box;
     this.#stats = stats;
     this.#events = events;
+    this.#ranOn = ranOn;
+    this.#logs = logs;
   }
 
   /** Applies each final outcome once; returns the jobs applied now (they may leave Redis). */
@@ -47,23 +57,31 @@ export class Outcomes {
   #apply(job: OutJob, f: FinishedJob): void {
     const ends = taskEnds(job.tasks.length, f.returnvalue, f.failedReason, f.stored);
     job.tasks.forEach((t, i) => {
-      const { result, ms } = ends[i]!;
+      const { result, ms, node, retried, logs, dropped } = ends[i]!;
       if (t.settled) return;
       if (ms) this.#stats.runTimes.add(ms);
-      if (result instanceof Error) return this.fail(t, result, ms);
+      if (retried) this.#stats.retried += retried;
+      const workerId = node ? this.#ranOn(node) : 0;
+      // Before the task settles, as a local worker's lines arrive before its result.
+      for (const [stream, text, time] of logs ?? []) this.#logs.line({ workerId, taskId: t.id, stream: stream ? 'stderr' : 'stdout', text, time });
+      if (dropped && this.#droppedReported !== f.id) {
+        this.#droppedReported = f.id;
+        this.#logs.line({ workerId, taskId: t.id, stream: 'stderr', text: `[forkpool] ${dropped} line(s) of output dropped on node ${node}: at most ${LOG_BYTES_PER_JOB} bytes return with one job`, time: Date.now() });
+      }
+      if (result instanceof Error) return this.fail(t, result, ms, workerId);
       const failed = result.errors?.length ?? 0;
       this.#stats.completed += result.values.length - failed;
       this.#stats.failed.error += failed;
       if (result.errors) for (const [, error] of result.errors) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
-      t.settle(result, { workerId: 0, ms });
+      t.settle(result, { workerId, ms });
     });
   }
 
-  fail(t: Task, err: Error, ms = 0): void {
+  fail(t: Task, err: Error, ms = 0, workerId = 0): void {
     if (t.settled) return;
     this.#stats.failed[failureKind(err)] += t.size;
     this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
-    t.settle(err, { workerId: 0, ms });
+    t.settle(err, { workerId, ms });
   }
 
   /** Each item of the lost job goes back alone, in a job of its own that is never split again. */
@@ -88,8 +106,10 @@ function splitChunk(chunk: Task, done: (chunk: Task) => void): Task[] {
   const items = chunk.items!;
   const values: unknown[] = new Array(items.length);
   const errors: Array<[number, Error]> = [];
+  const times: number[] = new Array(items.length).fill(0);
   let left = items.length;
   let ms = 0;
+  let workerId = 0;
   return items.map((item, i) => new Task({
     name: chunk.name,
     items: [item],
@@ -102,13 +122,16 @@ function splitChunk(chunk: Task, done: (chunk: Task) => void): Task[] {
     itemTimes: chunk.itemTimes,
     sink: (result: ChunkOutcome | Error, info) => {
       ms += info.ms;
+      times[i] = info.ms;
+      workerId ||= info.workerId;
       if (result instanceof Error) errors.push([i, result]);
       else if (result.errors?.length) errors.push([i, result.errors[0]![1]]);
       else values[i] = result.values[0];
       if (--left > 0) return;
       done(chunk);
       errors.sort((a, b) => a[0] - b[0]);
-      chunk.settle({ values, errors: errors.length ? errors : undefined }, { workerId: 0, ms });
+      const outcome = { values, errors: errors.length ? errors : undefined };
+      chunk.settle(chunk.itemTimes ? { ...outcome, times } : outcome, { workerId, ms });
     },
   }));
 }

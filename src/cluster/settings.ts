@@ -58,6 +58,18 @@ export function unavailableTimeout(backend: object): number {
   return typeof given === 'number' && given > 0 ? given : UNAVAILABLE_TIMEOUT_MS;
 }
 
+/**
+ * Length BullMQ trims the queue's events stream to (its own default, 10,000).
+ * Results never depend on the stream (reader.ts polls job hashes), so a short
+ * stream only costs wake-ups. FORKPOOL_REDIS_EVENTS_MAXLEN overrides it (tests
+ * use 100 to prove that trimmed events lose nothing).
+ */
+export const EVENTS_MAX_LEN = 10_000;
+export function eventsMaxLen(): number {
+  const env = Number(process.env.FORKPOOL_REDIS_EVENTS_MAXLEN);
+  return Number.isInteger(env) && env > 0 ? env : EVENTS_MAX_LEN;
+}
+
 /** After Redis is back, the epoch key is checked within this long (RedisDataLostError). */
 export const EPOCH_CHECK_MS = 2_000;
 
@@ -96,6 +108,11 @@ export interface Heartbeat {
 /** Key of a job's result when it is too large to travel inline; the lock token makes each run's key its own. */
 export function resultKey(jobKey: string, token: string): string {
   return `${jobKey}:result:${token}`;
+}
+
+/** Pub/sub channel on which clients ask nodes to abort running tasks (cancel.ts). */
+export function cancelChannel(queueName: string): string {
+  return `${PREFIX}:${queueName}:cancel`;
 }
 
 /** Set when the client first connects; gone means Redis lost its data (restart without persistence, FLUSHALL). */

@@ -40,7 +40,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   try {
     child = spawn(process.execPath, [...execArgv, workerEntryPath()], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', record ?? 'ignore'],
-      env: record === undefined ? spec.env : { ...spec.env, FORKPOOL_RUNNING_FD: '5' },
+      env: record === undefined ? spec.env : { ...(spec.env ?? process.env), FORKPOOL_RUNNING_FD: '5' },
       cwd: spec.cwd,
       windowsHide: true,
       // Its own process group, so kills reach the worker's children too.

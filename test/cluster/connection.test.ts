@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'forkpool';
+import { Redis } from 'ioredis';
 import { RedisConnectionError } from '../../src/cluster/errors.ts';
 import { freePort, redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { TASKS, runCli } from './nodes.ts';
@@ -30,7 +31,15 @@ async function expectConnectionError(url: string, reason: RegExp): Promise<void>
 
 describe('Redis that cannot be used', { skip: redisSkip }, () => {
   let secured: RedisServer;
-  before(async () => { secured = await startRedis({ password: 'right' }); });
+  let limitedUrl: string;
+  before(async () => {
+    secured = await startRedis({ password: 'right' });
+    // An ACL user that may run every command, but only on keys outside the pool's prefix (forkpool:*).
+    const admin = new Redis(secured.url);
+    await admin.call('ACL', 'SETUSER', 'limited', 'on', '>s3cret', '~other:*', '&*', '+@all');
+    admin.disconnect();
+    limitedUrl = `redis://limited:s3cret@127.0.0.1:${secured.port}`;
+  });
   after(async () => { await secured?.stop(); });
 
   test('an unreachable Redis: tasks and ready() reject with RedisConnectionError within 5 s', async () => {
@@ -41,9 +50,22 @@ describe('Redis that cannot be used', { skip: redisSkip }, () => {
     await expectConnectionError(`redis://:s3cret@127.0.0.1:${secured.port}`, /WRONGPASS|auth/i);
   });
 
+  test('an ACL user without permission on the prefix: RedisConnectionError naming NOPERM, never the password', async () => {
+    await expectConnectionError(limitedUrl, /permission denied.*NOPERM/);
+  });
+
+  test('forkpool worker exits 255 with one line naming NOPERM when its ACL user lacks the prefix', async () => {
+    const r = await runCli(['worker', TASKS, '--redis', limitedUrl, '--queue', 'conn', '-j', '1']);
+    assert.equal(r.code, 255, r.stderr);
+    assert.match(r.stderr, /^forkpool: Cannot use Redis at redis:\/\/limited:\*\*\*@127\.0\.0\.1:\d+\/?: permission denied.*NOPERM/);
+    assert.doesNotMatch(r.stderr, /s3cret/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    assert.ok(r.ms < BOUND_MS + 2_000, `took ${r.ms} ms`);
+  });
+
   test('forkpool worker exits 255 with one line when Redis is unreachable', async () => {
     const r = await runCli(['worker', TASKS, '--redis', `redis://127.0.0.1:${await freePort()}`, '--queue', 'conn', '-j', '1']);
-    assert.equal(r.code, 255);
+    assert.equal(r.code, 255, r.stderr);
     assert.match(r.stderr, /^forkpool: Cannot use Redis at redis:\/\/127\.0\.0\.1:\d+.*refused/);
     assert.ok(r.ms < BOUND_MS + 2_000);
   });

@@ -98,6 +98,38 @@ describe('node and client faults', { skip: redisSkip }, () => {
     }
   });
 
+  test('an idle open pool (no close()) lets the client process exit by itself, as a local pool does; work after an idle spell is woken by events again', async () => {
+    const queue = 'idle';
+    nodes.push(await startNode(redis.url, queue));
+    const script = `
+      import { Pool } from 'forkpool';
+      const pool = new Pool(${JSON.stringify(TASKS)}, { backend: { redis: ${JSON.stringify(redis.url)}, queue: 'idle' } });
+      const values = await pool.map('double', [1, 2, 3]);
+      // Idle longer than the 1 s after which QueueEvents closes; the next task reopens it.
+      await new Promise((r) => setTimeout(r, 1_500));
+      const t0 = Date.now();
+      const one = await pool.apply('double', [5]);
+      console.log(JSON.stringify({ values, one, ms: Date.now() - t0 }));
+      // No close(), no join(): nothing outstanding, so nothing may keep the process alive.
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    let printedAt = 0;
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); printedAt = Date.now(); });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.once('exit', (c, s) => r([c, s])));
+    const exitedAfter = Date.now() - printedAt;
+    clearTimeout(killer);
+    assert.equal(signal, null, 'the client exited by itself (not killed after 20 s)');
+    assert.equal(code, 0);
+    const r = JSON.parse(out) as { values: number[]; one: number; ms: number };
+    assert.deepEqual([r.values, r.one], [[2, 4, 6], 10]);
+    // Woken by an event, not by the 5 s poll.
+    assert.ok(r.ms < 2_500, `the task after the idle spell took ${r.ms} ms`);
+    // Within the 1 s idle close and a blocking read's end, never the 10 s block time.
+    assert.ok(exitedAfter < 5_000, `exited ${exitedAfter} ms after its last task`);
+  });
+
   test('SIGTERM lets a running job finish, then the node exits 0', async () => {
     const queue = 'drain';
     const node = await startNode(redis.url, queue);

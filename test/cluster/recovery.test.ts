@@ -64,13 +64,38 @@ describe('recovery of lost jobs', { skip: redisSkip }, () => {
     }
   });
 
+  test("currentTask() on a node: a stable key and an attempt that counts the job's runs on nodes that died", async () => {
+    const queue = 'context';
+    nodes.push(...await Promise.all([startNode(redis.url, queue), startNode(redis.url, queue)]));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue } });
+    try {
+      const plain = await pool.apply('context', [undefined as unknown as string]);
+      assert.match(String(plain.key), /^[0-9a-f]{8}-\d+\/0$/);
+      assert.equal(plain.attempt, 1);
+      // The first run kills its node; the job runs again on the other one.
+      const again = await pool.apply('context', [join(dir, 'context')]) as { key: string; attempt: number; first: { key: string; attempt: number } };
+      assert.equal(again.first.attempt, 1);
+      assert.equal(again.attempt, 2, 'the second run of the job');
+      assert.equal(again.key, again.first.key, 'the key is the same on both nodes');
+    } finally {
+      await pool.terminate();
+    }
+  });
+
   test('a job lost over maxStalledCount is resubmitted one item per job: only the culprit fails with WorkerLostError', async () => {
     const queue = 'poison';
     // The poison kills every node that runs it (4 in all: 2 for its chunk's job, 2 for its own); each is replaced.
     let replacing = true;
+    // Replacements still starting: awaited at the end, so none is left running (and holding this process) after the suite's stop.
+    const starting = new Set<Promise<void>>();
     const keep = (n: NodeProcess): void => {
       nodes.push(n);
-      void n.exited.then(() => { if (replacing) void startNode(redis.url, queue, ['-j', '2']).then(keep); });
+      void n.exited.then(() => {
+        if (!replacing) return;
+        const s = startNode(redis.url, queue, ['-j', '2']).then(keep, () => undefined);
+        starting.add(s);
+        void s.finally(() => starting.delete(s));
+      });
     };
     (await Promise.all([1, 2, 3].map(() => startNode(redis.url, queue, ['-j', '2'])))).forEach(keep);
     const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue } });
@@ -87,6 +112,7 @@ describe('recovery of lost jobs', { skip: redisSkip }, () => {
     } finally {
       replacing = false;
       await pool.terminate();
+      await Promise.all(starting);
     }
   });
 });

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'forkpool';
+import { Redis } from 'ioredis';
 import { RedisConnectionError, RedisDataLostError } from '../../src/cluster/errors.ts';
 import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { TASKS, startNode, type NodeProcess } from './nodes.ts';
@@ -36,7 +37,7 @@ describe('Redis outages', { skip: redisSkip }, () => {
     return { result };
   }
 
-  test('Redis stopped longer than unavailableTimeout: the running task and new ones reject with RedisConnectionError', async () => {
+  test('Redis stopped longer than unavailableTimeout: the running task and new ones reject with RedisConnectionError; once Redis is back, its job is removed', async (t) => {
     const redis = await startRedis();
     servers.push(redis);
     nodes.push(await startNode(redis.url, 'down'));
@@ -49,6 +50,21 @@ describe('Redis outages', { skip: redisSkip }, () => {
       const ms = Date.now() - stoppedAt;
       assert.ok(ms >= UNAVAILABLE_MS - 100 && ms < UNAVAILABLE_MS + 2_000, `rejected ${ms} ms after Redis stopped`);
       await assert.rejects(pool.apply('double', [1]), RedisConnectionError);
+      // Back (appendonly yes: the job survived): the job given up on is removed, so it neither runs again nor waits 24 h.
+      const client = new Redis(redis.url, { lazyConnect: true });
+      try {
+        await redis.restart();
+        const jobs = async () => (await client.keys('forkpool:down.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k));
+        assert.equal((await jobs()).length, 1, 'the job of the running task outlived the restart');
+        const backAt = Date.now();
+        while ((await jobs()).length > 0) {
+          assert.ok(Date.now() - backAt < 10_000, `job still in Redis ${Date.now() - backAt} ms after Redis was back`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        t.diagnostic(`job removed ${Date.now() - backAt} ms after Redis was back`);
+      } finally {
+        client.disconnect();
+      }
     } finally {
       await pool.terminate();
     }

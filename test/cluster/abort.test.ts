@@ -1,0 +1,117 @@
+/**
+ * Abort of a task already sent (src/cluster/cancel.ts): a waiting job is
+ * removed from Redis, a running one is cancelled on its node over pub/sub,
+ * so the node is free again after its abort grace, not after the task's end.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortError, Pool } from 'forkpool';
+import { Redis } from 'ioredis';
+import { eventually } from '../helpers.ts';
+import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
+import { TASKS, startNode, type NodeProcess } from './nodes.ts';
+import type * as tasks from './fixtures/tasks.mjs';
+
+describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
+  let redis: RedisServer;
+  let dir: string;
+  const nodes: NodeProcess[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'forkpool-abort-'));
+  });
+
+  after(async () => {
+    for (const n of nodes) n.child.kill('SIGKILL');
+    await Promise.all(nodes.map((n) => n.exited));
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a running task aborted by its signal is cancelled on its node: the node is free within its abort grace, not after 30 s', async (t) => {
+    nodes.push(await startNode(redis.url, 'running'));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'running' } });
+    try {
+      const ac = new AbortController();
+      const marker = join(dir, 'running');
+      const long = pool.apply('long', [30_000, marker], { signal: ac.signal });
+      assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
+      const abortedAt = Date.now();
+      ac.abort();
+      await assert.rejects(long, AbortError);
+      // One slot (-j 1): this runs only once the long task's worker was stopped (1 s grace, then killed).
+      assert.equal(await pool.apply('double', [2]), 4);
+      const ms = Date.now() - abortedAt;
+      t.diagnostic(`the node ran the next task ${ms} ms after the abort`);
+      assert.ok(ms < 8_000, `next task after ${ms} ms`);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test("terminate() stops the pool's running task on its node, as a local terminate() kills its workers: the node serves the next pool at once", async (t) => {
+    nodes.push(await startNode(redis.url, 'terminate'));
+    const first = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'terminate' } });
+    const marker = join(dir, 'terminate');
+    first.apply('long', [30_000, marker]).catch(() => {});
+    assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
+    const stoppedAt = Date.now();
+    await first.terminate();
+    const next = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'terminate' } });
+    try {
+      // One slot (-j 1): free only once the 30 s task was stopped.
+      assert.equal(await next.apply('double', [3]), 6);
+      const ms = Date.now() - stoppedAt;
+      t.diagnostic(`the node ran the next pool's task ${ms} ms after terminate()`);
+      assert.ok(ms < 8_000, `next task after ${ms} ms`);
+    } finally {
+      await next.terminate();
+    }
+  });
+
+  test('a task aborted while its job waits in Redis: the job is removed and never runs', async () => {
+    nodes.push(await startNode(redis.url, 'waiting'));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'waiting' } });
+    const client = new Redis(redis.url);
+    const jobs = async () => (await client.keys('forkpool:waiting.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k)).length;
+    const file = join(dir, 'waiting');
+    // Every task waits for this file: nothing ends before the test says so, however slow the machine.
+    const gate = join(dir, 'waiting.gate');
+    const ran = () => existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0])) : [];
+    try {
+      await pool.ready();
+      // One slot: A runs, B and C wait in Redis (a node fetches a job only for a free slot).
+      const first = pool.apply('logged', [1, file, gate]);
+      await new Promise((r) => setImmediate(r));
+      const second = pool.apply('logged', [2, file, gate]);
+      await new Promise((r) => setImmediate(r));
+      const ac = new AbortController();
+      const third = pool.apply('logged', [3, file, gate], { signal: ac.signal });
+      assert.ok(await eventually(() => ran().length === 1, 10_000), 'A runs');
+      assert.equal(await jobs(), 3);
+      ac.abort();
+      await assert.rejects(third, AbortError);
+      assert.ok(await waitFor(async () => await jobs() === 2, 2_000), 'the waiting job left Redis');
+      writeFileSync(gate, '');
+      await Promise.all([first, second]);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(ran(), [1, 2], 'the aborted task never ran');
+    } finally {
+      client.disconnect();
+      await pool.terminate();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
