@@ -4,7 +4,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { Pool } from 'forkpool';
-import { move } from 'forkpool/worker';
+import { currentTask, move } from 'forkpool/worker';
 import type * as tasks from '../fixtures/basic.ts';
 
 const pool = new Pool<typeof tasks>(new URL('../fixtures/basic.ts', import.meta.url), { concurrentTasksPerWorker: 4 });
@@ -27,4 +27,15 @@ export async function transfers(): Promise<void> {
   const bytes: Uint8Array = move(new Uint8Array(4), [buf]);
   // @ts-expect-error — move() lists ArrayBuffers and MessagePorts only
   move(bytes, [bytes]);
+}
+
+// currentTask(): `key` is a string on a distributed pool and undefined locally.
+{
+  const ctx = currentTask();
+  const key: string | undefined = ctx.key;
+  const attempt: number = ctx.attempt;
+  void key; void attempt;
+  // @ts-expect-error key may be undefined (local pools)
+  const sure: string = ctx.key;
+  void sure;
 }
