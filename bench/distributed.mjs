@@ -1,15 +1,33 @@
 #!/usr/bin/env node
 /**
- * Distributed pool throughput and latency on loopback: its own redis-server
- * (appendonly yes, free port, temp dir), 2 `forkpool worker -j 1` nodes, one
- * client. Needs `npm run build` and redis-server.
+ * Distributed pool throughput and latency on loopback, with raw BullMQ side
+ * by side in the same run: its own redis-server (appendonly yes, free port,
+ * temp dir), 2 `forkpool worker -j 1` nodes and 2 raw BullMQ worker processes
+ * (this file with `--raw-worker`: one plain BullMQ Worker each, doing x * 2
+ * inline, with the concurrency a `-j 1` node gives its BullMQ Worker: 1;
+ * `--raw-concurrency N` changes it), one client. Needs `npm run build` and
+ * redis-server.
  *
- *   node bench/distributed.mjs [--items 1000000] [--runs 3] [--applies 500]
+ *   node bench/distributed.mjs [--items 1000000] [--journal-items 20000] [--runs 3] [--applies 500]
+ *                              [--raw-concurrency 1] [--json] [--quick]
  *   node bench/distributed.mjs --recovery 5
  *
- * Prints, per run, `map` of x => x * 2 (items/s, adaptive chunks) and the median,
- * one run with chunksize 100 (one job per 100 items); then one
- * small warm `apply` at a time: p50 and p99.
+ * Measures, each `--runs` times, interleaved (forkpool then raw, raw first on
+ * the next run) so a slow minute hits both sides alike:
+ * - `map` of x => x * 2 over `--items` items at 10, 100 and 1,000 items per
+ *   job: forkpool `map(..., { chunksize })` (whole tasks packed into jobs of
+ *   up to 100 items: chunksize 10 is 10 tasks per job, 100 and 1,000 one task
+ *   per job) against raw BullMQ (`addBulk` of jobs of that many items,
+ *   results from QueueEvents `completed`, at most RAW_WINDOW jobs in Redis at
+ *   once so the events stream is never trimmed under an unread event);
+ * - forkpool's adaptive chunks (no chunksize), and the same with a journal
+ *   (over `--journal-items`, default 20,000: it runs one task per item today);
+ * - one small `apply`, warm, one at a time (`--applies` calls): p50 and p99,
+ *   against a raw BullMQ round trip (add one job, wait for its `completed`).
+ * Prints the median of the runs per row; `--json`: the human lines go to
+ * stderr and stdout gets one JSON document for bench/run.mjs or a results
+ * file: `map` rows (items/s: median, min, max, all), `latency` (ms), the
+ * markdown `table`, machine; `{ skipped }` when redis-server is missing.
  *
  * `--recovery N`: N trials, default lock settings: a node running a long task
  * is SIGKILLed; prints the time until the task starts on the other node,
@@ -18,91 +36,285 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : dflt; };
-const ITEMS = opt('--items', 1_000_000);
-const RUNS = opt('--runs', 3);
-const APPLIES = opt('--applies', 500);
+const flag = (name) => args.includes(name);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const TASKS = fileURLToPath(new URL('../test/cluster/fixtures/tasks.mjs', import.meta.url));
+/** Raw BullMQ jobs allowed in Redis at once: far under the events stream's MAXLEN, so no `completed` is trimmed before QueueEvents reads it. */
+const RAW_WINDOW = 2_000;
+/** What a `-j 1` node gives its BullMQ Worker (concurrency = slots, src/cluster/node.ts); the raw workers get the same. */
+const RAW_CONCURRENCY = opt('--raw-concurrency', 1);
 
-if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.log('bench/distributed: redis-server is not installed (apt-get install redis-server); skipped');
-  process.exit(0);
+// ── raw BullMQ worker process ───────────────────────────────────────────────────
+
+/** A plain BullMQ Worker doing x * 2 over a job's items, inline; runs until SIGTERM. */
+async function rawWorker(url, queue, concurrency) {
+  const { Worker } = await import('bullmq');
+  const { hostname: host, port } = new URL(url);
+  const worker = new Worker(queue, async (job) => job.data.items.map((x) => x * 2), {
+    connection: { host, port: Number(port), maxRetriesPerRequest: null }, concurrency,
+  });
+  await worker.waitUntilReady();
+  process.stdout.write('ready\n');
+  process.once('SIGTERM', () => { void worker.close().then(() => process.exit(0)); });
 }
 
-const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-const dir = mkdtempSync(join(tmpdir(), 'forkpool-bench-redis-'));
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'], { stdio: 'ignore' });
-for (;;) {
-  const ok = await new Promise((r) => { const s = connect(port, '127.0.0.1'); s.once('connect', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
-  if (ok) break;
-  await new Promise((r) => setTimeout(r, 20));
-}
-const url = `redis://127.0.0.1:${port}`;
-const RECOVERY = opt('--recovery', 0);
-if (RECOVERY > 0) {
+// ── the benchmark ───────────────────────────────────────────────────────────────
+
+async function main() {
+  const QUICK = flag('--quick');
+  const ITEMS = opt('--items', QUICK ? 50_000 : 1_000_000);
+  const RUNS = opt('--runs', QUICK ? 1 : 3);
+  const APPLIES = opt('--applies', QUICK ? 100 : 500);
+  // A journaled map on the backend runs about 1,000 items/s today (one task per item: journaled maps
+  // go through imapSettled with chunksize 1), so 1M items would take a quarter of an hour per run.
+  const JOURNAL_ITEMS = Math.min(ITEMS, opt('--journal-items', 20_000));
+  const JSON_OUT = flag('--json');
+  // With --json, stdout carries only the JSON document.
+  const say = JSON_OUT ? (line) => process.stderr.write(`${line}\n`) : (line) => console.log(line);
+
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    const note = 'bench/distributed: redis-server is not installed (apt-get install redis-server); skipped';
+    say(note);
+    if (JSON_OUT) console.log(JSON.stringify({ skipped: note }));
+    process.exit(0);
+  }
+  const { Pool } = await import('../dist/index.js');
+  const redisVersion = /v=(\S+)/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout)?.[1];
+
+  const port = await new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+  const dir = mkdtempSync(join(tmpdir(), 'forkpool-bench-redis-'));
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'], { stdio: 'ignore' });
+  for (;;) {
+    const ok = await new Promise((r) => { const s = connect(port, '127.0.0.1'); s.once('connect', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  const RECOVERY = opt('--recovery', 0);
+  if (RECOVERY > 0) {
+    try {
+      await recovery(Pool, url, dir, RECOVERY);
+    } finally {
+      redis.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    process.exit(0);
+  }
+
+  const children = [];
+  const started = (child) => { children.push(child); return child; };
+  let pool;
+  let raw;
   try {
-    await recovery(RECOVERY);
+    const nodes = [0, 1].map(() => started(spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', 'bench', '-j', '1', '-q'], { stdio: 'inherit' })));
+    const rawWorkers = [0, 1].map(() => started(spawn(process.execPath, [fileURLToPath(import.meta.url), '--raw-worker', url, 'raw', String(RAW_CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] })));
+    await Promise.all(rawWorkers.map((w) => new Promise((resolve, reject) => {
+      w.stdout.once('data', resolve);
+      w.once('exit', (code) => reject(new Error(`raw worker exited ${code}`)));
+    })));
+    raw = await RawClient.open(url, 'raw');
+    pool = new Pool(TASKS, { backend: { redis: url, queue: 'bench' } });
+    await pool.ready();
+    void nodes;
+
+    const items = Array.from({ length: ITEMS }, (_, i) => i);
+    const check = (out, n, what) => {
+      if (out.length !== n || out[0] !== 0 || out[n - 1] !== (n - 1) * 2 || out[n >> 1] !== (n >> 1) * 2) throw new Error(`${what}: wrong result`);
+    };
+    // Warm-up: connections, node workers, JIT on both sides.
+    await pool.map('double', items.slice(0, 10_000));
+    await raw.map(items.slice(0, 10_000), 100);
+
+    const journalDir = mkdtempSync(join(tmpdir(), 'forkpool-bench-journal-'));
+    const rows = [
+      ...[10, 100, 1000].flatMap((per) => [
+        // forkpool packs whole tasks into jobs of up to 100 items: chunksize 10 gives 10 tasks per job; 100 and 1,000 one task per job.
+        { id: `forkpool-${per}`, label: `forkpool map, chunksize ${per} (${per < 100 ? `${100 / per} tasks of ${per} items per job` : `one ${per}-item task per job`})`, per, run: () => pool.map('double', items, { chunksize: per }) },
+        { id: `raw-${per}`, label: `raw BullMQ, ${per} items per job`, per, run: () => raw.map(items, per) },
+      ]),
+      { id: 'forkpool-adaptive', label: 'forkpool map, adaptive chunks', run: () => pool.map('double', items) },
+      { id: 'forkpool-journal', label: `forkpool map, adaptive chunks, journaled (${JOURNAL_ITEMS.toLocaleString('en-US')} items)`, n: JOURNAL_ITEMS, run: (r) => pool.map('double', items.slice(0, JOURNAL_ITEMS), { journal: join(journalDir, `run-${r}.journal`) }) },
+    ];
+    const rates = new Map(rows.map((row) => [row.id, []]));
+    say(`map of x => x * 2 over ${ITEMS.toLocaleString('en-US')} items, ${RUNS} run(s); 2 × forkpool worker -j 1 and 2 raw BullMQ workers (concurrency ${RAW_CONCURRENCY}), loopback Redis ${redisVersion} (appendonly yes)`);
+    for (let r = 0; r < RUNS; r++) {
+      // Alternate which side of a pair goes first.
+      const order = [...rows];
+      if (r % 2 === 1) for (let i = 0; i < 6; i += 2) [order[i], order[i + 1]] = [order[i + 1], order[i]];
+      for (const row of order) {
+        const t = performance.now();
+        const out = await row.run(r);
+        const s = (performance.now() - t) / 1000;
+        const n = row.n ?? ITEMS;
+        check(out, n, row.label);
+        rates.get(row.id).push(n / s);
+        say(`  run ${r + 1}: ${row.label}: ${s.toFixed(2)} s, ${fmt(n / s)} items/s`);
+      }
+    }
+    rmSync(journalDir, { recursive: true, force: true });
+
+    // One small apply, warm, one at a time, against one raw job round trip.
+    const latency = { forkpool: [], raw: [] };
+    for (let r = 0; r < RUNS; r++) {
+      for (const side of r % 2 === 0 ? ['forkpool', 'raw'] : ['raw', 'forkpool']) {
+        const call = side === 'forkpool' ? (i) => pool.apply('double', [i]) : (i) => raw.roundTrip(i);
+        for (let i = 0; i < 20; i++) await call(i);
+        const lat = [];
+        for (let i = 0; i < APPLIES; i++) {
+          const t = performance.now();
+          const v = await call(i);
+          lat.push(performance.now() - t);
+          if (v !== i * 2) throw new Error(`${side} round trip: wrong result`);
+        }
+        lat.sort((a, b) => a - b);
+        const at = (q) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))];
+        latency[side].push({ p50: at(0.5), p99: at(0.99) });
+        say(`  run ${r + 1}: ${side === 'forkpool' ? 'forkpool apply' : 'raw BullMQ round trip'} (warm, one at a time, ${APPLIES} calls): p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms`);
+      }
+    }
+
+    const summary = {
+      bench: 'distributed',
+      command: `node bench/distributed.mjs ${args.join(' ')}`.trim(),
+      items: ITEMS, journalItems: JOURNAL_ITEMS, runs: RUNS, applies: APPLIES,
+      setup: `2 x forkpool worker -j 1 and 2 raw BullMQ worker processes (concurrency ${RAW_CONCURRENCY}), one client, loopback redis-server ${redisVersion} appendonly yes`,
+      map: rows.map((row) => ({ id: row.id, label: row.label, itemsPerSecond: stats(rates.get(row.id)) })),
+      latency: Object.fromEntries(Object.entries(latency).map(([side, l]) => [side, { p50Ms: stats(l.map((x) => x.p50)), p99Ms: stats(l.map((x) => x.p99)) }])),
+      duplicates: pool.stats().duplicates,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavg1m: loadavg()[0] },
+    };
+    summary.table = table(summary);
+    say('');
+    say(summary.table);
+    if (JSON_OUT) console.log(JSON.stringify(summary));
   } finally {
+    if (pool) { pool.close(); await pool.join(); }
+    await raw?.close();
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
     redis.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-  process.exit(0);
 }
-const nodes = [0, 1].map(() => spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', 'bench', '-j', '1', '-q'], { stdio: 'inherit' }));
 
-const pool = new Pool(TASKS, { backend: { redis: url, queue: 'bench' } });
-try {
-  await pool.ready();
-  await pool.map('double', Array.from({ length: 10_000 }, (_, i) => i)); // warm up
-  const items = Array.from({ length: ITEMS }, (_, i) => i);
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = performance.now();
-    const out = await pool.map('double', items);
-    const s = (performance.now() - t) / 1000;
-    if (out[ITEMS - 1] !== (ITEMS - 1) * 2) throw new Error('wrong result');
-    rates.push(ITEMS / s);
-    console.log(`map x*2 over ${ITEMS} items, run ${r + 1}: ${s.toFixed(2)} s, ${Math.round(ITEMS / s)} items/s`);
-  }
-  rates.sort((a, b) => a - b);
-  console.log(`map median: ${Math.round(rates[Math.floor(rates.length / 2)])} items/s (2 nodes × 1 process, loopback Redis, appendonly yes)`);
+/** Median, min and max of a list. */
+function stats(list) {
+  const s = [...list].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s.at(-1), all: list };
+}
 
-  {
-    // Fixed 100 items per task (= per job), the issue's raw-BullMQ comparison point.
-    const t = performance.now();
-    await pool.map('double', items, { chunksize: 100 });
-    const sec = (performance.now() - t) / 1000;
-    console.log(`map x*2 over ${ITEMS} items, chunksize 100 (one job per 100 items): ${sec.toFixed(2)} s, ${Math.round(ITEMS / sec)} items/s`);
+function fmt(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function table(summary) {
+  const lines = [
+    `| map x => x * 2, ${summary.items.toLocaleString('en-US')} items | items/s, median of ${summary.runs} (min–max) | vs raw BullMQ, same items per job |`,
+    '| --- | ---: | ---: |',
+  ];
+  const med = (id) => summary.map.find((r) => r.id === id)?.itemsPerSecond.median;
+  for (const row of summary.map) {
+    const per = /-(\d+)$/.exec(row.id)?.[1];
+    const vs = row.id.startsWith('forkpool-') && per ? `${(row.itemsPerSecond.median / med(`raw-${per}`)).toFixed(2)}×` : '';
+    lines.push(`| ${row.label} | ${fmt(row.itemsPerSecond.median)} (${fmt(row.itemsPerSecond.min)}–${fmt(row.itemsPerSecond.max)}) | ${vs} |`);
   }
-  for (let i = 0; i < 20; i++) await pool.apply('double', [i]);
-  const lat = [];
-  for (let i = 0; i < APPLIES; i++) {
-    const t = performance.now();
-    await pool.apply('double', [i]);
-    lat.push(performance.now() - t);
+  lines.push('', `| one small call, warm, one at a time (${summary.applies} calls) | p50 ms, median of ${summary.runs} | p99 ms, median of ${summary.runs} |`, '| --- | ---: | ---: |');
+  for (const [side, l] of Object.entries(summary.latency)) {
+    lines.push(`| ${side === 'forkpool' ? 'forkpool apply' : 'raw BullMQ round trip (add, wait for completed)'} | ${l.p50Ms.median.toFixed(2)} | ${l.p99Ms.median.toFixed(2)} |`);
   }
-  lat.sort((a, b) => a - b);
-  const at = (q) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))];
-  console.log(`apply (warm, one at a time, ${APPLIES} calls): p50 ${at(0.5).toFixed(2)} ms, p99 ${at(0.99).toFixed(2)} ms`);
-  console.log(`duplicates: ${pool.stats().duplicates}`);
-} finally {
-  pool.close();
-  await pool.join();
-  for (const n of nodes) n.kill('SIGTERM');
-  await Promise.all(nodes.map((n) => new Promise((r) => n.once('exit', r))));
-  redis.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
+  lines.push('', `${summary.setup}; ${summary.machine.cpus} × ${summary.machine.cpuModel}, Node ${summary.machine.node}, load ${summary.machine.loadavg1m.toFixed(2)} at the end; duplicates: ${summary.duplicates}.`);
+  return lines.join('\n');
+}
+
+/**
+ * The raw BullMQ client: a Queue and a QueueEvents, jobs of `items`, results
+ * read from `completed` events (BullMQ copies each return value into them).
+ */
+class RawClient {
+  #queue;
+  #events;
+  #waiting = new Map(); // job id → (returnvalue) => void
+  #seq = 0;
+
+  static async open(url, name) {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const { hostname: host, port } = new URL(url);
+    const connection = { host, port: Number(port), maxRetriesPerRequest: null };
+    const client = new RawClient();
+    client.#queue = new Queue(name, { connection, streams: { events: { maxLen: 100_000 } }, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+    client.#events = new QueueEvents(name, { connection });
+    client.#events.on('completed', ({ jobId, returnvalue }) => {
+      const done = client.#waiting.get(jobId);
+      if (!done) return;
+      client.#waiting.delete(jobId);
+      done(typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue);
+    });
+    await Promise.all([client.#queue.waitUntilReady(), client.#events.waitUntilReady()]);
+    return client;
+  }
+
+  /** x * 2 over `items`, `per` items per job, at most RAW_WINDOW jobs in Redis; results in input order. */
+  map(items, per) {
+    const jobs = Math.ceil(items.length / per);
+    const out = new Array(items.length);
+    const prefix = `m${this.#seq++}-`;
+    return new Promise((resolve, reject) => {
+      let next = 0;
+      let inFlight = 0;
+      let done = 0;
+      let pumping = false;
+      const pump = async () => {
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (next < jobs && inFlight < RAW_WINDOW) {
+            const batch = [];
+            while (next < jobs && inFlight < RAW_WINDOW && batch.length < 500) {
+              const j = next++;
+              inFlight++;
+              const id = `${prefix}${j}`;
+              this.#waiting.set(id, (values) => {
+                for (let k = 0; k < values.length; k++) out[j * per + k] = values[k];
+                inFlight--;
+                if (++done === jobs) resolve(out);
+                else void pump();
+              });
+              batch.push({ name: 'x2', data: { items: items.slice(j * per, (j + 1) * per) }, opts: { jobId: id } });
+            }
+            await this.#queue.addBulk(batch);
+          }
+        } catch (err) {
+          reject(err);
+        } finally {
+          pumping = false;
+        }
+        if (next < jobs && inFlight < RAW_WINDOW) void pump();
+      };
+      void pump();
+    });
+  }
+
+  /** One job of one item: add it, wait for its `completed` event. */
+  roundTrip(x) {
+    const id = `a${this.#seq++}`;
+    const result = new Promise((resolve) => this.#waiting.set(id, (values) => resolve(values[0])));
+    return this.#queue.add('x2', { items: [x] }, { jobId: id }).then(() => result);
+  }
+
+  async close() {
+    await this.#events.close();
+    await this.#queue.close();
+  }
 }
 
 /** Starts a node with the default lock settings; resolves once it takes jobs. */
-function startNode(queue) {
+function startNode(url, queue) {
   const child = spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', queue, '-j', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
@@ -111,11 +323,11 @@ function startNode(queue) {
   });
 }
 
-async function recovery(trials) {
+async function recovery(Pool, url, dir, trials) {
   const times = [];
   for (let i = 0; i < trials; i++) {
     const queue = `recovery${i}`;
-    const nodes = await Promise.all([startNode(queue), startNode(queue)]);
+    const nodes = await Promise.all([startNode(url, queue), startNode(url, queue)]);
     const pool = new Pool(TASKS, { backend: { redis: url, queue } });
     try {
       await pool.ready();
@@ -139,3 +351,7 @@ async function recovery(trials) {
   times.sort((a, b) => a - b);
   console.log(`recovery (lockDuration 5 s, stalledInterval 2 s, sweep 1 s): median ${(times[Math.floor(times.length / 2)] / 1000).toFixed(2)} s, max ${(times.at(-1) / 1000).toFixed(2)} s over ${trials} trials`);
 }
+
+// Last, so that every class above is initialised when it runs.
+if (args[0] === '--raw-worker') await rawWorker(args[1], args[2], Number(args[3]));
+else await main();

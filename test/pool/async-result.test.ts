@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, ResultTimeoutError, CallbackError, InvalidStateError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 test('get(timeout) rejects with ResultTimeoutError, the task keeps running and a later get() succeeds', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('slowDouble', [21, 400]);
   await assert.rejects(r.get(20), (e) => e instanceof ResultTimeoutError && (e as ResultTimeoutError).code === 'ERR_FORKPOOL_RESULT_TIMEOUT');
   assert.equal(r.ready(), false);
@@ -15,7 +15,7 @@ test('get(timeout) rejects with ResultTimeoutError, the task keeps running and a
 });
 
 test('wait(timeout) resolves without rejecting, whether or not the result is ready', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const slow = pool.applyAsync('slowDouble', [1, 300]);
   await slow.wait(10);
   assert.equal(slow.ready(), false);
@@ -28,7 +28,7 @@ test('wait(timeout) resolves without rejecting, whether or not the result is rea
 });
 
 test('successful() throws before the result is ready, as in Python', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('slowDouble', [1, 200]);
   assert.throws(() => r.successful(), InvalidStateError);
   await r;
@@ -39,7 +39,7 @@ test('a failed AsyncResult nobody awaits does not become an unhandled rejection'
   const onUnhandled = (e: unknown) => unhandled.push(e);
   process.on('unhandledRejection', onUnhandled);
   try {
-    await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+    await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
     const r = pool.applyAsync('fail', ['ignored']);
     await r.wait();
     await new Promise((res) => setImmediate(res));
@@ -50,7 +50,7 @@ test('a failed AsyncResult nobody awaits does not become an unhandled rejection'
 });
 
 test('a callback that throws rejects its AsyncResult with CallbackError (cause = the callback\'s error) and the pool keeps working', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const boom = new Error('callback bug');
   // Every 10th result's callback throws.
   const results = Array.from({ length: 30 }, (_, i) =>
@@ -66,13 +66,13 @@ test('a callback that throws rejects its AsyncResult with CallbackError (cause =
 });
 
 test('an errorCallback that throws rejects with CallbackError too', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('fail', ['x'], { errorCallback: () => { throw new Error('handler bug'); } });
   await assert.rejects(r.get(), (e) => e instanceof CallbackError && (e.cause as Error).message === 'handler bug');
 });
 
 test('get and wait reject a timeout that is not a number', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('double', [1]);
   assert.throws(() => r.get('soon' as never), { name: 'TypeError', message: /timeoutMs.*"soon"/ });
   assert.throws(() => r.wait(-1), TypeError);

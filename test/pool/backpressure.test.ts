@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, QueueFullError } from 'forkpool';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 
 test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting with waitForSpace', async () => {
-  await using pool = new Pool(fixture('hang-forever.mjs'), { ...opts, processes: 1, maxQueue: 2 });
+  await using pool = await makePool(fixture('hang-forever.mjs'), { ...opts, processes: 1, maxQueue: 2 });
   await pool.ready();
   const a = pool.apply('sleep', [50]);
   const b = pool.apply('sleep', [50]);
@@ -20,7 +20,7 @@ test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting
 });
 
 test('imap reads its input lazily: an endless generator is drained only a bounded read-ahead', async () => {
-  await using pool = new Pool(fixture('hang-forever.mjs'), opts);
+  await using pool = await makePool(fixture('hang-forever.mjs'), opts);
   let pulled = 0;
   let cleanedUp = false;
   function* endless() {

@@ -8,14 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError, DataCloneError } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime, isThread } from '../helpers.ts';
+import { fixture, runtime, isThread, makePool } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 const PROCESS_ONLY = 'fd 4 is the process runtime\'s event pipe; threads have no such channel';
 
 test('a worker that closes its event channel fails its running task with WorkerCrashedError and is replaced', { skip: isThread && PROCESS_ONLY }, async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const err = await pool.apply('closeEvents', []).then(() => assert.fail('resolved'), (e) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
   assert.match(err.message, /closed its event channel/);
@@ -24,7 +24,7 @@ test('a worker that closes its event channel fails its running task with WorkerC
 });
 
 test('a worker that writes a frame claiming 2 GB is killed; its task fails and the pool goes on', { skip: isThread && PROCESS_ONLY }, async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const err = await pool.apply('writeGarbage', []).then(() => assert.fail('resolved'), (e) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
   assert.match(err.message, /frame announced/);
@@ -33,7 +33,7 @@ test('a worker that writes a frame claiming 2 GB is killed; its task fails and t
 });
 
 test('a result nested too deep to decode fails that task alone and the main process survives', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   for (const depth of [2000, 5000, 20000]) {
     const r = await pool.apply('deep', [depth]).then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
     if (!r.ok) assert.ok(r.e instanceof DataCloneError || r.e instanceof WorkerCrashedError, `depth ${depth}: ${String(r.e)}`);
@@ -44,7 +44,7 @@ test('a result nested too deep to decode fails that task alone and the main proc
 
 for (const name of ['toString', 'valueOf', '__proto__', 'hasOwnProperty', 'constructor']) {
   test(`an error named ${JSON.stringify(name)} rejects with an Error of that name; the main process survives`, async () => {
-    const pool = new Pool<typeof abuse>(TASKS, opts);
+    const pool = await makePool<typeof abuse>(TASKS, opts);
     const err = await pool.apply('throwNamed', [name]).then(() => assert.fail('resolved'), (e) => e);
     assert.ok(err instanceof Error, `got ${typeof err}`);
     assert.equal(err.name, name);
@@ -54,7 +54,7 @@ for (const name of ['toString', 'valueOf', '__proto__', 'hasOwnProperty', 'const
 }
 
 test('an error with an own `__proto__` property keeps Error.prototype and its other properties', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const err = await pool.apply('throwProtoProp', []).then(() => assert.fail('resolved'), (e) => e);
   assert.ok(err instanceof Error);
   assert.equal(Object.getPrototypeOf(err), Error.prototype);

@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
 import type * as tasks from '../fixtures/transfer.mjs';
-import { fixture, runtime, executions } from '../helpers.ts';
+import { fixture, runtime, executions, localOnly } from '../helpers.ts';
 
 const TASKS = fixture('transfer.mjs');
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
+const PER_WORKER = localOnly('`concurrentTasksPerWorker` is refused beside `backend` (not supported by forkpool worker yet)');
 
 
-test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (well under 1 s)', async () => {
+test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (well under 1 s)', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 10 });
   await pool.ready();
   const t0 = performance.now();
@@ -26,14 +27,14 @@ test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run
   assert.equal(new Set(ids).size, 10);
 });
 
-test('interleaved tasks each see their own currentTask()', async () => {
+test('interleaved tasks each see their own currentTask()', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 8 });
   const pairs = await Promise.all(Array.from({ length: 16 }, (_, i) => pool.apply('ownId', [(i * 7) % 20])));
   for (const [before, after] of pairs) assert.equal(before, after);
   assert.equal(new Set(pairs.map(([id]) => id)).size, 16);
 });
 
-test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not started run once, elsewhere', async () => {
+test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not started run once, elsewhere', { skip: PER_WORKER }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
   const file = join(dir, 'runs.txt');
   const pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3 });
@@ -56,6 +57,6 @@ test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not
   }
 });
 
-test('concurrentTasksPerWorker is checked at construction', () => {
+test('concurrentTasksPerWorker is checked at construction', { skip: PER_WORKER }, () => {
   assert.throws(() => new Pool(TASKS, { ...opts, concurrentTasksPerWorker: 0 }), { code: 'ERR_FORKPOOL_INVALID_ARG', message: /`concurrentTasksPerWorker` to be a positive integer, got 0/ });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime, isThread, executions } from '../helpers.ts';
+import { fixture, runtime, isThread, executions, makePool } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
@@ -20,7 +20,7 @@ for (const kind of ['exit', 'kill'] as const) {
   test(`a map item whose worker dies (${kind}) runs once with retries: 0, and every other item runs exactly once`, { skip: kind === 'kill' && isThread && 'a signal would end the whole test process under the thread runtime' }, async () => {
     for (let round = 0; round < 3; round++) {
       const file = join(mkdtempSync(join(tmpdir(), 'fp-once-')), 'runs.txt');
-      const pool = new Pool<typeof abuse>(TASKS, opts);
+      const pool = await makePool<typeof abuse>(TASKS, opts);
       const bad = 37 + round * 11;
       const items = Array.from({ length: 200 }, (_, i) => [file, i, bad] as [string, number, number]);
       const fn = kind === 'exit' ? 'countOrExit' : 'countOrKill';
@@ -36,7 +36,7 @@ for (const kind of ['exit', 'kill'] as const) {
 
 test('imapSettled: the crashing item fails alone, once; every other item succeeds exactly once', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'fp-once-')), 'runs.txt');
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const items = Array.from({ length: 300 }, (_, i) => [file, i, 123] as [string, number, number]);
   let failed = 0;
   let ok = 0;
@@ -54,7 +54,7 @@ test('imapSettled: the crashing item fails alone, once; every other item succeed
 
 test('with retries: 2, a task that always crashes runs exactly three times', async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'fp-once-')), 'runs.txt');
-  const pool = new Pool<typeof abuse>(TASKS, { ...opts, retries: 2 });
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, retries: 2 });
   const err = await pool.apply('countOrExit', [[file, 5, 5]]).then(() => assert.fail('resolved'), (e) => e);
   assert.ok(err instanceof WorkerCrashedError);
   assert.equal(err.attempts.length, 3);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 import { longTimeout, MAX_TIMER_DELAY_MS } from '../../src/util/timers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
@@ -14,7 +14,7 @@ const DAY = 24 * 3600 * 1000;
 
 for (const taskTimeout of [Infinity, 1e12, 2 ** 31, 25 * DAY]) {
   test(`taskTimeout ${taskTimeout} lets a 150 ms task finish and kills no worker`, async () => {
-    const pool = new Pool<typeof abuse>(TASKS, { processes: 1, runtime, logs: 'silent', taskTimeout });
+    const pool = await makePool<typeof abuse>(TASKS, { processes: 1, runtime, logs: 'silent', taskTimeout });
     const exits: unknown[] = [];
     pool.on('workerExit', (e) => exits.push(e));
     assert.equal(await pool.apply('sleep', [150]), 150);
@@ -26,7 +26,7 @@ for (const taskTimeout of [Infinity, 1e12, 2 ** 31, 25 * DAY]) {
 }
 
 test('AsyncResult.get(2 ** 31) and wait(1e12) wait for the result instead of timing out at once', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, { processes: 1, runtime, logs: 'silent' });
+  const pool = await makePool<typeof abuse>(TASKS, { processes: 1, runtime, logs: 'silent' });
   const r = pool.applyAsync('sleep', [150]);
   assert.equal(await r.get(2 ** 31), 150);
   const r2 = pool.applyAsync('sleep', [50]);

@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Pool, MemoryLimitError } from 'forkpool';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, localOnly } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
+const MEMORY = localOnly('`maxMemory` is a forkpool worker flag (--max-memory), refused beside `backend`');
 
 
-test('a worker over maxMemory after a task is recycled before its next task; the task itself succeeds', async () => {
+test('a worker over maxMemory after a task is recycled before its next task; the task itself succeeds', { skip: MEMORY }, async () => {
   await using pool = new Pool(fixture('leak-memory.mjs'), { ...opts, processes: 1, maxMemory: '150MB' });
   const exited = once(pool, 'workerExit');
   assert.equal(await pool.apply('leak', [160]), 20);
@@ -19,7 +20,7 @@ test('a worker over maxMemory after a task is recycled before its next task; the
   assert.equal(pool.stats().workers[0]!.lastExitReason, 'memory');
 });
 
-test('a worker far past its memory cap while a task runs is killed and the task fails with MemoryLimitError', async () => {
+test('a worker far past its memory cap while a task runs is killed and the task fails with MemoryLimitError', { skip: MEMORY }, async () => {
   await using pool = new Pool(fixture('leak-memory.mjs'), { ...opts, maxMemory: '100MB' });
   const err = await pool.apply('balloon').catch((e) => e);
   assert.ok(err instanceof MemoryLimitError, String(err));

@@ -9,25 +9,28 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { runtime, isThread, pidAlive, eventually } from '../helpers.ts';
+import { runtime, isThread, pidAlive, eventually, localOnly } from '../helpers.ts';
+
+/** Each check runs a local pool in a driver process and watches that process's fds, memory, stdout or children. */
+const DRIVERS = localOnly('a local pool in a driver process: its file descriptors, memory, stdout and worker process groups');
 
 const driver = (name: string) => fileURLToPath(new URL(`../fixtures/abuse/drivers/${name}`, import.meta.url));
 
-test('out of file descriptors (ulimit -n 256, 80 workers): the main process ends cleanly, never with a raw crash', () => {
+test('out of file descriptors (ulimit -n 256, 80 workers): the main process ends cleanly, never with a raw crash', { skip: DRIVERS }, () => {
   const r = spawnSync('/bin/sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${driver('emfile.mjs')}" ${runtime}`], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `driver exited ${r.status} ${r.signal}: ${r.stderr}`);
   assert.match(r.stdout, /^(ok 200|failed PoolBrokenError ERR_FORKPOOL_POOL_BROKEN \S*)/m, r.stdout + r.stderr);
   if (r.stdout.startsWith('failed')) assert.match(r.stdout, /EMFILE|ENFILE|ERR_WORKER_INIT_FAILED/);
 });
 
-test('100 MB of output without a newline: logs "silent" drops it and main-process memory stays flat', () => {
+test('100 MB of output without a newline: logs "silent" drops it and main-process memory stays flat', { skip: DRIVERS }, () => {
   const r = spawnSync(process.execPath, [driver('flood.mjs'), 'silent', '100', runtime], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.ok(out.growthMb < 40, `main process grew ${out.growthMb} MB`);
 });
 
-test('50 MB of output without a newline: logs "pipe" delivers it in marked pieces of at most 64 KiB', () => {
+test('50 MB of output without a newline: logs "pipe" delivers it in marked pieces of at most 64 KiB', { skip: DRIVERS }, () => {
   const r = spawnSync(process.execPath, [driver('flood.mjs'), 'pipe', '50', runtime], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
@@ -36,7 +39,7 @@ test('50 MB of output without a newline: logs "pipe" delivers it in marked piece
   assert.ok(out.cut >= out.pieces - 1, 'every piece but the last is marked cut');
 });
 
-test('logs "inherit" with a stdout nobody reads: lines are dropped past a bounded backlog, and a note says how many', async () => {
+test('logs "inherit" with a stdout nobody reads: lines are dropped past a bounded backlog, and a note says how many', { skip: DRIVERS }, async () => {
   const child = spawn(process.execPath, [driver('inherit-flood.mjs'), '150', runtime], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
@@ -58,7 +61,7 @@ test('logs "inherit" with a stdout nobody reads: lines are dropped past a bounde
 const GROUPS = 'worker threads share the main process: their children are the main process\'s own';
 
 for (const mode of ['terminate', 'join'] as const) {
-  test(`a grandchild started by a task (sleep 300, inherited stdio) dies with its worker on ${mode}(), and the main process exits`, { skip: isThread && GROUPS }, async () => {
+  test(`a grandchild started by a task (sleep 300, inherited stdio) dies with its worker on ${mode}(), and the main process exits`, { skip: (isThread && GROUPS) || DRIVERS }, async () => {
     const child = spawn(process.execPath, [driver('groups.mjs'), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -73,7 +76,7 @@ for (const mode of ['terminate', 'join'] as const) {
   });
 }
 
-test('a grandchild dies when the main process is SIGKILLed (the reaper kills the worker\'s process group)', { skip: isThread && GROUPS }, async () => {
+test('a grandchild dies when the main process is SIGKILLed (the reaper kills the worker\'s process group)', { skip: (isThread && GROUPS) || DRIVERS }, async () => {
   const child = spawn(process.execPath, [driver('groups.mjs'), 'hold'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });

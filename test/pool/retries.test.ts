@@ -2,19 +2,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError } from 'forkpool';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 
 test('retries re-run a task whose worker crashed, on a fresh worker', async () => {
-  await using pool = new Pool(fixture('flaky.mjs'), { ...opts, retries: 1 });
+  await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 1 });
   assert.equal(await pool.apply('crashOnFirstAttempt'), 2);
   assert.equal(pool.stats().retried, 1);
 });
 
 test('a task that crashes more than `retries` times rejects with the crash error listing every attempt', async () => {
-  await using pool = new Pool(fixture('flaky.mjs'), { ...opts, retries: 2 });
+  await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 2 });
   const err = await pool.apply('alwaysCrash').catch((e) => e);
   assert.ok(err instanceof WorkerCrashedError);
   assert.equal(err.attempts.length, 3);
@@ -24,9 +24,9 @@ test('a task that crashes more than `retries` times rejects with the crash error
 
 test('a task that threw is not retried, unless retryOn is "error"', async () => {
   {
-    await using pool = new Pool(fixture('flaky.mjs'), { ...opts, retries: 2 });
+    await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 2 });
     await assert.rejects(pool.apply('throwOnFirstAttempt'), { message: 'transient' });
   }
-  await using pool = new Pool(fixture('flaky.mjs'), { ...opts, retries: 2, retryOn: 'error' });
+  await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 2, retryOn: 'error' });
   assert.equal(await pool.apply('throwOnFirstAttempt'), 2);
 });

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, type SettledItem } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
 const SLOW_MS = 200;
 
 test('a chunk with one slow item reports that item\'s run time, not the chunk\'s average', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   // One chunk of 8: item 3 sleeps SLOW_MS, the others 0 ms.
   const items = Array.from({ length: 8 }, (_, i): [number, number] => [i, i === 3 ? SLOW_MS : 0]);
   const got: Array<SettledItem<number>> = [];
@@ -29,7 +29,7 @@ test('a chunk with one slow item reports that item\'s run time, not the chunk\'s
 });
 
 test('imapSettled with spread: true calls the task with each item as its argument list', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const sums: number[] = [];
   for await (const s of pool.imapSettled('add', [[1, 2], [3, 4], [5, 6]], { spread: true, ordered: true })) {
     assert.ok(s.ok);
@@ -41,7 +41,7 @@ test('imapSettled with spread: true calls the task with each item as its argumen
 test('imapSettled with spread: true and a journal records and spreads the same way', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'forkpool-spread-'));
   try {
-    await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+    await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
     const journal = join(dir, 'run.journal');
     const sums: number[] = [];
     for await (const s of pool.imapSettled('add', [[1, 2], [3, 4]], { spread: true, ordered: true, journal })) if (s.ok) sums.push(s.value);
@@ -52,7 +52,7 @@ test('imapSettled with spread: true and a journal records and spreads the same w
 });
 
 test('imapSettled with spread: true rejects an item that is not an argument list, naming it', async () => {
-  await using pool = new Pool(fixture('basic.ts'), opts);
+  await using pool = await makePool(fixture('basic.ts'), opts);
   await assert.rejects(async () => {
     for await (const _ of pool.imapSettled('add', [7], { spread: true })) { /* throws */ }
   }, (err: Error) => err instanceof TypeError && /array of arguments, got 7/.test(err.message));

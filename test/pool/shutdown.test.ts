@@ -7,13 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, PoolTerminatedError, PoolClosedError } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 test('mapAsync then close() then join() finishes the whole map (Python\'s map_async; close; join)', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const items = Array.from({ length: 2000 }, (_, i) => i);
   const r = pool.mapAsync('quick', items);
   pool.close();
@@ -22,7 +22,7 @@ test('mapAsync then close() then join() finishes the whole map (Python\'s map_as
 });
 
 test('map then close() before the first result still resolves with every item', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const items = Array.from({ length: 500 }, (_, i) => i);
   const p = pool.map('quick', items);
   pool.close();
@@ -34,14 +34,14 @@ test('await using right after starting a map waits for the map', async () => {
   const items = Array.from({ length: 1000 }, (_, i) => i);
   let p: Promise<number[]>;
   {
-    await using pool = new Pool<typeof abuse>(TASKS, opts);
+    await using pool = await makePool<typeof abuse>(TASKS, opts);
     p = pool.map('quick', items);
   }
   assert.deepEqual(await p!, items);
 });
 
 test('an imap started before close() keeps reading its input, and join() lets it finish even if consumed afterwards', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const n = 3000; // more than the read-ahead
   const it = pool.imap('quick', (function* () { for (let i = 0; i < n; i++) yield i; })(), { readAhead: 64 });
   const first = await it.next();
@@ -59,7 +59,7 @@ test('a journaled map started before close() completes', async (t) => {
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'fp-close-'));
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   const items = Array.from({ length: 300 }, (_, i) => i);
   const p = pool.map('quick', items, { journal: join(dir, 'j.jsonl') });
   pool.close();
@@ -71,14 +71,14 @@ test('a journaled map started before close() completes', async (t) => {
 test('asyncDispose after applyAsync of a 300 ms task settles once the task is done', async () => {
   let r;
   {
-    await using pool = new Pool<typeof abuse>(TASKS, opts);
+    await using pool = await makePool<typeof abuse>(TASKS, opts);
     r = pool.applyAsync('sleep', [300]);
   }
   assert.equal(await r, 300);
 });
 
 test('a new call after close() is refused with PoolClosedError', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   pool.close();
   await assert.rejects(pool.apply('quick', [1]), PoolClosedError);
   assert.throws(() => pool.imap('quick', [1]), PoolClosedError);
@@ -86,16 +86,16 @@ test('a new call after close() is refused with PoolClosedError', async () => {
 });
 
 test('ready() after terminate() rejects with PoolTerminatedError instead of hanging', async () => {
-  const pool = new Pool<typeof abuse>(TASKS, opts);
+  const pool = await makePool<typeof abuse>(TASKS, opts);
   await pool.terminate();
   await assert.rejects(pool.ready(), PoolTerminatedError);
 });
 
-test('maxMemory recycling of fast tasks that each retain 1 MB: the map succeeds and close/join, terminate and asyncDispose all finish', async () => {
+test('maxMemory recycling of fast tasks that each retain 1 MB: the map succeeds and close/join, terminate and asyncDispose all finish', { skip: localOnly('`maxMemory` is a forkpool worker flag (--max-memory), refused beside `backend`') }, async () => {
   const items = Array.from({ length: 600 }, () => 1);
   const memOpts = { ...opts, maxMemory: '120MB' } as const;
   {
-    const pool = new Pool<typeof abuse>(TASKS, memOpts);
+    const pool = await makePool<typeof abuse>(TASKS, memOpts);
     const held = await pool.map('retain', items);
     assert.equal(held.length, 600);
     assert.ok(pool.stats().recycled > 0, 'workers were recycled');
@@ -103,12 +103,12 @@ test('maxMemory recycling of fast tasks that each retain 1 MB: the map succeeds 
     await pool.join();
   }
   {
-    const pool = new Pool<typeof abuse>(TASKS, memOpts);
+    const pool = await makePool<typeof abuse>(TASKS, memOpts);
     await pool.map('retain', items);
     await pool.terminate();
   }
   {
-    await using pool = new Pool<typeof abuse>(TASKS, memOpts);
+    await using pool = await makePool<typeof abuse>(TASKS, memOpts);
     await pool.map('retain', items);
   }
 });

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError, SIGKILL_GRACE_MS } from 'forkpool';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 
 test('terminate() finishes even when a worker ignores SIGTERM (SIGKILL after the grace period)', async () => {
-  const pool = new Pool(fixture('hang-forever.mjs'), opts);
+  const pool = await makePool(fixture('hang-forever.mjs'), opts);
   const stuck = pool.apply('ignoreSigtermAndSpin').catch((e) => e);
   await pool.ready();
   await new Promise((r) => setTimeout(r, 100)); // let the task install its handler
@@ -21,7 +21,7 @@ test('terminate() finishes even when a worker ignores SIGTERM (SIGKILL after the
 });
 
 test('close() + join() resolves after the last task even when a worker dies during the drain', async () => {
-  const pool = new Pool(fixture('flaky.mjs'), opts);
+  const pool = await makePool(fixture('flaky.mjs'), opts);
   const results = Array.from({ length: 20 }, (_, i) => (i === 5 ? pool.apply('alwaysCrash') : pool.apply('logLines', ['t', 0])));
   const settled = Promise.allSettled(results);
   pool.close();

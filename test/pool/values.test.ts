@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, DataCloneError, NonErrorThrownError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { fixture, runtime } from '../helpers.ts';
+import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
 test('Map, Set, Date, BigInt, typed arrays, Buffer and circular references survive the round trip', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const circular: Record<string, unknown> = { name: 'loop' };
   circular.self = circular;
   const value = {
@@ -29,7 +29,7 @@ test('Map, Set, Date, BigInt, typed arrays, Buffer and circular references survi
 });
 
 test('a Buffer comes back as a Buffer with the same bytes', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const buf = Buffer.from('héllo wörld');
   const back = await pool.apply('echo', [buf]);
   assert.ok(Buffer.isBuffer(back) || back instanceof Uint8Array);
@@ -37,7 +37,7 @@ test('a Buffer comes back as a Buffer with the same bytes', async () => {
 });
 
 test('an argument that cannot be cloned fails that task alone with DataCloneError', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const bad = pool.apply('echo', [() => 1] as never);
   const good = pool.apply('double', [2]);
   await assert.rejects(bad, (e) => e instanceof DataCloneError && e.code === 'ERR_FORKPOOL_DATA_CLONE');
@@ -45,13 +45,13 @@ test('an argument that cannot be cloned fails that task alone with DataCloneErro
 });
 
 test('a result that cannot be cloned fails that task alone with DataCloneError', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   await assert.rejects(pool.apply('returnFunction'), (e) => e instanceof DataCloneError && /result/.test((e as Error).message));
   assert.equal(await pool.apply('double', [3]), 6);
 });
 
 test('a thrown error keeps its class name, message, own properties, cause and the worker\'s stack', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const err = await pool.apply('fail', ['nope']).catch((e) => e);
   assert.ok(err instanceof RangeError);
   assert.equal(err.name, 'RangeError');
@@ -66,7 +66,7 @@ test('a thrown error keeps its class name, message, own properties, cause and th
 });
 
 test('throwing a non-Error (string, null, undefined, object) rejects cleanly with the value', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   for (const v of ['a string', null, undefined, { plain: true }, 42]) {
     const err = await pool.apply('throwValue', [v]).catch((e) => e);
     assert.ok(err instanceof NonErrorThrownError, `for ${String(v)}`);
@@ -79,7 +79,7 @@ test('throwing a non-Error (string, null, undefined, object) rejects cleanly wit
 const BETWEEN = runtime === 'thread' ? 'between threads' : 'between processes';
 
 test('a result that cannot be cloned says what it had to cross: processes, or threads under the thread runtime', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const single = await pool.apply('returnFunction').catch((e: unknown) => e);
   assert.ok(single instanceof DataCloneError);
   assert.match(single.message, new RegExp(`^Could not send the result ${BETWEEN}: `));
@@ -90,7 +90,7 @@ test('a result that cannot be cloned says what it had to cross: processes, or th
 });
 
 test('an argument that cannot be cloned says what it had to cross: processes, or threads under the thread runtime', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const err = await pool.apply('echo', [() => 1] as never).catch((e: unknown) => e);
   assert.ok(err instanceof DataCloneError);
   assert.match(err.message, new RegExp(`^Could not send the arguments of task "echo" ${BETWEEN}: `));
@@ -99,7 +99,7 @@ test('an argument that cannot be cloned says what it had to cross: processes, or
 test('an error from a worker shows both sides: the worker\'s frames and the main-process call site', async () => {
   // Single calls record their call site when asked (it costs ~15% of a cheap apply); map and imap always do.
   process.env.FORKPOOL_CALL_SITES = '1';
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   delete process.env.FORKPOOL_CALL_SITES;
   const here = /values\.test\.ts:\d+/;
   const fromApply = await pool.apply('fail', ['x']).catch((e: Error) => e);
@@ -114,7 +114,7 @@ test('an error from a worker shows both sides: the worker\'s frames and the main
 });
 
 test('without FORKPOOL_CALL_SITES a single call records no call site (it would cost every apply), a map still does', async () => {
-  await using pool = new Pool<typeof basic>(fixture('basic.ts'), opts);
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const here = /values\.test\.ts:\d+/;
   const fromApply = await pool.apply('fail', ['x']).catch((e: Error) => e);
   assert.doesNotMatch(fromApply.stack!, here);

@@ -1,0 +1,25 @@
+// A worker sees this process's environment by default (PATH and user
+// variables), `env` replaces it when given, and forkpool's own channel
+// settings (FORKPOOL_RUNNING_FD) never reach the task.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as basic from '../fixtures/basic.ts';
+import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
+
+test("a worker inherits this process's environment by default", async () => {
+  process.env.FORKPOOL_TEST_INHERITED = 'from the parent';
+  try {
+    await using pool = await makePool<typeof basic>(fixture('basic.ts'), { processes: 1, runtime, logs: 'silent' });
+    assert.equal(await pool.apply('env', ['FORKPOOL_TEST_INHERITED']), 'from the parent');
+    assert.equal(await pool.apply('env', ['PATH']), process.env.PATH);
+    assert.equal(await pool.apply('env', ['FORKPOOL_RUNNING_FD']), undefined, 'the channel setting is not left for the task');
+  } finally {
+    delete process.env.FORKPOOL_TEST_INHERITED;
+  }
+});
+
+test('env replaces the environment; PATH stays only if given', { skip: localOnly('`env` describes local workers (nodes have their own)') }, async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), { processes: 1, runtime, logs: 'silent', env: { ONLY: 'this' } });
+  assert.equal(await pool.apply('env', ['ONLY']), 'this');
+  assert.equal(await pool.apply('env', ['PATH']), undefined);
+});
