@@ -14,24 +14,18 @@
 // Everything it starts (Redis, nodes, runner, site) is stopped by pid at the
 // end, also on Ctrl-C; the temp dir is removed. Output stays in out/crawl-distributed/.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CRASH, HANG, PAGES, SLOW_EVERY, serveSite } from './demo-site.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'out', 'crawl-distributed');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const MODULE = 'examples/crawl.ts';
 const QUEUE = 'crawl-demo';
-// The site of `npm start` (examples/demo.mjs), same pages, same failures.
-const PAGES = 5_000;
-const SLOW_EVERY = 40;
-const CRASH = new Set([137, 1200, 2500, 3333, 4711]);
-const HANG = new Set([99, 777, 1500, 2222, 3000, 3900, 4444, 4999]);
-/** Local workers per node: the pages are I/O-bound, so more than the cores. */
 const SLOTS_PER_NODE = 4;
 
 if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
@@ -50,7 +44,6 @@ if (!existsSync(CLI)) {
 const started = []; // { name, child }
 let tmp;
 let site;
-const siteSockets = new Set();
 let stopping = false;
 
 async function cleanUp() {
@@ -58,9 +51,8 @@ async function cleanUp() {
   stopping = true;
   // Runner and nodes first (SIGTERM: a node drains for up to 10 s), Redis last.
   for (const name of ['runner', 'node 1', 'node 2', 'redis-server']) {
-    for (const { child } of started.filter((s) => s.name === name)) await stop(child, name === 'redis-server' ? 'SIGTERM' : 'SIGTERM');
+    for (const { child } of started.filter((s) => s.name === name)) await stop(child, 'SIGTERM');
   }
-  for (const s of siteSockets) s.destroy();
   site?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 }
@@ -101,7 +93,8 @@ async function main() {
   const url = `redis://127.0.0.1:${port}`;
 
   // ── the site ───────────────────────────────────────────────────────────────
-  const base = await serveSite();
+  site = await serveSite();
+  const base = site.base;
   mkdirSync(OUT, { recursive: true });
   const input = join(OUT, 'pages.txt');
   const output = join(OUT, 'results.jsonl');
@@ -195,35 +188,6 @@ async function startNode(name, url, env) {
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready: ${err}`)));
   });
   return { name, child };
-}
-
-async function serveSite() {
-  site = createHttpServer((req, res) => {
-    const m = /^\/page\/(\d+)$/.exec(req.url ?? '');
-    const n = m ? Number(m[1]) : -1;
-    if (n < 0 || n >= PAGES) { res.writeHead(404).end('not found'); return; }
-    if (HANG.has(n)) return; // never answers: --timeout deals with it
-    const send = () => res.writeHead(200, { 'content-type': 'text/html' }).end(page(n));
-    if (n % SLOW_EVERY === 0) setTimeout(send, 300 + Math.floor(rand(n)() * 400));
-    else send();
-  });
-  site.on('connection', (s) => { siteSockets.add(s); s.on('close', () => siteSockets.delete(s)); });
-  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${site.address().port}`;
-}
-
-/** Deterministic pseudo-random numbers (as in demo.mjs), so the site is the same on every run. */
-function rand(seed) {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  return () => ((x ^= x << 13, x ^= x >>> 17, x ^= x << 5) >>> 0) / 2 ** 32;
-}
-
-function page(n) {
-  const r = rand(n + 1);
-  const links = Array.from({ length: 3 + Math.floor(r() * 12) }, () => `<li><a href="/page/${Math.floor(r() * PAGES)}">page</a></li>`);
-  return `<!doctype html><html><head><title>Page ${n} &amp; friends</title></head><body>
-<h1>Page ${n}</h1>${CRASH.has(n) ? '<x-crash>' : ''}<p>${'lorem ipsum '.repeat(20 + Math.floor(r() * 200))}</p>
-<ul>${links.join('')}</ul></body></html>`;
 }
 
 function countLines(file) {
