@@ -25,7 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { AbortError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
-import type { CallLease, Engine, EngineState, SubmitOptions } from '../engine/engine.js';
+import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from '../engine/engine.js';
 import { LogRouter } from '../engine/logs.js';
 import { AbortGroups } from '../engine/signals.js';
 import { StatsBook, type PoolStats } from '../engine/stats.js';
@@ -102,10 +102,10 @@ export class ClusterEngine implements Engine {
   get state(): EngineState { return this.#state; }
 
   /** Worker slots of the live nodes running this module version. */
-  get capacity(): number {
-    return this.#nodes?.slots || UNKNOWN_CAPACITY;
-  }
+  get capacity(): number { return this.#nodes?.slots || UNKNOWN_CAPACITY; }
 
+  /** A chunk is a job through Redis (round trips of milliseconds): large chunks, a few per slot. */
+  readonly chunkHint: ChunkHint = { maxItems: 1_000, chunksPerSlot: 8 };
   /** Jobs allowed in Redis at once; the rest wait in the client, so a huge map never floods Redis. Room for
    *  an imap's read-ahead (64 tasks) keeps one task per job there: an early break leaves little started. */
   get #jobLimit(): number {

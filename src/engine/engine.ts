@@ -27,6 +27,17 @@ export interface SubmitOptions {
   lease?: CallLease;
 }
 
+/**
+ * How the engine likes a caller's chunks cut when the caller must pick one
+ * size up front (a journaled map): at most `maxItems` per chunk, and about
+ * `chunksPerSlot` chunks per slot so the tail of the run stays balanced.
+ * A local message costs microseconds, a job through Redis milliseconds.
+ */
+export interface ChunkHint {
+  readonly maxItems: number;
+  readonly chunksPerSlot: number;
+}
+
 export interface Engine {
   readonly state: EngineState;
   /**
@@ -35,6 +46,7 @@ export interface Engine {
    * never from a local process count.
    */
   readonly capacity: number;
+  readonly chunkHint: ChunkHint;
   /**
    * Takes a task in; admission (state, `maxQueue`) is decided here alone. Every
    * way out goes through `task.settle`. Returns a promise only when the task

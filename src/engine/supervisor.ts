@@ -31,7 +31,7 @@ import {
 import type { ResolvedOptions } from '../options.js';
 import type { Core } from './core.js';
 import { planDispatch, planReclaim } from './dispatch.js';
-import type { CallLease, Engine, EngineState, SubmitOptions } from './engine.js';
+import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from './engine.js';
 import { onWorkerExit } from './exits.js';
 import { MemoryMeter, armAbortGrace } from './guards.js';
 import { LogRouter } from './logs.js';
@@ -118,6 +118,8 @@ export class Supervisor implements Engine {
     });
   }
   get capacity(): number { return this.#opts.processes; }
+  /** Local messages are cheap: small chunks, many per slot (the cut of `forkpool run --chunksize auto`). */
+  readonly chunkHint: ChunkHint = { maxItems: 32, chunksPerSlot: 64 };
 
   // ── admission ─────────────────────────────────────────────────────────────
 

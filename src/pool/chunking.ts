@@ -1,6 +1,7 @@
 /**
  * How many items travel in one message.
  */
+import type { ChunkHint } from '../engine/engine.js';
 
 /** Items in the first chunk of a map, per worker, sent to measure the task's cost. */
 export const PROBE_CHUNK = 16;
@@ -22,4 +23,13 @@ export function adaptiveChunksize(perItemMs: number, remaining: number, processe
   const cap = defaultMapChunksize(remaining, processes);
   if (!(perItemMs > 0)) return cap;
   return Math.max(1, Math.min(cap, Math.round(TARGET_CHUNK_MS / perItemMs)));
+}
+
+/**
+ * One chunk size chosen before anything ran (a journaled map records each
+ * item only when its chunk comes back, so the size also bounds what a crash
+ * makes run again): the engine's hint, never more than the input needs.
+ */
+export function upfrontChunksize(length: number, slots: number, hint: ChunkHint): number {
+  return Math.min(hint.maxItems, Math.max(1, Math.floor(length / (Math.max(1, slots) * hint.chunksPerSlot))));
 }

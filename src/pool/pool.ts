@@ -18,7 +18,7 @@ import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
 import { AsyncResult, createAsyncResult, pendingResult } from './async-result.js';
 import { asyncResultSink, promiseSink } from './single.js';
-import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
+import { upfrontChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import type { LogLine } from '../engine/logs.js';
 import type { ExitReason, PoolStats } from '../engine/stats.js';
@@ -229,7 +229,10 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, spread: boolean): Promise<unknown[]> {
     checkIterable(iterable);
     const items = Array.from(iterable);
-    const chunksize = chunksizeOption(options.chunksize, 1);
+    // The input is known, so chunks are cut by the engine's hint; a timeout or a signal keeps one item per chunk, as in map().
+    const chunksize = options.chunksize !== undefined || options.timeout !== undefined || options.signal !== undefined
+      ? chunksizeOption(options.chunksize, 1)
+      : upfrontChunksize(items.length, this.#engine.capacity, this.#engine.chunkHint);
     const out = new Array<unknown>(items.length);
     let firstFailure: { index: number; error: Error } | undefined;
     for await (const s of this.#settled(name, items, { ...options, chunksize, ordered: false }, spread)) {
