@@ -36,6 +36,8 @@ export interface JobTask {
   k?: string[];
   /** 1: the caller wants each item's run time (imap, the CLI). */
   it?: 1;
+  /** The client pool's abortGrace (ms): how long an aborted task may run on before its worker is killed. */
+  ag?: number;
 }
 
 /** The end of one task on a node: values and failed items, or one error for the whole task (crash, timeout...). */
@@ -93,8 +95,8 @@ export function decodeResult(json: string, stored?: string | null): { results: T
 }
 
 /** A Task as it travels in a job. */
-export function jobTaskOf(t: Task): JobTask {
-  const jt: JobTask = { n: t.name, retries: t.retries };
+export function jobTaskOf(t: Task, abortGrace: number): JobTask {
+  const jt: JobTask = { n: t.name, retries: t.retries, ag: abortGrace };
   if (t.items) {
     if (t.spread) jt.c = t.items as unknown[][];
     else jt.m = t.items;

@@ -93,7 +93,7 @@ export class ClusterEngine implements Engine {
       progress: () => { this.#flush(); this.#afterProgress(); },
       log: (message) => process.emitWarning(message, { code: 'FORKPOOL_RUN_RESUME' }),
     });
-    this.#box = new Outbox(this.#clientId, (run) => this.#runs.nextJobId(run));
+    this.#box = new Outbox(this.#clientId, (run) => this.#runs.nextJobId(run), opts.abortGrace);
     this.#canceller = new Canceller(() => this.#conn, this.#box, () => { this.#flush(); this.#afterProgress(); });
     this.#outcomes = new Outcomes(this.#box, this.#stats, events, (node) => this.#nodes?.ranOn(node) ?? 0, new LogRouter(opts.logs, events));
     this.#starting = this.#start(fileURLToPath(moduleHref));

@@ -272,6 +272,7 @@ export class ClusterNode {
       });
       this.#logs.watch(task.id, logs);
       task.attemptBase = how.before;
+      if (jt.ag !== undefined) task.abortGrace = jt.ag;
       wireOf(task).k = how.key;
       how.made(task);
       void this.#supervisor.submit(task);

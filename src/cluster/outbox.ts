@@ -46,13 +46,16 @@ export class Outbox {
   readonly #inJob = new Set<Task>();
   readonly #recent = new Set<string>();
   #seq = 0;
+  readonly #abortGrace: number;
   /** Unsettled tasks in the waiting line (settled ones are skipped lazily). */
   waiting = 0;
 
   /** Job ids: `<client id>-<seq>`, or `runJobId(run)` for the tasks of a journaled run. */
-  constructor(clientId: string, runJobId: (run: string) => string) {
+  /** `abortGrace`: the client pool's, sent with every task (the node kills an aborted task's worker after it). */
+  constructor(clientId: string, runJobId: (run: string) => string, abortGrace: number) {
     this.#clientId = clientId;
     this.#runJobId = runJobId;
+    this.#abortGrace = abortGrace;
   }
 
   get jobCount(): number { return this.#jobs.size; }
@@ -118,7 +121,7 @@ export class Outbox {
         continue;
       }
       try {
-        enc = encodeTask(jobTaskOf(t));
+        enc = encodeTask(jobTaskOf(t, this.#abortGrace));
       } catch (err) {
         // v8 names a port "Unserializable host object: MessagePort {…}" with a dump of it: say what to do instead.
         fail(t, new DataCloneError(what, /MessagePort/.test((err as Error)?.message) ? new Error(PORT_REFUSED, { cause: err }) : err));

@@ -216,7 +216,7 @@ export class Supervisor implements Engine {
     try { structuredClone(reason); } catch { reason = String(reason); }
     holder.runtime.send({ t: 'abort', id: t.id, reason });
     // Running now: a grace period to notice its signal, then the worker is killed.
-    if (holder.runs(t)) armAbortGrace(this.#opts.abortGrace, () => holder.runs(t), () => this.#kill(holder, 'abort'));
+    if (holder.runs(t)) armAbortGrace(t.abortGrace ?? this.#opts.abortGrace, () => holder.runs(t), () => this.#kill(holder, 'abort'));
   }
 
   // ── worker lifecycle ──────────────────────────────────────────────────────

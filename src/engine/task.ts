@@ -105,6 +105,8 @@ export class Task {
   attempts = 0;
   /** Attempts made before this Task existed (a distributed node: earlier runs of its job elsewhere); added to `currentTask().attempt`. */
   attemptBase = 0;
+  /** Overrides the engine's abortGrace for this task: a distributed job carries its client pool's. */
+  abortGrace: number | undefined;
   /** Crashes suffered so far (for retries and the poison-pill report). */
   crashes: CrashRecord[] | undefined;
   /** After a crash, the task runs only on a worker spawned after this worker id (a fresh one). */

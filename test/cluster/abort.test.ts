@@ -53,6 +53,28 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     }
   });
 
+  test("the pool's abortGrace travels with the job: a running task aborted with abortGrace 4 s keeps its node's slot about 4 s, not the node's 1 s", async (t) => {
+    nodes.push(await startNode(redis.url, 'grace'));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'grace' }, abortGrace: 4_000 });
+    try {
+      const ac = new AbortController();
+      const marker = join(dir, 'grace');
+      // `long` ignores its signal: its worker is killed once the grace is over.
+      const long = pool.apply('long', [30_000, marker], { signal: ac.signal });
+      assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
+      const abortedAt = Date.now();
+      ac.abort();
+      await assert.rejects(long, AbortError);
+      assert.equal(await pool.apply('double', [2]), 4);
+      const ms = Date.now() - abortedAt;
+      t.diagnostic(`the node ran the next task ${ms} ms after the abort`);
+      assert.ok(ms >= 3_500, `the slot was free after ${ms} ms: the node used its own grace, not the pool's 4 s`);
+      assert.ok(ms < 12_000, `next task after ${ms} ms`);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
   test("terminate() stops the pool's running task on its node, as a local terminate() kills its workers: the node serves the next pool at once", async (t) => {
     nodes.push(await startNode(redis.url, 'terminate'));
     const first = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'terminate' } });
