@@ -86,8 +86,8 @@ export function resultRef(json: string | null): string | undefined {
 }
 
 /** `stored`: the value of the result's own key, when it travelled by reference. */
-export function decodeResult(json: string, stored?: string | null): { results: TaskResult[]; node: string } {
-  const res = JSON.parse(json) as JobResult;
+export function decodeResult(json: string | JobResult, stored?: string | null): { results: TaskResult[]; node: string } {
+  const res = typeof json === 'string' ? JSON.parse(json) as JobResult : json;
   if (res?.f !== JOB_FORMAT) throw new Error(`unsupported job result format ${JSON.stringify(res?.f)}`);
   const r = res.ref ? stored : res.r;
   if (typeof r !== 'string') throw new Error(`the result under ${res.ref ?? 'the job'} is gone (expired or evicted)`);

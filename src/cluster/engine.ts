@@ -120,6 +120,7 @@ export class ClusterEngine implements Engine {
       const queueName = versionedQueue(this.#backend.queue, this.#version);
       const hooks = {
         onHint: (id: string) => this.#reader?.wake(id),
+        onCompleted: (id: string, returnvalue: unknown) => this.#reader?.completed(id, returnvalue),
         onReconnect: () => { this.#reader?.readAll(); void this.#orphans.collect(); },
         unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
         dataLost: (err: Error) => this.#break(err),

@@ -5,7 +5,7 @@
  */
 import type { Queue, QueueEvents } from 'bullmq';
 import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type RedisClient } from './connect.js';
-import { resultRef, succeededByKey } from './codec.js';
+import { resultRef, succeededByKey, type JobResult } from './codec.js';
 import { RedisHealth, type HealthHooks } from './health.js';
 import { readNodes } from './registry.js';
 import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, cancelChannel, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
@@ -14,7 +14,7 @@ import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, cancelChannel, event
  * A job's final fields; `returnvalue` null means it failed (`failedReason`).
  * A result too large to travel inline is under its own key `ref`, read as `stored`.
  */
-export interface FinishedJob { id: string; returnvalue: string | null; failedReason: string | null; ref?: string; stored?: string | null }
+export interface FinishedJob { id: string; returnvalue: string | JobResult | null; failedReason: string | null; ref?: string; stored?: string | null }
 
 /** A job of a journaled run, as a resumed run finds it. */
 export type RunJob =
@@ -24,6 +24,8 @@ export type RunJob =
 export interface LinkHooks extends HealthHooks {
   /** A job may have finished (an event): read its hash. */
   onHint(jobId: string): void;
+  /** A job completed (its event, which BullMQ writes only for a completion made under the job's lock), with its return value. */
+  onCompleted(jobId: string, returnvalue: unknown): void;
   /** The connection came back: read every outstanding job. */
   onReconnect(): void;
 }
@@ -289,7 +291,7 @@ function openEvents(bull: Bull, queueName: string, client: RedisClient, hooks: L
   const events = new bull.QueueEvents(queueName, { connection: client, prefix: PREFIX, ...lastEventId ? { lastEventId } : {} });
   let seen: (id: string) => void = () => {};
   events.on('error', () => {});
-  events.on('completed', ({ jobId }, id) => { seen(id); hooks.onHint(jobId); });
+  events.on('completed', ({ jobId, returnvalue }, id) => { seen(id); hooks.onCompleted(jobId, returnvalue); });
   events.on('failed', ({ jobId }, id) => { seen(id); hooks.onHint(jobId); });
   return { events, lastEventId: (f) => { seen = f; } };
 }

@@ -6,7 +6,7 @@
 import { decodeError } from '../protocol/values.js';
 import type { FailureKind } from '../engine/stats.js';
 import type { ChunkOutcome } from '../engine/task.js';
-import { decodeResult } from './codec.js';
+import { decodeResult, type JobResult } from './codec.js';
 import type { WireLine } from './node-logs.js';
 import { WorkerLostError } from './errors.js';
 
@@ -14,7 +14,7 @@ import { WorkerLostError } from './errors.js';
 export interface TaskEnd { result: ChunkOutcome | Error; ms: number; node?: string; retried?: number; logs?: WireLine[]; dropped?: number }
 
 /** `stored`: the value of the result's own key, when the job's result travelled by reference. */
-export function taskEnds(count: number, returnvalue: string | null, failedReason: string | null, stored?: string | null): TaskEnd[] {
+export function taskEnds(count: number, returnvalue: string | JobResult | null, failedReason: string | null, stored?: string | null): TaskEnd[] {
   const all = (err: Error): TaskEnd[] => Array.from({ length: count }, () => ({ result: err, ms: 0 }));
   if (returnvalue === null) return all(new WorkerLostError(failedReason ?? 'unknown reason'));
   let decoded: ReturnType<typeof decodeResult>;

@@ -1,10 +1,16 @@
 /**
- * Reads finished jobs for the client. An event (QueueEvents) only wakes it;
- * the outcome always comes from the job's hash, and every POLL_MS (and after
- * a reconnect) it reads every outstanding job, so a result is never lost with
- * a trimmed or missed event. Jobs woken in one turn are read in one pipeline;
- * a job already being read is not read twice at once.
+ * Reads finished jobs for the client. A `completed` event carries the job's
+ * return value, as stored in its hash by a completion BullMQ accepted under
+ * the job's lock: an inline result is applied from it, saving a read (a round
+ * trip per job). Any other event (a failure, a result stored by reference)
+ * only wakes the reader, which reads the job's hash. Every POLL_MS (and after
+ * a reconnect) it reads every outstanding job, so a result never depends on
+ * the events stream: a trimmed or missed event only delays it, and the job
+ * stays in Redis until its outcome was applied. Jobs woken in one turn are
+ * read in one pipeline; a job already being read is not read twice at once.
  */
+import { JOB_FORMAT } from './settings.js';
+import type { JobResult } from './codec.js';
 import type { ClientLink, FinishedJob } from './link.js';
 
 /** Every this often all outstanding jobs are read: results never depend on the events stream alone. */
@@ -24,6 +30,8 @@ export class ResultReader {
   readonly #hooks: ReaderHooks;
   readonly #toRead = new Set<string>();
   readonly #reading = new Set<string>();
+  /** Completed jobs whose event carried their result, applied together in one microtask. */
+  #arrived: FinishedJob[] = [];
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -47,6 +55,21 @@ export class ResultReader {
     });
   }
 
+  /** A `completed` event: its inline result is applied as read from the hash would be; anything else is read. */
+  completed(id: string, returnvalue: unknown): void {
+    if (!this.#hooks.isOutstanding(id)) return;
+    // Being read right now: that read applies it (applying it here too would count a duplicate).
+    if (this.#reading.has(id)) return;
+    const rv = returnvalue as JobResult | null;
+    if (rv?.f !== JOB_FORMAT || typeof rv.r !== 'string') return this.wake(id);
+    if (this.#arrived.push({ id, returnvalue: rv, failedReason: null }) > 1) return;
+    queueMicrotask(() => {
+      const finished = this.#arrived;
+      this.#arrived = [];
+      void this.#applyAndRemove(finished);
+    });
+  }
+
   readAll(): void {
     const ids = this.#hooks.outstanding();
     if (ids.length > 0) void this.#read(ids);
@@ -64,6 +87,10 @@ export class ResultReader {
     } finally {
       for (const id of ids) this.#reading.delete(id);
     }
+    await this.#applyAndRemove(finished);
+  }
+
+  async #applyAndRemove(finished: FinishedJob[]): Promise<void> {
     const done = this.#hooks.apply(finished);
     // Applied: the job (and its stored result) leaves Redis; a later read of it finds nothing.
     const applied = new Set(done);
