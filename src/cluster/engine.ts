@@ -119,8 +119,7 @@ export class ClusterEngine implements Engine {
       this.#version = this.#backend.moduleVersion || await moduleVersion(modulePath);
       const queueName = versionedQueue(this.#backend.queue, this.#version);
       const hooks = {
-        onHint: (id: string) => this.#reader?.wake(id),
-        onCompleted: (id: string, returnvalue: unknown) => this.#reader?.completed(id, returnvalue),
+        onHint: (id: string) => this.#reader?.wake(id), onCompleted: (id: string, value: unknown) => this.#reader?.completed(id, value),
         onReconnect: () => { this.#reader?.readAll(); void this.#orphans.collect(); },
         unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
         dataLost: (err: Error) => this.#break(err),
