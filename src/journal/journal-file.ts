@@ -54,6 +54,7 @@ export class JournalFile {
   static async open(
     path: string, header: Omit<JournalHeader, 'forkpool' | 'version' | 'created'>, mode: JournalMode,
     inputGrew?: (recorded: Record<string, unknown>) => boolean | Promise<boolean>,
+    chunksize = 1,
   ): Promise<JournalFile> {
     const full: JournalHeader = { forkpool: 'journal', version: JOURNAL_VERSION, ...header, created: new Date().toISOString() };
     await mkdir(dirname(path), { recursive: true }).catch(() => { /* reported by open() below, with the path */ });
@@ -75,11 +76,11 @@ export class JournalFile {
             await fh.datasync();
           }
           await fh.close();
-          return new JournalFile(path, existing.header, new JournalWriter(path, await open(path, 'a')), existing.refs, lock);
+          return new JournalFile(path, existing.header, new JournalWriter(path, await open(path, 'a'), chunksize), existing.refs, lock);
         }
       }
       await writeFresh(path, full);
-      return new JournalFile(path, full, new JournalWriter(path, await open(path, 'a')), new Map(), lock);
+      return new JournalFile(path, full, new JournalWriter(path, await open(path, 'a'), chunksize), new Map(), lock);
     } catch (err) {
       lock.release();
       throw err;

@@ -4,9 +4,16 @@
  * Durability: each record reaches the kernel within the event-loop turn
  * that appended it (one write per turn), so a killed process loses next to
  * nothing. Records are fsync'd (fdatasync) in groups: the writer never holds
- * more than `SYNC_GROUP` unsynced records, and a timer syncs a partial group
- * after `SYNC_AFTER_MS`. So even a machine crash loses at most `SYNC_GROUP`
- * finished results, and those are simply run again on resume.
+ * more than its group (`SYNC_GROUP`, or the call's chunk size when larger)
+ * unsynced records, and a timer syncs a partial group after `SYNC_AFTER_MS`.
+ * So even a machine crash loses at most one group of finished results, and
+ * those are simply run again on resume.
+ *
+ * Why a chunk-sized group: results come back a chunk at a time, and a chunk
+ * that came back is already finished work held in memory. Syncing every 64
+ * records of a 1,000-item chunk costs 16 fsyncs (about 7 ms each here) per
+ * chunk and bounds nothing better: the chunk's results are lost with the
+ * process either way until they are written.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
@@ -29,24 +36,27 @@ export class JournalWriter {
   #syncChain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #failure: unknown;
+  /** Unsynced records allowed before append waits for the fsync. */
+  readonly group: number;
 
-  /** `fh` is the journal opened for appending (O_APPEND). */
-  constructor(path: string, fh: FileHandle) {
+  /** `fh` is the journal opened for appending (O_APPEND); `chunksize`: the items per task of the call that records. */
+  constructor(path: string, fh: FileHandle, chunksize = 1) {
     this.#path = path;
     this.#fh = fh;
+    this.group = Math.max(SYNC_GROUP, chunksize);
   }
 
   /**
    * Appends one line (a serialized record, without its newline). It reaches
    * the kernel within the current turn of the event loop, and the disk at the
-   * next fsync. Resolves at once while fewer than `SYNC_GROUP` records are
-   * unsynced; at `SYNC_GROUP` it resolves only after the fsync, which holds
-   * the producer back and keeps the crash-loss bound.
+   * next fsync. Resolves at once while fewer than `group` records are
+   * unsynced; at `group` it resolves only after the fsync, which holds the
+   * producer back and keeps the crash-loss bound.
    */
   async append(line: string): Promise<void> {
     if (this.#failure) throw this.#failure;
     this.#pending.push(`${line}\n`);
-    if (this.#pending.length + this.#unsynced >= SYNC_GROUP) {
+    if (this.#pending.length + this.#unsynced >= this.group) {
       await this.flush();
       return;
     }

@@ -132,7 +132,7 @@ export async function* journaled(
   const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
   // `run` identifies this run across resumes (the header is kept on resume; older journals have none).
   const header = { task: name, keying: customKey ? 'custom' as const : 'default' as const, input: identity, run: randomBytes(6).toString('hex') };
-  const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(opts.journal, header, opts.journalMode ?? 'resume', opts.inputGrew);
+  const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(opts.journal, header, opts.journalMode ?? 'resume', opts.inputGrew, opts.chunksize);
   const run = (journal.header as { run?: unknown } | undefined)?.run;
   opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen, flushSync: () => journal.flushSyncOnExit() });
 
