@@ -25,6 +25,7 @@ import { JournalMismatchError } from './errors.js';
 import { defaultKey, inputDigest, itemHash } from './fingerprint.js';
 import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
 import { encodeRecord, type RecordedOutcome } from './journal-format.js';
+import { Deque } from '../util/deque.js';
 
 /** One settled item, as `pool.imapSettled` yields it. */
 export type SettledItem =
@@ -137,7 +138,8 @@ export async function* journaled(
   opts.onOpen?.({ path: journal.path, recorded: journal.recordedOnOpen, flushSync: () => journal.flushSyncOnExit() });
 
   // Items settled without the pool (recorded, or rejected), waiting to be yielded.
-  const direct: JournaledItem[] = [];
+  // A Deque: on resume most of a long input may wait here, and Array#shift is O(n).
+  const direct = new Deque<JournaledItem>();
   // Items handed to the pool, by their position in the pool's input.
   const inPool = new Map<number, Entry>();
   let feederDone = false;
@@ -164,8 +166,9 @@ export async function* journaled(
         }
         const bad = opts.invalid?.(item, i);
         if (bad) {
-          direct.push({ index: i, ok: false, error: bad, ms: 0, workerId: 0, key, item, fromJournal: false });
-          await record(journal, { index: i, key, hash, item }, direct[direct.length - 1]!);
+          const rejected: JournaledItem = { index: i, ok: false, error: bad, ms: 0, workerId: 0, key, item, fromJournal: false };
+          direct.push(rejected);
+          await record(journal, { index: i, key, hash, item }, rejected);
           notify();
           continue;
         }
