@@ -22,7 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidArg, show } from '../errors.js';
 import { JournalMismatchError } from './errors.js';
-import { defaultKey, inputDigest, itemHash } from './fingerprint.js';
+import { inputDigest, itemHash } from './fingerprint.js';
 import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
 import { encodeRecord, type RecordedOutcome } from './journal-format.js';
 import { Deque } from '../util/deque.js';
@@ -130,7 +130,9 @@ export async function* journaled(
   const resumeFailed = opts.resumeFailed ?? true;
   // With a custom key the caller owns item identity (a growing URL list is fine), so only the
   // default keying pins the whole input.
-  const identity = opts.inputIdentity ?? (!customKey && Array.isArray(items) ? inputDigest(items) : null);
+  // The digest hashes every item of an array input: the feeder reuses those hashes rather than hashing twice.
+  const hashes: string[] | undefined = opts.inputIdentity == null && !customKey && Array.isArray(items) ? [] : undefined;
+  const identity = opts.inputIdentity ?? (hashes ? inputDigest(items as unknown[], hashes) : null);
   // `run` identifies this run across resumes (the header is kept on resume; older journals have none).
   const header = { task: name, keying: customKey ? 'custom' as const : 'default' as const, input: identity, run: randomBytes(6).toString('hex') };
   const journal = opts.journal === NO_JOURNAL ? new NoJournal() : await JournalFile.open(opts.journal, header, opts.journalMode ?? 'resume', opts.inputGrew, opts.chunksize);
@@ -153,8 +155,8 @@ export async function* journaled(
     try {
       for await (const item of items as AsyncIterable<unknown>) {
         const i = index++;
-        const hash = itemHash(item);
-        const key = customKey ? String(customKey(item, i)) : defaultKey(item, i);
+        const hash = hashes?.[i] ?? itemHash(item);
+        const key = customKey ? String(customKey(item, i)) : `${i}:${hash}`;
         const ref = journal.lookup(customKey ? key : String(i));
         if (ref && !customKey && ref.hash !== hash) {
           throw new JournalMismatchError(journal.path, `item ${i} differs from the one recorded at that index (hash ${hash}, recorded ${ref.hash})`);

@@ -34,3 +34,17 @@ test('a version-1 journal resumes: its recorded values come back as they were, a
   const fresh = again.at(-1)!;
   assert.ok(fresh.ok && Buffer.isBuffer(fresh.value) && fresh.value.toString() === 'new', 'a record appended to a version-1 journal keeps its Buffer');
 });
+
+// Journals written by earlier versions keep resuming only if every item hashes
+// as it did. These digests were computed by the hash-per-token implementation
+// that the single-update one (fingerprint.ts TextHash) replaced.
+test('item hashes are those of earlier versions, bytes and lone surrogates included', async () => {
+  const { itemHash } = await import('../../src/journal/fingerprint.ts');
+  const pinned: Array<[unknown, string]> = [
+    [1, 'e555f029c125'], [-0, '00d7680418e0'], ['x', 'fb50e14d0e16'], ['\uD83D', '08d8ed625f61'],
+    [['\uD83D', '\uDE00'], '818818eb5755'], [{ b: 2, a: [1, 'two', null, undefined] }, 'df36d5a6df34'],
+    [new Map([[1, new Set(['a'])]]), '269296ff02c1'], [new Date(0), '4a7da2d3ee4c'], [new Uint8Array([1, 2, 3]), 'd01d97f51a40'],
+    [[new Uint8Array([9]), 'after', { u: new Uint8Array(0) }], 'df126978885f'], [10n, '501f9e7a32e1'], [true, 'c2c53d669482'], ['héllo ✓', 'e096285ab1d7'],
+  ];
+  for (const [value, hash] of pinned) assert.equal(itemHash(value), hash, `hash of ${String(value)}`);
+});
