@@ -3,7 +3,10 @@
  * task settles with AbortError on the client at once; this is about the work:
  *
  * - its job still **waits** and holds only settled tasks: it is removed, so
- *   no node runs it;
+ *   no node runs it. The removal takes a round trip or two, while a node
+ *   may fetch the job meanwhile (it was next in line): so the nodes are told
+ *   first, in one message (`* <job ids> s`), to skip those jobs, and a node
+ *   that fetches one completes it at once without running a task;
  * - its job **runs** on a node: the client publishes `<job id> <task
  *   indexes, or *> <a|w>` on the queue's cancel channel; the node running
  *   that job aborts those tasks (`a`) in its local Supervisor, which tells
@@ -59,6 +62,8 @@ export class Canceller {
     if (!link) return;
     try {
       const whole = batch.filter(([job]) => job.tasks.every((t) => t.settled));
+      // Sent before the removals on the same connection, so Redis delivers it first: not awaited.
+      if (whole.length > 0) link.publishSkip(whole.map(([job]) => job.id)).catch(() => undefined);
       // A locked (running) job is refused by BullMQ: that one is told to its node below.
       const removed = await Promise.all(whole.map(([job]) => link.removeIfIdle(job.id)));
       const gone = new Set(whole.filter((_, i) => removed[i]).map(([job]) => job));
@@ -77,11 +82,13 @@ export class Canceller {
 /** Node: subscribes to the cancel channel on a connection of its own (a subscribed connection takes no other command). */
 export async function listenForCancels(
   client: RedisClient, queueName: string, onCancel: (jobId: string, tasks: number[] | undefined, withdraw: boolean) => void,
+  onSkip: (jobIds: string[]) => void,
 ): Promise<RedisClient> {
   const sub = client.duplicate();
   sub.on('error', () => { /* reconnects by itself, and subscribes again (ioredis autoResubscribe) */ });
   sub.on('message', (_channel: string, message: string) => {
     const [id, list, how] = message.split(' ');
+    if (how === 's') { if (list) onSkip(list.split(',')); return; }
     if (id) onCancel(id, list && list !== '*' ? list.split(',').map(Number) : undefined, how === 'w');
   });
   try {

@@ -260,8 +260,9 @@ export class ClusterEngine implements Engine {
     const batch: OutJob[] = [];
     let room = this.#jobLimit - this.#box.jobCount - this.#adding;
     while (room > 0 && this.#box.waiting > 0) {
-      // Spread what waits over the room, so 10 calls become 10 jobs, not one.
-      const perJob = Math.min(MAX_ITEMS_PER_JOB, Math.max(1, Math.ceil(this.#box.waiting / room)));
+      // Spread what waits over the whole job limit, not the room left now: 10 calls become 10 jobs, and a room
+      // scarce for a moment (a left imap's jobs being removed) never packs a read-ahead into one slow job.
+      const perJob = Math.min(MAX_ITEMS_PER_JOB, Math.max(1, Math.ceil(this.#box.waiting / this.#jobLimit)));
       const job = this.#box.pack(perJob, (t, err) => this.#outcomes.fail(t, err));
       if (!job) continue;
       batch.push(job);
@@ -278,9 +279,8 @@ export class ClusterEngine implements Engine {
       },
       (err: Error) => {
         this.#adding -= batch.length;
-        for (const job of batch) {
-          for (const t of this.#box.finish(job.id)?.tasks ?? []) this.#outcomes.fail(t, new WorkerLostError(`could not add the job: ${err.message}`));
-        }
+        const lost = batch.flatMap((job) => this.#box.finish(job.id)?.tasks ?? []);
+        for (const t of lost) this.#outcomes.fail(t, new WorkerLostError(`could not add the job: ${err.message}`));
         this.#afterProgress();
       },
     );

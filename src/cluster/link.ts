@@ -213,6 +213,11 @@ export class ClientLink {
     await this.#client.publish(cancelChannel(this.#queue.name), `${jobId} ${tasks ? tasks.join(',') : '*'} ${withdraw ? 'w' : 'a'}`);
   }
 
+  /** Tells every node to skip these jobs if it fetches one before its removal lands: cancel.ts. */
+  async publishSkip(jobIds: string[]): Promise<void> {
+    await this.#client.publish(cancelChannel(this.#queue.name), `* ${jobIds.join(',')} s`);
+  }
+
   /** Removes a job that exists and is not running: false for a running one, and for one not added yet (addBulk unanswered). */
   async removeIfIdle(id: string): Promise<boolean> {
     return await this.#client.exists(this.#queue.toKey(id)) === 1 && await this.tryRemove(id);

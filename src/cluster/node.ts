@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Job, Worker } from 'bullmq';
+import { AbortError } from '../errors.js';
 import { Supervisor } from '../engine/supervisor.js';
 import { Task, type ChunkOutcome } from '../engine/task.js';
 import { wireOf } from '../engine/wire.js';
@@ -53,6 +54,8 @@ export interface NodeConfig {
 
 /** BullMQ's refusals of a completion without a valid lock (finished-errors.js): the job id is group 1. */
 const LATE_COMPLETION = /(?:Missing lock for job|Lock mismatch for job|Missing key for job|Job) (\S+?)(?:\. | is not in the active state\. )(?:Cmd )?moveToFinished/;
+/** Bound on the job ids remembered to skip. */
+const SKIPS_MAX = 10_000;
 /** Bound on the ids remembered for logging a late completion once. */
 const LATE_LOGGED_MAX = 1_000;
 
@@ -80,6 +83,8 @@ export class ClusterNode {
   readonly #logs = new NodeLogs();
   /** Results stored under their own key, by job id, until BullMQ accepts the completion (or refuses it: then the key goes). */
   readonly #refs = new Map<string, string>();
+  /** Jobs the client gave up while they waited (cancel.ts): fetched before their removal, they complete without running. */
+  readonly #skips = new Set<string>();
   /** Jobs whose late completion was logged: BullMQ reports one refusal twice (moveToCompleted, then moveToFailed). */
   readonly #lateLogged = new Set<string>();
   #worker: Worker | undefined;
@@ -144,7 +149,7 @@ export class ClusterNode {
     this.#worker.on('completed', (job) => { this.#refs.delete(job.id!); });
     await this.#worker.waitUntilReady();
     try {
-      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => this.#active.get(id)?.cancel(which, withdraw));
+      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => this.#active.get(id)?.cancel(which, withdraw), (ids) => this.#noteSkips(ids));
     } catch (err) {
       this.#cfg.log?.(`cannot cancel aborted tasks (no pub/sub on ${cancelChannel(this.queueName)}: ${(err as Error).message}); they run to their end`);
     }
@@ -202,10 +207,21 @@ export class ClusterNode {
     return this.#supervisor.moduleExports();
   }
 
+  #noteSkips(ids: string[]): void {
+    // Only a job fetched in the moment before its removal is ever looked up; the bound keeps a node that never sees them small.
+    if (this.#skips.size + ids.length > SKIPS_MAX) this.#skips.clear();
+    for (const id of ids) if (!this.#active.has(id)) this.#skips.add(id);
+  }
+
   /** BullMQ's processor: run every task of the job locally; the result holds each task's outcome. */
   async #process(job: Job, token: string | undefined): Promise<JobResult> {
     // A job of an unknown format fails as an infrastructure error (BullMQ retries it, then fails it).
     const tasks = decodeJobData(job.data as JobData);
+    if (this.#skips.delete(job.id!)) {
+      // Its tasks settled on the client (aborted, or an imap left early): nothing runs, and the outcomes are dropped there.
+      const skipped = new AbortError('the client gave this task up before it started');
+      return this.#result(job, token, tasks.map(() => ({ x: encodeError(skipped), ms: 0 })));
+    }
     let handBack!: () => void;
     const handedBack = new Promise<'handedBack'>((resolve) => { handBack = () => resolve('handedBack'); });
     const aborts = tasks.map(() => new AbortController());
