@@ -44,7 +44,9 @@ export interface JobTask {
 export type TaskResult = (
   | { v: unknown[]; e?: Array<[number, EncodedError]>; ms: number; t?: number[] }
   | { x: EncodedError; ms: number }
+  | { sp: string; ms: number }
 ) & { r?: number; lg?: WireLine[]; ld?: number };
+// `sp`: the node re-added the task as job `sp` (it waited behind a long task there); its outcome comes with that job.
 // `t`: each item's run time (ms), when the client asked (JobTask.it); `r`: retries the node's supervisor made;
 // `lg`: the task's output lines (node-logs.ts), `ld`: lines of the job dropped past its log budget.
 

@@ -137,8 +137,8 @@ export class ClusterEngine implements Engine {
       await this.#nodes.refresh();
       this.#nodes.schedule(false);
       this.#reader = new ResultReader(conn, {
-        outstanding: () => this.#box.jobIds(),
-        isOutstanding: (id) => this.#box.job(id) !== undefined,
+        outstanding: () => [...this.#box.jobIds(), ...this.#box.spillCandidates()],
+        isOutstanding: (id) => this.#box.job(id) !== undefined || this.#box.adoptSpilled(id),
         apply: (jobs) => this.#runs.leaveRedis(this.#outcomes.applyFinished(jobs), jobs),
         after: () => { this.#flush(); this.#afterProgress(); },
       });

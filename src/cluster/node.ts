@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { Job, Worker } from 'bullmq';
+import type { Job, Queue, Worker } from 'bullmq';
 import { AbortError } from '../errors.js';
 import { Supervisor } from '../engine/supervisor.js';
 import { Task, type ChunkOutcome } from '../engine/task.js';
@@ -26,6 +26,8 @@ import { resolveOptions, type PoolOptions } from '../options.js';
 import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
+import { spillWaiting } from './spill.js';
+import { runOfJobId } from './run-keys.js';
 import { listenForCancels } from './cancel.js';
 import { NodeLogs } from './node-logs.js';
 import { sweep } from './recover.js';
@@ -33,7 +35,7 @@ import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type Re
 import { removeNode, writeHeartbeat } from './registry.js';
 import {
   DRAIN_MS, HEARTBEAT_MS, INLINE_RESULT_BYTES, JOB_FORMAT, KEEP_FINISHED_S, LOCK_DURATION_MS, MAX_RESULT_BYTES, MAX_STALLED_COUNT, PREFIX,
-  STALLED_INTERVAL_MS, SWEEP_MS, cancelChannel, moduleVersion, resultKey, versionedQueue, type Heartbeat,
+  SPILL_AFTER_MS, SPILLED_ID, STALLED_INTERVAL_MS, SWEEP_MS, cancelChannel, moduleVersion, resultKey, versionedQueue, type Heartbeat,
 } from './settings.js';
 
 export interface NodeConfig {
@@ -88,6 +90,8 @@ export class ClusterNode {
   /** Jobs whose late completion was logged: BullMQ reports one refusal twice (moveToCompleted, then moveToFailed). */
   readonly #lateLogged = new Set<string>();
   #worker: Worker | undefined;
+  /** Adds the jobs this node spills (made on the first spill). */
+  #spillQueue: Queue | undefined;
   #heartbeat: Heartbeat | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -229,7 +233,18 @@ export class ClusterNode {
     // Runs of this job before this one (on nodes that died or lost Redis): currentTask().attempt counts on from them.
     const before = Math.max(0, (job.attemptsStarted ?? 1) - 1);
     const local: Task[] = [];
-    const results = Promise.all(tasks.map((t, i) => this.#run(t, { signal: aborts[i]!.signal, logs, key: `${job.id}/${i}`, before, made: (task) => { local[i] = task; } })));
+    // A spilled task keeps its key: `<parent>/<index>`, whichever node runs it.
+    const spilledFrom = SPILLED_ID.exec(job.id!);
+    const how = (i: number) => ({ signal: aborts[i]!.signal, logs, key: spilledFrom ? `${spilledFrom[1]}/${spilledFrom[2]}` : `${job.id}/${i}`, before, made: (task: Task) => { local[i] = task; } });
+    const results = Promise.all(tasks.map((t, i) => this.#run(t, how(i))));
+    // Tasks that wait here behind the others too long go to any node as jobs of their own.
+    const moved = new Map<number, TaskResult | Promise<TaskResult>>();
+    let spilling: Promise<void> = Promise.resolve();
+    // Not for a journaled run's job: its resume finds jobs through the run's set, which a spilled one is not in.
+    const spillTimer = tasks.length > 1 && !runOfJobId(job.id!) ? setTimeout(() => {
+      this.#spillQueue ??= new this.#bull.Queue(this.queueName, { connection: this.#client, prefix: PREFIX });
+      spilling = spillWaiting({ job, local, moved, supervisor: this.#supervisor, queue: this.#spillQueue, rerun: (i) => this.#run(tasks[i]!, how(i)), log: this.#cfg.log });
+    }, SPILL_AFTER_MS) : undefined;
     const cancel = (which: number[] | undefined, withdraw: boolean) => {
       for (const i of which ?? aborts.keys()) {
         // Withdrawn (an imap left early): what runs finishes, what waits here is dropped, as in a local pool.
@@ -240,13 +255,17 @@ export class ClusterNode {
     this.#active.set(job.id!, entry);
     try {
       const r = await Promise.race([results, handedBack]);
+      clearTimeout(spillTimer);
+      await spilling;
       if (r === 'handedBack') {
         // Stopping: another node runs it from the start. The lock is ours, so only we can move it.
         await job.moveToWait(token);
         throw new this.#bull.WaitingError();
       }
+      for (const [i, end] of moved) r[i] = await end;
       return await this.#result(job, token, r);
     } finally {
+      clearTimeout(spillTimer);
       this.#active.delete(job.id!);
     }
   }
@@ -330,6 +349,8 @@ export class ClusterNode {
       clearInterval(this.#heartbeatTimer);
       await bounded(removeNode(this.#client, this.#cfg.queue, this.id), 1_000);
       await bounded(this.#supervisor.terminate(), 3_000);
+      // The spill queue shares the node's connection: closing it first closes nothing else.
+      await bounded(this.#spillQueue?.close() ?? Promise.resolve(), 1_000);
       await Promise.all([closeRedis(this.#cancels), closeRedis(this.#client)]);
     })();
     return this.#stopping;

@@ -16,7 +16,7 @@ import { encodeShared } from '../shared/codec.js';
 import { encodeTask, jobTaskOf } from './codec.js';
 import { PayloadTooLargeError } from './errors.js';
 import { runOf } from './run-keys.js';
-import { MAX_JOB_BYTES, MAX_TASK_BYTES } from './settings.js';
+import { MAX_JOB_BYTES, MAX_TASK_BYTES, SPILLED_ID } from './settings.js';
 
 const SHARED_REFUSED = 'shared objects (Manager, Lock, Queue, SharedDict...) cannot be arguments of a distributed pool: their server lives in this process, out of the nodes\' reach';
 
@@ -61,6 +61,37 @@ export class Outbox {
   get jobCount(): number { return this.#jobs.size; }
   jobIds(): string[] { return [...this.#jobs.keys()]; }
   job(id: string): OutJob | undefined { return this.#jobs.get(id); }
+
+  /**
+   * A task its node re-added as a job of its own (`<job id>~<index>`: it
+   * waited there behind a long task, node.ts spill), tracked under that job
+   * from now on; the parent's result leaves it alone.
+   */
+  track(id: string, task: Task, run?: string): void {
+    if (task.settled || this.#jobs.has(id)) return;
+    this.#jobs.set(id, { id, tasks: [task], data: [], run });
+    this.#inJob.add(task);
+  }
+
+  /** `<parent>~<i>` of an outstanding parent whose task i is unsettled: tracked now (an event or a poll found it first). */
+  adoptSpilled(id: string): boolean {
+    const m = SPILLED_ID.exec(id);
+    const parent = m ? this.#jobs.get(m[1]!) : undefined;
+    const task = parent?.tasks[Number(m![2])];
+    if (!parent || !task || task.settled) return false;
+    this.track(id, task, parent.run);
+    return true;
+  }
+
+  /** Ids a poll also reads: the parts a node may have spilled from outstanding jobs of several tasks. */
+  spillCandidates(): string[] {
+    const out: string[] = [];
+    for (const job of this.#jobs.values()) {
+      if (job.tasks.length < 2) continue;
+      job.tasks.forEach((t, i) => { if (!t.settled && !this.#jobs.has(`${job.id}~${i}`)) out.push(`${job.id}~${i}`); });
+    }
+    return out;
+  }
   /** The job was applied already (its outcome read once before). */
   wasApplied(id: string): boolean { return this.#recent.has(id); }
   inJob(task: Task): boolean { return this.#inJob.has(task); }
@@ -146,7 +177,8 @@ export class Outbox {
     const job = this.#jobs.get(id);
     if (!job) return undefined;
     this.#jobs.delete(id);
-    for (const t of job.tasks) this.#inJob.delete(t);
+    // A task spilled into a job of its own is still sent, under that job.
+    job.tasks.forEach((t, i) => { if (!this.#jobs.has(`${id}~${i}`)) this.#inJob.delete(t); });
     this.#recent.add(id);
     if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.values().next().value!);
     return job;
@@ -167,7 +199,8 @@ export class Outbox {
   takeAll(): Task[] {
     const out = [...this.#parked, ...this.#isolated.drain(), ...this.#waiting.drain()].filter((t) => !t.settled);
     this.#parked.clear();
-    for (const job of this.#jobs.values()) out.push(...job.tasks);
+    // A spilled task is in its parent job and in its own: once each.
+    for (const t of new Set([...this.#jobs.values()].flatMap((job) => job.tasks))) out.push(t);
     this.waiting = 0;
     this.#jobs.clear();
     this.#inJob.clear();
@@ -175,8 +208,6 @@ export class Outbox {
   }
 
   runningTasks(): number {
-    let n = 0;
-    for (const job of this.#jobs.values()) n += job.tasks.length;
-    return n;
+    return new Set([...this.#jobs.values()].flatMap((job) => job.tasks.filter((t) => !t.settled))).size;
   }
 }

@@ -11,7 +11,7 @@ import type { WireLine } from './node-logs.js';
 import { WorkerLostError } from './errors.js';
 
 /** `node`: the id of the node that ran it (absent when no node answered); `retried`: retries made there. */
-export interface TaskEnd { result: ChunkOutcome | Error; ms: number; node?: string; retried?: number; logs?: WireLine[]; dropped?: number }
+export interface TaskEnd { result: ChunkOutcome | Error; ms: number; node?: string; retried?: number; logs?: WireLine[]; dropped?: number; spilled?: string }
 
 /** `stored`: the value of the result's own key, when the job's result travelled by reference. */
 export function taskEnds(count: number, returnvalue: string | JobResult | null, failedReason: string | null, stored?: string | null): TaskEnd[] {
@@ -27,6 +27,7 @@ export function taskEnds(count: number, returnvalue: string | JobResult | null, 
   return Array.from({ length: count }, (_, i) => {
     const r = decoded.results[i];
     if (!r) return { result: new WorkerLostError('the node returned no result for the task'), ms: 0 };
+    if ('sp' in r) return { result: new WorkerLostError('spilled'), ms: 0, spilled: r.sp };
     const about = { node: decoded.node, retried: r.r ?? 0, logs: r.lg, dropped: r.ld };
     if ('x' in r) return { result: decodeError(r.x, where), ms: r.ms, ...about };
     const errors = r.e?.map(([idx, e]) => [idx, decodeError(e, where)] as [number, Error]);

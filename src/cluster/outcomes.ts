@@ -45,7 +45,8 @@ export class Outcomes {
   applyFinished(finished: FinishedJob[]): string[] {
     const done: string[] = [];
     for (const f of finished) {
-      const job = this.#box.finish(f.id);
+      // A spilled part read by the poll before any event made it known is adopted first.
+      const job = this.#box.finish(f.id) ?? (this.#box.adoptSpilled(f.id) ? this.#box.finish(f.id) : undefined);
       if (!job) { if (this.#box.wasApplied(f.id)) this.duplicates++; continue; }
       if (f.returnvalue === null && f.failedReason === STALLED_REASON && !job.isolated && itemsOf(job) > 1) this.#isolate(job);
       else this.#apply(job, f);
@@ -57,8 +58,10 @@ export class Outcomes {
   #apply(job: OutJob, f: FinishedJob): void {
     const ends = taskEnds(job.tasks.length, f.returnvalue, f.failedReason, f.stored);
     job.tasks.forEach((t, i) => {
-      const { result, ms, node, retried, logs, dropped } = ends[i]!;
+      const { result, ms, node, retried, logs, dropped, spilled } = ends[i]!;
       if (t.settled) return;
+      // Its node re-added it as a job of its own: its outcome comes with that job.
+      if (spilled) return this.#box.track(spilled, t, job.run);
       if (ms) this.#stats.runTimes.add(ms);
       if (retried) this.#stats.retried += retried;
       const workerId = node ? this.#ranOn(node) : 0;

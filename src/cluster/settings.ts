@@ -39,6 +39,16 @@ export const DRAIN_MS = 10_000;
  */
 export const SWEEP_MS = 1_000;
 
+/**
+ * A task of a job that has waited this long on its node behind the job's
+ * other tasks, without starting, is re-added as a job of its own
+ * (`<job id>~<index>`) for any node to take: a task that never ends no longer
+ * holds the tasks packed with it while another node is idle.
+ */
+export const SPILL_AFTER_MS = 1_000;
+/** A job a node made of one task of another job (`<parent id>~<index>`). */
+export const SPILLED_ID = /^(.+)~(\d+)$/;
+
 /** Results of one job larger than this (encoded) go under their own key, never into the job hash or the events stream. */
 export const INLINE_RESULT_BYTES = 64 * 1024;
 /** One item's result may take this much (v8 encoding); a larger one fails alone with ResultTooLargeError. */

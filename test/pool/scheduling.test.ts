@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime, makePool, onRedis, redisBug } from '../helpers.ts';
+import { fixture, runtime, makePool, onRedis } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { runtime, logs: 'silent' } as const;
 const tmp = () => mkdtempSync(join(tmpdir(), 'fp-sched-'));
-const SAME_JOB = redisBug('tasks packed into the same job as a never-ending task wait behind it on its node while the other node is idle');
 
 test('a quick task submitted right after one that never settles runs on the other worker', async () => {
   // Its own nodes on the backend: the task that never settles holds its node's slot until the abort that terminate() sends lands.
@@ -28,7 +27,7 @@ test('a quick task submitted right after one that never settles runs on the othe
   await pool.terminate();
 });
 
-test('after the pool is warm, a burst behind a hung task is reclaimed by the idle worker', { skip: SAME_JOB }, async () => {
+test('after the pool is warm, a burst behind a hung task is reclaimed by the idle worker', async () => {
   const pool = await makePool<typeof abuse>(TASKS, { ...opts, processes: 2 }, { ownNodes: true });
   await pool.ready();
   // Warm both workers with fast tasks so dispatch pipelines.

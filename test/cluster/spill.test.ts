@@ -1,0 +1,79 @@
+/**
+ * A job's tasks run one after another on its node and its result leaves
+ * only when all have ended, so a task that never ends held the tasks packed
+ * with it while another node sat idle. Now tasks that waited SPILL_AFTER_MS
+ * (1 s) on a node without starting are re-added as jobs of their own
+ * (src/cluster/spill.ts), which any node takes; the client follows them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'forkpool';
+import { Redis } from 'ioredis';
+import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
+import { TASKS, startNode, type NodeProcess } from './nodes.ts';
+import type * as tasks from './fixtures/tasks.mjs';
+
+describe('tasks packed with a long task', { skip: redisSkip }, () => {
+  let redis: RedisServer;
+  let dir: string;
+  const nodes: NodeProcess[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    dir = mkdtempSync(join(tmpdir(), 'forkpool-spill-'));
+    const tally = join(dir, 'tally');
+    for (let i = 0; i < 2; i++) nodes.push(await startNode(redis.url, 'spill', [], undefined, { FORKPOOL_TEST_TALLY: tally }));
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('do not wait for it: they move to the idle node after about 1 s, each runs once, and nothing is left in Redis', async (t) => {
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'spill' } });
+    const client = new Redis(redis.url);
+    try {
+      await pool.ready();
+      const marker = join(dir, 'long');
+      // 201 calls in one tick: more than the 64 jobs allowed in Redis, so they are packed 4 per job,
+      // and the 30 s task shares its job with 3 quick ones.
+      const long = pool.apply('long', [30_000, marker]);
+      long.catch(() => {});
+      const started = Date.now();
+      // Half count their runs (tally), half report currentTask().key (context), interleaved, so both kinds share the long task's job.
+      const quick = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? pool.apply('tally', [String(i)]) : pool.apply('context', [])));
+      const values = await Promise.all(quick);
+      const ms = Date.now() - started;
+      t.diagnostic(`200 quick calls packed with a 30 s one done after ${ms} ms`);
+      assert.ok(existsSync(marker), 'the long task runs');
+      assert.ok(ms < 15_000, `the quick calls waited ${ms} ms`);
+      assert.deepEqual(values.filter((_, i) => i % 2 === 0), Array.from({ length: 100 }, (_, k) => 4 * k));
+      const ran = readFileSync(join(dir, 'tally'), 'utf8').trim().split('\n').sort((a, b) => Number(a) - Number(b));
+      assert.deepEqual(ran, Array.from({ length: 100 }, (_, k) => String(2 * k)), 'each quick task ran once');
+      // currentTask().key of a moved task is still `<job id>/<index>` of the job it was sent in.
+      const keys = values.filter((_, i) => i % 2 === 1).map((v) => (v as { key: string }).key);
+      assert.equal(new Set(keys).size, 100);
+      for (const key of keys) assert.match(key, /^[0-9a-f]{8}-\d+\/\d+$/);
+      assert.equal(pool.stats().duplicates, 0);
+    } finally {
+      await pool.terminate();
+      // The moved tasks' jobs left Redis with their outcomes; the long one's job goes with terminate().
+      assert.ok(await waitFor(async () => (await client.keys('forkpool:spill.*')).filter((k) => /~\d+$/.test(k)).length === 0, 5_000), 'no moved job left in Redis');
+      client.disconnect();
+    }
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
