@@ -25,10 +25,10 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** Polls `check` until it is true or `ms` pass; returns whether it became true. For OS state (pids) that has no event. */
-export async function eventually(check: () => boolean, ms: number, every = 25): Promise<boolean> {
+export async function eventually(check: () => boolean | Promise<boolean>, ms: number, every = 25): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (check()) return true;
+    if (await check()) return true;
     await sleep(every);
   }
   return check();

@@ -119,10 +119,10 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
       third.catch(() => {});
       assert.ok(await eventually(() => ran().length === 1, 10_000), 'A runs');
       // addBulk answers asynchronously: on a loaded machine C's job may land after A already runs.
-      assert.ok(await waitFor(async () => await jobs() === 3, 10_000), `jobs in Redis: ${(await client.keys('forkpool:waiting.*')).sort().join(' ')}`);
+      assert.ok(await eventually(async () => await jobs() === 3, 10_000), `jobs in Redis: ${(await client.keys('forkpool:waiting.*')).sort().join(' ')}`);
       ac.abort();
       await assert.rejects(third, AbortError);
-      assert.ok(await waitFor(async () => await jobs() === 2, 2_000), 'the waiting job left Redis');
+      assert.ok(await eventually(async () => await jobs() === 2, 2_000), 'the waiting job left Redis');
       writeFileSync(gate, '');
       await Promise.all([first, second]);
       await new Promise((r) => setTimeout(r, 500));
@@ -133,12 +133,3 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'forkpool';
 import { Redis } from 'ioredis';
+import { eventually } from '../helpers.ts';
 import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { TASKS, startNode, type NodeProcess } from './nodes.ts';
 import type * as tasks from './fixtures/tasks.mjs';
@@ -63,17 +64,8 @@ describe('tasks packed with a long task', { skip: redisSkip }, () => {
     } finally {
       await pool.terminate();
       // The moved tasks' jobs left Redis with their outcomes; the long one's job goes with terminate().
-      assert.ok(await waitFor(async () => (await client.keys('forkpool:spill.*')).filter((k) => /~\d+$/.test(k)).length === 0, 5_000), 'no moved job left in Redis');
+      assert.ok(await eventually(async () => (await client.keys('forkpool:spill.*')).filter((k) => /~\d+$/.test(k)).length === 0, 5_000), 'no moved job left in Redis');
       client.disconnect();
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
