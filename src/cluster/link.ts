@@ -8,7 +8,7 @@ import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type Re
 import { resultRef, succeededByKey, type JobResult } from './codec.js';
 import { RedisHealth, type HealthHooks } from './health.js';
 import { readNodes } from './registry.js';
-import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, PREFIX, cancelChannel, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
+import { JOB_FORMAT, KEEP_FINISHED_S, jobOptions, PREFIX, cancelChannel, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
 
 /**
  * A job's final fields; `returnvalue` null means it failed (`failedReason`).
@@ -120,7 +120,7 @@ export class ClientLink {
     await this.#queue.addBulk(jobs.map(({ id, data }) => ({
       name: 'forkpool',
       data: { f: JOB_FORMAT, t: data },
-      opts: { jobId: id, attempts: JOB_ATTEMPTS, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } },
+      opts: jobOptions(id),
     })));
   }
 

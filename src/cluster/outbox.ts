@@ -45,6 +45,8 @@ export class Outbox {
   readonly #jobs = new Map<string, OutJob>();
   readonly #inJob = new Set<Task>();
   readonly #recent = new Set<string>();
+  /** Jobs tracked for spilled tasks (`track`). */
+  readonly #spillIds = new Set<string>();
   #seq = 0;
   readonly #abortGrace: number;
   /** Unsettled tasks in the waiting line (settled ones are skipped lazily). */
@@ -71,6 +73,7 @@ export class Outbox {
     if (task.settled || this.#jobs.has(id)) return;
     this.#jobs.set(id, { id, tasks: [task], data: [], run });
     this.#inJob.add(task);
+    this.#spillIds.add(id);
   }
 
   /** `<parent>~<i>` of an outstanding parent whose task i is unsettled: tracked now (an event or a poll found it first). */
@@ -177,8 +180,10 @@ export class Outbox {
     const job = this.#jobs.get(id);
     if (!job) return undefined;
     this.#jobs.delete(id);
-    // A task spilled into a job of its own is still sent, under that job.
-    job.tasks.forEach((t, i) => { if (!this.#jobs.has(`${id}~${i}`)) this.#inJob.delete(t); });
+    this.#spillIds.delete(id);
+    // A task spilled into a job of its own is still sent, under that job (checked only while spills are tracked).
+    if (this.#spillIds.size === 0) for (const t of job.tasks) this.#inJob.delete(t);
+    else job.tasks.forEach((t, i) => { if (!this.#jobs.has(`${id}~${i}`)) this.#inJob.delete(t); });
     this.#recent.add(id);
     if (this.#recent.size > RECENT_JOBS) this.#recent.delete(this.#recent.values().next().value!);
     return job;
@@ -203,6 +208,7 @@ export class Outbox {
     for (const t of new Set([...this.#jobs.values()].flatMap((job) => job.tasks))) out.push(t);
     this.waiting = 0;
     this.#jobs.clear();
+    this.#spillIds.clear();
     this.#inJob.clear();
     return out;
   }

@@ -24,6 +24,11 @@ export const JOB_ATTEMPTS = 3;
 /** Backstop for jobs nobody collected (a client that died): gone after a day. */
 export const KEEP_FINISHED_S = 24 * 3600;
 
+/** The options of every job a client or a node adds (a node re-adds spilled tasks: spill.ts). */
+export function jobOptions(jobId: string) {
+  return { jobId, attempts: JOB_ATTEMPTS, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } };
+}
+
 export const HEARTBEAT_MS = 5_000;
 export const HEARTBEAT_TTL_S = 15;
 /** Connecting (and the first PING) may take this long before RedisConnectionError. */

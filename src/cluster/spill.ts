@@ -16,7 +16,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { Task } from '../engine/task.js';
 import type { JobData, TaskResult } from './codec.js';
-import { JOB_ATTEMPTS, JOB_FORMAT, KEEP_FINISHED_S, SPILL_AFTER_MS } from './settings.js';
+import { JOB_FORMAT, SPILL_AFTER_MS, jobOptions } from './settings.js';
 
 export interface Spill {
   job: Job;
@@ -46,7 +46,7 @@ export async function spillWaiting(s: Spill): Promise<void> {
     await s.queue.addBulk(waiting.map((i) => ({
       name: 'forkpool',
       data: { f: JOB_FORMAT, t: [data.t[i]!] },
-      opts: { jobId: `${s.job.id}~${i}`, attempts: JOB_ATTEMPTS, removeOnComplete: { age: KEEP_FINISHED_S }, removeOnFail: { age: KEEP_FINISHED_S } },
+      opts: jobOptions(`${s.job.id}~${i}`),
     })));
     for (const i of waiting) s.moved.set(i, { sp: `${s.job.id}~${i}`, ms: 0 });
     s.log?.(`job ${s.job.id}: ${waiting.length} task(s) waited ${SPILL_AFTER_MS} ms behind another; re-added as jobs of their own`);

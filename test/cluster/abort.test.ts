@@ -36,16 +36,7 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     nodes.push(await startNode(redis.url, 'running'));
     const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'running' } });
     try {
-      const ac = new AbortController();
-      const marker = join(dir, 'running');
-      const long = pool.apply('long', [30_000, marker], { signal: ac.signal });
-      assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
-      const abortedAt = Date.now();
-      ac.abort();
-      await assert.rejects(long, AbortError);
-      // One slot (-j 1): this runs only once the long task's worker was stopped (1 s grace, then killed).
-      assert.equal(await pool.apply('double', [2]), 4);
-      const ms = Date.now() - abortedAt;
+      const ms = await abortRunningThenNext(pool, join(dir, 'running'));
       t.diagnostic(`the node ran the next task ${ms} ms after the abort`);
       assert.ok(ms < 8_000, `next task after ${ms} ms`);
     } finally {
@@ -57,16 +48,7 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     nodes.push(await startNode(redis.url, 'grace'));
     const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'grace' }, abortGrace: 4_000 });
     try {
-      const ac = new AbortController();
-      const marker = join(dir, 'grace');
-      // `long` ignores its signal: its worker is killed once the grace is over.
-      const long = pool.apply('long', [30_000, marker], { signal: ac.signal });
-      assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
-      const abortedAt = Date.now();
-      ac.abort();
-      await assert.rejects(long, AbortError);
-      assert.equal(await pool.apply('double', [2]), 4);
-      const ms = Date.now() - abortedAt;
+      const ms = await abortRunningThenNext(pool, join(dir, 'grace'));
       t.diagnostic(`the node ran the next task ${ms} ms after the abort`);
       assert.ok(ms >= 3_500, `the slot was free after ${ms} ms: the node used its own grace, not the pool's 4 s`);
       assert.ok(ms < 12_000, `next task after ${ms} ms`);
@@ -133,3 +115,20 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     }
   });
 });
+
+/**
+ * Starts a 30 s task (`long` ignores its signal, so its worker is killed once
+ * the abort grace is over), aborts it once it runs, then runs a quick one: on
+ * a one-slot node (-j 1) that starts only when the slot is free. Returns the
+ * ms from the abort to the quick task's result.
+ */
+async function abortRunningThenNext(pool: Pool<typeof tasks>, marker: string): Promise<number> {
+  const ac = new AbortController();
+  const long = pool.apply('long', [30_000, marker], { signal: ac.signal });
+  assert.ok(await eventually(() => existsSync(marker), 10_000), 'the task runs');
+  const abortedAt = Date.now();
+  ac.abort();
+  await assert.rejects(long, AbortError);
+  assert.equal(await pool.apply('double', [2]), 4);
+  return Date.now() - abortedAt;
+}
