@@ -60,7 +60,29 @@ if (backendOpt !== 'local' && !conformance && (!only || only.includes('pool'))) 
   console.log(`\n=== pool (redis): skipped: ${redisInstalled ? 'needs the process runtime' : 'redis-server is not installed (apt-get install redis-server, or brew install redis)'}`);
 }
 
+/**
+ * The failing tests' TAP blocks (name, error, stack), without the suites that
+ * failed only because a test in them did. Printed again at the very end: a CI
+ * log is often read from its tail, where the spec reporter's own list of
+ * failures (printed after each run) is long gone.
+ */
+function failures(text) {
+  const lines = text.split('\n');
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const end = `${m[1]}  ...`;
+    const block = [lines[i]];
+    let j = i + 1;
+    for (; j < lines.length && lines[j] !== end; j++) block.push(lines[j]);
+    if (!block.some((l) => /failureType: 'subtestsFailed'/.test(l))) out.push(block.slice(0, 60).join('\n'));
+  }
+  return out;
+}
+
 const totals = { pass: 0, fail: 0, skipped: 0 };
+const failed = [];
 const tmp = mkdtempSync(join(tmpdir(), 'forkpool-test-'));
 let failedRuns = 0;
 for (const [i, run] of runs.entries()) {
@@ -79,6 +101,7 @@ for (const [i, run] of runs.entries()) {
   totals.fail += count('fail') + count('cancelled');
   totals.skipped += count('skipped');
   if (r.status !== 0) failedRuns++;
+  for (const block of failures(text)) failed.push(`--- ${run.label}\n${block}`);
 }
 
 if (!only || only.includes('types')) {
@@ -88,5 +111,6 @@ if (!only || only.includes('types')) {
   else { totals.fail++; failedRuns++; }
 }
 
+if (failed.length) console.log(`\n=== failures, again\n${failed.join('\n')}`);
 console.log(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exit(failedRuns > 0 || totals.fail > 0 ? 1 : 0);
