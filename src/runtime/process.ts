@@ -23,6 +23,7 @@ import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
 import { forgetPid, startReaperSoon, watchPid } from './reaper.js';
+import { PROCESS_WORKER_ARG } from '../worker/kind.js';
 
 /** After the process exits, how long to wait for its pipes to drain (a grandchild may hold them open). */
 const PIPE_DRAIN_AFTER_EXIT_MS = 1000;
@@ -38,7 +39,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const record = openRunningRecord();
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...execArgv, workerEntryPath()], {
+    child = spawn(process.execPath, [...execArgv, workerEntryPath(), PROCESS_WORKER_ARG], {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', record ?? 'ignore'],
       env: record === undefined ? spec.env : { ...(spec.env ?? process.env), FORKPOOL_RUNNING_FD: '5' },
       cwd: spec.cwd,
@@ -110,11 +111,17 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   };
   const closed = () => { if (--open === 0) report(); };
 
-  events.once('data', startReaperSoon);
+  let reaperAsked = false;
+  const onEvent = (m: unknown) => {
+    // The reaper's fork would delay the pool's first result by a few ms: it is
+    // asked for after the first result (or at the latest when reaper.ts's timer fires).
+    if (!reaperAsked && (m as WorkerEvent).t === 'done') { reaperAsked = true; startReaperSoon(); }
+    handlers.onEvent(m as WorkerEvent);
+  };
   events.on('data', (chunk: Buffer) => {
     if (corrupt) return;
     try {
-      reader.push(chunk, (m) => handlers.onEvent(m as WorkerEvent));
+      reader.push(chunk, onEvent);
     } catch (err) {
       // An impossible length means the stream is out of step for good: read no
       // more of it. A frame that would not decode is one bad message: the

@@ -12,11 +12,13 @@
  * what a task started dies too.
  * If `sh` is missing (Windows), workers still exit on EOF when they can.
  *
- * The reaper starts just after the first worker reports (or after
- * START_LATEST_MS), not with the first spawn: forking `sh` costs this process
- * a few ms of CPU that would otherwise delay the pool's first result. Until
- * then pids wait in a list. A worker still starting up has a free event
- * loop, so in that short window EOF on its command pipe alone ends it.
+ * The reaper starts just after a worker's first result has been handled (or
+ * START_LATEST_MS after the first spawn, whichever comes first), not with the
+ * first spawn: forking `sh` blocks this process for 2-10 ms, which would
+ * otherwise delay the pool's first result. Until then pids wait in a list. In
+ * that short window a worker still starting up, or running its first tasks
+ * (which yield), ends on EOF on its command pipe alone; only one stuck in a
+ * synchronous first task would outlive a main process SIGKILLed right then.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -76,7 +78,7 @@ export function forgetPid(pid: number): void {
   write(`-${pid}\n`);
 }
 
-/** A worker has reported: start the reaper on the next turn, after whatever that report triggers (the first task). */
+/** A worker has sent its first result: start the reaper on the next turn, after that result's callbacks and promise reactions. */
 export function startReaperSoon(): void {
   if (reaper || failed) return;
   setImmediate(start).unref();

@@ -7,16 +7,9 @@
 import { isArrayBuffer } from 'node:util/types';
 import { MessagePort } from 'node:worker_threads';
 import type { TransferItem } from '../protocol/messages.js';
+import { MOVED, type Moved } from './moved.js';
 
 export type { TransferItem };
-
-const MOVED = Symbol.for('forkpool.moved');
-
-interface Moved {
-  readonly [MOVED]: true;
-  readonly value: unknown;
-  readonly transfer: TransferItem[];
-}
 
 /**
  * Returns `value` from a task with `transfer` **moved** to the main thread,
@@ -43,9 +36,4 @@ export function move<T>(value: T, transfer: readonly TransferItem[]): T {
   const marker: Moved = { [MOVED]: true, value, transfer: [...transfer] };
   // The caller receives `value`: the marker exists only between the task and the worker entry.
   return marker as unknown as T;
-}
-
-/** `v` is a `move()` marker: its value and what to transfer. */
-export function isMoved(v: object): v is Moved {
-  return (v as Partial<Moved>)[MOVED] === true;
 }

@@ -3,8 +3,6 @@
  * waits for the parent to catch up, and it watches its own memory (a thread
  * shares the process's RSS, so the parent cannot read it from outside).
  */
-import { isMainThread } from 'node:worker_threads';
-
 type Send = (stream: 'stdout' | 'stderr', text: string) => void;
 
 /** Characters of output a thread may have posted and the parent not yet handled. */
@@ -40,7 +38,7 @@ export function watchOwnMemory(hard: number, busy: () => boolean, over: (mem: nu
   let reported = false;
   setInterval(() => {
     if (reported || !busy()) return;
-    const mem = memoryUse();
+    const mem = memoryUse(false);
     if (mem > hard) {
       reported = true;
       over(mem);
@@ -49,8 +47,8 @@ export function watchOwnMemory(hard: number, busy: () => boolean, over: (mem: nu
 }
 
 /** This worker's memory: a process's RSS, or a thread's own V8 heap and external memory. */
-export function memoryUse(): number {
-  if (!isMainThread) {
+export function memoryUse(inProcess: boolean): number {
+  if (!inProcess) {
     const m = process.memoryUsage();
     return m.heapUsed + m.external;
   }

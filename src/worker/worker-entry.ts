@@ -13,29 +13,37 @@
  * parent knows exactly which tasks were running, and every other task it had
  * sent never started.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { isMainThread, workerData } from 'node:worker_threads';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState, type TaskContext } from './task-context.js';
-import { isMoved, type TransferItem } from './move.js';
+import { isMoved } from './moved.js';
+import type { TransferItem } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';
 import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
+import { takeProcessWorkerArg } from './kind.js';
+import { now } from './clock.js';
 
 type TaskFn = (...args: unknown[]) => unknown;
 
 /** What a result crosses to reach the pool, for DataCloneError's message. */
+/** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
+const isMainThread = takeProcessWorkerArg();
 const BETWEEN = isMainThread ? 'processes' : 'threads';
+/** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
+const workerData = isMainThread ? undefined : (await import('node:worker_threads')).workerData as {
+  port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array;
+};
 
 const port: WorkerPort = isMainThread
   ? (await import('./process-port.js')).openProcessPort()
-  : (await import('./thread-port.js')).openThreadPort((workerData as { port: MessagePort }).port, (workerData as { running?: Float64Array }).running);
+  : (await import('./thread-port.js')).openThreadPort(workerData!.port, workerData!.running);
 
 const state = workerState();
 const queue: WireTask[] = [];
@@ -98,7 +106,7 @@ port.onCommand((cmd: Command) => {
 });
 if (!isMainThread) {
   // Threads get init in workerData; processes get it as the first frame.
-  void start((workerData as { init: InitCommand }).init);
+  void start(workerData!.init);
 }
 
 async function start(cmd: InitCommand): Promise<void> {
@@ -107,6 +115,8 @@ async function start(cmd: InitCommand): Promise<void> {
   state.runtime = cmd.runtime;
   if (cmd.concurrency !== undefined && cmd.concurrency > 1) {
     limit = cmd.concurrency;
+    // Loaded only here: one task at a time (the default) needs no context store.
+    const { AsyncLocalStorage } = await import('node:async_hooks');
     state.contexts = contexts = new AsyncLocalStorage<TaskContext>();
   }
   if (cmd.v !== PROTOCOL_VERSION) {
@@ -115,7 +125,7 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
   const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
-  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog, (workerData as { logBacklog?: Int32Array }).logBacklog));
+  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -172,7 +182,7 @@ function reclaim(ids: number[]): void {
 
 async function runTask(task: WireTask): Promise<void> {
   const fn = tasks.get(task.n);
-  const t0 = performance.now();
+  const t0 = now();
   if (aborted.has(task.id)) {
     const reason = aborted.get(task.id);
     aborted.delete(task.id);
@@ -244,7 +254,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // one (imap, the CLI): a float per item would double a map's payload. A
   // chunk of one has its time in `ms`.
   const times = task.pt && list.length > 1 ? new Array<number>(list.length) : undefined;
-  let last = performance.now();
+  let last = now();
   // All numbers so far: the values may cross as one Float64Array (see WireTask.mf).
   let numeric = list.length >= NUMERIC_CHUNK_MIN;
   for (let i = 0; i < list.length; i++) {
@@ -265,14 +275,14 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
       (errors ??= []).push([i, encodeError(err)]);
     }
     if (times) {
-      const now = performance.now();
-      times[i] = now - last;
-      last = now;
+      const t = now();
+      times[i] = t - last;
+      last = t;
     }
   }
   // Until a shared object has arrived, results cannot hold one: skip the walk.
   const enc = numeric ? undefined : shared?.encodeShared(values);
-  const ms = performance.now() - t0;
+  const ms = now() - t0;
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
   if (numeric && !errors && !transfer) {
@@ -320,7 +330,7 @@ function outcome(v: unknown): Outcome {
 
 /** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */
 function sendOne(task: WireTask, o: Outcome, t0: number): void {
-  const ms = performance.now() - t0;
+  const ms = now() - t0;
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
   try {
@@ -337,7 +347,7 @@ function sendOne(task: WireTask, o: Outcome, t0: number): void {
  */
 function checkMemory(): void {
   if (init?.memoryLimit === undefined || stopping) return;
-  const mem = memoryUse();
+  const mem = memoryUse(isMainThread);
   if (mem <= init.memoryLimit) return;
   const returned = queue.splice(0).map((t) => t.id);
   // The parent may hold one of them as announced (`nx` of a result sent while

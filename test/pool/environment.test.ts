@@ -18,6 +18,14 @@ test("a worker inherits this process's environment by default", async () => {
   }
 });
 
+test("a worker's process.argv is the node binary and the worker script, without the process runtime's marker argument", async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), { processes: 1, runtime, logs: 'silent' });
+  const argv = await pool.apply('argv', []);
+  assert.equal(argv.length, 2, JSON.stringify(argv));
+  assert.equal(argv[0], process.execPath);
+  assert.match(argv[1]!, /worker-entry\.js$/);
+});
+
 test('env replaces the environment; PATH stays only if given', { skip: localOnly('`env` describes local workers (nodes have their own)') }, async () => {
   await using pool = await makePool<typeof basic>(fixture('basic.ts'), { processes: 1, runtime, logs: 'silent', env: { ONLY: 'this' } });
   assert.equal(await pool.apply('env', ['ONLY']), 'this');
