@@ -99,12 +99,19 @@ function hasRoom(w: SlotView, maxTasksPerChild: number, concurrency: number): bo
   return w.state === 'ready' && w.inFlightCount < concurrency && w.dispatched < maxTasksPerChild;
 }
 
+const NO_SLOTS: readonly never[] = Object.freeze([]);
+
 /**
  * Busy workers to ask for their unstarted tasks back (those queued behind
  * their running ones): one per worker with room, busiest first.
  */
-export function planReclaim<S extends SlotView>(slots: Iterable<S>, limits: Omit<DispatchLimits, 'queued'>): S[] {
+export function planReclaim<S extends SlotView>(slots: Iterable<S>, limits: Omit<DispatchLimits, 'queued'>): readonly S[] {
   const concurrency = limits.concurrency ?? 1;
+  // Usually no worker holds tasks behind its running ones: answer that without
+  // building arrays (this runs after every result while the queue is empty).
+  let holding = false;
+  for (const w of slots) if (w.state === 'ready' && !w.reclaiming && w.inFlightCount > concurrency) { holding = true; break; }
+  if (!holding) return NO_SLOTS;
   const all = [...slots];
   const idle = all.filter((w) => hasRoom(w, limits.maxTasksPerChild, concurrency)).length;
   if (idle <= 0) return [];

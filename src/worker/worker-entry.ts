@@ -29,8 +29,8 @@ import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
 import { takeProcessWorkerArg } from './kind.js';
 import { now } from './clock.js';
+import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
 
-type TaskFn = (...args: unknown[]) => unknown;
 
 /** What a result crosses to reach the pool, for DataCloneError's message. */
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
@@ -76,6 +76,7 @@ async function loadShared(): Promise<typeof SharedCodec> {
   if (shared) return shared;
   const [codec, link] = await Promise.all([import('../shared/codec.js'), import('../shared/link.js')]);
   hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }));
+  useSharedCodec(codec);
   return (shared = codec);
 }
 const decodeShared = (v: unknown) => shared!.decodeShared(v);
@@ -149,12 +150,20 @@ async function start(cmd: InitCommand): Promise<void> {
 
 /**
  * Starts queued tasks while fewer than `limit` run. A task registers itself
- * as running before its first await, so this loop never starts too many.
+ * as running before its first await, so this loop never starts too many. A
+ * task that finished synchronously (runTask returned nothing) has already sent
+ * its result and left `running`: the loop goes straight on to the next one,
+ * as the promise reaction it replaces would have in this same turn.
  */
 function pump(): void {
+  let ranSync = false;
   while (!stopping && running.size < limit && queue.length > 0) {
-    void runTask(queue.shift()!).then(afterTask, afterTask);
+    const pending = runTask(queue.shift()!);
+    if (pending) void pending.then(afterTask, afterTask);
+    else ranSync = true;
   }
+  // A synchronous task may have stopped this worker (over its memory limit): exit once nothing runs.
+  if (ranSync && stopping && running.size === 0) finish();
 }
 
 function afterTask(): void {
@@ -180,13 +189,20 @@ function reclaim(ids: number[]): void {
   port.send({ t: 'returned', ids: returned });
 }
 
-async function runTask(task: WireTask): Promise<void> {
+/**
+ * Runs one task; returns a promise only if it did not finish synchronously.
+ * The common case (one task at a time, a single call, no shared objects, a
+ * function that returns a plain value) sends its result before returning,
+ * with no promise or microtask of its own: most of a small task's cost here.
+ */
+function runTask(task: WireTask): Promise<void> | undefined {
   const fn = tasks.get(task.n);
   const t0 = now();
   if (aborted.has(task.id)) {
     const reason = aborted.get(task.id);
     aborted.delete(task.id);
-    return sendOne(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, t0);
+    sendOne(task, { ok: false, e: encodeError(reason instanceof Error ? reason : new Error('aborted before start')) }, t0);
+    return undefined;
   }
   // The parent must know whether a task started, to blame only the running task
   // when this worker dies. A task named by the previous result's `nx` is known;
@@ -217,11 +233,38 @@ async function runTask(task: WireTask): Promise<void> {
       return controller.signal;
     },
   };
+  if (!contexts && !task.h && !(task.c || task.m || task.mf)) {
+    // One at a time, a single call: no context store, no async hop unless the function returns a promise.
+    state.current = ctx;
+    const o = call(fn, task.a ?? [], false);
+    if (o instanceof Promise) return finishAsync(task, o, t0);
+    try {
+      sendOne(task, o, t0);
+    } finally {
+      state.current = undefined;
+      running.delete(task.id);
+    }
+    return undefined;
+  }
+  return runAsync(task, ctx, fn, t0);
+}
+
+/** The rest of a single call whose function returned a promise: `state.current` stays set until it settles. */
+async function finishAsync(task: WireTask, o: Promise<Outcome>, t0: number): Promise<void> {
+  try {
+    sendOne(task, await o, t0);
+  } finally {
+    state.current = undefined;
+    running.delete(task.id);
+  }
+}
+
+/** Chunks, tasks bringing shared objects, and several tasks at once. */
+async function runAsync(task: WireTask, ctx: TaskContext, fn: TaskFn | undefined, t0: number): Promise<void> {
   try {
     if (task.h && !shared) await loadShared();
     if (contexts) await contexts.run(ctx, execute, task, fn, t0);
     else {
-      // One at a time (the default): no context store, no extra async hop.
       state.current = ctx;
       if (task.c || task.m || task.mf) await runChunk(task, fn, t0);
       else sendOne(task, await call(fn, task.a ?? [], task.h === 1), t0);
@@ -302,30 +345,6 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     }
     port.send({ t: 'done', id: task.id, v: values, e: errors, ms, it: times, nx });
   }
-}
-
-/** What a `move()` result transfers, kept beside its outcome (never serialized with it). */
-const movedWith = new WeakMap<Outcome, TransferItem[]>();
-
-async function call(fn: TaskFn | undefined, args: unknown[], hasHandles: boolean): Promise<Outcome> {
-  try {
-    if (typeof fn !== 'function') throw new TypeError('not an exported function');
-    const r = fn(...(hasHandles ? (decodeShared(args) as unknown[]) : args));
-    const v = r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function' ? await r : r;
-    if (v !== null && typeof v === 'object' && isMoved(v)) {
-      const o = outcome(v.value);
-      movedWith.set(o, v.transfer);
-      return o;
-    }
-    return outcome(v);
-  } catch (err) {
-    return { ok: false, e: encodeError(err) };
-  }
-}
-
-function outcome(v: unknown): Outcome {
-  const enc = shared?.encodeShared(v);
-  return enc?.found ? { ok: true, v: enc.value, h: 1 } : { ok: true, v };
 }
 
 /** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */
