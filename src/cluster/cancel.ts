@@ -24,7 +24,7 @@ import type { Task } from '../engine/task.js';
 import type { RedisClient } from './connect.js';
 import type { ClientLink } from './link.js';
 import type { Outbox, OutJob } from './outbox.js';
-import { cancelChannel } from './settings.js';
+import { SPILLED_ID, cancelChannel } from './settings.js';
 
 /**
  * Client: tasks sent in jobs were aborted (`cancelRunning`) or withdrawn (an
@@ -64,8 +64,10 @@ export class Canceller {
       const whole = batch.filter(([job]) => job.tasks.every((t) => t.settled));
       // Sent before the removals on the same connection, so Redis delivers it first: not awaited.
       if (whole.length > 0) link.publishSkip(whole.map(([job]) => job.id)).catch(() => undefined);
-      // A locked (running) job is refused by BullMQ: that one is told to its node below.
-      const removed = await Promise.all(whole.map(([job]) => link.removeIfIdle(job.id)));
+      // A locked (running) job is refused by BullMQ: that one is told to its node below. A spilled
+      // job is known only once it exists, so one that is missing now was removed (by the node that
+      // spilled it, forwarding this same cancel: spill.ts): gone too.
+      const removed = await Promise.all(whole.map(([job]) => SPILLED_ID.test(job.id) ? link.tryRemove(job.id) : link.removeIfIdle(job.id)));
       const gone = new Set(whole.filter((_, i) => removed[i]).map(([job]) => job));
       for (const job of gone) this.#box.finish(job.id);
       await Promise.all(batch.filter(([job]) => !gone.has(job)).map(([job, { tasks, cancelRunning }]) => {

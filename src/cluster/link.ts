@@ -8,7 +8,7 @@ import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type Re
 import { resultRef, succeededByKey, type JobResult } from './codec.js';
 import { RedisHealth, type HealthHooks } from './health.js';
 import { readNodes } from './registry.js';
-import { JOB_FORMAT, KEEP_FINISHED_S, jobOptions, PREFIX, cancelChannel, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
+import { JOB_FORMAT, KEEP_FINISHED_S, jobOptions, PREFIX, cancelChannel, cancelMessage, skipMessage, eventsMaxLen, redactUrl, runIncarnationKey, runSetKey, type Heartbeat } from './settings.js';
 
 /**
  * A job's final fields; `returnvalue` null means it failed (`failedReason`).
@@ -210,12 +210,12 @@ export class ClientLink {
 
   /** Tells the node running `jobId` to abort (or withdraw) those of its tasks, all without `tasks`: cancel.ts. */
   async publishCancel(jobId: string, tasks: number[] | undefined, withdraw: boolean): Promise<void> {
-    await this.#client.publish(cancelChannel(this.#queue.name), `${jobId} ${tasks ? tasks.join(',') : '*'} ${withdraw ? 'w' : 'a'}`);
+    await this.#client.publish(cancelChannel(this.#queue.name), cancelMessage(jobId, tasks, withdraw));
   }
 
   /** Tells every node to skip these jobs if it fetches one before its removal lands: cancel.ts. */
   async publishSkip(jobIds: string[]): Promise<void> {
-    await this.#client.publish(cancelChannel(this.#queue.name), `* ${jobIds.join(',')} s`);
+    await this.#client.publish(cancelChannel(this.#queue.name), skipMessage(jobIds));
   }
 
   /** Removes a job that exists and is not running: false for a running one, and for one not added yet (addBulk unanswered). */

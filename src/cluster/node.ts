@@ -26,7 +26,7 @@ import { resolveOptions, type PoolOptions } from '../options.js';
 import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
-import { spillWaiting } from './spill.js';
+import { forwardCancel, spillWaiting, spilledTo } from './spill.js';
 import { runOfJobId } from './run-keys.js';
 import { listenForCancels } from './cancel.js';
 import { NodeLogs } from './node-logs.js';
@@ -246,10 +246,14 @@ export class ClusterNode {
       spilling = spillWaiting({ job, local, moved, supervisor: this.#supervisor, queue: this.#spillQueue, rerun: (i) => this.#run(tasks[i]!, how(i)), log: this.#cfg.log });
     }, SPILL_AFTER_MS) : undefined;
     const cancel = (which: number[] | undefined, withdraw: boolean) => {
+      const spilled: string[] = [];
       for (const i of which ?? aborts.keys()) {
+        const to = spilledTo(moved, i);
+        if (to) spilled.push(to);
         // Withdrawn (an imap left early): what runs finishes, what waits here is dropped, as in a local pool.
-        if (withdraw) { if (local[i]) this.#supervisor.withdraw(local[i]!); } else aborts[i]?.abort(new Error('aborted by the caller'));
+        else if (withdraw) { if (local[i]) this.#supervisor.withdraw(local[i]!); } else aborts[i]?.abort(new Error('aborted by the caller'));
       }
+      if (spilled.length > 0 && this.#spillQueue) void forwardCancel(this.#client, this.#spillQueue, spilled, withdraw).catch(() => undefined);
     };
     const entry: ActiveJob = { done: results, handBack, cancel };
     this.#active.set(job.id!, entry);

@@ -98,11 +98,20 @@ export class Outbox {
   /** The job was applied already (its outcome read once before). */
   wasApplied(id: string): boolean { return this.#recent.has(id); }
   inJob(task: Task): boolean { return this.#inJob.has(task); }
-  /** The job holding `task`, if it was sent (jobs in Redis are few: at most the job limit). */
+  /**
+   * The job holding `task`, if it was sent (jobs in Redis are few: at most the
+   * job limit). A task its node spilled is in its parent job and in its own:
+   * the spilled job is the one that runs it, so that one is returned.
+   */
   jobOf(task: Task): OutJob | undefined {
     if (!this.#inJob.has(task)) return undefined;
-    for (const job of this.#jobs.values()) if (job.tasks.includes(task)) return job;
-    return undefined;
+    let found: OutJob | undefined;
+    for (const job of this.#jobs.values()) {
+      if (!job.tasks.includes(task)) continue;
+      if (this.#spillIds.has(job.id)) return job;
+      found ??= job;
+    }
+    return found;
   }
 
   push(task: Task): void {

@@ -130,6 +130,16 @@ export function cancelChannel(queueName: string): string {
   return `${PREFIX}:${queueName}:cancel`;
 }
 
+/** `<job id> <task indexes, or *> <a|w>`: abort (`a`) or withdraw (`w`) tasks of a running job. */
+export function cancelMessage(jobId: string, tasks: number[] | undefined, withdraw: boolean): string {
+  return `${jobId} ${tasks ? tasks.join(',') : '*'} ${withdraw ? 'w' : 'a'}`;
+}
+
+/** `* <job ids> s`: a node that fetches one of these jobs before its removal lands completes it without running it. */
+export function skipMessage(jobIds: string[]): string {
+  return `* ${jobIds.join(',')} s`;
+}
+
 /** Set when the client first connects; gone means Redis lost its data (restart without persistence, FLUSHALL). */
 export function epochKey(queue: string): string {
   return `${PREFIX}:${queue}:epoch`;

@@ -8,7 +8,9 @@
  * client then follows that job instead (outbox.ts `track`/`adoptSpilled`).
  *
  * They are withdrawn from the local Supervisor first, so they do not also
- * start here. If Redis refuses the add, they run here after all. Jobs of a
+ * start here. If Redis refuses the add, they run here after all. A cancel
+ * for a spilled task that reaches this node (the client names the job it
+ * sent the task in until it hears of the spill) is passed on to its new job. Jobs of a
  * journaled run are never spilled: a resumed run finds the run's jobs
  * through its set in Redis (runs.ts), which a spilled job is not in.
  */
@@ -16,7 +18,8 @@ import type { Job, Queue } from 'bullmq';
 import type { Supervisor } from '../engine/supervisor.js';
 import type { Task } from '../engine/task.js';
 import type { JobData, TaskResult } from './codec.js';
-import { JOB_FORMAT, SPILL_AFTER_MS, jobOptions } from './settings.js';
+import type { RedisClient } from './connect.js';
+import { JOB_FORMAT, SPILL_AFTER_MS, cancelChannel, cancelMessage, jobOptions, skipMessage } from './settings.js';
 
 export interface Spill {
   job: Job;
@@ -36,6 +39,7 @@ export async function spillWaiting(s: Spill): Promise<void> {
     // Started: it runs here. Queued in the Supervisor or inside the busy worker: withdrawn (a worker
     // gives back what it has not started; one that starts it in that instant runs it twice, which
     // the at-least-once contract allows and whose later outcome the client drops).
+    // (Every task of a job carries an abort signal, so its worker always announces its start: `started` is exact here.)
     if (t.settled || t.started) return;
     s.supervisor.withdraw(t);
     if (t.settled) waiting.push(i);
@@ -53,4 +57,26 @@ export async function spillWaiting(s: Spill): Promise<void> {
   } catch {
     for (const i of waiting) s.moved.set(i, s.rerun(i));
   }
+}
+
+/** The job a task of `moved` went to, if it was spilled (not run here after a refused add). */
+export function spilledTo(moved: Spill['moved'], index: number): string | undefined {
+  const entry = moved.get(index);
+  return entry && !(entry instanceof Promise) && 'sp' in entry ? entry.sp : undefined;
+}
+
+/**
+ * The client aborted (or withdrew) tasks this node had spilled: their jobs
+ * are removed if they still wait (nodes are told to skip them first, as the
+ * client does in cancel.ts), and the node running one is told over the cancel
+ * channel. Best effort, as every cancel is.
+ */
+export async function forwardCancel(client: RedisClient, queue: Queue, jobIds: string[], withdraw: boolean): Promise<void> {
+  const channel = cancelChannel(queue.name);
+  await client.publish(channel, skipMessage(jobIds));
+  await Promise.all(jobIds.map(async (id) => {
+    // BullMQ refuses to remove a locked (running) job: that one is cancelled where it runs.
+    if (await queue.remove(id).catch(() => 0) === 1) return;
+    await client.publish(channel, cancelMessage(id, undefined, withdraw));
+  }));
 }

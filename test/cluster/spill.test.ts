@@ -68,4 +68,58 @@ describe('tasks packed with a long task', { skip: redisSkip }, () => {
       client.disconnect();
     }
   });
+
+  /**
+   * Packs `abortable(marker)` right behind a 30 s task in one job (201 calls in one tick: 4 per job), and
+   * waits until it runs after its spill (on the other node, whose one slot it then holds).
+   */
+  async function spilledVictim(pool: Pool<typeof tasks>, name: string, signal?: AbortSignal): Promise<{ victim: Promise<unknown>; marker: string; rest: Promise<unknown> }> {
+    pool.apply('long', [30_000, join(dir, `${name}-long`)]).catch(() => {});
+    const marker = join(dir, name);
+    const victim = pool.apply('abortable', [marker], { signal });
+    victim.catch(() => {});
+    const rest = Promise.all(Array.from({ length: 199 }, (_, i) => pool.apply('double', [i])));
+    rest.catch(() => {});
+    assert.ok(await eventually(() => existsSync(`${marker}.started`), 10_000), 'the task packed behind the long one runs after its spill');
+    return { victim, marker, rest };
+  }
+
+  test('a cancel sent for the job a spilled task left (its client has not heard of the spill yet) is passed on to the node running it', async () => {
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'spill' } });
+    const client = new Redis(redis.url);
+    try {
+      await pool.ready();
+      const { victim, marker, rest } = await spilledVictim(pool, 'forwarded');
+      const spilled = (await client.keys('forkpool:spill.*')).filter((k) => /~1$/.test(k));
+      assert.equal(spilled.length, 1, `the victim's own job: ${spilled.join(', ')}`);
+      // forkpool:<versioned queue>:<parent job id>~1
+      const key = spilled[0]!;
+      const queueName = key.slice('forkpool:'.length, key.lastIndexOf(':'));
+      const parent = key.slice(key.lastIndexOf(':') + 1).replace(/~1$/, '');
+      // What a client sends to abort task 1 of the job it sent (cancel.ts): it reaches the node that spilled it.
+      await client.publish(`forkpool:${queueName}:cancel`, `${parent} 1 a`);
+      assert.ok(await eventually(() => existsSync(`${marker}.aborted`), 10_000), 'the node running the spilled task aborted it');
+      await assert.rejects(victim, (e: Error) => e.name === 'AbortError');
+      // Its slot is free again: the quick calls queued behind it finish too.
+      assert.equal((await rest as number[]).length, 199);
+    } finally {
+      await pool.terminate();
+      client.disconnect();
+    }
+  });
+
+  test("a caller's abort of a spilled task stops it on the node running it", async () => {
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'spill' } });
+    try {
+      await pool.ready();
+      const ac = new AbortController();
+      const { victim, marker, rest } = await spilledVictim(pool, 'aborted', ac.signal);
+      ac.abort();
+      await assert.rejects(victim, (e: Error) => e.name === 'AbortError');
+      assert.ok(await eventually(() => existsSync(`${marker}.aborted`), 10_000), 'the node running the spilled task aborted it');
+      assert.equal((await rest as number[]).length, 199);
+    } finally {
+      await pool.terminate();
+    }
+  });
 });
