@@ -26,7 +26,7 @@ import { resolveOptions, type PoolOptions } from '../options.js';
 import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
-import { forwardCancel, spillWaiting, spilledTo } from './spill.js';
+import { forwardCancel, keepSpilled, spillWaiting, spilledTo } from './spill.js';
 import { runOfJobId } from './run-keys.js';
 import { listenForCancels } from './cancel.js';
 import { NodeLogs } from './node-logs.js';
@@ -82,6 +82,8 @@ export class ClusterNode {
   readonly #bull: Bull;
   readonly #supervisor: Supervisor;
   readonly #active = new Map<string, ActiveJob>();
+  /** Cancels of jobs that ended after spilling tasks (spill.ts keepSpilled). */
+  readonly #spilled = new Map<string, ActiveJob['cancel']>();
   readonly #logs = new NodeLogs();
   /** Results stored under their own key, by job id, until BullMQ accepts the completion (or refuses it: then the key goes). */
   readonly #refs = new Map<string, string>();
@@ -153,7 +155,7 @@ export class ClusterNode {
     this.#worker.on('completed', (job) => { this.#refs.delete(job.id!); });
     await this.#worker.waitUntilReady();
     try {
-      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => this.#active.get(id)?.cancel(which, withdraw), (ids) => this.#noteSkips(ids));
+      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => (this.#active.get(id)?.cancel ?? this.#spilled.get(id))?.(which, withdraw), (ids) => this.#noteSkips(ids));
     } catch (err) {
       this.#cfg.log?.(`cannot cancel aborted tasks (no pub/sub on ${cancelChannel(this.queueName)}: ${(err as Error).message}); they run to their end`);
     }
@@ -271,6 +273,7 @@ export class ClusterNode {
     } finally {
       clearTimeout(spillTimer);
       this.#active.delete(job.id!);
+      if (moved.size > 0) keepSpilled(this.#spilled, job.id!, cancel);
     }
   }
 

@@ -46,13 +46,15 @@ export async function spillWaiting(s: Spill): Promise<void> {
   });
   if (waiting.length === 0) return;
   const data = s.job.data as JobData;
+  // Named before the add: a cancel that arrives while it is on its way is passed on to the new job
+  // (forwardCancel: nodes skip it if they fetch it after that, so it never runs).
+  for (const i of waiting) s.moved.set(i, { sp: `${s.job.id}~${i}`, ms: 0 });
   try {
     await s.queue.addBulk(waiting.map((i) => ({
       name: 'forkpool',
       data: { f: JOB_FORMAT, t: [data.t[i]!] },
       opts: jobOptions(`${s.job.id}~${i}`),
     })));
-    for (const i of waiting) s.moved.set(i, { sp: `${s.job.id}~${i}`, ms: 0 });
     s.log?.(`job ${s.job.id}: ${waiting.length} task(s) waited ${SPILL_AFTER_MS} ms behind another; re-added as jobs of their own`);
   } catch {
     for (const i of waiting) s.moved.set(i, s.rerun(i));
@@ -79,4 +81,19 @@ export async function forwardCancel(client: RedisClient, queue: Queue, jobIds: s
     if (await queue.remove(id).catch(() => 0) === 1) return;
     await client.publish(channel, cancelMessage(id, undefined, withdraw));
   }));
+}
+
+/** Jobs that ended after spilling tasks, kept so that a cancel for one still reaches those tasks. */
+const RECENT_SPILLS = 256;
+
+/**
+ * A job whose every waiting task was spilled ends at once, while the client
+ * may still name it in a cancel (it has not read that result yet): its node
+ * keeps the job's cancel (which forwards spilled tasks) for the last
+ * RECENT_SPILLS such jobs.
+ */
+export function keepSpilled<C>(recent: Map<string, C>, jobId: string, cancel: C): void {
+  recent.delete(jobId);
+  recent.set(jobId, cancel);
+  if (recent.size > RECENT_SPILLS) recent.delete(recent.keys().next().value!);
 }
