@@ -22,7 +22,7 @@ import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
-import { forgetPid, startReaperSoon, watchPid } from './reaper.js';
+import { forgetPid, watchPid } from './reaper.js';
 import { PROCESS_WORKER_ARG } from '../worker/kind.js';
 
 /** After the process exits, how long to wait for its pipes to drain (a grandchild may hold them open). */
@@ -111,13 +111,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   };
   const closed = () => { if (--open === 0) report(); };
 
-  let reaperAsked = false;
-  const onEvent = (m: unknown) => {
-    // The reaper's fork would delay the pool's first result by a few ms: it is
-    // asked for after the first result (or at the latest when reaper.ts's timer fires).
-    if (!reaperAsked && (m as WorkerEvent).t === 'done') { reaperAsked = true; startReaperSoon(); }
-    handlers.onEvent(m as WorkerEvent);
-  };
+  const onEvent = (m: unknown) => handlers.onEvent(m as WorkerEvent);
   events.on('data', (chunk: Buffer) => {
     if (corrupt) return;
     try {

@@ -12,13 +12,11 @@
  * what a task started dies too.
  * If `sh` is missing (Windows), workers still exit on EOF when they can.
  *
- * The reaper starts just after a worker's first result has been handled (or
- * START_LATEST_MS after the first spawn, whichever comes first), not with the
- * first spawn: forking `sh` blocks this process for 2-10 ms, which would
- * otherwise delay the pool's first result. Until then pids wait in a list. In
- * that short window a worker still starting up, or running its first tasks
- * (which yield), ends on EOF on its command pipe alone; only one stuck in a
- * synchronous first task would outlive a main process SIGKILLed right then.
+ * The reaper is forked on the turn after the first worker is spawned, not
+ * before it: forking `sh` blocks this process for 2-10 ms, which would delay
+ * the workers' spawn (and so the pool's first result), while on the next turn
+ * it overlaps with the workers' own start-up (about 100 ms). Until then pids
+ * wait in a list; in that turn a worker cannot have run anything yet.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -31,9 +29,6 @@ while IFS= read -r l; do
   esac
 done
 for p in $pids; do kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done`;
-
-/** The reaper starts at the latest this long after the first pid is watched. */
-const START_LATEST_MS = 250;
 
 let reaper: ChildProcess | undefined;
 let failed = false;
@@ -65,7 +60,7 @@ function write(line: string): void {
     if (!scheduled) {
       scheduled = true;
       // Unref'd: a process that exits before the reaper starts needs none.
-      setTimeout(start, START_LATEST_MS).unref();
+      setImmediate(start).unref();
     }
   }
 }
@@ -76,10 +71,4 @@ export function watchPid(pid: number): void {
 
 export function forgetPid(pid: number): void {
   write(`-${pid}\n`);
-}
-
-/** A worker has sent its first result: start the reaper on the next turn, after that result's callbacks and promise reactions. */
-export function startReaperSoon(): void {
-  if (reaper || failed) return;
-  setImmediate(start).unref();
 }

@@ -15,12 +15,11 @@
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { MessagePort } from 'node:worker_threads';
-import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type WireTask } from '../protocol/messages.js';
+import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type TransferItem, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
 import { workerState, type TaskContext } from './task-context.js';
 import { isMoved } from './moved.js';
-import type { TransferItem } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
 import { captureOutput } from './capture-output.js';
@@ -31,17 +30,16 @@ import { takeProcessWorkerArg } from './kind.js';
 import { now } from './clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
 
-
-/** What a result crosses to reach the pool, for DataCloneError's message. */
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
-const isMainThread = takeProcessWorkerArg();
-const BETWEEN = isMainThread ? 'processes' : 'threads';
+const isProcess = takeProcessWorkerArg();
+/** What a result crosses to reach the pool, for DataCloneError's message. */
+const BETWEEN = isProcess ? 'processes' : 'threads';
 /** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
-const workerData = isMainThread ? undefined : (await import('node:worker_threads')).workerData as {
+const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as {
   port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array;
 };
 
-const port: WorkerPort = isMainThread
+const port: WorkerPort = isProcess
   ? (await import('./process-port.js')).openProcessPort()
   : (await import('./thread-port.js')).openThreadPort(workerData!.port, workerData!.running);
 
@@ -82,7 +80,7 @@ async function loadShared(): Promise<typeof SharedCodec> {
 const decodeShared = (v: unknown) => shared!.decodeShared(v);
 
 port.onParentGone(() => port.exit(0));
-if (isMainThread) {
+if (isProcess) {
   // The pool decides what a Ctrl-C means (finish, terminate); a worker dying
   // on its own would turn every running task into a crash. Workers lead their
   // own process group, so a terminal's Ctrl-C does not reach them; a SIGINT
@@ -105,7 +103,7 @@ port.onCommand((cmd: Command) => {
     case 'hub': hub?.receive(cmd.m); break;
   }
 });
-if (!isMainThread) {
+if (!isProcess) {
   // Threads get init in workerData; processes get it as the first frame.
   void start(workerData!.init);
 }
@@ -126,7 +124,7 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
   const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
-  captureOutput(cmd.logs === 0 ? () => {} : isMainThread ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
+  captureOutput(cmd.logs === 0 ? () => {} : isProcess ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {
@@ -144,7 +142,7 @@ async function start(cmd: InitCommand): Promise<void> {
       return port.exit(1);
     }
   }
-  if (!isMainThread && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit, () => running.size > 0, (m) => port.send({ t: 'overLimit', mem: m }));
+  if (!isProcess && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit, () => running.size > 0, (m) => port.send({ t: 'overLimit', mem: m }));
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
 }
 
@@ -366,7 +364,7 @@ function sendOne(task: WireTask, o: Outcome, t0: number): void {
  */
 function checkMemory(): void {
   if (init?.memoryLimit === undefined || stopping) return;
-  const mem = memoryUse(isMainThread);
+  const mem = memoryUse(isProcess);
   if (mem <= init.memoryLimit) return;
   const returned = queue.splice(0).map((t) => t.id);
   // The parent may hold one of them as announced (`nx` of a result sent while

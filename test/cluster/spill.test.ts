@@ -122,4 +122,14 @@ describe('tasks packed with a long task', { skip: redisSkip }, () => {
       await pool.terminate();
     }
   });
+
+  test('terminate() stops a spilled task on the node running it, whether or not the client has heard of the spill', async () => {
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'spill' } });
+    await pool.ready();
+    const { victim, marker, rest } = await spilledVictim(pool, 'terminated');
+    await pool.terminate();
+    await assert.rejects(victim, (e: Error) => e.name === 'PoolTerminatedError');
+    await assert.rejects(rest);
+    assert.ok(await eventually(() => existsSync(`${marker}.aborted`), 10_000), 'the node running the spilled task aborted it');
+  });
 });
