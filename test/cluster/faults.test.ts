@@ -124,8 +124,8 @@ describe('node and client faults', { skip: redisSkip }, () => {
     assert.equal(code, 0);
     const r = JSON.parse(out) as { values: number[]; one: number; ms: number };
     assert.deepEqual([r.values, r.one], [[2, 4, 6], 10]);
-    // Woken by an event, not by the 5 s poll.
-    assert.ok(r.ms < 2_500, `the task after the idle spell took ${r.ms} ms`);
+    // Woken by an event, not by the 5 s poll (the margin below it is for a loaded machine).
+    assert.ok(r.ms < 4_000, `the task after the idle spell took ${r.ms} ms`);
     // Within the 1 s idle close and a blocking read's end, never the 10 s block time.
     assert.ok(exitedAfter < 5_000, `exited ${exitedAfter} ms after its last task`);
   });

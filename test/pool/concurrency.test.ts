@@ -17,13 +17,14 @@ const opts = { processes: 1, runtime, logs: 'silent' } as const;
 const PER_WORKER = localOnly('`concurrentTasksPerWorker` is refused beside `backend` (not supported by forkpool worker yet)');
 
 
-test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (well under 1 s)', { skip: PER_WORKER }, async () => {
+test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (under the 1 s they take one by one)', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 10 });
   await pool.ready();
   const t0 = performance.now();
   const ids = await Promise.all(Array.from({ length: 10 }, () => pool.apply('nap', [100])));
   const ms = performance.now() - t0;
-  assert.ok(ms < 600, `took ${Math.round(ms)} ms`);
+  // One by one they take at least 1,000 ms; together about 110 ms. The margin is for a loaded machine.
+  assert.ok(ms < 900, `took ${Math.round(ms)} ms`);
   assert.equal(new Set(ids).size, 10);
 });
 
