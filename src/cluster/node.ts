@@ -26,7 +26,7 @@ import { resolveOptions, type PoolOptions } from '../options.js';
 import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
-import { forwardCancel, keepSpilled, spillWaiting, spilledTo } from './spill.js';
+import { RecentSpills, forwardCancel, spillWaiting, spilledTo } from './spill.js';
 import { runOfJobId } from './run-keys.js';
 import { listenForCancels } from './cancel.js';
 import { NodeLogs } from './node-logs.js';
@@ -82,8 +82,8 @@ export class ClusterNode {
   readonly #bull: Bull;
   readonly #supervisor: Supervisor;
   readonly #active = new Map<string, ActiveJob>();
-  /** Cancels of jobs that ended after spilling tasks (spill.ts keepSpilled). */
-  readonly #spilled = new Map<string, ActiveJob['cancel']>();
+  /** Where the tasks of jobs that ended after spilling went (spill.ts). */
+  readonly #spilled = new RecentSpills();
   readonly #logs = new NodeLogs();
   /** Results stored under their own key, by job id, until BullMQ accepts the completion (or refuses it: then the key goes). */
   readonly #refs = new Map<string, string>();
@@ -155,7 +155,7 @@ export class ClusterNode {
     this.#worker.on('completed', (job) => { this.#refs.delete(job.id!); });
     await this.#worker.waitUntilReady();
     try {
-      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => (this.#active.get(id)?.cancel ?? this.#spilled.get(id))?.(which, withdraw), (ids) => this.#noteSkips(ids));
+      this.#cancels = await listenForCancels(this.#client, this.queueName, (id, which, withdraw) => this.#cancel(id, which, withdraw), (ids) => this.#noteSkips(ids));
     } catch (err) {
       this.#cfg.log?.(`cannot cancel aborted tasks (no pub/sub on ${cancelChannel(this.queueName)}: ${(err as Error).message}); they run to their end`);
     }
@@ -213,6 +213,18 @@ export class ClusterNode {
     return this.#supervisor.moduleExports();
   }
 
+  /** A cancel for a job running here, or for tasks a job that ended here had spilled. */
+  #cancel(jobId: string, which: number[] | undefined, withdraw: boolean): void {
+    const active = this.#active.get(jobId);
+    if (active) active.cancel(which, withdraw);
+    else this.#forward(this.#spilled.targets(jobId, which), withdraw);
+  }
+
+  /** Passes a cancel on to the jobs spilled tasks went to (spill.ts forwardCancel). */
+  #forward(jobIds: string[], withdraw: boolean): void {
+    if (jobIds.length > 0 && this.#spillQueue) void forwardCancel(this.#client, this.#spillQueue, jobIds, withdraw).catch(() => undefined);
+  }
+
   #noteSkips(ids: string[]): void {
     // Only a job fetched in the moment before its removal is ever looked up; the bound keeps a node that never sees them small.
     if (this.#skips.size + ids.length > SKIPS_MAX) this.#skips.clear();
@@ -255,7 +267,7 @@ export class ClusterNode {
         // Withdrawn (an imap left early): what runs finishes, what waits here is dropped, as in a local pool.
         else if (withdraw) { if (local[i]) this.#supervisor.withdraw(local[i]!); } else aborts[i]?.abort(new Error('aborted by the caller'));
       }
-      if (spilled.length > 0 && this.#spillQueue) void forwardCancel(this.#client, this.#spillQueue, spilled, withdraw).catch(() => undefined);
+      this.#forward(spilled, withdraw);
     };
     const entry: ActiveJob = { done: results, handBack, cancel };
     this.#active.set(job.id!, entry);
@@ -273,7 +285,7 @@ export class ClusterNode {
     } finally {
       clearTimeout(spillTimer);
       this.#active.delete(job.id!);
-      if (moved.size > 0) keepSpilled(this.#spilled, job.id!, cancel);
+      if (moved.size > 0) this.#spilled.keep(job.id!, moved);
     }
   }
 

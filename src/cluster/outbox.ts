@@ -108,7 +108,7 @@ export class Outbox {
     let found: OutJob | undefined;
     for (const job of this.#jobs.values()) {
       if (!job.tasks.includes(task)) continue;
-      if (this.#spillIds.has(job.id)) return job;
+      if (this.#spillIds.size === 0 || this.#spillIds.has(job.id)) return job;
       found ??= job;
     }
     return found;

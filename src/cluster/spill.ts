@@ -83,17 +83,33 @@ export async function forwardCancel(client: RedisClient, queue: Queue, jobIds: s
   }));
 }
 
-/** Jobs that ended after spilling tasks, kept so that a cancel for one still reaches those tasks. */
+/** Jobs that ended after spilling tasks, remembered so that a cancel for one still reaches those tasks. */
 const RECENT_SPILLS = 256;
 
 /**
- * A job whose every waiting task was spilled ends at once, while the client
- * may still name it in a cancel (it has not read that result yet): its node
- * keeps the job's cancel (which forwards spilled tasks) for the last
- * RECENT_SPILLS such jobs.
+ * A job whose every waiting task was spilled ends at once, while its client
+ * may still name it in a cancel (it has not read that result yet). A node
+ * keeps, for its last RECENT_SPILLS such jobs, where each spilled task went:
+ * ids only, nothing of the tasks themselves.
  */
-export function keepSpilled<C>(recent: Map<string, C>, jobId: string, cancel: C): void {
-  recent.delete(jobId);
-  recent.set(jobId, cancel);
-  if (recent.size > RECENT_SPILLS) recent.delete(recent.keys().next().value!);
+export class RecentSpills {
+  readonly #jobs = new Map<string, Map<number, string>>();
+
+  keep(jobId: string, moved: Spill['moved']): void {
+    const to = new Map<number, string>();
+    for (const i of moved.keys()) {
+      const id = spilledTo(moved, i);
+      if (id) to.set(i, id);
+    }
+    if (to.size === 0) return;
+    this.#jobs.set(jobId, to);
+    if (this.#jobs.size > RECENT_SPILLS) this.#jobs.delete(this.#jobs.keys().next().value!);
+  }
+
+  /** The jobs that those of `which` (all, without it) were spilled into. */
+  targets(jobId: string, which: number[] | undefined): string[] {
+    const to = this.#jobs.get(jobId);
+    if (!to) return [];
+    return which ? which.flatMap((i) => to.get(i) ?? []) : [...to.values()];
+  }
 }
