@@ -336,6 +336,7 @@ export class Supervisor implements Engine {
     this.#queue.wakeRoomWaiters();
     if (this.#state !== 'running' && this.#isIdle()) {
       this.#memory?.stop();
+      if (this.#workers.size === 0) this.#workers.released();
       for (const r of this.#idleWaiters.splice(0)) r();
     }
   }

@@ -30,7 +30,6 @@ export class WorkerSlot {
   /** The error the worker reported while starting (module import or initializer). */
   startError: Error | undefined;
   rss: number | undefined;
-  refd = true;
   /** A `reclaim` is on its way to this worker: ask once until it answers. */
   reclaiming = false;
   /** Kills the worker if it is not ready within `startTimeout`. */
@@ -107,12 +106,5 @@ export class WorkerSlot {
     if (head?.id === id) return this.inFlight.shift();
     const i = this.inFlight.findIndex((t) => t.id === id);
     return i < 0 ? undefined : this.inFlight.splice(i, 1)[0];
-  }
-
-  setRef(on: boolean): void {
-    if (on === this.refd || !this.runtime) return;
-    this.refd = on;
-    if (on) this.runtime.ref();
-    else this.runtime.unref();
   }
 }

@@ -8,6 +8,7 @@ import { spawnerFor } from '../runtime/index.js';
 import type { RuntimeHandlers, SpawnWorker } from '../runtime/types.js';
 import { startBackoffMs } from './failures.js';
 import type { LogLine } from './logs.js';
+import { KeepAlive } from './keep-alive.js';
 import { startWorker } from './spawn.js';
 import type { ExitReason, WorkerStats } from './stats.js';
 import { WorkerSlot } from './worker-slot.js';
@@ -35,6 +36,7 @@ export class WorkerSet {
   #respawnTimer: NodeJS.Timeout | undefined;
   #pendingRestarts: number[] = [];
   #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  readonly #keepAlive = new KeepAlive();
 
   constructor(opts: ResolvedOptions, moduleHref: string, hooks: WorkerSetHooks) {
     this.#opts = opts;
@@ -65,7 +67,9 @@ export class WorkerSet {
     const w = new WorkerSlot(this.#nextId++, restarts, lastExitReason, (line) => this.#hooks.line(line));
     this.#slots.set(w.id, w);
     startWorker(w, this.#opts, this.#moduleHref, this.#spawn, this.#hooks.handlers(w), this.#hooks.sendLogs());
-    w.refd = true;
+    // The keep-alive decides whether the process stays up (setRefs), not the worker's handles.
+    w.runtime.unref();
+    this.#keepAlive.set(true);
   }
 
   remove(w: WorkerSlot): void {
@@ -148,11 +152,18 @@ export class WorkerSet {
    * still exits when its work is done.
    */
   setRefs(busy: boolean): void {
-    for (const w of this.#slots.values()) w.setRef(busy || w.state === 'starting' || w.state === 'stopping');
+    let alive = busy;
+    if (!alive) for (const w of this.#slots.values()) if (w.state === 'starting' || w.state === 'stopping') { alive = true; break; }
+    this.#keepAlive.set(alive);
     if (this.#respawnTimer) {
       if (busy) this.#respawnTimer.ref();
       else this.#respawnTimer.unref();
     }
+  }
+
+  /** The pool has ended (nothing left to run, no worker left): release the keep-alive timer. */
+  released(): void {
+    this.#keepAlive.dispose();
   }
 
   /** Some worker holds a task (running or queued inside it). */

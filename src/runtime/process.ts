@@ -158,7 +158,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
-  const handles = [child, commands, events, child.stdout!, child.stderr!] as Array<{ ref?(): void; unref?(): void }>;
+  const handles = [child, commands, events, child.stdout!, child.stderr!] as Array<{ unref?(): void }>;
   return {
     pid,
     send(command) {
@@ -185,7 +185,6 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
         return undefined;
       }
     },
-    ref() { for (const h of handles) h.ref?.(); },
     unref() { for (const h of handles) h.unref?.(); },
   } satisfies RuntimeWorker;
 };
@@ -235,7 +234,6 @@ function deadWorker(): RuntimeWorker {
     send() {},
     kill() {},
     memory: () => undefined,
-    ref() {},
     unref() {},
   };
 }

@@ -22,6 +22,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   let started = false;
   let exited = false;
   let lastError: Error | undefined;
+  let refd = true;
 
   // The init command becomes workerData, so the thread can start without a round trip.
   const startWith = (init: unknown) => {
@@ -37,6 +38,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       // the parent's event loop alive even after worker.unref().
       resourceLimits: spec.maxOldGenerationSizeMb !== undefined ? { maxOldGenerationSizeMb: spec.maxOldGenerationSizeMb } : undefined,
     });
+    if (!refd) worker.unref();
     worker.on('error', (err) => { lastError = err; });
     worker.on('exit', (code) => {
       exited = true;
@@ -101,7 +103,6 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     memory() {
       return undefined;
     },
-    ref() { worker?.ref(); port1.ref(); },
-    unref() { worker?.unref(); port1.unref(); },
+    unref() { refd = false; worker?.unref(); port1.unref(); },
   } satisfies RuntimeWorker;
 };

@@ -46,8 +46,11 @@ export interface RuntimeWorker {
   kill(signal: NodeJS.Signals): void;
   /** Current memory use in bytes, read from the OS (processes); undefined when unknown. */
   memory(): number | undefined;
-  /** Keep / stop keeping the parent's event loop alive for this worker. */
-  ref(): void;
+  /**
+   * Stop keeping the parent's event loop alive for this worker. Called once,
+   * at spawn: the pool's one keep-alive timer decides whether the process
+   * stays up (engine/keep-alive.ts).
+   */
   unref(): void;
 }
 

@@ -55,6 +55,23 @@ test('maxTasksPerChild replaces a worker after that many tasks (a chunk counts a
   assert.equal((await pool.apply('whoami')).workerId, 6);
 });
 
+test('a call with only a callback keeps the process alive until its result arrives; then the process exits', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const options = await poolOptions(fixture('plain.js'), { processes: 2, runtime });
+  // Nothing but the pool holds this process open: no await, no timer of its own.
+  // The second call is made from the first one's callback, while the pool is idle.
+  const script = `
+    import { Pool } from 'forkpool';
+    const pool = new Pool(${JSON.stringify(fixture('plain.js').href)}, ${JSON.stringify(options)});
+    pool.applyAsync('incLater', [1, 300], { callback: (v) => {
+      console.log(v);
+      setImmediate(() => pool.applyAsync('incLater', [v, 300], { callback: (w) => console.log(w) }));
+    } });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '2\n3');
+});
+
 test('a pool that is never closed does not keep the process alive once its work is done', async () => {
   const { spawnSync } = await import('node:child_process');
   // On the backend the child's pool uses this file's nodes.
