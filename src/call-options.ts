@@ -15,7 +15,11 @@ export type { TransferItem };
 
 /** Options every submitting method takes. */
 export interface CallOptions {
-  /** Per-task timeout in ms for this call (overrides `taskTimeout`). For map chunks, it applies per chunk. */
+  /**
+   * Per-task timeout in ms for this call (overrides `taskTimeout`). In a map
+   * with the default chunksize it covers each item of a chunk; with an
+   * explicit `chunksize`, the whole chunk.
+   */
   timeout?: number;
   /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
   signal?: AbortSignal;

@@ -36,6 +36,7 @@ export interface PoolOptions {
   /**
    * Default per-task timeout in ms. The clock starts when the task starts running.
    * A task past it rejects with `TaskTimeoutError` and its worker is killed and replaced.
+   * In a map with the default chunksize it covers each item of a chunk.
    * `Infinity` means no timeout; delays longer than Node's timer limit (about 24.8 days) are honoured.
    * @default undefined (none)
    * @example taskTimeout: 30_000

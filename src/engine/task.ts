@@ -44,6 +44,8 @@ interface TaskInitBase {
   keys?: readonly string[];
   /** The caller reports each item's run time (imap): the worker measures them. */
   itemTimes?: boolean;
+  /** The timeout covers each item of the chunk, not the whole chunk (map's adaptive chunks). */
+  itemTimeout?: boolean;
   /** The journal's run id, when the call is journaled (a distributed engine names the run's jobs with it). */
   run?: string;
   sink: TaskSink;
@@ -65,6 +67,7 @@ interface TaskExtras {
   spread: boolean;
   keys: readonly string[] | undefined;
   itemTimes: boolean;
+  itemTimeout: boolean;
   run: string | undefined;
 }
 
@@ -89,6 +92,7 @@ export class Task {
   get spread(): boolean { return this.#extras?.spread === true; }
   get keys(): readonly string[] | undefined { return this.#extras?.keys; }
   get itemTimes(): boolean { return this.#extras?.itemTimes === true; }
+  get itemTimeout(): boolean { return this.#extras?.itemTimeout === true; }
   get run(): string | undefined { return this.#extras?.run; }
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
@@ -124,8 +128,8 @@ export class Task {
     this.#settings = init.settings ?? {
       timeout: init.timeout, signal: init.signal, retries: init.retries, retryOnError: init.retryOnError, transfer: init.transfer,
     };
-    if (init.spread || init.keys !== undefined || init.itemTimes || init.run !== undefined) {
-      this.#extras = { spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, run: init.run };
+    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined) {
+      this.#extras = { spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, itemTimeout: init.itemTimeout === true, run: init.run };
     }
     this.#sink = init.sink;
   }

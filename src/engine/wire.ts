@@ -19,6 +19,7 @@ export function wireOf(t: Task): WireTask {
     // The parent needs a `started` event to start a timeout clock or to know an abort hit a running task.
     if (t.timeout !== undefined || t.signal) t.wire.s = 1;
     if (t.itemTimes && t.items) t.wire.pt = 1;
+    if (t.itemTimeout && t.timeout !== undefined && t.items && t.items.length > 1) t.wire.pi = 1;
     if (enc.found) { t.wire.h = 1; t.exclusive = true; }
   }
   return t.wire;

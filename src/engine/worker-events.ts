@@ -9,6 +9,7 @@ import type { WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
 import { armTaskTimeout } from './guards.js';
+import { now } from '../util/clock.js';
 import { reportedStartError } from './spawn.js';
 import type { ChunkOutcome, Task } from './task.js';
 import { outcomeOf } from './wire.js';
@@ -68,12 +69,23 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
   t.startedAt = performance.now();
   if (t.settled || t.timeout === undefined) return;
   const ms = t.timeout;
-  t.timer = armTaskTimeout(ms, () => {
+  const expire = () => {
     if (t.settled || !w.inFlight.includes(t)) return;
+    // A chunk whose timeout covers each item: the clock runs out only for an
+    // item that has itself run `ms` (its start is in the worker's record).
+    if (t.wire?.pi) {
+      const itemAt = w.runtime.itemStartedAt(t.id);
+      const left = itemAt === undefined ? 0 : itemAt + ms - now();
+      if (left > 0) {
+        t.timer = armTaskTimeout(left, expire);
+        return;
+      }
+    }
     core.fail(t, new TaskTimeoutError(ms), 'timeout', w);
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
-  });
+  };
+  t.timer = armTaskTimeout(ms, expire);
 }
 
 function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms: number): void {

@@ -27,6 +27,8 @@ export interface MapPlan {
   call: CallSettings;
   /** A fixed chunk size, or undefined for the adaptive default. */
   chunksize: number | undefined;
+  /** The call's timeout covers each item of an adaptive chunk, not the whole chunk. */
+  itemTimeout?: boolean;
 }
 
 /** Runs every item; calls exactly one of `succeed` (all values, input order) or `fail` (the first failure). */
@@ -55,7 +57,7 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
     const chunk = items.slice(offset, offset + size);
     next += chunk.length;
     const task = new Task({
-      name, items: chunk, spread, ...call,
+      name, items: chunk, spread, itemTimeout: plan.itemTimeout, ...call,
       sink: (result, info) => {
         outstanding--;
         if (failed) return;

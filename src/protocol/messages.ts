@@ -45,6 +45,12 @@ export interface WireTask {
   h?: 1;
   /** 1 when the caller wants each item's run time (`done.it`): imap and the CLI do, map does not. */
   pt?: 1;
+  /**
+   * 1 when the timeout covers each item of this chunk, not the whole chunk
+   * (map's adaptive chunks): the worker records when each item starts, where
+   * the parent reads it only when the chunk's clock runs out.
+   */
+  pi?: 1;
   /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
   at?: number;
   /** A key that stays the same when the task runs again (a distributed job re-run elsewhere): `currentTask().key`. */

@@ -99,9 +99,9 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     // The task it had recorded as running (no `started` frame was sent for
     // it), read after every frame it sent has been handled: judged, not run
     // again blindly.
-    const running = readRecord(record);
+    const running = readRecord(record, 2);
     closeRecord(record);
-    if (running) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
+    if (running) handlers.onEvent({ t: 'started', id: running[0]!, at: running[1]! });
     handlers.onExit({
       exitCode: exited.code,
       signal: exited.signal,
@@ -176,6 +176,10 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       if (exited) return;
       killGroup(signal);
     },
+    itemStartedAt(id) {
+      const r = exited ? undefined : readRecord(record, 3);
+      return r && r[0] === id && r[2]! > 0 ? r[2] : undefined;
+    },
     memory() {
       if (exited || process.platform !== 'linux') return undefined;
       try {
@@ -190,7 +194,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
 };
 
 /**
- * The running-task record of one worker process: a 16-byte file in /dev/shm
+ * The running-task record of one worker process: a 24-byte file in /dev/shm
  * (or the temp directory) that is unlinked at once, so nothing is left behind
  * however either side ends, and handed to the worker as fd 5. Undefined when
  * it cannot be created: the worker then announces each task with `started`.
@@ -207,15 +211,17 @@ function openRunningRecord(): number | undefined {
   }
 }
 
-function readRecord(fd: number | undefined): [number, number] | undefined {
+/** The record's first `fields` doubles (id, attempt, item start), or undefined if no task was recorded. */
+function readRecord(fd: number | undefined, fields: 2 | 3): Float64Array | undefined {
   if (fd === undefined) return undefined;
-  const record = new Float64Array(2);
+  const record = new Float64Array(3);
   try {
-    if (readSync(fd, record, 0, 16, 0) !== 16) return undefined;
+    // A record written only by recordStart is 16 bytes long: its item start reads as 0.
+    if (readSync(fd, record, 0, fields * 8, 0) < 16) return undefined;
   } catch {
     return undefined;
   }
-  return record[0]! > 0 ? [record[0]!, record[1]!] : undefined;
+  return record[0]! > 0 ? record : undefined;
 }
 
 function closeRecord(fd: number | undefined): void {
@@ -233,6 +239,7 @@ function deadWorker(): RuntimeWorker {
     pid: undefined,
     send() {},
     kill() {},
+    itemStartedAt: () => undefined,
     memory: () => undefined,
     unref() {},
   };

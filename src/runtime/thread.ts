@@ -28,7 +28,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   const startWith = (init: unknown) => {
     worker = new Worker(workerEntryPath(), {
       // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
-      // `running`: the task the thread runs now (id, attempt), recorded by the thread instead of a `started` message, read here only if it dies.
+      // `running`: the task the thread runs now (id, attempt, start of its running item), recorded by the thread instead of a `started` message, read here only if it dies.
       workerData: { port: port2, init, logBacklog, running },
       transferList: [port2],
       execArgv: spec.execArgv,
@@ -61,7 +61,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     });
   };
   const logBacklog = new Int32Array(new SharedArrayBuffer(4));
-  const running = new Float64Array(new SharedArrayBuffer(16));
+  const running = new Float64Array(new SharedArrayBuffer(24));
   const handle = (m: WorkerEvent) => {
     handlers.onEvent(m);
     if (m.t === 'log') {
@@ -99,6 +99,10 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     },
     kill() {
       if (!exited) void worker?.terminate();
+    },
+    itemStartedAt(id) {
+      // The thread writes the item's start before the id (thread-port.ts): a matching id comes with its own start.
+      return running[0] === id && running[2]! > 0 ? running[2] : undefined;
     },
     memory() {
       return undefined;

@@ -44,6 +44,12 @@ export interface RuntimeWorker {
   send(command: Command): void;
   /** Sends a signal (processes) or terminates the thread (threads; any signal). */
   kill(signal: NodeJS.Signals): void;
+  /**
+   * When the item of chunk `id` that runs now started (`util/clock.ts`
+   * time), as the worker recorded it for a chunk whose timeout covers each
+   * item; undefined when it recorded none for that chunk.
+   */
+  itemStartedAt(id: number): number | undefined;
   /** Current memory use in bytes, read from the OS (processes); undefined when unknown. */
   memory(): number | undefined;
   /**

@@ -24,4 +24,11 @@ export interface WorkerPort {
    * record: the worker sends `started` instead.
    */
   recordStart?(id: number, attempt: number): void;
+  /**
+   * Records that an item of chunk `id` starts now (`at`: the shared
+   * monotonic clock, ms), in the same record: a chunk whose timeout covers
+   * each item (`WireTask.pi`) is judged by its running item. Absent when the
+   * channel has no record: the timeout then covers the whole chunk.
+   */
+  recordItem?(id: number, attempt: number, at: number): void;
 }

@@ -39,7 +39,7 @@ export function openProcessPort(): WorkerPort {
       if (n > 0) writeScratch(n);
       else writeAll(encodeFrame(event));
     },
-    recordStart: runningRecord(),
+    ...runningRecord(),
     onCommand(h) { commandHandler = h; },
     onParentGone(h) { goneHandler = h; },
     exit(code: number): never {
@@ -49,23 +49,32 @@ export function openProcessPort(): WorkerPort {
 }
 
 /**
- * The running-task record: 16 bytes (id, attempt) written at offset 0 of a
- * file the parent opened, unlinked and handed over as fd 5. A positional
- * write lands in the page cache, so it survives this process being SIGKILLed
- * right after, and unlike a frame on fd 4 it does not wake the parent, which
- * reads it only when this worker has died.
+ * The running-task record: 24 bytes (id, attempt, start of the running item)
+ * written at offset 0 of a file the parent opened, unlinked and handed over
+ * as fd 5. A positional write lands in the page cache, so it survives this
+ * process being SIGKILLed right after, and unlike a frame on fd 4 it does not
+ * wake the parent, which reads it only when this worker has died or a
+ * chunk's clock has run out.
  */
-function runningRecord(): WorkerPort['recordStart'] {
+function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem'> {
   const fd = Number(process.env[RUNNING_FD_ENV]);
   // Not for the task's own children.
   delete process.env[RUNNING_FD_ENV];
-  if (!(fd > 2)) return undefined;
-  const record = new Float64Array(2);
+  if (!(fd > 2)) return {};
+  const record = new Float64Array(3);
   const bytes = Buffer.from(record.buffer);
-  return (id, attempt) => {
-    record[0] = id;
-    record[1] = attempt;
-    writeSync(fd, bytes, 0, 16, 0);
+  return {
+    recordStart(id, attempt) {
+      record[0] = id;
+      record[1] = attempt;
+      writeSync(fd, bytes, 0, 16, 0);
+    },
+    recordItem(id, attempt, at) {
+      record[0] = id;
+      record[1] = attempt;
+      record[2] = at;
+      writeSync(fd, bytes, 0, 24, 0);
+    },
   };
 }
 

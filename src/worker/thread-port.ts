@@ -19,6 +19,8 @@ export function openThreadPort(port: MessagePort, running: Float64Array | undefi
     onParentGone(h) { goneHandler = h; },
     // The parent reads it after this thread died (see runtime/thread.ts).
     recordStart: running ? (id, attempt) => { running[0] = id; running[1] = attempt; } : undefined,
+    // Item first: the parent checks the id after reading it, so it never pairs a new id with an old item's start.
+    recordItem: running ? (id, attempt, at) => { running[2] = at; running[1] = attempt; running[0] = id; } : undefined,
     exit(code: number): never {
       // process.exit in a worker thread ends only this thread. Messages
       // already posted stay queued on the parent's side of the port.

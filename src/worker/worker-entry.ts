@@ -27,7 +27,7 @@ import { loadTaskModule, type TaskTable } from './load-module.js';
 import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
 import { takeProcessWorkerArg } from './kind.js';
-import { now } from './clock.js';
+import { now } from '../util/clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
 
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
@@ -298,7 +298,10 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   let last = now();
   // All numbers so far: the values may cross as one Float64Array (see WireTask.mf).
   let numeric = list.length >= NUMERIC_CHUNK_MIN;
+  // The timeout covers each item: the parent re-arms the chunk's clock from the running item's start.
+  const itemClock = task.pi && limit === 1 ? port.recordItem : undefined;
   for (let i = 0; i < list.length; i++) {
+    if (itemClock) itemClock(task.id, task.at ?? 1, now());
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');
       const item = handles ? decodeShared(list[i]) : list[i];
