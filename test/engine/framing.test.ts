@@ -93,8 +93,10 @@ test('a run command of single calls with primitive arguments takes the compact f
       { id: 2 ** 45, n: 'dé✓', a: [-0, NaN, 'héllo 🎉', '', true, false, null, undefined, 1e308], at: 3, s: 1 },
       { id: 7, n: 'x'.repeat(255), a: ['y'.repeat(1024)], at: 1 },
     ] },
-    // imap's chunks of one (and small chunks), with and without per-item times.
+    // imap's chunks of one (and small chunks), with and without per-item times;
+    // a map chunk of strings whose timeout covers each item (pi).
     { t: 'run', tasks: [{ id: 10, n: 'g', m: [5], at: 2 }, { id: 11, n: 'g', m: ['a', null, -0], at: 1, pt: 1, s: 1 }] },
+    { t: 'run', tasks: [{ id: 13, n: 'g', m: ['a', 'b'], at: 1, s: 1, pi: 1 }, { id: 14, n: 'g', m: [1, 2], at: 1, pt: 1, pi: 1 }] },
   ];
   const v8 = [
     { t: 'run', tasks: [{ id: 3, n: 'f', a: [{ a: 1 }], at: 1 }] },

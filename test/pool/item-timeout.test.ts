@@ -27,6 +27,15 @@ test('starmap with a timeout and no chunksize sends chunks; items that each stay
   assert.ok(new Set(out.slice(100, 104).map((r) => r.task)).size < 4, 'the slow items ran in chunks of their own');
 });
 
+test('the same with map over short strings (chunks that take the compact wire form)', { skip: LOCAL }, async () => {
+  await using pool = await makePool<typeof clock>(fixture('item-clock.mjs'), opts);
+  const texts = Array.from({ length: N }, (_, i) => (i >= 100 && i < 104 ? `item ${i} slow` : `item ${i}`));
+  const out = await pool.map('slowText', texts, { timeout: 500 });
+  assert.deepEqual(out.map((r) => r.v), texts.map((t) => t.length));
+  assert.ok(new Set(out.map((r) => r.task)).size < N / 4);
+  assert.ok(new Set(out.slice(100, 104).map((r) => r.task)).size < 4, 'the slow items ran in chunks of their own');
+});
+
 test('the pool-wide taskTimeout keeps map\'s chunks too', { skip: LOCAL }, async () => {
   await using pool = await makePool<typeof clock>(fixture('item-clock.mjs'), { ...opts, taskTimeout: 30_000 });
   const out = await pool.starmap('slowAt', Array.from({ length: N }, (_, x) => [x, 0, 0, 0] as [number, number, number, number]));
