@@ -100,12 +100,13 @@ export class ClusterEngine implements Engine {
   }
 
   get state(): EngineState { return this.#state; }
-
   /** Worker slots of the live nodes running this module version. */
   get capacity(): number { return this.#nodes?.slots || UNKNOWN_CAPACITY; }
 
   /** A chunk is a job through Redis (round trips of milliseconds): large chunks, a few per slot. */
   readonly chunkHint: ChunkHint = { maxItems: 1_000, chunksPerSlot: 8 };
+  /** Jobs do not carry the per-item clock flag: on a node a timeout covers the whole task. */
+  readonly itemTimeouts = false;
   /** Jobs allowed in Redis at once; the rest wait in the client, so a huge map never floods Redis. Room for
    *  an imap's read-ahead (64 tasks) keeps one task per job there: an early break leaves little started. */
   get #jobLimit(): number {
@@ -397,4 +398,3 @@ export class ClusterEngine implements Engine {
   /** Remote workers have no local pid. */
   pids(): number[] { return []; }
 }
-

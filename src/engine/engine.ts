@@ -48,6 +48,13 @@ export interface Engine {
   readonly capacity: number;
   readonly chunkHint: ChunkHint;
   /**
+   * Whether a chunk's timeout can cover each of its items (`Task.itemTimeout`):
+   * its workers record each item's start where the engine reads it when the
+   * chunk's clock runs out. Where not, a caller that needs per-item clocks
+   * sends one item per task.
+   */
+  readonly itemTimeouts: boolean;
+  /**
    * Takes a task in; admission (state, `maxQueue`) is decided here alone. Every
    * way out goes through `task.settle`. Returns a promise only when the task
    * waits for queue room, resolved once it is admitted or settled.

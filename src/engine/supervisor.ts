@@ -120,6 +120,8 @@ export class Supervisor implements Engine {
   get capacity(): number { return this.#opts.processes; }
   /** Local messages are cheap: small chunks, many per slot (the cut of `forkpool run --chunksize auto`). */
   readonly chunkHint: ChunkHint = { maxItems: 32, chunksPerSlot: 64 };
+  /** The running-task record holds one task's item: workers running several tasks at once keep none. */
+  get itemTimeouts(): boolean { return this.#opts.concurrentTasksPerWorker === 1; }
 
   // ── admission ─────────────────────────────────────────────────────────────
 

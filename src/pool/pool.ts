@@ -197,17 +197,16 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /**
    * map/starmap/mapAsync: checks, then the chunk scheduler (map.ts). With a
    * timeout and no chunksize, chunks stay adaptive and the timeout covers
-   * each item (the worker records each item's start); where a worker cannot
-   * (a signal, concurrentTasksPerWorker > 1, a distributed backend) the
-   * default chunk is 1 item, so each gets its own clock.
+   * each item (the worker records each item's start); with a signal, or an
+   * engine that cannot (`Engine.itemTimeouts`), the default chunk is 1 item,
+   * so each gets its own clock.
    */
   #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
     checkName(name);
     checkIterable(iterable);
     const items = spread ? Array.from(iterable, starArgs) : Array.from(iterable);
     const call = callSettings(options, this.#opts, this.#callCache);
-    const itemTimeout = options.chunksize === undefined && call.timeout !== undefined && call.signal === undefined
-      && this.#opts.backend === undefined && this.#opts.concurrentTasksPerWorker === 1;
+    const itemTimeout = options.chunksize === undefined && call.timeout !== undefined && call.signal === undefined && this.#engine.itemTimeouts;
     const chunksize = options.chunksize !== undefined || (call.timeout !== undefined && !itemTimeout) || call.signal !== undefined
       ? chunksizeOption(options.chunksize, 1) : undefined;
     const ctl = createAsyncResult<R[]>();

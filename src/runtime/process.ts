@@ -99,7 +99,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     // The task it had recorded as running (no `started` frame was sent for
     // it), read after every frame it sent has been handled: judged, not run
     // again blindly.
-    const running = readRecord(record, 2);
+    const running = readRecord(record);
     closeRecord(record);
     if (running) handlers.onEvent({ t: 'started', id: running[0]!, at: running[1]! });
     handlers.onExit({
@@ -177,7 +177,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       killGroup(signal);
     },
     itemStartedAt(id) {
-      const r = exited ? undefined : readRecord(record, 3);
+      const r = exited ? undefined : readRecord(record);
       return r && r[0] === id && r[2]! > 0 ? r[2] : undefined;
     },
     memory() {
@@ -211,13 +211,13 @@ function openRunningRecord(): number | undefined {
   }
 }
 
-/** The record's first `fields` doubles (id, attempt, item start), or undefined if no task was recorded. */
-function readRecord(fd: number | undefined, fields: 2 | 3): Float64Array | undefined {
+/** The record (id, attempt, item start), or undefined if no task was recorded. */
+function readRecord(fd: number | undefined): Float64Array | undefined {
   if (fd === undefined) return undefined;
   const record = new Float64Array(3);
   try {
-    // A record written only by recordStart is 16 bytes long: its item start reads as 0.
-    if (readSync(fd, record, 0, fields * 8, 0) < 16) return undefined;
+    // A file only recordStart wrote to is 16 bytes long: its item start reads as 0.
+    if (readSync(fd, record, 0, 24, 0) < 16) return undefined;
   } catch {
     return undefined;
   }
