@@ -7,7 +7,8 @@ import type { LongTimer } from '../util/timers.js';
 
 /** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
 export interface ChunkOutcome {
-  values: unknown[];
+  /** A chunk of numbers stays the Float64Array it arrived as: readers copy from it (map, imap) or index it. */
+  values: ArrayLike<unknown>;
   errors: Array<[number, Error]> | undefined;
   /** Run time of each item in the worker (ms, in order), when the engine knows it: a chunk of several items. */
   times?: number[];

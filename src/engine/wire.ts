@@ -4,7 +4,7 @@
  */
 import type { Outcome, WireTask, WorkerEvent } from '../protocol/messages.js';
 import { decodeError } from '../protocol/values.js';
-import { numeric, toArray } from '../protocol/numeric.js';
+import { numeric } from '../protocol/numeric.js';
 import { decodeShared, encodeShared } from '../shared/codec.js';
 import type { ChunkOutcome, Task } from './task.js';
 
@@ -32,7 +32,7 @@ export function outcomeOf(ev: Extract<WorkerEvent, { t: 'done' }>): ChunkOutcome
     if (!o.ok) return { values: [undefined], errors: [[0, decodeError(o.e)]] };
     return { values: [o.h ? decodeShared(o.v) : o.v], errors: undefined };
   }
-  const values = ev.vf ? toArray(ev.vf) : ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!;
+  const values = ev.vf ?? (ev.h ? (decodeShared(ev.v) as unknown[]) : ev.v!);
   const errors = ev.e?.map(([i, e]): [number, Error] => [i, decodeError(e)]);
   return ev.it ? { values, errors, times: ev.it } : { values, errors };
 }

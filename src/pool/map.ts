@@ -15,7 +15,7 @@
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Task } from '../engine/task.js';
 import type { CallSettings } from '../call-options.js';
-import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize } from './chunking.js';
+import { PROBE_CHUNK, adaptiveChunksize, defaultMapChunksize, nextPerItemMs } from './chunking.js';
 
 /** Adaptive map: chunks in flight per slot once the task's cost is known. */
 const CHUNKS_IN_FLIGHT_PER_SLOT = 2;
@@ -45,7 +45,7 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
   let failed = false;
   let next = 0;
   let outstanding = 0;
-  /** Estimated run time of one item, newest chunks weighing most (the first ones run on a cold JIT). */
+  /** Estimated run time of one item (see nextPerItemMs: pauses in a chunk do not inflate it). */
   let perItemMs: number | undefined;
   if (n === 0) {
     lease?.release();
@@ -67,8 +67,7 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
           return fail(result instanceof Error ? result : result.errors![0]![1]);
         }
         if (plan.chunksize === undefined) {
-          const measured = info.ms / chunk.length;
-          perItemMs = perItemMs === undefined ? measured : (perItemMs + measured) / 2;
+          perItemMs = nextPerItemMs(perItemMs, info.ms / chunk.length);
           fill();
         }
         const values = result.values;

@@ -17,10 +17,3 @@ export function numeric(items: readonly unknown[]): boolean {
   for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return false;
   return true;
 }
-
-/** A plain array again: callers get exactly what a map of numbers always gave them. */
-export function toArray(f: Float64Array): number[] {
-  const out = new Array<number>(f.length);
-  for (let i = 0; i < f.length; i++) out[i] = f[i]!;
-  return out;
-}
