@@ -15,10 +15,12 @@
  * Layout after the frame's length prefix, all numbers little-endian doubles:
  *   started: [0x01][id]
  *   done:    [0x02][kind (| 0x80: a chunk of one)][id][ms][nx or NaN]([number] | [UTF-8 bytes])
- * and a `run` command of single calls with primitive arguments: compact-run.ts.
+ * and a `run` command of single calls with primitive arguments: compact-run.ts;
+ * a map's chunks of numbers, both ways: compact-f64.ts.
  */
 import type { Command, WorkerEvent } from './messages.js';
 import { RUN, decodeCompactRun, encodeCompactRun } from './compact-run.js';
+import { DONE_F64, RUN_F64, decodeF64Frame } from './compact-f64.js';
 
 export const V8_TAG = 0xff;
 const STARTED = 0x01;
@@ -106,6 +108,7 @@ export function encodeCompact(message: unknown): Buffer | undefined {
 export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent | Command {
   const tag = b[at];
   if (tag === RUN) return decodeCompactRun(b, at, len);
+  if (tag === RUN_F64 || tag === DONE_F64) return decodeF64Frame(b, at, len);
   if (tag === STARTED && len === 9) return { t: 'started', id: b.readDoubleLE(at + 1) };
   if (tag !== DONE || len < DONE_HEAD) throw new Error(`unknown compact frame (tag ${tag}, ${len} bytes)`);
   const chunk = (b[at + 1]! & CHUNK_OF_ONE) !== 0;

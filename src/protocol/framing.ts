@@ -8,10 +8,12 @@
  * (no copy of the payload), and the reader joins a large payload's chunks once.
  * Buffers and typed arrays therefore cross as raw bytes and come back as the
  * same type. The two events every call sends have a compact form read
- * without V8 (see compact.ts).
+ * without V8 (see compact.ts), and so do a map's chunks of numbers
+ * (compact-f64.ts).
  */
 import { serialize, deserialize } from 'node:v8';
 import { V8_TAG, decodeCompact, encodeCompact } from './compact.js';
+import { encodeF64Frame } from './compact-f64.js';
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -43,6 +45,8 @@ const COALESCE_BELOW_BYTES = 64 * 1024;
 export function encodeFrame(message: unknown): Buffer[] {
   const compact = encodeCompact(message);
   if (compact) return [compact];
+  const numbers = encodeF64Frame(message);
+  if (numbers) return numbers;
   const payload = serialize(message);
   if (payload.length < COALESCE_BELOW_BYTES) {
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);

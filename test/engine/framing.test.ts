@@ -120,3 +120,54 @@ test('a run command of single calls with primitive arguments takes the compact f
     assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
   }
 });
+
+test("a map's chunks of numbers cross as a head and their raw bytes, both ways, and read back exactly", () => {
+  const numbers = new Float64Array([0, -0, NaN, Infinity, -Infinity, 2 ** 53, 1e-300, -1.5]);
+  const big = new Float64Array(5_000).map((_, i) => i * 0.5);
+  // A view into a larger buffer: only its own bytes go.
+  const view = new Float64Array(new Float64Array([9, 8, 7, 6]).buffer, 8, 2);
+  const compact = [
+    { t: 'run', tasks: [{ id: 1, n: 'double', mf: numbers, at: 1 }] },
+    { t: 'run', tasks: [{ id: 2 ** 45, n: 'dé✓', mf: big, at: 3, s: 1, pt: 1, pi: 1 }] },
+    { t: 'run', tasks: [{ id: 3, n: 'f', mf: view, at: 1 }] },
+    { t: 'done', id: 1, vf: numbers, ms: 0.25, nx: 2 },
+    { t: 'done', id: 2 ** 45, vf: big, ms: 12.5 },
+    { t: 'done', id: 4, vf: new Float64Array(0), ms: 0 },
+  ];
+  const v8 = [
+    // Two tasks, another field, per-item times or errors: the V8 path, which carries everything.
+    { t: 'run', tasks: [{ id: 5, n: 'f', mf: numbers, at: 1 }, { id: 6, n: 'f', mf: numbers, at: 1 }] },
+    { t: 'run', tasks: [{ id: 7, n: 'f', mf: numbers, at: 1, k: 'key' }] },
+    { t: 'done', id: 8, vf: numbers, ms: 1, it: [1, 2, 3, 4, 5, 6, 7, 8] },
+    { t: 'done', id: 9, vf: numbers, ms: 1, e: [[0, { name: 'Error', message: 'x' }]] },
+  ];
+  const frames = [...compact, ...v8].map((c) => encodeFrame(c));
+  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= compact.length, `message ${i}`));
+  // The numbers are not copied on the way out: the last iovec is the array's own memory.
+  assert.equal(frames[1]!.at(-1)!.buffer, big.buffer);
+  const bytes = Buffer.concat(frames.flat());
+  for (const step of [1, 13, 65_536, bytes.length]) {
+    const out: unknown[] = [];
+    const reader = new FrameReader();
+    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
+    assert.deepEqual(out, [...compact, ...v8]);
+    assert.equal(reader.pending, 0);
+    // A fresh array each time: nothing aliases the reader's buffers.
+    const got = (out[0] as { tasks: Array<{ mf: Float64Array }> }).tasks[0]!.mf;
+    assert.ok(got instanceof Float64Array && got.byteOffset === 0 && got.buffer.byteLength === numbers.byteLength);
+    assert.ok(Object.is(got[1], -0));
+  }
+});
+
+test('a numeric chunk frame of the wrong size is a FrameDecodeError, and the reader stays in step', () => {
+  const bad = [Buffer.from([0x05, 0, ...new Array(24 + 3).fill(0)]), Buffer.from([0x04, 0, ...new Array(16).fill(0), 200, 1, 2]), Buffer.from([0x04, 0, 1])];
+  for (const payload of bad) {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(payload.length, 0);
+    const reader = new FrameReader();
+    assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
+    const out: unknown[] = [];
+    reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
+    assert.deepEqual(out, [{ t: 'started', id: 9 }]);
+  }
+});
