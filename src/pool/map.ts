@@ -71,7 +71,8 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
           fill();
         }
         const values = result.values;
-        for (let i = 0; i < values.length; i++) out[offset + i] = values[i] as R;
+        if (values instanceof Float64Array) copyNumbers(out as unknown[], offset, values);
+        else copyValues(out as unknown[], offset, values);
         left -= values.length;
         if (left === 0) {
           lease?.release();
@@ -94,4 +95,15 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
   } else {
     fill();
   }
+}
+
+// Two loops, each seeing one kind of source: one loop over both reads every
+// element through a polymorphic access, and it runs only a few times per map,
+// too few to be optimised for both.
+function copyNumbers(out: unknown[], offset: number, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) out[offset + i] = values[i];
+}
+
+function copyValues(out: unknown[], offset: number, values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) out[offset + i] = values[i];
 }
