@@ -321,7 +321,7 @@ export class ClusterNode {
           const extra = { ...task.attempts > 1 ? { r: task.attempts - 1 } : {}, ...lines.length ? { lg: lines } : {}, ...dropped ? { ld: dropped } : {} };
           if (result instanceof Error) return resolve({ x: encodeTaskError(result), ms: info.ms, ...extra });
           const e = result.errors?.map(([i, err]) => [i, encodeError(err)] as [number, ReturnType<typeof encodeError>]);
-          resolve({ v: Array.from(result.values), ...e ? { e } : {}, ms: info.ms, ...result.times ? { t: result.times } : {}, ...extra });
+          resolve({ v: Array.isArray(result.values) ? result.values : Array.from(result.values), ...e ? { e } : {}, ms: info.ms, ...result.times ? { t: result.times } : {}, ...extra });
         },
       });
       this.#logs.watch(task.id, logs);

@@ -3,6 +3,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CorruptStreamError, FrameDecodeError, FrameReader, MAX_FRAME_BYTES, encodeFrame } from '../../src/protocol/framing.ts';
 
+/** A whole frame with this payload is a FrameDecodeError, and the next frame still reads. */
+function assertRejectedInStep(payload: Buffer): void {
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(payload.length, 0);
+  const reader = new FrameReader();
+  assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
+  const out: unknown[] = [];
+  reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
+  assert.deepEqual(out, [{ t: 'started', id: 9 }]);
+}
+
 test('messages split across chunks at any byte arrive whole and in order', () => {
   const msgs = [{ a: 1 }, { b: Buffer.alloc(20_000, 7) }, 'x'.repeat(10), new Map([[1, 2]])];
   const bytes = Buffer.concat(msgs.flatMap((m) => encodeFrame(m)));
@@ -75,15 +86,7 @@ test('started and primitive done events take the compact form and read back exac
 
 test('a compact frame with an unknown tag or the wrong size is a FrameDecodeError, and the reader stays in step', () => {
   const bad = [Buffer.from([0x07, 1, 2]), Buffer.from([0x01, 0, 0]), Buffer.from([0x02, 4, ...new Array(24).fill(0)])];
-  for (const payload of bad) {
-    const header = Buffer.alloc(4);
-    header.writeUInt32LE(payload.length, 0);
-    const reader = new FrameReader();
-    assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
-    const out: unknown[] = [];
-    reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
-    assert.deepEqual(out, [{ t: 'started', id: 9 }]);
-  }
+  for (const payload of bad) assertRejectedInStep(payload);
 });
 
 test('a run command of single calls with primitive arguments takes the compact form and reads back exactly', () => {
@@ -161,13 +164,5 @@ test("a map's chunks of numbers cross as a head and their raw bytes, both ways, 
 
 test('a numeric chunk frame of the wrong size is a FrameDecodeError, and the reader stays in step', () => {
   const bad = [Buffer.from([0x05, 0, ...new Array(24 + 3).fill(0)]), Buffer.from([0x04, 0, ...new Array(16).fill(0), 200, 1, 2]), Buffer.from([0x04, 0, 1])];
-  for (const payload of bad) {
-    const header = Buffer.alloc(4);
-    header.writeUInt32LE(payload.length, 0);
-    const reader = new FrameReader();
-    assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
-    const out: unknown[] = [];
-    reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
-    assert.deepEqual(out, [{ t: 'started', id: 9 }]);
-  }
+  for (const payload of bad) assertRejectedInStep(payload);
 });
