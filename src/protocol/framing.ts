@@ -59,6 +59,17 @@ export function encodeFrame(message: unknown): Buffer[] {
   return [header, payload];
 }
 
+export interface FrameReaderOptions {
+  /**
+   * The caller writes over a chunk's memory once `push` returns (a socket's
+   * `onread` buffer, reused for every read). The reader then copies what it
+   * keeps: a frame cut by the end of a read is assembled in a buffer of its
+   * own, and a V8 payload is copied before it is deserialized, since V8
+   * returns typed arrays that are views of its input.
+   */
+  reusedChunks?: boolean;
+}
+
 /** Collects stream chunks and yields each complete message in order. */
 export class FrameReader {
   /** Chunks not yet consumed; the first one from `#offset` on. */
@@ -66,6 +77,14 @@ export class FrameReader {
   #offset = 0;
   #buffered = 0;
   #need = -1;
+  readonly #reused: boolean;
+  /** With reused chunks: the frame being assembled across reads, and how much of it has arrived. */
+  #frame: Buffer | undefined;
+  #filled = 0;
+
+  constructor(options: FrameReaderOptions = {}) {
+    this.#reused = options.reusedChunks === true;
+  }
 
   /**
    * Feeds one chunk; calls `onMessage` for every message it completes.
@@ -78,8 +97,31 @@ export class FrameReader {
    * header and per payload was a good part of the garbage per task.
    */
   push(chunk: Buffer, onMessage: (message: unknown) => void): void {
+    let whole: Buffer | undefined;
+    if (this.#frame) {
+      const frame = this.#frame;
+      const k = Math.min(chunk.length, frame.length - this.#filled);
+      chunk.copy(frame, this.#filled, 0, k);
+      this.#filled += k;
+      if (this.#filled < frame.length) return;
+      this.#frame = undefined;
+      this.#filled = 0;
+      whole = frame;
+      chunk = chunk.subarray(k);
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
+    if (!this.#reused) return this.#drain(onMessage);
+    try {
+      // The rest of the chunk is queued first: a frame that fails to decode leaves the reader in step.
+      if (whole) onMessage(decodeWhole(whole));
+      this.#drain(onMessage);
+    } finally {
+      this.#keepRest(chunk);
+    }
+  }
+
+  #drain(onMessage: (message: unknown) => void): void {
     for (;;) {
       if (this.#need < 0) {
         if (this.#buffered < FRAME_HEADER_BYTES) return;
@@ -102,18 +144,49 @@ export class FrameReader {
           message = decodeCompact(first, at, n);
         } else {
           const payload = this.#take(n);
-          message = payload[0] === V8_TAG ? deserialize(payload) : decodeCompact(payload, 0, n);
+          // With reused chunks, copied: a typed array in the message would be a view of the read buffer.
+          message = payload[0] === V8_TAG ? deserialize(this.#reused ? Buffer.from(payload) : payload) : decodeCompact(payload, 0, n);
         }
       } catch (err) {
-        throw new FrameDecodeError(`a ${n}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
+        throw decodeError(n, err);
       }
       onMessage(message);
     }
   }
 
+  /**
+   * With reused chunks, after a push: the bytes of `chunk` not yet consumed
+   * must not stay a view of it. A frame whose length is known goes into a
+   * buffer of its full size (one copy, however many reads it spans); a cut
+   * length prefix is copied as it is.
+   */
+  #keepRest(chunk: Buffer): void {
+    const last = this.#chunks.length - 1;
+    if (last < 0 || this.#chunks[last] !== chunk) return;
+    // (A length beyond the limit has already thrown CorruptStreamError: nothing to keep.)
+    if (this.#need > MAX_FRAME_BYTES) return;
+    if (this.#need > 0) {
+      const frame = Buffer.allocUnsafe(this.#need);
+      let at = 0;
+      for (let i = 0; i < this.#chunks.length; i++) {
+        const c = this.#chunks[i]!;
+        at += c.copy(frame, at, i === 0 ? this.#offset : 0);
+      }
+      this.#frame = frame;
+      this.#filled = at;
+      this.#chunks = [];
+      this.#offset = 0;
+      this.#buffered = 0;
+      this.#need = -1;
+      return;
+    }
+    this.#chunks[last] = Buffer.from(chunk.subarray(last === 0 ? this.#offset : 0));
+    if (last === 0) this.#offset = 0;
+  }
+
   /** Bytes received but not yet part of a whole message (non-zero at EOF means a torn frame). */
   get pending(): number {
-    return this.#buffered;
+    return this.#buffered + this.#filled;
   }
 
   #readHeader(): number {
@@ -160,4 +233,17 @@ export class FrameReader {
     this.#buffered -= n;
     return out;
   }
+}
+
+/** A frame assembled in a buffer of its own (nothing else points into it). */
+function decodeWhole(payload: Buffer): unknown {
+  try {
+    return payload[0] === V8_TAG ? deserialize(payload) : decodeCompact(payload, 0, payload.length);
+  } catch (err) {
+    throw decodeError(payload.length, err);
+  }
+}
+
+function decodeError(n: number, err: unknown): FrameDecodeError {
+  return new FrameDecodeError(`a ${n}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
 }

@@ -3,26 +3,72 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CorruptStreamError, FrameDecodeError, FrameReader, MAX_FRAME_BYTES, encodeFrame } from '../../src/protocol/framing.ts';
 
-/** A whole frame with this payload is a FrameDecodeError, and the next frame still reads. */
+/**
+ * Feeds `bytes` in pieces of `step` bytes, as a socket delivers them: fresh
+ * chunks, or (`reused`) one buffer that is overwritten after every push, as
+ * with a socket's `onread` buffer. A message that still pointed into it
+ * would come out garbled.
+ */
+function feed(reader: FrameReader, bytes: Buffer, step: number, reused: boolean, onMessage: (m: unknown) => void): void {
+  const buffer = Buffer.allocUnsafe(Math.min(step, bytes.length));
+  for (let i = 0; i < bytes.length; i += step) {
+    const piece = bytes.subarray(i, i + step);
+    if (!reused) {
+      reader.push(piece, onMessage);
+      continue;
+    }
+    piece.copy(buffer);
+    reader.push(buffer.subarray(0, piece.length), onMessage);
+    buffer.fill(0xee);
+  }
+}
+
+const MODES = [{ reused: false }, { reused: true }];
+
+/**
+ * A whole frame with this payload is a FrameDecodeError, and the next frame
+ * still reads: pushed after it, or in the same chunk behind it (with reused
+ * chunks also when the bad frame was assembled across two reads).
+ */
 function assertRejectedInStep(payload: Buffer): void {
   const header = Buffer.alloc(4);
   header.writeUInt32LE(payload.length, 0);
-  const reader = new FrameReader();
-  assert.throws(() => reader.push(Buffer.concat([header, payload]), () => {}), FrameDecodeError);
-  const out: unknown[] = [];
-  reader.push(Buffer.concat(encodeFrame({ t: 'started', id: 9 })), (m) => out.push(m));
-  assert.deepEqual(out, [{ t: 'started', id: 9 }]);
+  const bad = Buffer.concat([header, payload]);
+  const good = Buffer.concat(encodeFrame({ t: 'started', id: 9 }));
+  for (const { reused } of MODES) {
+    const reader = new FrameReader({ reusedChunks: reused });
+    assert.throws(() => reader.push(Buffer.from(bad), () => {}), FrameDecodeError);
+    const out: unknown[] = [];
+    reader.push(Buffer.from(good), (m) => out.push(m));
+    assert.deepEqual(out, [{ t: 'started', id: 9 }]);
+    // Cut inside the bad frame; the good one arrives behind it in the second piece.
+    const both = Buffer.concat([bad, good]);
+    const cut = 4 + Math.ceil(payload.length / 2);
+    const again = new FrameReader({ reusedChunks: reused });
+    const later: unknown[] = [];
+    // With reused chunks, one buffer overwritten after each push; otherwise fresh chunks.
+    const shared = Buffer.alloc(both.length);
+    const piece = (from: number, to: number) => (reused ? shared.subarray(0, both.copy(shared, 0, from, to)) : Buffer.from(both.subarray(from, to)));
+    again.push(piece(0, cut), (m) => later.push(m));
+    shared.fill(0xee);
+    assert.throws(() => again.push(piece(cut, both.length), (m) => later.push(m)), FrameDecodeError);
+    shared.fill(0xee);
+    again.push(Buffer.alloc(0), (m) => later.push(m));
+    assert.deepEqual(later, [{ t: 'started', id: 9 }], `reused ${reused}`);
+  }
 }
 
 test('messages split across chunks at any byte arrive whole and in order', () => {
   const msgs = [{ a: 1 }, { b: Buffer.alloc(20_000, 7) }, 'x'.repeat(10), new Map([[1, 2]])];
   const bytes = Buffer.concat(msgs.flatMap((m) => encodeFrame(m)));
-  for (const step of [1, 3, 4096, bytes.length]) {
-    const reader = new FrameReader();
-    const out: unknown[] = [];
-    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
-    assert.deepEqual(out, msgs);
-    assert.equal(reader.pending, 0);
+  for (const { reused } of MODES) {
+    for (const step of [1, 3, 4096, bytes.length]) {
+      const reader = new FrameReader({ reusedChunks: reused });
+      const out: unknown[] = [];
+      feed(reader, bytes, step, reused, (m) => out.push(m));
+      assert.deepEqual(out, msgs, `step ${step}, reused ${reused}`);
+      assert.equal(reader.pending, 0);
+    }
   }
 });
 
@@ -73,14 +119,16 @@ test('started and primitive done events take the compact form and read back exac
   // The first ten are single compact buffers (no V8 version tag after the length); the rest are V8.
   frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 12, `event ${i}`));
   const bytes = Buffer.concat(frames.flat());
-  for (const step of [1, 2, 5, 9, 64, bytes.length]) {
-    const reader = new FrameReader();
-    const out: unknown[] = [];
-    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
-    assert.equal(out.length, events.length);
-    out.forEach((m, i) => assert.deepEqual(m, events[i], `step ${step}, event ${i}`));
-    assert.ok(Object.is((out[1] as { o: { v: number } }).o.v, -0), '-0 stays -0');
-    assert.equal(reader.pending, 0);
+  for (const { reused } of MODES) {
+    for (const step of [1, 2, 5, 9, 64, bytes.length]) {
+      const reader = new FrameReader({ reusedChunks: reused });
+      const out: unknown[] = [];
+      feed(reader, bytes, step, reused, (m) => out.push(m));
+      assert.equal(out.length, events.length);
+      out.forEach((m, i) => assert.deepEqual(m, events[i], `step ${step}, reused ${reused}, event ${i}`));
+      assert.ok(Object.is((out[1] as { o: { v: number } }).o.v, -0), '-0 stays -0');
+      assert.equal(reader.pending, 0);
+    }
   }
 });
 
@@ -115,12 +163,14 @@ test('a run command of single calls with primitive arguments takes the compact f
   const frames = [...compact, ...v8].map((c) => encodeFrame(c));
   frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= compact.length, `command ${i}`));
   const bytes = Buffer.concat(frames.flat());
-  for (const step of [1, 7, 300, bytes.length]) {
-    const out: unknown[] = [];
-    const reader = new FrameReader();
-    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
-    assert.deepEqual(out, [...compact, ...v8]);
-    assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
+  for (const { reused } of MODES) {
+    for (const step of [1, 7, 300, bytes.length]) {
+      const out: unknown[] = [];
+      const reader = new FrameReader({ reusedChunks: reused });
+      feed(reader, bytes, step, reused, (m) => out.push(m));
+      assert.deepEqual(out, [...compact, ...v8], `step ${step}, reused ${reused}`);
+      assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
+    }
   }
 });
 
@@ -149,16 +199,18 @@ test("a map's chunks of numbers cross as a head and their raw bytes, both ways, 
   // The numbers are not copied on the way out: the last iovec is the array's own memory.
   assert.equal(frames[1]!.at(-1)!.buffer, big.buffer);
   const bytes = Buffer.concat(frames.flat());
-  for (const step of [1, 13, 65_536, bytes.length]) {
-    const out: unknown[] = [];
-    const reader = new FrameReader();
-    for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step), (m) => out.push(m));
-    assert.deepEqual(out, [...compact, ...v8]);
-    assert.equal(reader.pending, 0);
-    // A fresh array each time: nothing aliases the reader's buffers.
-    const got = (out[0] as { tasks: Array<{ mf: Float64Array }> }).tasks[0]!.mf;
-    assert.ok(got instanceof Float64Array && got.byteOffset === 0 && got.buffer.byteLength === numbers.byteLength);
-    assert.ok(Object.is(got[1], -0));
+  for (const { reused } of MODES) {
+    for (const step of [1, 13, 65_536, bytes.length]) {
+      const out: unknown[] = [];
+      const reader = new FrameReader({ reusedChunks: reused });
+      feed(reader, bytes, step, reused, (m) => out.push(m));
+      assert.deepEqual(out, [...compact, ...v8], `step ${step}, reused ${reused}`);
+      assert.equal(reader.pending, 0);
+      // A fresh array each time: nothing aliases the reader's buffers.
+      const got = (out[0] as { tasks: Array<{ mf: Float64Array }> }).tasks[0]!.mf;
+      assert.ok(got instanceof Float64Array && got.byteOffset === 0 && got.buffer.byteLength === numbers.byteLength);
+      assert.ok(Object.is(got[1], -0));
+    }
   }
 });
 
