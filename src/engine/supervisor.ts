@@ -44,6 +44,9 @@ import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js
 import type { WorkerSlot } from './worker-slot.js';
 import { WorkerSet } from './workers.js';
 
+/** Settled once: a dispatch turn is a reaction to it. */
+const SETTLED = Promise.resolve();
+
 /** Grace between SIGTERM and SIGKILL in terminate(). */
 export const SIGKILL_GRACE_MS = 1000;
 
@@ -62,7 +65,14 @@ export class Supervisor implements Engine {
   #state: EngineState = 'running';
   #dispatchScheduled = false;
   /** Made once: a closure per scheduled dispatch was garbage on every result. */
-  readonly #dispatchTurn = () => this.#dispatch();
+  readonly #dispatchTurn = () => {
+    try {
+      this.#dispatch();
+    } catch (err) {
+      // A bug here must not become a silently rejected promise: report it as queueMicrotask would have.
+      process.nextTick(() => { throw err; });
+    }
+  };
   #draining = false;
   #brokenError: PoolBrokenError | undefined;
   #idleWaiters: Array<() => void> = [];
@@ -347,7 +357,11 @@ export class Supervisor implements Engine {
     if (this.#dispatchScheduled) return;
     this.#dispatchScheduled = true;
     // A microtask, so a loop of applyAsync calls becomes one batch per worker.
-    queueMicrotask(this.#dispatchTurn);
+    // Through a settled promise rather than queueMicrotask(), which wraps every
+    // callback in an AsyncResource run in its own async scope: with a turn per
+    // call and per result, that was the largest piece of Node's code on the
+    // path (measured in docs/performance.md, round six).
+    void SETTLED.then(this.#dispatchTurn);
   }
 
   /**
