@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
+import { readPipe } from './pipe-reader.js';
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
@@ -72,7 +73,6 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   watchPid(pid);
   const commands = child.stdio[3] as Writable;
   const events = child.stdio[4] as Readable;
-  const reader = new FrameReader();
   let stderrTail = '';
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
@@ -95,7 +95,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     if (drainTimer) clearTimeout(drainTimer);
     // A grandchild that escaped the group may still hold stdio open: stop
     // reading it, so it never keeps this process alive after join().
-    for (const s of [events, child.stdout, child.stderr]) s?.destroy();
+    for (const s of [pipe.socket, events, child.stdout, child.stderr]) s?.destroy();
     // The task it had recorded as running (no `started` frame was sent for
     // it), read after every frame it sent has been handled: judged, not run
     // again blindly.
@@ -112,7 +112,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const closed = () => { if (--open === 0) report(); };
 
   const onEvent = (m: unknown) => handlers.onEvent(m as WorkerEvent);
-  events.on('data', (chunk: Buffer) => {
+  const pipe = readPipe(events, (chunk: Buffer) => {
     if (corrupt) return;
     try {
       reader.push(chunk, onEvent);
@@ -126,7 +126,8 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       else process.nextTick(() => { throw err; });
     }
   });
-  events.on('close', () => {
+  const reader = new FrameReader({ reusedChunks: pipe.reused });
+  pipe.socket.on('close', () => {
     // Normal at exit. A live worker that closed its event pipe can never
     // report again: after a short grace (it may just be exiting), it is broken.
     if (!exited) {
@@ -148,6 +149,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   // Writing to a dead child raises EPIPE on this stream; the exit path reports it.
   commands.on('error', () => {});
   events.on('error', () => {});
+  pipe.socket.on('error', () => {});
   child.on('error', (err) => { spawnError = err; });
   child.on('exit', (code, signal) => {
     exited = { code, signal };
@@ -158,7 +160,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
-  const handles = [child, commands, events, child.stdout!, child.stderr!] as Array<{ unref?(): void }>;
+  const handles = [child, commands, events, pipe.socket, child.stdout!, child.stderr!] as Array<{ unref?(): void }>;
   return {
     pid,
     send(command) {
