@@ -31,7 +31,7 @@ export function encodeCompactRun(cmd: Command, header: number): Buffer | undefin
   for (const t of cmd.tasks) {
     const list = t.a ?? t.m;
     if (list === undefined || (t.a && t.m) || t.c || t.mf || t.h || t.k !== undefined || t.at === undefined || list.length > 0xff || t.n.length > 0xff) return undefined;
-    const name = Buffer.byteLength(t.n, 'utf8');
+    const name = nameBytes(t.n).length;
     if (name > 0xff) return undefined;
     size += 1 + 16 + 1 + name + 1;
     for (let i = 0; i < list.length; i++) {
@@ -51,10 +51,10 @@ export function encodeCompactRun(cmd: Command, header: number): Buffer | undefin
     b[at++] = (t.s ? S : 0) | (t.m ? ITEMS : 0) | (t.pt ? PT : 0) | (t.pi ? PI : 0);
     at = b.writeDoubleLE(t.id, at);
     at = b.writeDoubleLE(t.at!, at);
-    const nameAt = at++;
-    const name = b.write(t.n, at, 'utf8');
-    b[nameAt] = name;
-    at += name;
+    const name = nameBytes(t.n);
+    b[at++] = name.length;
+    for (let j = 0; j < name.length; j++) b[at + j] = name[j]!;
+    at += name.length;
     const list = (t.a ?? t.m)!;
     b[at++] = list.length;
     for (const v of list) at = writeValue(b, at, v);
@@ -79,7 +79,7 @@ export function decodeCompactRun(b: Buffer, at: number, len: number): Command {
     at += 16;
     const nameBytes = b[at++]!;
     need(nameBytes + 1);
-    const n = b.toString('utf8', at, at + nameBytes);
+    const n = readName(b, at, nameBytes);
     at += nameBytes;
     const argc = b[at++]!;
     const a = new Array<unknown>(argc);
@@ -112,6 +112,36 @@ export function decodeCompactRun(b: Buffer, at: number, len: number): Command {
   }
   if (at !== end) throw new Error('a compact run command has trailing bytes');
   return { t: 'run', tasks };
+}
+
+/**
+ * The last task name and its UTF-8 bytes, on each side: a burst of calls
+ * names the same function thousands of times, and encoding or decoding it
+ * per task was a good part of this form's cost.
+ */
+let sentName = '';
+let sentNameBytes = Buffer.alloc(0);
+let readNameBytes = Buffer.alloc(0);
+let readNameString = '';
+
+function nameBytes(name: string): Buffer {
+  if (name !== sentName) {
+    sentNameBytes = Buffer.from(name, 'utf8');
+    sentName = name;
+  }
+  return sentNameBytes;
+}
+
+function readName(b: Buffer, at: number, len: number): string {
+  if (len === readNameBytes.length) {
+    let same = true;
+    for (let j = 0; j < len; j++) if (b[at + j] !== readNameBytes[j]) { same = false; break; }
+    if (same) return readNameString;
+  }
+  readNameString = b.toString('utf8', at, at + len);
+  // A copy: `b` may be a read buffer that is about to be overwritten.
+  readNameBytes = Buffer.from(b.subarray(at, at + len));
+  return readNameString;
 }
 
 function valueSize(v: unknown): number {

@@ -148,6 +148,8 @@ test('a run command of single calls with primitive arguments takes the compact f
     // a map chunk of strings whose timeout covers each item (pi).
     { t: 'run', tasks: [{ id: 10, n: 'g', m: [5], at: 2 }, { id: 11, n: 'g', m: ['a', null, -0], at: 1, pt: 1, s: 1 }] },
     { t: 'run', tasks: [{ id: 13, n: 'g', m: ['a', 'b'], at: 1, s: 1, pi: 1 }, { id: 14, n: 'g', m: [1, 2], at: 1, pt: 1, pi: 1 }] },
+    // Names of one length that differ in a byte (each side keeps the last name it saw).
+    { t: 'run', tasks: [{ id: 15, n: 'ab', a: [1], at: 1 }, { id: 16, n: 'ac', a: [1], at: 1 }, { id: 17, n: 'ab', a: [1], at: 1 }] },
   ];
   const v8 = [
     { t: 'run', tasks: [{ id: 3, n: 'f', a: [{ a: 1 }], at: 1 }] },
