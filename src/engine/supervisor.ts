@@ -358,9 +358,8 @@ export class Supervisor implements Engine {
     this.#dispatchScheduled = true;
     // A microtask, so a loop of applyAsync calls becomes one batch per worker.
     // Through a settled promise rather than queueMicrotask(), which wraps every
-    // callback in an AsyncResource run in its own async scope: with a turn per
-    // call and per result, that was the largest piece of Node's code on the
-    // path (measured in docs/performance.md, round six).
+    // callback in an AsyncResource run in its own async scope: an object and
+    // two hook checks per turn, and the pool takes a turn per call and per result.
     void SETTLED.then(this.#dispatchTurn);
   }
 
