@@ -4,17 +4,21 @@
  */
 import type { Outcome, WireTask, WorkerEvent } from '../protocol/messages.js';
 import { decodeError } from '../protocol/values.js';
-import { numeric } from '../protocol/numeric.js';
+import { numericChunk } from '../protocol/numeric.js';
 import { decodeShared, encodeShared } from '../shared/codec.js';
 import type { ChunkOutcome, Task } from './task.js';
+
+const NOTHING_SHARED = Object.freeze({ value: undefined, found: false });
 
 /** The task as sent to a worker; marks it exclusive when its arguments hold shared objects. */
 export function wireOf(t: Task): WireTask {
   if (!t.wire) {
-    const enc = encodeShared(t.items ?? t.args ?? []);
-    t.wire = !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
+    // A chunk of numbers holds no shared objects: it skips the walk below.
+    const mf = t.items && !t.spread ? numericChunk(t.items) : undefined;
+    const enc = mf ? NOTHING_SHARED : encodeShared(t.items ?? t.args ?? []);
+    t.wire = mf ? { id: t.id, n: t.name, mf }
+      : !t.items ? { id: t.id, n: t.name, a: enc.value as unknown[] }
       : t.spread ? { id: t.id, n: t.name, c: enc.value as unknown[][] }
-      : numeric(t.items) ? { id: t.id, n: t.name, mf: new Float64Array(t.items as number[]) }
       : { id: t.id, n: t.name, m: enc.value as unknown[] };
     // The parent needs a `started` event to start a timeout clock or to know an abort hit a running task.
     if (t.timeout !== undefined || t.signal) t.wire.s = 1;

@@ -11,9 +11,19 @@
 /** Below this many items a chunk goes as a plain array: the check and the copy cost more than they save. */
 export const NUMERIC_CHUNK_MIN = 16;
 
-/** The chunk is long enough and every item is a number. */
-export function numeric(items: readonly unknown[]): boolean {
-  if (items.length < NUMERIC_CHUNK_MIN) return false;
-  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return false;
-  return true;
+/**
+ * The chunk as a Float64Array, if it is long enough and every item is a
+ * number; undefined otherwise. One pass: checking every item and then
+ * copying them all read a million-item chunk twice.
+ */
+export function numericChunk(items: readonly unknown[]): Float64Array | undefined {
+  const n = items.length;
+  if (n < NUMERIC_CHUNK_MIN || typeof items[0] !== 'number') return undefined;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = items[i];
+    if (typeof v !== 'number') return undefined;
+    out[i] = v;
+  }
+  return out;
 }

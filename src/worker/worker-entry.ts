@@ -69,6 +69,8 @@ let hub: { receive(m: unknown): void } | undefined;
  * shared objects itself, so until then its results cannot hold any.
  */
 let shared: typeof SharedCodec | undefined;
+/** A chunk's values while they are all numbers (they live in a Float64Array then): never written. */
+const NO_VALUES: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 async function loadShared(): Promise<typeof SharedCodec> {
   if (shared) return shared;
@@ -287,7 +289,11 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   const spread = task.c !== undefined;
   const list: ArrayLike<unknown> = task.c ?? task.m ?? task.mf!;
   const handles = task.h === 1;
-  const values = new Array<unknown>(list.length);
+  // While every result so far is a number, results go straight into the
+  // Float64Array that crosses (see WireTask.mf): no array of a million values
+  // to fill and then copy. The first other result (or error) turns them into an array.
+  let vf = list.length >= NUMERIC_CHUNK_MIN ? new Float64Array(list.length) : undefined;
+  let values: unknown[] = vf ? NO_VALUES : new Array<unknown>(list.length);
   let errors: Array<[number, EncodedError]> | undefined;
   let transfer: TransferItem[] | undefined;
   // Each item's own run time, so one slow item is not averaged away over its
@@ -296,8 +302,6 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // chunk of one has its time in `ms`.
   const times = task.pt && list.length > 1 ? new Array<number>(list.length) : undefined;
   let last = now();
-  // All numbers so far: the values may cross as one Float64Array (see WireTask.mf).
-  let numeric = list.length >= NUMERIC_CHUNK_MIN;
   // The timeout covers each item: the parent re-arms the chunk's clock from the running item's start.
   const itemClock = task.pi && limit === 1 ? port.recordItem : undefined;
   for (let i = 0; i < list.length; i++) {
@@ -313,9 +317,13 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
           r = r.value;
         }
       }
-      values[i] = r;
-      if (typeof r !== 'number') numeric = false;
+      if (vf !== undefined && typeof r === 'number') vf[i] = r;
+      else {
+        if (vf !== undefined) [values, vf] = [valuesOf(vf, i), undefined];
+        values[i] = r;
+      }
     } catch (err) {
+      if (vf !== undefined) [values, vf] = [valuesOf(vf, i), undefined];
       (errors ??= []).push([i, encodeError(err)]);
     }
     if (times) {
@@ -324,14 +332,15 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
       last = t;
     }
   }
+  // A moved result's transfer list goes with an array of values.
+  if (vf && transfer) [values, vf] = [valuesOf(vf, vf.length), undefined];
   // Until a shared object has arrived, results cannot hold one: skip the walk.
-  const enc = numeric ? undefined : shared?.encodeShared(values);
+  const enc = vf ? undefined : shared?.encodeShared(values);
   const ms = now() - t0;
   checkMemory();
   const nx = (announcedNext = queue[0]?.id);
-  if (numeric && !errors && !transfer) {
-    const vf = new Float64Array(values as number[]);
-    // A thread moves the block instead of copying it; a process copies it into the frame anyway.
+  if (vf) {
+    // A thread moves the block instead of copying it; a process writes its bytes into the pipe.
     return port.send({ t: 'done', id: task.id, vf, ms, it: times, nx }, [vf.buffer]);
   }
   try {
@@ -346,6 +355,13 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     }
     port.send({ t: 'done', id: task.id, v: values, e: errors, ms, it: times, nx });
   }
+}
+
+/** The first `upTo` numbers of `vf` as the start of an array of its length (the rest to be filled). */
+function valuesOf(vf: Float64Array, upTo: number): unknown[] {
+  const values = new Array<unknown>(vf.length);
+  for (let k = 0; k < upTo; k++) values[k] = vf[k];
+  return values;
 }
 
 /** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */

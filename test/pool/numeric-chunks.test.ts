@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as basic from '../fixtures/basic.ts';
+import type * as numeric from '../fixtures/numeric.ts';
 import { fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
@@ -47,4 +48,20 @@ test('imap and imapUnordered deliver numeric chunks item by item with the right 
   const unordered: number[] = [];
   for await (const v of pool.imapUnordered('double', items, { chunksize: 50 })) unordered.push(v);
   assert.deepEqual(unordered.sort((a, b) => a - b), items.map((x) => x * 2).sort((a, b) => a - b));
+});
+
+test('a chunk whose results are numbers up to a string or a throw in the middle keeps every value before and after', async () => {
+  await using pool = await makePool<typeof numeric>(fixture('numeric.ts'), opts);
+  const items = Array.from({ length: 64 }, (_, i) => i);
+  // The worker writes results straight into a Float64Array until the first
+  // one that is not a number; from there they go as a plain array.
+  const mixed = await pool.map('doubleTextAt20', items, { chunksize: 64 });
+  assert.deepEqual(mixed, items.map((x) => (x === 20 ? 'twenty' : x * 2)));
+  // A throw at item 20: imap shows the 20 values before it, then the error.
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const v of pool.imap('doubleFailAt20', items, { chunksize: 64 })) seen.push(v);
+  }, /item 20/);
+  assert.deepEqual(seen, items.slice(0, 20).map((x) => x * 2));
+  await assert.rejects(pool.map('doubleFailAt20', items, { chunksize: 64 }), /item 20/);
 });
