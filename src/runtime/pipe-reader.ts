@@ -1,9 +1,8 @@
 /**
  * Reads a pipe that child_process made (one of a child's `stdio` sockets)
- * the way Node reads its own IPC channel: every read lands in one reused
- * buffer handed straight to a callback, with no Buffer per read and none of
- * the Readable machinery (push, 'data', the read-more tick). On the events
- * pipe that machinery was a good part of the parent's cost per call.
+ * through one reused buffer (protocol/read-buffer.ts), as Node reads its own
+ * IPC channel. On the events pipe the Readable machinery was a good part of
+ * the parent's cost per call.
  *
  * Node has no public way to ask this of a stdio pipe, only of a Socket it
  * constructs (the `onread` option). So the pipe's handle moves to a new
@@ -13,9 +12,7 @@
  */
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import type { Readable } from 'node:stream';
-
-/** As much as one read of a pipe brings (Node's own read size). */
-const READ_BUFFER_BYTES = 64 * 1024;
+import { reusedReadBuffer } from '../protocol/read-buffer.js';
 
 export interface PipeReader {
   /** What now owns the pipe: listen to it for 'close' and 'error', destroy it to stop reading. */
@@ -36,8 +33,7 @@ export function readPipe(stream: Readable, onChunk: (chunk: Buffer) => void): Pi
   // (true at spawn: reads are delivered on a later turn of the event loop).
   if (stream instanceof Socket && handle && typeof handle.readStart === 'function' && handle.reading === true && stream.readableLength === 0) {
     const options: SocketConstructorOpts & { handle: unknown; onread: OnReadOpts } = {
-      handle, readable: true, writable: false,
-      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buf) => { onChunk((buf as Buffer).subarray(0, n)); return true; } },
+      handle, readable: true, writable: false, onread: reusedReadBuffer(onChunk),
     };
     // The old wrapper must never close the handle the new one owns.
     wrapper._handle = null;

@@ -11,14 +11,13 @@
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
+import { reusedReadBuffer } from '../protocol/read-buffer.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
-/** As large as one read of a pipe brings (Node's own read size). */
-const READ_BUFFER_BYTES = 64 * 1024;
 /** Set by the process runtime when fd 5 is the running-task record (see runtime/process.ts). */
 const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
 
@@ -27,14 +26,13 @@ export function openProcessPort(): WorkerPort {
   let commandHandler: (c: Command) => void = () => {};
   let goneHandler: () => void = () => {};
   const onCommand = (m: unknown) => commandHandler(m as Command);
-  // Every read lands in one buffer, handed straight to the frame reader:
-  // no Buffer per read and none of the stream machinery (push, 'data',
-  // the read-more tick), which was a good part of a worker's cost per call.
+  // Every read lands in one buffer, handed straight to the frame reader
+  // (the stream machinery was a good part of a worker's cost per call).
   // The Socket constructor reads `onread` (documented there since 2024; older
   // @types/node list it only for connect()). 'end' and 'error' still fire.
   const options: SocketConstructorOpts & { onread: OnReadOpts } = {
     fd: COMMAND_FD, readable: true, writable: false,
-    onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (n, buf) => { reader.push((buf as Buffer).subarray(0, n), onCommand); return true; } },
+    onread: reusedReadBuffer((chunk) => reader.push(chunk, onCommand)),
   };
   const input = new Socket(options);
   // EOF on the command pipe means the parent closed it or died (even by SIGKILL).

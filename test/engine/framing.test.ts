@@ -25,6 +25,18 @@ function feed(reader: FrameReader, bytes: Buffer, step: number, reused: boolean,
 
 const MODES = [{ reused: false }, { reused: true }];
 
+/** Reads `bytes` in pieces of each of `steps`, fresh and reused: `check` gets what came out each time. */
+function readEveryWay(bytes: Buffer, steps: number[], check: (out: unknown[], reader: FrameReader, label: string) => void): void {
+  for (const { reused } of MODES) {
+    for (const step of steps) {
+      const reader = new FrameReader({ reusedChunks: reused });
+      const out: unknown[] = [];
+      feed(reader, bytes, step, reused, (m) => out.push(m));
+      check(out, reader, `step ${step}, reused ${reused}`);
+    }
+  }
+}
+
 /**
  * A whole frame with this payload is a FrameDecodeError, and the next frame
  * still reads: pushed after it, or in the same chunk behind it (with reused
@@ -61,15 +73,10 @@ function assertRejectedInStep(payload: Buffer): void {
 test('messages split across chunks at any byte arrive whole and in order', () => {
   const msgs = [{ a: 1 }, { b: Buffer.alloc(20_000, 7) }, 'x'.repeat(10), new Map([[1, 2]])];
   const bytes = Buffer.concat(msgs.flatMap((m) => encodeFrame(m)));
-  for (const { reused } of MODES) {
-    for (const step of [1, 3, 4096, bytes.length]) {
-      const reader = new FrameReader({ reusedChunks: reused });
-      const out: unknown[] = [];
-      feed(reader, bytes, step, reused, (m) => out.push(m));
-      assert.deepEqual(out, msgs, `step ${step}, reused ${reused}`);
-      assert.equal(reader.pending, 0);
-    }
-  }
+  readEveryWay(bytes, [1, 3, 4096, bytes.length], (out, reader, label) => {
+    assert.deepEqual(out, msgs, label);
+    assert.equal(reader.pending, 0);
+  });
 });
 
 test('a length prefix above the limit is a CorruptStreamError, not a wait for bytes that never come', () => {
@@ -119,17 +126,12 @@ test('started and primitive done events take the compact form and read back exac
   // The first ten are single compact buffers (no V8 version tag after the length); the rest are V8.
   frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 12, `event ${i}`));
   const bytes = Buffer.concat(frames.flat());
-  for (const { reused } of MODES) {
-    for (const step of [1, 2, 5, 9, 64, bytes.length]) {
-      const reader = new FrameReader({ reusedChunks: reused });
-      const out: unknown[] = [];
-      feed(reader, bytes, step, reused, (m) => out.push(m));
-      assert.equal(out.length, events.length);
-      out.forEach((m, i) => assert.deepEqual(m, events[i], `step ${step}, reused ${reused}, event ${i}`));
-      assert.ok(Object.is((out[1] as { o: { v: number } }).o.v, -0), '-0 stays -0');
-      assert.equal(reader.pending, 0);
-    }
-  }
+  readEveryWay(bytes, [1, 2, 5, 9, 64, bytes.length], (out, reader, label) => {
+    assert.equal(out.length, events.length);
+    out.forEach((m, i) => assert.deepEqual(m, events[i], `${label}, event ${i}`));
+    assert.ok(Object.is((out[1] as { o: { v: number } }).o.v, -0), '-0 stays -0');
+    assert.equal(reader.pending, 0);
+  });
 });
 
 test('a compact frame with an unknown tag or the wrong size is a FrameDecodeError, and the reader stays in step', () => {
@@ -165,15 +167,10 @@ test('a run command of single calls with primitive arguments takes the compact f
   const frames = [...compact, ...v8].map((c) => encodeFrame(c));
   frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= compact.length, `command ${i}`));
   const bytes = Buffer.concat(frames.flat());
-  for (const { reused } of MODES) {
-    for (const step of [1, 7, 300, bytes.length]) {
-      const out: unknown[] = [];
-      const reader = new FrameReader({ reusedChunks: reused });
-      feed(reader, bytes, step, reused, (m) => out.push(m));
-      assert.deepEqual(out, [...compact, ...v8], `step ${step}, reused ${reused}`);
-      assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
-    }
-  }
+  readEveryWay(bytes, [1, 7, 300, bytes.length], (out, _reader, label) => {
+    assert.deepEqual(out, [...compact, ...v8], label);
+    assert.ok(Object.is((out[1] as { tasks: Array<{ a: unknown[] }> }).tasks[0]!.a[0], -0));
+  });
 });
 
 test("a map's chunks of numbers cross as a head and their raw bytes, both ways, and read back exactly", () => {
@@ -201,19 +198,14 @@ test("a map's chunks of numbers cross as a head and their raw bytes, both ways, 
   // The numbers are not copied on the way out: the last iovec is the array's own memory.
   assert.equal(frames[1]!.at(-1)!.buffer, big.buffer);
   const bytes = Buffer.concat(frames.flat());
-  for (const { reused } of MODES) {
-    for (const step of [1, 13, 65_536, bytes.length]) {
-      const out: unknown[] = [];
-      const reader = new FrameReader({ reusedChunks: reused });
-      feed(reader, bytes, step, reused, (m) => out.push(m));
-      assert.deepEqual(out, [...compact, ...v8], `step ${step}, reused ${reused}`);
-      assert.equal(reader.pending, 0);
-      // A fresh array each time: nothing aliases the reader's buffers.
-      const got = (out[0] as { tasks: Array<{ mf: Float64Array }> }).tasks[0]!.mf;
-      assert.ok(got instanceof Float64Array && got.byteOffset === 0 && got.buffer.byteLength === numbers.byteLength);
-      assert.ok(Object.is(got[1], -0));
-    }
-  }
+  readEveryWay(bytes, [1, 13, 65_536, bytes.length], (out, reader, label) => {
+    assert.deepEqual(out, [...compact, ...v8], label);
+    assert.equal(reader.pending, 0);
+    // A fresh array each time: nothing aliases the reader's buffers.
+    const got = (out[0] as { tasks: Array<{ mf: Float64Array }> }).tasks[0]!.mf;
+    assert.ok(got instanceof Float64Array && got.byteOffset === 0 && got.buffer.byteLength === numbers.byteLength);
+    assert.ok(Object.is(got[1], -0));
+  });
 });
 
 test('a numeric chunk frame of the wrong size is a FrameDecodeError, and the reader stays in step', () => {
