@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Bundles the worker's start-up files in place, after `tsc` (part of
+ * `npm run build`).
+ *
+ * Why: every worker process loads dist/worker/worker-entry.js, and Node 20's
+ * ESM loader pays a few milliseconds per file it resolves, reads and links.
+ * The entry's static graph is about twenty small files, which took 15-20 ms of
+ * a worker's start-up on top of Node's own. Bundled, it is two files.
+ *
+ * What is bundled:
+ * - worker-entry.js with its static imports and the thread port (no imports
+ *   of its own);
+ * - process-port.js with the framing code it needs. It stays a file of its
+ *   own because it loads `node:net`, which a worker thread must not pay for:
+ *   bundled into the entry, its import would be hoisted into every worker.
+ *
+ * What stays a separate file, imported by the bundles at run time:
+ * - dist/shared/** (the shared-object runtime, loaded only when a task brings
+ *   a shared object);
+ * - the other bundle (the entry imports process-port.js lazily);
+ * - packages (tsx, loaded only for TypeScript task modules) and node: builtins.
+ *
+ * Modules copied into both bundles keep no state that must be one: the
+ * worker's state lives on globalThis under registry symbols (task-context.ts,
+ * moved.ts), because a task module's own `import 'forkpool/worker'` is a
+ * third copy anyway.
+ *
+ * Correctness never depends on this step: the unbundled tsc output is the
+ * same program, only slower to start. Running it twice is harmless (a bundle
+ * has no relative imports left but the external ones).
+ */
+import { build } from 'esbuild';
+import { writeFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const workerDir = resolve(dist, 'worker');
+const ROOTS = ['worker-entry.js', 'process-port.js'].map((f) => resolve(workerDir, f));
+const SHARED = resolve(dist, 'shared') + sep;
+
+/** Keeps relative imports of the other root and of dist/shared/ as imports, rewritten for dist/worker/. */
+const keepSeparate = (root) => ({
+  name: 'keep-separate',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      const separate = (ROOTS.includes(target) && target !== root) || target.startsWith(SHARED);
+      if (!separate) return undefined;
+      let spec = relative(workerDir, target).split(sep).join('/');
+      if (!spec.startsWith('.')) spec = `./${spec}`;
+      return { path: spec, external: true };
+    });
+  },
+});
+
+const outputs = [];
+for (const root of ROOTS) {
+  const result = await build({
+    entryPoints: [root],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    // tsc's source maps (with the sources inlined) are followed, so stack
+    // traces under --enable-source-maps still name src/*.ts.
+    sourcemap: 'linked',
+    outfile: root,
+    write: false,
+    allowOverwrite: true,
+    logLevel: 'warning',
+    plugins: [keepSeparate(root)],
+  });
+  outputs.push(...result.outputFiles);
+}
+// Written only after every bundle was built: each build reads the unbundled files.
+for (const file of outputs) writeFileSync(file.path, file.contents);
+console.log(`bundled ${ROOTS.map((r) => relative(dirname(dist), r)).join(', ')}`);
