@@ -1,9 +1,17 @@
 /**
- * AsyncResult: Python's `AsyncResult`, awaitable.
+ * AsyncResult: Python's `AsyncResult`, and a real promise.
+ *
+ * It is a `Promise` subclass whose prototype's `constructor` is `Promise`
+ * itself. That is what lets `await`, `Promise.resolve` and `Promise.all` take
+ * it as it is: they adopt a promise whose `constructor` is `Promise` without
+ * wrapping it. A plain thenable costs each of them a wrapper promise, a job
+ * that calls `then`, and the promise `then` returns: three promises per result
+ * in a `Promise.all` of 20,000 `applyAsync` calls. And `then` returns plain
+ * promises (its species is `Promise`), so nothing but the pool constructs one.
  *
  * It holds its outcome quietly: a failed result that nobody awaits does not
- * become an unhandled rejection (Python stores it too). Promises are created
- * only when someone asks, through `then`, `get` or `await`.
+ * become an unhandled rejection (Python stores it too). A promise derived
+ * from it (`then`, `get()`, `map()`'s promise) reports as any promise does.
  */
 import { longTimeout, type LongTimer } from '../util/timers.js';
 import { InvalidStateError, ResultTimeoutError, invalidArg, show } from '../errors.js';
@@ -14,18 +22,31 @@ type State<T> = { s: 'pending' } | { s: 'fulfilled'; v: T } | { s: 'rejected'; e
 
 /** Shared by every pending result: a burst of 20,000 calls allocates no state objects until they settle. */
 const PENDING: State<never> = Object.freeze({ s: 'pending' });
+const IGNORE = (): void => {};
 
-export class AsyncResult<T> implements PromiseLike<T> {
+/** The executor's resolvers, taken right after `super()` (one shared executor: no closure per result). */
+let takenResolve: ((v: unknown) => void) | undefined;
+let takenReject: ((e: unknown) => void) | undefined;
+function takeResolvers(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+
+export class AsyncResult<T> extends Promise<T> {
   #state: State<T> = PENDING;
+  #resolve: (v: T) => void;
+  #reject: (e: unknown) => void;
   /** `wait()` callers; created when someone first waits. */
   #waiters: Array<() => void> | undefined;
-  /** The promise behind then/get/await while pending, and what settles it. */
-  #pending: Promise<T> | undefined;
-  #resolvers: [(v: T) => void, (e: unknown) => void] | undefined;
 
   /** @internal Created by the pool. */
   constructor(token: typeof SETTLE) {
+    // Promise's own statics (AsyncResult.resolve, .all...) would construct one with an executor: not supported.
     if (token !== SETTLE) throw new TypeError('AsyncResult is created by the pool, not directly');
+    super(takeResolvers as (resolve: (v: T) => void, reject: (e: unknown) => void) => void);
+    this.#resolve = takenResolve as (v: T) => void;
+    this.#reject = takenReject as (e: unknown) => void;
+    takenResolve = takenReject = undefined;
   }
 
   /** True once the task has settled (success or failure). */
@@ -45,10 +66,10 @@ export class AsyncResult<T> implements PromiseLike<T> {
    */
   get(timeoutMs?: number): Promise<T> {
     checkTimeout(timeoutMs);
-    if (this.#state.s !== 'pending' || timeoutMs === undefined) return this.#promise();
+    if (this.#state.s !== 'pending' || timeoutMs === undefined) return this.then();
     return new Promise<T>((resolve, reject) => {
       const timer = longTimeout(() => reject(new ResultTimeoutError(timeoutMs)), timeoutMs);
-      this.#promise().then(
+      this.then(
         (v) => { timer.clear(); resolve(v); },
         (e) => { timer.clear(); reject(e); },
       );
@@ -73,39 +94,16 @@ export class AsyncResult<T> implements PromiseLike<T> {
     });
   }
 
-  then<A = T, B = never>(
-    onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    return this.#promise().then(onFulfilled, onRejected);
-  }
-
-  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.#promise().catch(onRejected);
-  }
-
-  finally(onFinally?: (() => void) | null): Promise<T> {
-    return this.#promise().finally(onFinally);
-  }
-
-  #promise(): Promise<T> {
-    const st = this.#state;
-    if (st.s === 'fulfilled') return Promise.resolve(st.v);
-    if (st.s === 'rejected') return Promise.reject(st.e);
-    // One promise per pending result however often it is awaited, settled
-    // through its own resolvers (no waiter closure per await).
-    return (this.#pending ??= new Promise<T>((resolve, reject) => { this.#resolvers = [resolve, reject]; }));
-  }
-
   /** @internal */
   [SETTLE](state: State<T>): void {
     if (this.#state.s !== 'pending') return;
     this.#state = state;
-    if (this.#resolvers) {
-      if (state.s === 'fulfilled') this.#resolvers[0](state.v);
-      else if (state.s === 'rejected') this.#resolvers[1](state.e);
-      this.#resolvers = undefined;
-      this.#pending = undefined;
+    if (state.s === 'fulfilled') this.#resolve(state.v);
+    else if (state.s === 'rejected') {
+      // Handled before it rejects, so Node never counts it as unhandled; the
+      // reaction costs a promise on the failure path only.
+      super.then(undefined, IGNORE);
+      this.#reject(state.e);
     }
     const waiters = this.#waiters;
     if (!waiters) return;
@@ -113,9 +111,19 @@ export class AsyncResult<T> implements PromiseLike<T> {
     for (const w of waiters) w();
   }
 
-  get [Symbol.toStringTag](): string {
+  override get [Symbol.toStringTag](): string {
     return `AsyncResult(${this.#state.s})`;
   }
+}
+
+// See the header: `constructor` is what await/Promise.resolve/Promise.all and
+// then's species read. Set on AsyncResult.prototype (not on Promise.prototype
+// or an instance), which leaves V8's fast paths for every other promise intact.
+Object.defineProperty(AsyncResult.prototype, 'constructor', { value: Promise, writable: true, configurable: true, enumerable: false });
+
+/** @internal A plain promise that follows `result`, and reports an unhandled failure as any promise does. */
+export function promiseOf<T>(result: AsyncResult<T>): Promise<T> {
+  return result.then();
 }
 
 export interface ResultControl<T> {

@@ -16,7 +16,7 @@ import {
 import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
-import { AsyncResult, createAsyncResult, pendingResult } from './async-result.js';
+import { AsyncResult, createAsyncResult, pendingResult, promiseOf } from './async-result.js';
 import { asyncResultSink, promiseSink } from './single.js';
 import { upfrontChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
@@ -78,7 +78,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const o = (options === undefined ? NO_OPTIONS : options) as ApplyAsyncOptions<TaskResult<M, K>>;
     // Callbacks are not apply's API, but a plain-JS caller passing them gets them run, as always.
     if (o !== null && typeof o === 'object' && (o.callback !== undefined || o.errorCallback !== undefined)) {
-      return Promise.resolve(this.applyAsync(name, args, o));
+      return promiseOf(this.applyAsync(name, args, o));
     }
     const list = this.#checkCall(name, args);
     const call = callSettings(o, this.#opts, this.#callCache, true);
@@ -109,7 +109,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
   map<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, false) as Promise<Array<TaskResult<M, K>>>;
-    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, false));
+    return promiseOf(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, false));
   }
 
   mapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
@@ -119,7 +119,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /** Like `map`, with each element an argument list: `name(...args)`. */
   starmap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, true) as Promise<Array<TaskResult<M, K>>>;
-    return Promise.resolve(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, true));
+    return promiseOf(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, true));
   }
 
   starmapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pool, ResultTimeoutError, CallbackError, InvalidStateError } from 'forkpool';
+import { AsyncResult, Pool, ResultTimeoutError, CallbackError, InvalidStateError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { fixture, runtime, makePool } from '../helpers.ts';
+import { fixture, runtime, makePool, poolOptions } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -46,6 +46,41 @@ test('a failed AsyncResult nobody awaits does not become an unhandled rejection'
     assert.deepEqual(unhandled, []);
   } finally {
     process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('an AsyncResult is a promise that await, Promise.resolve and Promise.all take as it is; then() gives plain promises', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const r = pool.applyAsync('double', [21]);
+  assert.ok(r instanceof Promise);
+  assert.equal(Promise.resolve(r), r, 'Promise.resolve wraps it (it would for a thenable)');
+  const derived = r.then((v) => v + 1);
+  assert.equal(Object.getPrototypeOf(derived), Promise.prototype, 'then() returns a plain Promise, not an AsyncResult');
+  assert.deepEqual(await Promise.all([r, pool.applyAsync('double', [2]), derived]), [42, 4, 43]);
+  assert.equal(await r, 42);
+  assert.equal(r.ready(), true);
+  assert.equal(String(r), '[object AsyncResult(fulfilled)]');
+  // Only the pool makes one, and Promise's own statics would construct it with an executor.
+  assert.throws(() => new (AsyncResult as unknown as new (x: unknown) => unknown)(() => {}), TypeError);
+  assert.throws(() => (AsyncResult as unknown as PromiseConstructor).resolve(1), TypeError);
+});
+
+test('a promise derived from a failed AsyncResult, and the promise map() returns, still report an unhandled rejection', async () => {
+  // In a child process: node:test fails the test that sees an unhandled rejection itself.
+  const { spawnSync } = await import('node:child_process');
+  const options = await poolOptions(fixture('plain.js'), { processes: 1, runtime, logs: 'silent' });
+  const script = (which: string) => `
+    import { Pool } from 'forkpool';
+    const pool = new Pool(${JSON.stringify(fixture('plain.js').href)}, ${JSON.stringify(options)});
+    process.on('unhandledRejection', (e) => { console.log('unhandled: ' + e.message); process.exit(0); });
+    const r = pool.applyAsync('fail', ['quiet']);
+    await r.wait();
+    ${which === 'then' ? "void r.then((v) => v); void pool.map('fail', ['never reached']);" : "void pool.map('fail', ['from map']);"}
+    setTimeout(() => { console.log('none'); process.exit(0); }, 5000);`;
+  for (const [which, expected] of [['then', 'unhandled: quiet'], ['map', 'unhandled: from map']]) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script(which!)], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), expected, `${which}: ${r.stdout}${r.stderr}`);
   }
 });
 

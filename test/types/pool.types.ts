@@ -14,7 +14,11 @@ export async function typed(): Promise<void> {
   const list: number[] = await pool.map('double', [1, 2, 3]);
   const star: number[] = await pool.starmap('add', [[1, 2]]);
   for await (const v of pool.imap('double', [1])) { const x: number = v; void x; }
-  void n; void s; void r; void list; void star;
+  // An AsyncResult is a Promise: it goes wherever one is expected, and then() gives a plain Promise.
+  const asPromise: Promise<number> = pool.applyAsync('double', [1]);
+  const chained: Promise<string> = pool.applyAsync('double', [1]).then((v) => String(v));
+  const both: [number, number[]] = await Promise.all([pool.applyAsync('double', [1]), pool.mapAsync('double', [1, 2])]);
+  void n; void s; void r; void list; void star; void asPromise; void chained; void both;
 
   // @ts-expect-error — not an export of the module
   await pool.apply('nope', []);
@@ -24,6 +28,9 @@ export async function typed(): Promise<void> {
   await pool.apply('add', [1]);
   // @ts-expect-error — the result is a number, not a string
   const wrong: string = await pool.apply('double', [2]);
+  // @ts-expect-error — an AsyncResult's value is typed too
+  const wrongAsync: Promise<string> = pool.applyAsync('double', [1]);
+  void wrongAsync;
   // @ts-expect-error — map items must be the first parameter's type
   await pool.map('double', ['a']);
   // @ts-expect-error — starmap elements must be argument lists
