@@ -15,6 +15,8 @@ import type { WorkerSlot } from './worker-slot.js';
 export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
   const batch: Task[] = [];
   const concurrency = core.opts.concurrentTasksPerWorker;
+  // One clock read per batch: its tasks are all taken at this instant.
+  const takenAt = performance.now();
   for (let task = core.queue.peek(); task && room > 0; task = core.queue.peek()) {
     if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
     wireOf(task);
@@ -26,7 +28,7 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
     // goes only where it starts at once.
     if (task.transfer && w.inFlight.length >= concurrency) break;
     core.queue.take();
-    core.stats.waitTimes.add(performance.now() - task.enqueuedAt);
+    core.stats.waitTimes.add(takenAt - task.enqueuedAt);
     w.hand(task);
     batch.push(task);
     room--;
