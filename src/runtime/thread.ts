@@ -29,8 +29,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     worker = new Worker(workerEntryPath(), {
       // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
       // `running`: the task the thread runs now (id, attempt, start of its running item), recorded by the thread instead of a `started` message, read here only if it dies.
-      // `mail`: bumped after every command, for a parked thread (see worker/thread-port.ts).
-      workerData: { port: port2, init, logBacklog, running, mail },
+      workerData: { port: port2, init, logBacklog, running },
       transferList: [port2],
       execArgv: spec.execArgv,
       env: spec.env,
@@ -63,7 +62,6 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   };
   const logBacklog = new Int32Array(new SharedArrayBuffer(4));
   const running = new Float64Array(new SharedArrayBuffer(24));
-  const mail = new Int32Array(new SharedArrayBuffer(4));
   const handle = (m: WorkerEvent) => {
     handlers.onEvent(m);
     if (m.t === 'log') {
@@ -97,11 +95,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
         return;
       }
       // A run command's `tr` moves its ArrayBuffers and MessagePorts to the thread instead of copying them.
-      if (exited) return;
-      port1.postMessage(command, command.t === 'run' ? command.tr : undefined);
-      // After the post, never before: a thread that wakes reads every command posted until then.
-      Atomics.add(mail, 0, 1);
-      Atomics.notify(mail, 0);
+      if (!exited) port1.postMessage(command, command.t === 'run' ? command.tr : undefined);
     },
     kill() {
       if (!exited) void worker?.terminate();

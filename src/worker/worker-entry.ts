@@ -14,7 +14,7 @@
  * sent never started.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import type { ThreadChannel } from './thread-port.js';
+import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type TransferItem, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
@@ -35,12 +35,13 @@ const isProcess = takeProcessWorkerArg();
 /** What a result crosses to reach the pool, for DataCloneError's message. */
 const BETWEEN = isProcess ? 'processes' : 'threads';
 /** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
-const threads = isProcess ? undefined : await import('node:worker_threads');
-const workerData = threads?.workerData as ThreadChannel & { init: InitCommand; logBacklog?: Int32Array } | undefined;
+const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as {
+  port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array;
+};
 
 const port: WorkerPort = isProcess
   ? (await import('./process-port.js')).openProcessPort()
-  : (await import('./thread-port.js')).openThreadPort(workerData!, threads!.receiveMessageOnPort, () => running.size === 0 && queue.length === 0 && !stopping);
+  : (await import('./thread-port.js')).openThreadPort(workerData!.port, workerData!.running);
 
 const state = workerState();
 const queue: WireTask[] = [];
