@@ -21,7 +21,7 @@ export interface CallOptions {
    * explicit `chunksize`, the whole chunk.
    */
   timeout?: number;
-  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort. */
+  /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort (a running map chunk starts no further item). */
   signal?: AbortSignal;
   /** With `maxQueue`: wait for room instead of rejecting with `QueueFullError`. */
   waitForSpace?: boolean;

@@ -197,17 +197,18 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /**
    * map/starmap/mapAsync: checks, then the chunk scheduler (map.ts). With a
    * timeout and no chunksize, chunks stay adaptive and the timeout covers
-   * each item (the worker records each item's start); with a signal, or an
-   * engine that cannot (`Engine.itemTimeouts`), the default chunk is 1 item,
-   * so each gets its own clock.
+   * each item (the worker records each item's start); on an engine that
+   * cannot (`Engine.itemTimeouts`), a timeout makes the default chunk 1
+   * item, so each gets its own clock. A signal keeps chunks adaptive: an
+   * aborted chunk starts no further item in its worker.
    */
   #mapAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
     checkName(name);
     checkIterable(iterable);
     const items = spread ? Array.from(iterable, starArgs) : Array.from(iterable);
     const call = callSettings(options, this.#opts, this.#callCache);
-    const itemTimeout = options.chunksize === undefined && call.timeout !== undefined && call.signal === undefined && this.#engine.itemTimeouts;
-    const chunksize = options.chunksize !== undefined || (call.timeout !== undefined && !itemTimeout) || call.signal !== undefined
+    const itemTimeout = options.chunksize === undefined && call.timeout !== undefined && this.#engine.itemTimeouts;
+    const chunksize = options.chunksize !== undefined || (call.timeout !== undefined && !itemTimeout)
       ? chunksizeOption(options.chunksize, 1) : undefined;
     const ctl = createAsyncResult<R[]>();
     const settle = withCallbacks(ctl, options.callback, options.errorCallback);
@@ -236,8 +237,8 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, spread: boolean): Promise<unknown[]> {
     checkIterable(iterable);
     const items = Array.from(iterable);
-    // The input is known, so chunks are cut by the engine's hint; a timeout or a signal keeps one item per chunk, as in map().
-    const chunksize = options.chunksize !== undefined || options.timeout !== undefined || options.signal !== undefined
+    // The input is known, so chunks are cut by the engine's hint; a timeout keeps one item per chunk (its clock covers a whole chunk here).
+    const chunksize = options.chunksize !== undefined || options.timeout !== undefined
       ? chunksizeOption(options.chunksize, 1)
       : upfrontChunksize(items.length, this.#engine.capacity, this.#engine.chunkHint);
     const out = new Array<unknown>(items.length);

@@ -302,9 +302,11 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // chunk of one has its time in `ms`.
   const times = task.pt && list.length > 1 ? new Array<number>(list.length) : undefined;
   let last = now();
-  // The timeout covers each item: the parent re-arms the chunk's clock from the running item's start.
-  const itemClock = task.pi && limit === 1 ? port.recordItem : undefined;
+  // `pi`: the timeout covers each item (the parent re-arms the chunk's clock from the running item's start).
+  // `s` (a signal or a timeout): once aborted, no further item starts; the parent discards the result.
+  const itemClock = task.pi && limit === 1 ? port.recordItem : undefined, signal = task.s ? currentContext()?.signal : undefined;
   for (let i = 0; i < list.length; i++) {
+    if (signal?.aborted) break;
     if (itemClock) itemClock(task.id, task.at ?? 1, now());
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');

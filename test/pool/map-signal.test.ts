@@ -1,0 +1,53 @@
+/**
+ * map with an AbortSignal: chunks stay adaptive (a signal once meant one item
+ * per task), and aborting still keeps its promise: the map rejects at once,
+ * chunks still queued never run, and a running chunk starts no further item.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AbortError } from 'forkpool';
+import type * as clock from '../fixtures/item-clock.mjs';
+import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
+
+const opts = { processes: 2, runtime, logs: 'silent' } as const;
+const N = 300;
+
+test('map with a signal and no chunksize sends chunks, and every result is right', async () => {
+  await using pool = await makePool<typeof clock>(fixture('item-clock.mjs'), opts);
+  const args = Array.from({ length: N }, (_, x) => [x, 0, 0, 0] as [number, number, number, number]);
+  const out = await pool.starmap('slowAt', args, { signal: new AbortController().signal });
+  assert.deepEqual(out.map((r) => r.v), args.map(([x]) => x * 2));
+  const tasks = new Set(out.map((r) => r.task)).size;
+  assert.ok(tasks < N / 4, `${tasks} tasks for ${N} items: the map went item by item`);
+});
+
+test('aborting a map rejects it at once; queued chunks never run and a running chunk starts no further item', { skip: localOnly('counts the items its local workers started, in a side file') }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-map-signal-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'started');
+  const started = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').length : 0);
+  await using pool = await makePool<typeof clock>(fixture('item-clock.mjs'), opts);
+  await pool.ready();
+  // 10 chunks of 40 items of 5 ms: each chunk runs about 200 ms, two at a time.
+  const ctl = new AbortController();
+  const args = Array.from({ length: 400 }, (_, x) => [x, file, 5] as [number, string, number]);
+  const mapped = pool.starmap('loggedSleep', args, { signal: ctl.signal, chunksize: 40 });
+  await sleep(60);
+  ctl.abort(new Error('enough'));
+  const t0 = performance.now();
+  await assert.rejects(mapped, (e) => e instanceof AbortError && (e.cause as Error).message === 'enough');
+  assert.ok(performance.now() - t0 < 50, 'the map rejected at the abort, not when its chunks ended');
+  const atAbort = started();
+  // Long enough for the two running chunks to have run every item, had they gone on.
+  await sleep(400);
+  const later = started();
+  t.diagnostic(`${atAbort} items had started at the abort, ${later} 400 ms later`);
+  // Each worker may finish the item it was running and start one before the abort reaches it.
+  assert.ok(later - atAbort <= 2 * opts.processes, `${later - atAbort} items started after the abort`);
+  assert.ok(later < 2 * 40, `${later} items started: only the two chunks running at the abort ran any`);
+  assert.equal(await pool.apply('slowAt', [1, 0, 0, 0]).then((r) => r.v), 2, 'the workers go on');
+});
