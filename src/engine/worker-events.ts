@@ -5,7 +5,7 @@
  * shared-object hub.
  */
 import { MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
-import type { WorkerEvent } from '../protocol/messages.js';
+import { ITEM_RECORD_SLACK_MS, type WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
 import { armTaskTimeout } from './guards.js';
@@ -75,7 +75,8 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
     // item that has itself run `ms` (its start is in the worker's record).
     if (t.wire?.pi) {
       const itemAt = w.runtime.itemStartedAt(t.id);
-      const left = itemAt === undefined ? 0 : itemAt + ms - now();
+      // The slack: a worker process may not have written the start of an item that began just after another.
+      const left = itemAt === undefined ? 0 : itemAt + ms + ITEM_RECORD_SLACK_MS - now();
       if (left > 0) {
         t.timer = armTaskTimeout(left, expire);
         return;

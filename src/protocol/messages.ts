@@ -20,6 +20,16 @@ export type TransferItem = ArrayBuffer | MessagePort;
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * How late an item's recorded start may be read (`WireTask.pi`), in ms. A
+ * worker process skips the record's write (a syscall) for an item that starts
+ * this soon after the last start it wrote for the same chunk, and the parent
+ * gives every item this much on top of its timeout: so a chunk's clock never
+ * runs out early, at most this much late, and a chunk of cheap items writes
+ * about once per millisecond instead of once per item.
+ */
+export const ITEM_RECORD_SLACK_MS = 1;
+
 /** One task as it travels to a worker: a single call (`a`) or a chunk of calls (`c`). */
 export interface WireTask {
   /** Task id, unique within the pool. */

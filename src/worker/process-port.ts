@@ -13,7 +13,7 @@ import { writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import { reusedReadBuffer } from '../protocol/read-buffer.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
-import type { Command, WorkerEvent } from '../protocol/messages.js';
+import { ITEM_RECORD_SLACK_MS, type Command, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
 const COMMAND_FD = 3;
@@ -79,6 +79,8 @@ function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem'> {
       writeSync(fd, bytes, 0, 16, 0);
     },
     recordItem(id, attempt, at) {
+      // Within the slack of the last start written for this chunk: the parent allows for it.
+      if (record[0] === id && record[1] === attempt && at - record[2]! < ITEM_RECORD_SLACK_MS) return;
       record[0] = id;
       record[1] = attempt;
       record[2] = at;
