@@ -95,7 +95,7 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
   const r = nextRequest++;
   const p = new Promise((resolve, reject) => {
     pending.set(r, { resolve, reject, signal });
-    enqueue({ m: { k: 'q', r, o, op, a } });
+    enqueue({ m: { k: 'q', r, o, op, a: trimmed(a) } });
   });
   if (signal) {
     const onAbort = (): void => { if (pending.has(r)) enqueue({ m: { k: 'x', r } }); };
@@ -153,7 +153,19 @@ function split(m: Extract<HubRequest, { k: 'q' }>, joined: { single: string; cal
  */
 export function post(o: number, op: string, a: unknown[]): Promise<void> {
   if (!send) return Promise.reject(new InvalidStateError('forkpool: shared-object proxy used outside a worker'));
-  return new Promise((resolve, reject) => enqueue({ m: { k: 'n', o, op, a }, sent: { resolve, reject } }));
+  return new Promise((resolve, reject) => enqueue({ m: { k: 'n', o, op, a: trimmed(a) }, sent: { resolve, reject } }));
+}
+
+/**
+ * The arguments without their trailing undefineds (an unset timeout): the
+ * hub reads arguments by position, so a missing one is the same, and the
+ * message can then travel as JSON (protocol/compact-json.ts), which would
+ * turn an undefined in an array into null.
+ */
+function trimmed(a: unknown[]): unknown[] {
+  let n = a.length;
+  while (n > 0 && a[n - 1] === undefined) n--;
+  return n === a.length ? a : a.slice(0, n);
 }
 
 /** Sends a message that is not a call (a take log), in order with this turn's calls. */
