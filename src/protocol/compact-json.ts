@@ -22,8 +22,14 @@ import { isProxy } from 'node:util/types';
 
 export const HUB_JSON = 0x06;
 
-/** Values walked at most: past about this many, V8's serializer is as fast (a Queue batch of 64 small objects is 200). */
+/** Values walked at most: past about this many, V8's serializer is as fast. */
 const MAX_NODES = 128;
+/**
+ * Longer arrays (a Queue's batch of puts, a read-ahead of items, a long
+ * batch of messages) go to V8 without a walk: they would mostly run out of the budget half-way, and
+ * that wasted walk made a Queue of small items slower than V8 alone.
+ */
+const MAX_ARRAY = 16;
 const MAX_DEPTH = 16;
 /** String characters at most: V8 copies a long one-byte string in one block, JSON escapes it char by char. */
 const MAX_CHARS = 2048;
@@ -57,6 +63,7 @@ function envelope(h: unknown, budget: Budget): string | undefined {
     if (v === undefined) continue;
     let s: string | undefined;
     if (k === 'm' && fields.k === 'b' && Array.isArray(v)) {
+      if (v.length > MAX_ARRAY) return undefined;
       s = '[';
       for (let i = 0; i < v.length; i++) {
         const one = envelope(v[i], budget);
@@ -86,7 +93,7 @@ function json(v: unknown, depth: number, budget: Budget): string | undefined {
   const proto = Object.getPrototypeOf(v);
   if (Array.isArray(v)) {
     // A hole or a named property on an array: the structured clone keeps it, JSON does not.
-    if (proto !== Array.prototype || Object.keys(v).length !== v.length) return undefined;
+    if (v.length > MAX_ARRAY || proto !== Array.prototype || Object.keys(v).length !== v.length) return undefined;
     let out = '[';
     for (let i = 0; i < v.length; i++) {
       const s = json(v[i], depth + 1, budget);
