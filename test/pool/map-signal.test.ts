@@ -40,7 +40,8 @@ test('aborting a map rejects it at once; queued chunks never run and a running c
   ctl.abort(new Error('enough'));
   const t0 = performance.now();
   await assert.rejects(mapped, (e) => e instanceof AbortError && (e.cause as Error).message === 'enough');
-  assert.ok(performance.now() - t0 < 50, 'the map rejected at the abort, not when its chunks ended');
+  // The running chunks would end about 140 ms after the abort: well before that is "at once" on a loaded host.
+  assert.ok(performance.now() - t0 < 100, 'the map rejected at the abort, not when its chunks ended');
   const atAbort = started();
   // Long enough for the two running chunks to have run every item, had they gone on.
   await sleep(400);
