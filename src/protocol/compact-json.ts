@@ -26,8 +26,9 @@ export const HUB_JSON = 0x06;
 const MAX_NODES = 128;
 /**
  * Longer arrays (a Queue's batch of puts, a read-ahead of items, a long
- * batch of messages) go to V8 without a walk: they would mostly run out of the budget half-way, and
- * that wasted walk made a Queue of small items slower than V8 alone.
+ * batch of messages) go to V8 without a walk: they would mostly run out of
+ * the budget half-way, and that wasted walk made a Queue of small items
+ * slower than V8 alone.
  */
 const MAX_ARRAY = 16;
 const MAX_DEPTH = 16;
@@ -56,26 +57,17 @@ export function hubJson(message: unknown): string | undefined {
  */
 function envelope(h: unknown, budget: Budget): string | undefined {
   if (h === null || typeof h !== 'object' || Object.getPrototypeOf(h) !== Object.prototype) return undefined;
-  const fields = h as Record<string, unknown>;
-  let out = '{';
-  for (const k of Object.keys(fields)) {
-    const v = fields[k];
-    if (v === undefined) continue;
-    let s: string | undefined;
-    if (k === 'm' && fields.k === 'b' && Array.isArray(v)) {
-      if (v.length > MAX_ARRAY) return undefined;
-      s = '[';
-      for (let i = 0; i < v.length; i++) {
-        const one = envelope(v[i], budget);
-        if (one === undefined) return undefined;
-        s += (i === 0 ? '' : ',') + one;
-      }
-      s += ']';
-    } else s = json(v, 1, budget);
+  const o = h as Record<string, unknown>;
+  const batch = o.k === 'b' && Object.keys(o).length === 2 ? o.m : undefined;
+  if (!Array.isArray(batch)) return fields(o, 0, budget, true);
+  if (batch.length > MAX_ARRAY) return undefined;
+  const parts: string[] = [];
+  for (const one of batch) {
+    const s = envelope(one, budget);
     if (s === undefined) return undefined;
-    out += (out.length === 1 ? '' : ',') + quoted(k) + ':' + s;
+    parts.push(s);
   }
-  return out + '}';
+  return `{"k":"b","m":[${parts.join(',')}]}`;
 }
 
 /** `v` as JSON when JSON.parse gives back what the structured clone would, within the budget; else undefined. */
@@ -103,13 +95,18 @@ function json(v: unknown, depth: number, budget: Budget): string | undefined {
     return out + ']';
   }
   if (proto !== Object.prototype && proto !== null) return undefined;
-  const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
+  return fields(v as Record<string, unknown>, depth, budget, false);
+}
+
+/** An object's own enumerable properties as JSON; `dropUndefined` only for a message's own fields (see envelope). */
+function fields(o: Record<string, unknown>, depth: number, budget: Budget, dropUndefined: boolean): string | undefined {
   let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const s = json(o[keys[i]!], depth + 1, budget);
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (dropUndefined && v === undefined) continue;
+    const s = json(v, depth + 1, budget);
     if (s === undefined) return undefined;
-    out += (i === 0 ? '' : ',') + quoted(keys[i]!) + ':' + s;
+    out += (out.length === 1 ? '' : ',') + quoted(k) + ':' + s;
   }
   return out + '}';
 }
