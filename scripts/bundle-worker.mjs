@@ -9,16 +9,18 @@
  * a worker's start-up on top of Node's own. Bundled, it is two files.
  *
  * What is bundled:
- * - worker-entry.js with its static imports and the thread port (no imports
- *   of its own);
- * - process-port.js with the framing code it needs. It stays a file of its
- *   own because it loads `node:net`, which a worker thread must not pay for:
- *   bundled into the entry, its import would be hoisted into every worker.
+ * - worker-entry.js with its static imports: both ports, and the framing
+ *   code the process port needs;
+ * - command-reader.js, the process port's reader of commands after `init`.
+ *   It stays a file of its own because it loads `node:net`, which a worker
+ *   thread must not pay for (bundled into the entry, its import would be
+ *   hoisted into every worker), and a worker process needs only once it has
+ *   sent `ready` (worker/process-port.ts).
  *
  * What stays a separate file, imported by the bundles at run time:
  * - dist/shared/** (the shared-object runtime, loaded only when a task brings
  *   a shared object);
- * - the other bundle (the entry imports process-port.js lazily);
+ * - the other bundle (the entry imports command-reader.js lazily);
  * - packages (tsx, loaded only for TypeScript task modules) and node: builtins.
  *
  * Modules copied into both bundles keep no state that must be one: the
@@ -37,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const workerDir = resolve(dist, 'worker');
-const ROOTS = ['worker-entry.js', 'process-port.js'].map((f) => resolve(workerDir, f));
+const ROOTS = ['worker-entry.js', 'command-reader.js'].map((f) => resolve(workerDir, f));
 const SHARED = resolve(dist, 'shared') + sep;
 
 /** Keeps relative imports of the other root and of dist/shared/ as imports, rewritten for dist/worker/. */

@@ -1,7 +1,7 @@
 /**
  * The worker's side of its channel to the pool, one implementation per runtime.
  */
-import type { Command, TransferItem, WorkerEvent } from '../protocol/messages.js';
+import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
 
 export interface WorkerPort {
   /**
@@ -10,8 +10,20 @@ export interface WorkerPort {
    * process port copies the bytes with the rest.
    */
   send(event: WorkerEvent, transfer?: readonly TransferItem[]): void;
+  /**
+   * The `init` command when the port had it on opening: a thread's comes in
+   * its workerData, a process reads it off its pipe synchronously. Undefined
+   * when it is to arrive as the first command (after `listen()`).
+   */
+  readonly init?: InitCommand;
   /** Registers the command handler (once). */
   onCommand(handler: (command: Command) => void): void;
+  /**
+   * Starts reading commands after `init` (idempotent). The process port reads
+   * none until then, so opening its reader stays off the start-up's critical
+   * path; the thread port delivers them from `onCommand` on.
+   */
+  listen(): void;
   /** Called when the parent is gone: the worker must exit. */
   onParentGone(handler: () => void): void;
   /** Ends the worker after everything sent has been handed to the OS. */

@@ -1,60 +1,104 @@
 /**
  * Child side of the process runtime's channel.
  *
- * fd 3 carries commands in (read with a non-blocking stream); fd 4 carries
- * events out, written with blocking `writev` calls. Blocking writes matter for
- * crash semantics: once `send` returns, a result or log line sits in the
- * kernel's socket buffer and survives this process being SIGKILLed a
- * microsecond later, so the parent never loses a finished result and always
- * knows exactly which task was running when the worker died.
+ * fd 3 carries commands in; fd 4 carries events out, written with blocking
+ * `writev` calls. Blocking writes matter for crash semantics: once `send`
+ * returns, a result or log line sits in the kernel's socket buffer and
+ * survives this process being SIGKILLed a microsecond later, so the parent
+ * never loses a finished result and always knows exactly which task was
+ * running when the worker died.
+ *
+ * Start-up reads `init` synchronously: the parent writes it right after the
+ * spawn, so it is already in the pipe, and the worker can import its task
+ * module at once. The asynchronous reader of later commands (a `net.Socket`,
+ * a separate file: importing and opening it takes several milliseconds) is
+ * opened by `listen()`, which the entry calls once `ready` is sent, so that
+ * cost overlaps with the parent's turn instead of delaying the first result.
+ * Nothing the parent sends before `ready` needs an answer sooner, except hub
+ * replies to an initializer: the entry listens before running one.
  */
-import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
-import { writeSync, writevSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
-import { reusedReadBuffer } from '../protocol/read-buffer.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
-import { ITEM_RECORD_SLACK_MS, type Command, type WorkerEvent } from '../protocol/messages.js';
+import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
 /** Set by the process runtime when fd 5 is the running-task record (see runtime/process.ts). */
 const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
+/** One synchronous read of the command pipe at start-up (an init frame is a few hundred bytes). */
+const FIRST_READ_BYTES = 64 * 1024;
 
 export function openProcessPort(): WorkerPort {
+  // One reader for the whole stream: the synchronous first read and the
+  // socket's reads later feed it in turn, so a frame split between them is
+  // still read whole.
   const reader = new FrameReader({ reusedChunks: true });
-  let commandHandler: (c: Command) => void = () => {};
+  let commandHandler: ((c: Command) => void) | undefined;
   let goneHandler: () => void = () => {};
-  const onCommand = (m: unknown) => commandHandler(m as Command);
-  // Every read lands in one buffer, handed straight to the frame reader
-  // (the stream machinery was a good part of a worker's cost per call).
-  // The Socket constructor reads `onread` (documented there since 2024; older
-  // @types/node list it only for connect()). 'end' and 'error' still fire.
-  const options: SocketConstructorOpts & { onread: OnReadOpts } = {
-    fd: COMMAND_FD, readable: true, writable: false,
-    onread: reusedReadBuffer((chunk) => reader.push(chunk, onCommand)),
+  /** Commands read before a handler was registered (the first is `init`). */
+  const early: Command[] = [];
+  const deliver = (m: unknown) => {
+    if (commandHandler) commandHandler(m as Command);
+    else early.push(m as Command);
   };
-  const input = new Socket(options);
-  // EOF on the command pipe means the parent closed it or died (even by SIGKILL).
-  input.on('end', () => goneHandler());
-  input.on('error', () => goneHandler());
+  const first = readFirstCommand(reader, deliver);
+  const init = first && early[0]?.t === 'init' ? (early.shift() as InitCommand) : undefined;
+  let listening = false;
+  const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
 
   return {
+    init,
     // A `move()` result's transfer list is not needed: its bytes are copied into the frame.
     send(event: WorkerEvent) {
       // The two events every call sends are encoded into one reused buffer:
       // the write below is synchronous, so it is free again when send returns.
       const n = encodeCompactInto(event, scratch);
-      if (n > 0) writeScratch(n);
+      if (n > 0) writeScratch(scratch, n);
       else writeAll(encodeFrame(event));
     },
     ...runningRecord(),
-    onCommand(h) { commandHandler = h; },
+    onCommand(h) {
+      commandHandler = h;
+      for (const c of early.splice(0)) h(c);
+    },
     onParentGone(h) { goneHandler = h; },
+    listen() {
+      if (listening) return;
+      listening = true;
+      void import('./command-reader.js').then(({ readCommands }) => {
+        readCommands(COMMAND_FD, (chunk) => reader.push(chunk, deliver), () => goneHandler());
+      });
+    },
     exit(code: number): never {
       process.exit(code);
     },
   };
+}
+
+/**
+ * Reads the command pipe synchronously until one whole command has been
+ * handed to `deliver`. The pipe is blocking in this process, and the parent
+ * wrote `init` right after the spawn. False if a read failed (a pipe made
+ * non-blocking, say): whatever was read stays in `reader`, and the first
+ * command then arrives once the port listens. EOF means the parent is gone.
+ */
+function readFirstCommand(reader: FrameReader, deliver: (m: unknown) => void): boolean {
+  const buf = Buffer.allocUnsafe(FIRST_READ_BYTES);
+  let got = false;
+  const onMessage = (m: unknown) => { got = true; deliver(m); };
+  while (!got) {
+    let n: number;
+    try {
+      n = readSync(COMMAND_FD, buf, 0, buf.length, null);
+    } catch {
+      return false;
+    }
+    if (n === 0) process.exit(0);
+    reader.push(buf.subarray(0, n), onMessage);
+  }
+  return true;
 }
 
 /**
@@ -89,10 +133,8 @@ function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem'> {
   };
 }
 
-/** Compact frames are encoded here; free again as soon as the synchronous write returns. */
-const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
-
-function writeScratch(n: number): void {
+/** Compact frames are encoded into one scratch buffer, free again as soon as the synchronous write returns. */
+function writeScratch(scratch: Buffer, n: number): void {
   for (let written = 0; written < n;) {
     try {
       written += writeSync(EVENT_FD, scratch, written, n - written);

@@ -3,19 +3,22 @@
  * over in workerData, so user code using `parentPort` never mixes with ours.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Command, TransferItem, WorkerEvent } from '../protocol/messages.js';
+import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 
-export function openThreadPort(port: MessagePort, running: Float64Array | undefined): WorkerPort {
+export function openThreadPort(port: MessagePort, running: Float64Array | undefined, init: InitCommand): WorkerPort {
   let goneHandler: () => void = () => {};
   port.on('close', () => goneHandler());
   return {
+    init,
     send(event, transfer) {
       port.postMessage(event, transfer as TransferItem[] | undefined);
     },
     onCommand(h) {
       port.on('message', (m: Command) => h(m));
     },
+    // A MessagePort is cheap to listen on, and it keeps the thread alive while its start-up awaits.
+    listen() {},
     onParentGone(h) { goneHandler = h; },
     // The parent reads it after this thread died (see runtime/thread.ts).
     recordStart: running ? (id, attempt) => { running[0] = id; running[1] = attempt; } : undefined,

@@ -1,9 +1,9 @@
 /**
  * The entry point of every worker, process or thread.
  *
- * Start-up: receive `init`, load the task module (registering the TypeScript
- * loader only when the module is TypeScript, so plain JS workers start lean),
- * run the initializer, then report `ready` with the exported function names.
+ * Start-up: take `init` from the port, load the task module (the TypeScript
+ * loader only for a TypeScript module, so plain JS workers start lean), run
+ * the initializer, report `ready` with the exported names, then listen.
  *
  * Running: tasks arrive in batches and wait in a local FIFO. They run one at a
  * time (or up to `concurrentTasksPerWorker` at once), and each result is sent
@@ -29,6 +29,8 @@ import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
 import { takeProcessWorkerArg } from './kind.js';
 import { now } from '../util/clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
+import { openProcessPort } from './process-port.js';
+import { openThreadPort } from './thread-port.js';
 
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
 const isProcess = takeProcessWorkerArg();
@@ -39,9 +41,7 @@ const workerData = isProcess ? undefined : (await import('node:worker_threads'))
   port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array;
 };
 
-const port: WorkerPort = isProcess
-  ? (await import('./process-port.js')).openProcessPort()
-  : (await import('./thread-port.js')).openThreadPort(workerData!.port, workerData!.running);
+const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init);
 
 const state = workerState();
 const queue: WireTask[] = [];
@@ -94,21 +94,18 @@ port.onCommand((cmd: Command) => {
   switch (cmd.t) {
     case 'init': void start(cmd); break;
     case 'run': queue.push(...cmd.tasks); pump(); break;
-    case 'abort': {
-      const abort = running.get(cmd.id);
-      if (abort) abort(cmd.reason);
+    case 'abort':
+      if (running.has(cmd.id)) running.get(cmd.id)!(cmd.reason);
       else aborted.set(cmd.id, cmd.reason);
       break;
-    }
     case 'stop': stopping = true; if (running.size === 0) finish(); break;
     case 'reclaim': reclaim(cmd.ids); break;
     case 'hub': hub?.receive(cmd.m); break;
   }
 });
-if (!isProcess) {
-  // Threads get init in workerData; processes get it as the first frame.
-  void start(workerData!.init);
-}
+// A process that could not read init at once gets it as its first command.
+if (port.init) void start(port.init);
+else port.listen();
 
 async function start(cmd: InitCommand): Promise<void> {
   init = cmd;
@@ -134,6 +131,8 @@ async function start(cmd: InitCommand): Promise<void> {
     return port.exit(1);
   }
   if (cmd.initializer) {
+    // An initializer may wait on shared objects, whose replies come as commands.
+    port.listen();
     try {
       const fn = tasks.get(cmd.initializer);
       if (typeof fn !== 'function') throw new TypeError(`initializer ${JSON.stringify(cmd.initializer)} is not an exported function`);
@@ -146,6 +145,7 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   if (!isProcess && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit, () => running.size > 0, (m) => port.send({ t: 'overLimit', mem: m }));
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
+  port.listen();
 }
 
 /**
