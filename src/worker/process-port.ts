@@ -10,10 +10,10 @@
  *
  * Start-up reads `init` synchronously: the parent writes it right after the
  * spawn, so it is already in the pipe, and the worker can import its task
- * module at once. The asynchronous reader of later commands (a `net.Socket`,
- * a separate file: importing and opening it takes several milliseconds) is
- * opened by `listen()`, which the entry calls once `ready` is sent, so that
- * cost overlaps with the parent's turn instead of delaying the first result.
+ * module at once. The asynchronous reader of later commands (a `net.Socket`:
+ * loading `node:net` and opening it takes several milliseconds) is opened by
+ * `listen()`, which the entry calls once `ready` is sent, so that cost
+ * overlaps with the parent's turn instead of delaying the first result.
  * Nothing the parent sends before `ready` needs an answer sooner, except hub
  * replies to an initializer: the entry listens before running one.
  */
@@ -22,6 +22,7 @@ import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
+import { readCommands } from './command-reader.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
@@ -67,9 +68,7 @@ export function openProcessPort(): WorkerPort {
     listen() {
       if (listening) return;
       listening = true;
-      void import('./command-reader.js').then(({ readCommands }) => {
-        readCommands(COMMAND_FD, (chunk) => reader.push(chunk, deliver), () => goneHandler());
-      });
+      readCommands(COMMAND_FD, (chunk) => reader.push(chunk, deliver), () => goneHandler());
     },
     exit(code: number): never {
       process.exit(code);

@@ -22,28 +22,24 @@ function specifiers(file: string): { static: string[]; dynamic: string[] } {
 
 const relative = (specs: string[]) => specs.filter((s) => s.startsWith('.'));
 
-test('the worker entry is one bundle: its only relative imports are the command reader and the shared-object runtime, loaded lazily', () => {
+test('the worker entry is one bundle: its only relative imports are of the shared-object runtime, loaded lazily', () => {
   const entry = join(workerDir, 'worker-entry.js');
   const s = specifiers(entry);
   assert.deepEqual(relative(s.static), [], `static relative imports left in the bundle: ${relative(s.static).join(', ')}`);
-  const lazy = relative(s.dynamic);
-  assert.ok(lazy.includes('./command-reader.js'), `expected import("./command-reader.js"), got ${lazy.join(', ')}`);
-  for (const spec of lazy) {
-    assert.ok(spec === './command-reader.js' || spec.startsWith('../shared/'), `unexpected lazy import ${spec}`);
+  for (const spec of relative(s.dynamic)) {
+    assert.ok(spec.startsWith('../shared/'), `unexpected lazy import ${spec}`);
     assert.ok(existsSync(resolve(dirname(entry), spec)), `${spec} does not exist beside the bundle`);
   }
 });
 
-test('a worker thread does not load node:net: only the command reader, a separate bundle, imports it', () => {
+test('the worker entry does not import node:net: a worker thread never loads it, a worker process only once it is ready', () => {
   const entry = specifiers(join(workerDir, 'worker-entry.js'));
-  assert.ok(!entry.static.includes('node:net') && !entry.static.includes('net'), `the entry imports node:net: ${entry.static.join(', ')}`);
-  const reader = specifiers(join(workerDir, 'command-reader.js'));
-  assert.ok(reader.static.includes('node:net'), 'the command reader is expected to read its pipe through node:net');
-  assert.deepEqual([...relative(reader.static), ...relative(reader.dynamic)], [], 'the command reader bundle imports no other file of ours');
+  const all = [...entry.static, ...entry.dynamic];
+  assert.ok(!all.includes('node:net') && !all.includes('net'), `the entry imports node:net: ${all.join(', ')}`);
 });
 
-test("the bundles carry source maps back to src/, so stack traces under --enable-source-maps name the TypeScript files", () => {
-  for (const f of ['worker-entry.js', 'command-reader.js']) {
+test("the bundle carries source maps back to src/, so stack traces under --enable-source-maps name the TypeScript files", () => {
+  for (const f of ['worker-entry.js']) {
     const map = JSON.parse(readFileSync(join(workerDir, `${f}.map`), 'utf8')) as { sources: string[]; sourcesContent?: unknown[] };
     assert.ok(map.sources.some((s) => s.endsWith(`src/worker/${f.replace(/\.js$/, '.ts')}`)), `${f}.map sources: ${map.sources.join(', ')}`);
     assert.equal(map.sourcesContent?.length, map.sources.length, `${f}.map should inline its sources (the package ships no src/)`);
