@@ -32,7 +32,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       workerData: { port: port2, init, logBacklog, running },
       transferList: [port2],
       execArgv: spec.execArgv,
-      env: spec.env,
+      env: spec.env && definedOnly(spec.env),
       // Our console capture routes the thread's output through the protocol.
       // Not piping worker.stdout/stderr here: a 'data' listener on them keeps
       // the parent's event loop alive even after worker.unref().
@@ -110,3 +110,14 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     unref() { refd = false; worker?.unref(); port1.unref(); },
   } satisfies RuntimeWorker;
 };
+
+/**
+ * `env` without its undefined entries. A process's spawn leaves those out of
+ * the child's environment, but a Worker would turn each into the string
+ * 'undefined': the two runtimes must agree.
+ */
+function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}

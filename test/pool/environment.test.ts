@@ -31,3 +31,16 @@ test('env replaces the environment; PATH stays only if given', { skip: localOnly
   assert.equal(await pool.apply('env', ['ONLY']), 'this');
   assert.equal(await pool.apply('env', ['PATH']), undefined);
 });
+
+test('a variable set to undefined in env is left out of the worker\'s environment (e.g. NODE_EXTRA_CA_CERTS, for faster start-up)', { skip: localOnly('`env` describes local workers (nodes have their own)') }, async () => {
+  process.env.FORKPOOL_TEST_DROPPED = 'set in the parent';
+  try {
+    await using pool = await makePool<typeof basic>(fixture('basic.ts'), {
+      processes: 1, runtime, logs: 'silent', env: { ...process.env, FORKPOOL_TEST_DROPPED: undefined },
+    });
+    assert.equal(await pool.apply('env', ['FORKPOOL_TEST_DROPPED']), undefined);
+    assert.equal(await pool.apply('env', ['PATH']), process.env.PATH, 'the rest is kept');
+  } finally {
+    delete process.env.FORKPOOL_TEST_DROPPED;
+  }
+});
