@@ -89,6 +89,12 @@ export interface InitCommand {
   runtime: 'process' | 'thread';
   /** Tasks the worker may run at once (`concurrentTasksPerWorker`); absent means 1. */
   concurrency?: number;
+  /**
+   * 1: the pool answers `ready` at once, with a command (a `run`, or `go`
+   * when it has nothing for this worker), so a worker process may wait for
+   * that answer with a blocking read (worker/process-port.ts).
+   */
+  answersReady?: 1;
 }
 
 export type Command =
@@ -102,6 +108,8 @@ export type Command =
   | { t: 'abort'; id: number; reason: unknown }
   /** Finish the tasks already handed over, then exit cleanly. */
   | { t: 'stop' }
+  /** The answer to `ready` when the pool has nothing else for this worker yet (see `answersReady`). */
+  | { t: 'go' }
   /**
    * Give back these tasks if they have not started (another worker is free).
    * Answered with `returned`, listing the ones taken out of the local queue.

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import { readPipe } from './pipe-reader.js';
-import type { WorkerEvent } from '../protocol/messages.js';
+import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
 import { forgetPid, watchPid } from './reaper.js';
@@ -111,7 +111,23 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   };
   const closed = () => { if (--open === 0) report(); };
 
-  const onEvent = (m: unknown) => handlers.onEvent(m as WorkerEvent);
+  /**
+   * The worker was told in `init` that `ready` gets an answer at once, and
+   * waits for it with a blocking read (worker/process-port.ts): owed until
+   * any command is sent. The pool's dispatch for the new worker runs in the
+   * microtasks after `ready` is handled; if it sent nothing, `go` follows.
+   */
+  let owesAnswer = false;
+  const answerReady = () => {
+    if (owesAnswer) send({ t: 'go' });
+  };
+  const onEvent = (m: unknown) => {
+    if ((m as WorkerEvent).t === 'ready') {
+      owesAnswer = true;
+      setImmediate(answerReady);
+    }
+    handlers.onEvent(m as WorkerEvent);
+  };
   const pipe = readPipe(events, (chunk: Buffer) => {
     if (corrupt) return;
     try {
@@ -160,20 +176,22 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
+  const send = (command: Command) => {
+    owesAnswer = false;
+    const frame = encodeFrame(command.t === 'init' ? { ...command, answersReady: 1 } : command);
+    if (!commands.writable) return;
+    if (frame.length === 1) {
+      commands.write(frame[0]);
+      return;
+    }
+    commands.cork();
+    for (const b of frame) commands.write(b);
+    commands.uncork();
+  };
   const handles = [child, commands, events, pipe.socket, child.stdout!, child.stderr!] as Array<{ unref?(): void }>;
   return {
     pid,
-    send(command) {
-      const frame = encodeFrame(command);
-      if (!commands.writable) return;
-      if (frame.length === 1) {
-        commands.write(frame[0]);
-        return;
-      }
-      commands.cork();
-      for (const b of frame) commands.write(b);
-      commands.uncork();
-    },
+    send,
     kill(signal) {
       if (exited) return;
       killGroup(signal);

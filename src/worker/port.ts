@@ -24,6 +24,12 @@ export interface WorkerPort {
    * path; the thread port delivers them from `onCommand` on.
    */
   listen(): void;
+  /**
+   * Process port, before `listen()`: blocks until one command has arrived
+   * and been handled (the pool's answer to `ready`). False if it read
+   * nothing it could use; the command then comes once the port listens.
+   */
+  readOne?(): boolean;
   /** Called when the parent is gone: the worker must exit. */
   onParentGone(handler: () => void): void;
   /** Ends the worker after everything sent has been handed to the OS. */

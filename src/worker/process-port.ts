@@ -10,12 +10,15 @@
  *
  * Start-up reads `init` synchronously: the parent writes it right after the
  * spawn, so it is already in the pipe, and the worker can import its task
- * module at once. The asynchronous reader of later commands (a `net.Socket`:
- * loading `node:net` and opening it takes several milliseconds) is opened by
- * `listen()`, which the entry calls once `ready` is sent, so that cost
- * overlaps with the parent's turn instead of delaying the first result.
- * Nothing the parent sends before `ready` needs an answer sooner, except hub
- * replies to an initializer: the entry listens before running one.
+ * module at once. After `ready`, the parent answers at once (`answersReady`:
+ * a `run`, or `go` when it has nothing for this worker), and the worker
+ * reads that answer synchronously too (`readOne`), so its first task does
+ * not wait for the asynchronous reader of later commands (a `net.Socket`:
+ * loading `node:net` and opening it takes several milliseconds, longer than
+ * the parent takes to answer). That reader is opened by `listen()`, once the
+ * answer is handled. Nothing the parent sends before `ready` needs an answer
+ * sooner, except hub replies to an initializer: the entry listens before
+ * running one.
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
 import { FrameReader, encodeFrame } from '../protocol/framing.js';
@@ -44,7 +47,7 @@ export function openProcessPort(): WorkerPort {
     if (commandHandler) commandHandler(m as Command);
     else early.push(m as Command);
   };
-  const first = readFirstCommand(reader, deliver);
+  const first = readCommandSync(reader, deliver);
   const init = first && early[0]?.t === 'init' ? (early.shift() as InitCommand) : undefined;
   let listening = false;
   const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
@@ -65,6 +68,10 @@ export function openProcessPort(): WorkerPort {
       for (const c of early.splice(0)) h(c);
     },
     onParentGone(h) { goneHandler = h; },
+    readOne() {
+      // Once the Socket reads the pipe, a second reader would take its bytes.
+      return !listening && readCommandSync(reader, deliver);
+    },
     listen() {
       if (listening) return;
       listening = true;
@@ -78,12 +85,14 @@ export function openProcessPort(): WorkerPort {
 
 /**
  * Reads the command pipe synchronously until one whole command has been
- * handed to `deliver`. The pipe is blocking in this process, and the parent
- * wrote `init` right after the spawn. False if a read failed (a pipe made
- * non-blocking, say): whatever was read stays in `reader`, and the first
- * command then arrives once the port listens. EOF means the parent is gone.
+ * handed to `deliver` (with any others that came in the same read). Used
+ * only when a command is known to be on its way: `init`, written right
+ * after the spawn, and the answer to `ready`. The pipe is blocking in this
+ * process. False if a read failed (a pipe made non-blocking, say): whatever
+ * was read stays in `reader`, and the command then arrives once the port
+ * listens. EOF means the parent is gone.
  */
-function readFirstCommand(reader: FrameReader, deliver: (m: unknown) => void): boolean {
+function readCommandSync(reader: FrameReader, deliver: (m: unknown) => void): boolean {
   const buf = Buffer.allocUnsafe(FIRST_READ_BYTES);
   let got = false;
   const onMessage = (m: unknown) => { got = true; deliver(m); };

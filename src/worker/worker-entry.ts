@@ -42,7 +42,6 @@ const workerData = isProcess ? undefined : (await import('node:worker_threads'))
 };
 
 const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init);
-
 const state = workerState();
 const queue: WireTask[] = [];
 const aborted = new Map<number, unknown>();
@@ -145,6 +144,8 @@ async function start(cmd: InitCommand): Promise<void> {
   }
   if (!isProcess && cmd.hardMemoryLimit !== undefined) watchOwnMemory(cmd.hardMemoryLimit, () => running.size > 0, (m) => port.send({ t: 'overLimit', mem: m }));
   port.send({ t: 'ready', v: PROTOCOL_VERSION, pid: process.pid, exports: [...tasks.keys()] });
+  // The pool answers at once (a run, or `go`: nothing to do): take it before opening the slower reader.
+  if (cmd.answersReady) port.readOne?.();
   port.listen();
 }
 
@@ -395,6 +396,5 @@ function checkMemory(): void {
   stopping = true;
 }
 
-function finish(): void {
-  port.exit(0);
-}
+/** A function declaration (hoisted): an early `stop` can call it while this module is still evaluating. */
+function finish(): void { port.exit(0); }

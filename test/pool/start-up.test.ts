@@ -56,3 +56,18 @@ test(`[${runtime}] an initializer can wait on a shared object from its initargs 
   const seen = await Promise.all([pool.apply('itemSeen'), pool.apply('itemSeen')]);
   assert.deepEqual(seen.sort(), ['first', 'second']);
 });
+
+test(`[${runtime}] a worker with no task yet keeps running its module after ready (its timers tick)`, { skip: localOnly("a node's workers are started by the node") }, async () => {
+  const ticks = new Map<number, number>();
+  await using pool = await makePool(fixture('ticker.mjs'), {
+    processes: 2, runtime, logs: (l) => { if (l.text === 'tick') ticks.set(l.workerId, (ticks.get(l.workerId) ?? 0) + 1); },
+  });
+  await pool.ready();
+  // One task: one worker gets it, the other is answered with nothing to do.
+  assert.equal(await pool.apply('noop'), 1);
+  ticks.clear();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual([...ticks.keys()].sort(), [1, 2], `ticks per worker: ${JSON.stringify([...ticks])}`);
+  for (const [id, n] of ticks) assert.ok(n >= 5, `worker ${id} ticked ${n} times in 400 ms`);
+});
+
