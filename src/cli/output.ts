@@ -134,11 +134,11 @@ export function valueLine(s: JournaledItem, format: OutputFormat): string | unde
 
 export function resultLine(s: JournaledItem): string {
   const input = s.item instanceof BadLine ? s.item.text : s.item;
-  const base = { key: s.key, input: plain(input) };
-  const tail = { ms: Math.round(s.ms * 1000) / 1000, worker: s.workerId };
-  if (s.ok) return JSON.stringify({ ...base, ok: true, value: plain(s.value), ...tail });
+  const ms = Math.round(s.ms * 1000) / 1000;
+  // Literals, not spreads: this runs once per output line (journaled.ts says why).
+  if (s.ok) return JSON.stringify({ key: s.key, input: plain(input), ok: true, value: plain(s.value), ms, worker: s.workerId });
   const e = s.error as Error & { code?: unknown };
   const error: Record<string, unknown> = { name: e.name, message: e.message };
   if (e.code !== undefined) error.code = e.code;
-  return JSON.stringify({ ...base, ok: false, error, ...tail });
+  return JSON.stringify({ key: s.key, input: plain(input), ok: false, error, ms, worker: s.workerId });
 }

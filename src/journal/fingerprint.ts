@@ -6,7 +6,7 @@
  * The hash is over a canonical form (object keys sorted, types tagged), so
  * `{a:1,b:2}` and `{b:2,a:1}` hash alike while `1` and `"1"` do not.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 
 /**
  * Collects the canonical form's text and hashes it in one update: a call into
@@ -28,7 +28,9 @@ class TextHash {
   }
 
   digest(): string {
-    const h = this.#hash ?? createHash('sha1');
+    // Text only (the usual case): one call, no Hash object (its creation cost more than the hashing).
+    if (!this.#hash) return hashOnce('sha1', this.#parts.join(''), 'hex');
+    const h = this.#hash;
     if (this.#parts.length) h.update(this.#parts.join(''));
     return h.digest('hex');
   }
@@ -38,6 +40,8 @@ class TextHash {
 const HASH_HEX_LENGTH = 12;
 
 export function itemHash(item: unknown): string {
+  // The commonest item, a line of text, is its own canonical form behind a tag (see feed).
+  if (typeof item === 'string') return hashOnce('sha1', `s${item.length}:${item}`, 'hex').slice(0, HASH_HEX_LENGTH);
   const h = new TextHash();
   feed(h, item, new Set());
   return h.digest().slice(0, HASH_HEX_LENGTH);

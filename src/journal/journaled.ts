@@ -214,7 +214,9 @@ export async function* journaled(
         if (got === 'direct') continue;
         nextResult = undefined;
         if (got.done) { poolDone = true; continue; }
-        ready = await settleFromPool(journal, inPool, got.value);
+        const settled = settleFromPool(journal, inPool, got.value);
+        // Without a journal nothing is appended: no promise, no extra turn per item.
+        ready = settled instanceof Promise ? await settled : settled;
       }
       // 3. Out it goes, in input order when asked.
       if (!opts.ordered) { yield ready; continue; }
@@ -251,26 +253,41 @@ class NoJournal {
 
 type AnyJournal = JournalFile | NoJournal;
 
-async function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: SettledItem): Promise<JournaledItem> {
+function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: SettledItem): JournaledItem | Promise<JournaledItem> {
   const entry = inPool.get(s.index);
   if (!entry) throw new Error(`forkpool internal error: the pool settled item ${s.index}, which it was never given`);
   inPool.delete(s.index);
-  const out = { ...s, index: entry.index, key: entry.key, item: entry.item, fromJournal: false } as JournaledItem;
+  const out = journaledItem(s, entry, false, s.endedAt);
+  if (journal instanceof NoJournal) return out;
   if (out.ok || !NOT_ABOUT_THE_ITEM.has(String((out.error as { code?: unknown }).code))) {
-    await record(journal, entry, out);
+    return record(journal, entry, out).then(() => out);
   }
   return out;
 }
 
 /** Appends an item's outcome, unless it cannot be stored (see encodeRecord): then it runs again on resume. */
 async function record(journal: AnyJournal, entry: Entry, s: SettledItem): Promise<void> {
+  // Nothing is recorded without a journal: not even encoded.
+  if (journal instanceof NoJournal) return;
   const rec = encodeRecord(entry, s);
   if (rec) await journal.append(rec);
 }
 
 function fromRecord(journal: AnyJournal, ref: RecordRef, entry: Entry): JournaledItem {
-  const outcome = journal.readOutcome(ref);
-  return { ...outcome, index: entry.index, key: entry.key, item: entry.item, fromJournal: true };
+  return journaledItem(journal.readOutcome(ref), entry, true, undefined);
+}
+
+/**
+ * An outcome with its item's identity. Built field by field: in Node 20's V8,
+ * `{ ...outcome, key, item }` (a spread followed by more properties) took
+ * about 6 µs per item, more than the rest of the CLI's bookkeeping for it.
+ */
+function journaledItem(o: RecordedOutcome, entry: Entry, fromJournal: boolean, endedAt: number | undefined): JournaledItem {
+  const out: JournaledItem = o.ok
+    ? { index: entry.index, ok: true, value: o.value, ms: o.ms, workerId: o.workerId, key: entry.key, item: entry.item, fromJournal }
+    : { index: entry.index, ok: false, error: o.error, ms: o.ms, workerId: o.workerId, key: entry.key, item: entry.item, fromJournal };
+  if (endedAt !== undefined) out.endedAt = endedAt;
+  return out;
 }
 
 /** Checks journal options; exported so that `Pool.map` & co can reject bad ones at the call. */
