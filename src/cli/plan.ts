@@ -3,7 +3,7 @@
  *
  * A chunk is one task to the pool, so a timeout, a crash or a memory kill
  * fails the whole chunk: with --timeout or --max-memory, items go one by
- * one. Otherwise a known total is cut into about 64 chunks per worker (at
+ * one (with the read-ahead the chunks would have had). Otherwise a known total is cut into about 64 chunks per worker (at
  * most 32 items each), which removes most IPC round trips for small items
  * while keeping the tail of the run balanced. An input of unknown length
  * (stdin) is first read for a moment to learn which case it is.
@@ -48,12 +48,25 @@ export function plan(config: RunConfig, total: number | undefined): Plan {
   const workers = workersOf(config);
   // Paced starts: the pool holds one item per worker, so an item handed over starts at once.
   if (config.delay !== undefined) return { chunksize: 1, readAhead: workers };
-  const chunksize = config.chunksize === 'auto' ? autoChunksize(config, total) : config.chunksize;
-  return { chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * chunksize };
+  if (config.chunksize !== 'auto') return { chunksize: config.chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * config.chunksize };
+  // With --timeout or --max-memory items go one by one, but the pool may hold
+  // as many as the chunks of the same run without them would: the same bound
+  // on what a crash of this process re-runs and on what starts after Ctrl-C.
+  // Two items per worker kept the pool too shallow to send more than one item
+  // per write, and every write wakes a worker (those runs went 2x slower).
+  // (Through Redis as before: one item per job, two jobs per nominal slot.)
+  const span = oneByOne(config) && config.backend !== undefined ? 1 : chunkFor(config, total);
+  const chunksize = oneByOne(config) ? 1 : span;
+  return { chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
 }
 
-function autoChunksize(config: RunConfig, total: number | undefined): number {
-  if (config.timeout !== undefined || config.maxMemory !== undefined) return 1;
+/** A chunk is one task: a timeout or a memory kill would fail all of its items. */
+function oneByOne(config: RunConfig): boolean {
+  return config.timeout !== undefined || config.maxMemory !== undefined;
+}
+
+/** The chunk `--chunksize auto` cuts for this input, were its items not run one by one. */
+function chunkFor(config: RunConfig, total: number | undefined): number {
   if (total === undefined) return 1;
   if (config.backend !== undefined) {
     return Math.min(DISTRIBUTED_CHUNK_MAX, Math.max(1, Math.floor(total / (DISTRIBUTED_NOMINAL_SLOTS * DISTRIBUTED_CHUNKS_PER_SLOT))));
