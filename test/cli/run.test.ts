@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
@@ -71,6 +71,28 @@ test('timeouts and crashes fail only their own item; restarts are summarised by 
   assert.deepEqual(summary.byOutcome, { ok: 5, timeout: 1, crash: 1 });
   assert.ok(summary.restarts.crash >= 1 && summary.restarts.timeout >= 1, JSON.stringify(summary.restarts));
   assert.match(r.stderr, /worker restarts: .*crash/);
+});
+
+test('with --timeout on a long input (items one by one, many held ahead), a hang and a crash fail alone and every other item runs once', async () => {
+  const items = Array.from({ length: 2000 }, (_, i) => (i === 50 ? 'hang' : i === 400 ? 'crash' : String(i)));
+  const dir = tmp();
+  const input = join(dir, 'in.txt');
+  writeFileSync(input, `${items.join('\n')}\n`);
+  const out = join(dir, 'out.jsonl');
+  const runs = join(dir, 'runs.txt');
+  const r = await runCli(['run', `${TASKS}#countedMisbehave`, '--input', input, '--timeout', '1s', '-o', out, '-k', '-j', '2', '--json-summary', '-q'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 2, r.stderr);
+  const rows = jsonLines(out);
+  assert.equal(rows.length, items.length);
+  assert.equal((rows[50]!.error as { code?: string }).code, 'ERR_FORKPOOL_TASK_TIMEOUT');
+  assert.equal((rows[400]!.error as { code?: string }).code, 'ERR_FORKPOOL_WORKER_CRASHED');
+  assert.deepEqual(rows.filter((x) => x.ok).map((x) => x.value), items.filter((x) => x !== 'hang' && x !== 'crash'));
+  // Items held inside the killed workers went back to the queue: each ran once, the crash too.
+  const ran = readFileSync(runs, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+  assert.equal(ran.length, items.length, 'executions');
+  assert.equal(new Set(ran).size, items.length, 'an item ran twice');
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(summary.byOutcome, { ok: items.length - 2, timeout: 1, crash: 1 });
 });
 
 test('CSV rows arrive as objects keyed by the header, quoted fields included', async () => {
