@@ -49,14 +49,19 @@ export interface ApplyAsyncOptions<R> extends ApplyOptions {
 }
 
 export interface MapOptions extends CallOptions, Partial<JournalOptions> {
-  /** Items per message. Default for map: CPython's `ceil(n / (4 × processes))`; for imap: 1. */
+  /**
+   * Items per message. Default: sized from the task's measured cost (about
+   * 4 ms of work per chunk, see docs/pool.md). map never goes above CPython's
+   * `ceil(n / (4 × processes))`; imap and imapUnordered start at 1 item and
+   * grow to at most 255; imapSettled sends 1.
+   */
   chunksize?: number;
 }
 
 export interface MapAsyncOptions<R> extends MapOptions, Omit<ApplyAsyncOptions<R>, keyof CallOptions> {}
 
 export interface ImapOptions extends MapOptions {
-  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize. */
+  /** Most items read from the input ahead of the consumer. Default: max(64, 4 × processes) × chunksize (the current chunk size, as it grows). */
   readAhead?: number;
 }
 

@@ -5,9 +5,15 @@
  *
  * Python's imap reads the whole input first; this never holds more than the
  * read-ahead, so a 10-million-item generator runs in flat memory.
+ *
+ * With `adaptive`, chunks start at one item (the first results come as soon
+ * as they would one by one) and grow from each chunk's measured time to about
+ * TARGET_CHUNK_MS of work, up to `maxChunk`; the read-ahead grows with them,
+ * `readAheadChunks` chunks. The input's length is never needed.
  */
 import type { RunInfo, ChunkOutcome } from '../engine/task.js';
 import { Deque } from '../util/deque.js';
+import { TARGET_CHUNK_MS, nextPerItemMs } from './chunking.js';
 
 /**
  * One settled item, as `imapSettled` yields it. `ms` is the item's own run
@@ -29,8 +35,13 @@ export interface SubmittedChunk {
 export type ChunkRunner = (items: unknown[], done: (result: ChunkOutcome | Error, info: RunInfo) => void, start: number) => SubmittedChunk;
 
 export interface ImapPlan {
+  /** The chunk size; with `adaptive`, the first one. */
   chunksize: number;
+  /** Most items between the input and the consumer; with `adaptive`, the least. */
   readAhead: number;
+  adaptive?: { maxChunk: number; readAheadChunks: number };
+  /** Yield values and throw the first failure (imap, imapUnordered) rather than settled items. */
+  values?: boolean;
   ordered: boolean;
   /** Called once when no more chunks will be submitted (input read to the end, or the consumer left). */
   onInputDone?: () => void;
@@ -48,7 +59,11 @@ export function imapSettled(
   const it: Iterator<unknown> | AsyncIterator<unknown> = Symbol.asyncIterator in Object(source)
     ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
     : (source as Iterable<unknown>)[Symbol.iterator]();
-  const finished = new Map<number, SettledItem>(); // ordered mode: results waiting for an earlier one
+  // Ordered mode: chunks of results waiting for an earlier one, by their first index (chunks
+  // are contiguous, so the one to read next starts at nextYield), and the one being read.
+  const finished = new Map<number, SettledItem[]>();
+  let reading: SettledItem[] | undefined;
+  let readAt = 0;
   // Unordered mode. A Deque: Array#shift is O(n) once thousands of items wait (a 1,000-item chunk
   // arriving at once), which made a journaled map through Redis spend most of its time here.
   const fifo = new Deque<SettledItem>(); // unordered mode
@@ -61,6 +76,18 @@ export function imapSettled(
   let inputError: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
   let readAhead = plan.readAhead;
+  let chunksize = plan.chunksize;
+  /** Adaptive: estimated run time of one item (nextPerItemMs), from the chunks that succeeded. */
+  let perItemMs: number | undefined;
+  const adapt = (result: ChunkOutcome, count: number, info: RunInfo) => {
+    const a = plan.adaptive!;
+    let ms = info.ms;
+    if (result.times) { ms = 0; for (let i = 0; i < count; i++) ms += result.times[i] ?? 0; }
+    perItemMs = nextPerItemMs(perItemMs, ms / count);
+    chunksize = perItemMs > 0 ? Math.max(1, Math.min(a.maxChunk, Math.round(TARGET_CHUNK_MS / perItemMs))) : a.maxChunk;
+    // drain() lifted the bound for good; otherwise it follows the chunk size.
+    if (readAhead !== Infinity) readAhead = Math.max(plan.readAhead, a.readAheadChunks * chunksize);
+  };
   /** Chunks submitted and not yet settled, to withdraw if the consumer leaves early. */
   const pending = new Set<SubmittedChunk>();
   let inputDone = false;
@@ -80,6 +107,7 @@ export function imapSettled(
     if (ref.chunk) pending.delete(ref.chunk);
     ref.chunk = undefined;
     if (stopped) return;
+    if (plan.adaptive && !(result instanceof Error) && count > 0) adapt(result, count, info);
     const failures = result instanceof Error ? undefined : result.errors && new Map(result.errors);
     // Per-item times when the worker sent them; else (a chunk of one, a whole-chunk failure) the chunk's share.
     const times = result instanceof Error ? undefined : result.times;
@@ -88,6 +116,7 @@ export function imapSettled(
     let left = 0; // run time of the chunk's items after item i: they ran between its end and the result
     if (times) for (let i = 0; i < count; i++) left += times[i] ?? 0;
     else left = share * count;
+    const settled: SettledItem[] = plan.ordered ? new Array(count) : [];
     for (let i = 0; i < count; i++) {
       const ms = times?.[i] ?? share;
       left -= ms;
@@ -96,9 +125,10 @@ export function imapSettled(
       const item: SettledItem = error
         ? { index: start + i, ok: false, error, ms, workerId: info.workerId, endedAt }
         : { index: start + i, ok: true, value: (result as ChunkOutcome).values[i], ms, workerId: info.workerId, endedAt };
-      if (plan.ordered) finished.set(item.index, item);
+      if (plan.ordered) settled[i] = item;
       else fifo.push(item);
     }
+    if (plan.ordered && count > 0) finished.set(start, settled);
     notify();
   };
 
@@ -106,9 +136,10 @@ export function imapSettled(
     if (pumping || exhausted || stopped) return;
     pumping = true;
     try {
-      while (!exhausted && !stopped && outstanding + plan.chunksize <= Math.max(readAhead, plan.chunksize)) {
+      while (!exhausted && !stopped && outstanding + chunksize <= Math.max(readAhead, chunksize)) {
         const chunk: unknown[] = [];
-        while (chunk.length < plan.chunksize) {
+        const size = chunksize;
+        while (chunk.length < size) {
           // A sync input is read without an await: each await let the
           // engine's dispatch run in between, so a refill of 32 chunks went
           // to the worker as 32 messages instead of one.
@@ -143,9 +174,15 @@ export function imapSettled(
 
   const take = (): SettledItem | undefined => {
     if (plan.ordered) {
-      const item = finished.get(nextYield);
-      if (!item) return undefined;
-      finished.delete(nextYield++);
+      if (!reading) {
+        reading = finished.get(nextYield);
+        if (!reading) return undefined;
+        finished.delete(nextYield);
+        readAt = 0;
+      }
+      const item = reading[readAt++]!;
+      nextYield++;
+      if (readAt === reading.length) reading = undefined;
       return item;
     }
     return fifo.shift();
@@ -176,7 +213,12 @@ export function imapSettled(
           // Refill once half the read-ahead is free, not after every item:
           // the refill then reaches the workers in a few large messages.
           if (outstanding <= readAhead / 2) void pump();
-          return { done: false, value: item };
+          if (!plan.values) return { done: false, value: item };
+          if (!item.ok) {
+            stop();
+            throw item.error;
+          }
+          return { done: false, value: item.value as SettledItem };
         }
         if (inputError && outstanding === 0) {
           const { error } = inputError;

@@ -20,6 +20,7 @@ import { AsyncResult, createAsyncResult, pendingResult, promiseOf } from './asyn
 import { asyncResultSink, promiseSink } from './single.js';
 import { upfrontChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
+import { releasing, unwrap } from './iterators.js';
 import type { LogLine } from '../engine/logs.js';
 import type { ExitReason, PoolStats } from '../engine/stats.js';
 import type { CallLease, Engine } from '../engine/engine.js';
@@ -34,6 +35,12 @@ import { taskModuleHref } from '../runtime/module-path.js';
 /** Chunks kept between an imap's input and its consumer, per worker (times chunksize = items). */
 const IMAP_CHUNKS_PER_SLOT = 4;
 const IMAP_MIN_CHUNKS = 64;
+/**
+ * Largest chunk imap grows to: past it, the per-item cost of the async
+ * iteration itself dominates, and a run command of up to 255 items keeps its
+ * compact form (protocol/compact-run.ts).
+ */
+const IMAP_MAX_CHUNK = 255;
 
 export interface WorkerInfo { workerId: number; pid: number | undefined }
 export interface WorkerExitInfo extends WorkerInfo { reason: ExitReason; exitCode: number | null; signal: NodeJS.Signals | null; error?: Error }
@@ -128,12 +135,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
   imap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#settled(name, iterable, { ...options, ordered: true }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
+    return this.#values(name, iterable, options, true) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /** Lazy map in completion order. */
   imapUnordered<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
-    return unwrap(this.#settled(name, iterable, { ...options, ordered: false }, false)) as AsyncIterableIterator<TaskResult<M, K>>;
+    return this.#values(name, iterable, options, false) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /**
@@ -217,6 +224,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return ctl.result;
   }
 
+  /** imap and imapUnordered: values, the first failure thrown; through the journal when one is given. */
+  #values(name: string, iterable: unknown, options: ImapOptions, ordered: boolean): AsyncIterableIterator<unknown> {
+    if (options?.journal !== undefined) return unwrap(this.#settled(name, iterable, { ...options, ordered }, false));
+    return this.#imap(name, iterable, { ...options, ordered }, false, undefined, captureCallSite(this.#values), true);
+  }
+
   /** imapSettled, through the journal when one is given. */
   #settled(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean): AsyncIterableIterator<SettledItem> {
     const site = captureCallSite(this.#settled);
@@ -251,26 +264,45 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     return out;
   }
 
-  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease, site?: CallSite): AsyncIterableIterator<SettledItem> {
+  /**
+   * The lazy map under imap, imapUnordered and imapSettled (imap.ts).
+   * `values`: imap and imapUnordered, which yield values and end at the first
+   * failure. Without a `chunksize` they grow their chunks from one item as
+   * items prove cheap, unless a whole-chunk failure would cost more than an
+   * early error: with `retries` a crashed chunk would run again whole, items
+   * that had finished included; and a timeout must cover each item, which
+   * only an engine that records item starts can do. imapSettled reports each
+   * item's own outcome, so a crash fails only its item: one item per chunk.
+   */
+  #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease, site?: CallSite, values = false): AsyncIterableIterator<SettledItem> {
     checkName(name);
     const src = iterable as Iterable<unknown> & AsyncIterable<unknown>;
     if (src === null || (typeof src?.[Symbol.iterator] !== 'function' && typeof src?.[Symbol.asyncIterator] !== 'function')) {
       throw invalidArg(TypeError, `Expected \`iterable\` to be an iterable or async iterable, got ${show(iterable)}`);
     }
     const chunksize = chunksizeOption(options.chunksize, 1);
-    const readAhead = options.readAhead === undefined
-      ? Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_SLOT * this.#engine.capacity) * chunksize
-      : positiveInt('readAhead', options.readAhead, 0);
+    const readAheadChunks = Math.max(IMAP_MIN_CHUNKS, IMAP_CHUNKS_PER_SLOT * this.#engine.capacity);
+    const readAhead = options.readAhead === undefined ? readAheadChunks * chunksize : positiveInt('readAhead', options.readAhead, 0);
     const call = callSettings(options, this.#opts, this.#callCache);
+    const itemTimeout = call.timeout !== undefined && this.#engine.itemTimeouts;
+    const grows = values && options.chunksize === undefined && call.retries === 0 && (call.timeout === undefined || itemTimeout);
+    // An explicit readAhead stays the bound: chunks then stay small enough for two per slot within it.
+    const maxChunk = options.readAhead === undefined ? IMAP_MAX_CHUNK : Math.max(1, Math.min(IMAP_MAX_CHUNK, Math.floor(readAhead / (2 * this.#engine.capacity))));
     const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
     const { keyOf, run } = options as { keyOf?: (position: number) => string | undefined; run?: string };
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
-      const task = new Task({ name, items, spread, ...call, keys, run, itemTimes: true, sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done });
+      const task = new Task({
+        name, items, spread, ...call, keys, run, itemTimes: true, itemTimeout: grows && itemTimeout,
+        sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done,
+      });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
-    }, { chunksize, readAhead, ordered: options.ordered === true, onInputDone: () => lease.release() });
+    }, {
+      chunksize, readAhead, ordered: options.ordered === true, values, onInputDone: () => lease.release(),
+      adaptive: grows ? { maxChunk, readAheadChunks: options.readAhead === undefined ? readAheadChunks : 0 } : undefined,
+    });
     lease.onDrain = () => it.drain();
     return it;
   }
@@ -298,13 +330,11 @@ function checkName(name: unknown): asserts name is string {
   }
 }
 
-
 function starArgs(x: unknown): unknown[] {
   if (!Array.isArray(x)) throw invalidArg(TypeError, `Expected every starmap element to be an array of arguments, got ${show(x)}`);
   return x;
 }
 
-/** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
 /** Options not given: one shared object, so a call allocates none. */
 const NO_OPTIONS = Object.freeze({});
 const WAIT = Object.freeze({ wait: true });
@@ -320,6 +350,7 @@ function checkCallbacks(callback: unknown, errorCallback: unknown): void {
   if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
 }
 
+/** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
 function withCallbacks<T>(
   ctl: { resolve(v: T): void; reject(e: unknown): void },
   callback: ((v: T) => void) | undefined,
@@ -345,42 +376,4 @@ function withSiteErrors(result: ChunkOutcome | Error, site: CallSite): ChunkOutc
   if (result instanceof Error) return withCallSite(result, site);
   if (result.errors) for (const [, e] of result.errors) withCallSite(e, site);
   return result;
-}
-
-/** Gives the lease back however the iterator ends (done, thrown, or left early). */
-function releasing<T>(source: AsyncIterableIterator<T>, lease: CallLease): AsyncIterableIterator<T> {
-  return {
-    async next() {
-      try {
-        const r = await source.next();
-        if (r.done) lease.release();
-        return r;
-      } catch (err) {
-        lease.release();
-        throw err;
-      }
-    },
-    async return(value?: unknown) {
-      lease.release();
-      return (await source.return?.(value)) ?? { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() { return this; },
-  };
-}
-
-/** Turns settled items into values, throwing at the first failure. */
-function unwrap(source: AsyncIterableIterator<SettledItem>): AsyncIterableIterator<unknown> {
-  return {
-    async next() {
-      const r = await source.next();
-      if (r.done) return r;
-      if (!r.value.ok) {
-        await source.return?.();
-        throw r.value.error;
-      }
-      return { done: false, value: r.value.value };
-    },
-    return: () => source.return!() as Promise<IteratorResult<unknown>>,
-    [Symbol.asyncIterator]() { return this; },
-  };
 }
