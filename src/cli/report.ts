@@ -21,7 +21,7 @@
 import { writeFile } from 'node:fs/promises';
 import { MAX_FAILURES, TICK_MS, type RunStats, type Span, type Outcome } from './run-stats.js';
 import type { Summary } from './summary.js';
-import { formatBytes, formatDuration } from './units.js';
+import { count, formatBytes, formatDuration } from './units.js';
 
 /** At most this many throughput bars: a long run is shown in wider intervals. */
 const MAX_TP_BARS = 300;
@@ -62,12 +62,12 @@ ${cards(summary)}
 <h2>Tasks per worker slot</h2>
 ${legend()}
 ${gantt(stats, wall)}
-${stats.spansSampled ? `<p class="note">A sample of ${stats.spans.length.toLocaleString('en-US')} task spans is shown (every failure is kept).</p>` : ''}
+${stats.spansSampled ? `<p class="note">A sample of ${count(stats.spans.length)} task spans is shown (every failure is kept).</p>` : ''}
 <h2>Throughput</h2>
 ${throughput(stats, wall)}
 <h2>Memory (RSS) per worker slot</h2>
 ${rssChart(stats, wall)}
-<h2>Failures (${summary.failed.toLocaleString('en-US')})</h2>
+<h2>Failures (${count(summary.failed)})</h2>
 ${failureTable(stats, summary)}
 </body></html>
 `;
@@ -75,18 +75,18 @@ ${failureTable(stats, summary)}
 
 /** "59 of 400 items", or "400 items" when all are done (or the total is unknown). */
 function progressText(s: Summary): string {
-  const of = s.inputTotal !== undefined && s.inputTotal !== s.total ? ` of ${s.inputTotal.toLocaleString('en-US')}` : '';
-  return esc(`${s.total.toLocaleString('en-US')}${of} ${s.inputTotal === 1 || (s.inputTotal === undefined && s.total === 1) ? 'item' : 'items'}`);
+  const of = s.inputTotal !== undefined && s.inputTotal !== s.total ? ` of ${count(s.inputTotal)}` : '';
+  return esc(`${count(s.total)}${of} ${s.inputTotal === 1 || (s.inputTotal === undefined && s.total === 1) ? 'item' : 'items'}`);
 }
 
 function cards(s: Summary): string {
   const card = (label: string, value: string, bad = false) => `<div class="card${bad ? ' bad' : ''}"><b>${esc(value)}</b>${esc(label)}</div>`;
   const restarts = Object.values(s.restarts).reduce((a, b) => a + b, 0);
   return `<div class="cards">${[
-    card('items', s.inputTotal !== undefined && s.inputTotal !== s.total ? `${s.total.toLocaleString('en-US')} of ${s.inputTotal.toLocaleString('en-US')}` : s.total.toLocaleString('en-US')),
-    card('succeeded', s.ok.toLocaleString('en-US')),
-    card('failed', s.failed.toLocaleString('en-US'), s.failed > 0),
-    card('from journal', s.fromJournal.toLocaleString('en-US')),
+    card('items', s.inputTotal !== undefined && s.inputTotal !== s.total ? `${count(s.total)} of ${count(s.inputTotal)}` : count(s.total)),
+    card('succeeded', count(s.ok)),
+    card('failed', count(s.failed), s.failed > 0),
+    card('from journal', count(s.fromJournal)),
     card('wall time', formatDuration(s.wallMs)),
     card('items/s', s.throughput >= 10 ? Math.round(s.throughput).toLocaleString('en-US') : s.throughput.toFixed(2)),
     card('task p50', s.taskMs.p50 === undefined ? '–' : formatDuration(s.taskMs.p50)),
@@ -190,7 +190,7 @@ function failureTable(stats: RunStats, summary: Summary): string {
   if (stats.failures.length === 0) return '<p>None.</p><table id="failures"><tbody></tbody></table>';
   const rows = stats.failures.map((f) => `<tr><td>${esc(f.key)}</td><td>${esc(f.input)}</td><td>${esc(f.outcome)}</td><td class="err">${esc(f.error)}</td><td>${f.worker}</td><td>${esc(formatDuration(f.ms))}</td></tr>`);
   const more = stats.failures.length >= MAX_FAILURES && summary.failed > stats.failures.length
-    ? `<p class="note">The first ${stats.failures.length.toLocaleString('en-US')} failures of this session are listed.</p>` : '';
+    ? `<p class="note">The first ${count(stats.failures.length)} failures of this session are listed.</p>` : '';
   return `<table id="failures"><thead><tr><th>key</th><th>input</th><th>outcome</th><th>error</th><th>worker id</th><th>time</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
 }
 

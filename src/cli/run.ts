@@ -9,6 +9,7 @@
  * Stopping early (Ctrl-C, --halt, a closed stdout) is stop.ts.
  */
 import { existsSync, statSync } from 'node:fs';
+import { count } from './units.js';
 import { journaled, NO_JOURNAL, type JournaledItem } from '../journal/journaled.js';
 import type { RunConfig } from './args.js';
 import { EXIT, exitCodeFor, toUsageError, UsageError } from './errors.js';
@@ -166,7 +167,7 @@ async function dryRun(config: RunConfig, source: InputSource): Promise<number> {
     const line = item instanceof BadLine ? `# ${source.label} line ${item.line}: ${item.why}` : `${fn}(${args})`;
     if (!process.stdout.write(`${line}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
   }
-  if (!config.quiet) process.stderr.write(`Dry run: ${n.toLocaleString('en-US')} ${n === 1 ? 'call' : 'calls'} of ${fn} would run (nothing was run)\n`);
+  if (!config.quiet) process.stderr.write(`Dry run: ${count(n)} ${n === 1 ? 'call' : 'calls'} of ${fn} would run (nothing was run)\n`);
   return EXIT.ok;
 }
 

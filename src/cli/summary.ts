@@ -4,7 +4,7 @@
  * as text on stderr, or as one JSON object with --json-summary.
  */
 import type { RunStats } from './run-stats.js';
-import { formatDuration, plural } from './units.js';
+import { count, formatDuration, plural } from './units.js';
 
 /** Failures listed in the text summary; the rest are in the output file, the report, or the JSON summary. */
 const FAILURES_SHOWN = 5;
@@ -68,7 +68,7 @@ const LABEL: Record<string, string> = {
 };
 
 export function formatSummary(s: Summary): string {
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = count;
   const lines: string[] = [];
   const head = s.interrupted ? 'Interrupted' : s.halted ? 'Halted' : 'Done';
   const of = (s.interrupted || s.halted) && s.inputTotal !== undefined && s.inputTotal !== s.total ? `${n(s.total)} of ${plural(s.inputTotal, 'item')}` : plural(s.total, 'item');

@@ -103,7 +103,20 @@ export function parseRate(text: string): number {
 
 /** "1 item", "2 items", "1,000 items". */
 export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
+  return `${count(n)} ${n === 1 ? word : many}`;
+}
+
+/**
+ * A count with thousands separators, "1,234,567", as `toLocaleString('en-US')`
+ * writes it. Not through Intl: its first call loads ICU's number formats,
+ * about 30 ms of every run's summary.
+ */
+export function count(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, digits.length % 3 || 3);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /** An ETA is a human estimate: whole seconds, "<1s" rather than "0.42ms". */

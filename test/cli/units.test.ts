@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatEta, parseDuration, parseHalt, parseProcesses, parseRate, parseRetryOn, parseSize, plural } from '../../dist/cli/units.js';
+import { count, formatEta, parseDuration, parseHalt, parseProcesses, parseRate, parseRetryOn, parseSize, plural } from '../../dist/cli/units.js';
 import { closest } from '../../dist/cli/flags.js';
 import { CsvRecords } from '../../dist/cli/csv.js';
 import { exitCodeFor } from '../../dist/cli/errors.js';
@@ -84,4 +84,11 @@ test('counts are pluralized and an ETA is whole seconds, never "0.00ms"', () => 
   assert.equal(formatEta(0.4), '<1s');
   assert.equal(formatEta(10_200), '11s');
   assert.equal(formatEta(75_000), '1m15s');
+});
+
+test('counts get thousands separators as en-US writes them, without loading Intl', () => {
+  for (const n of [0, 1, 12, 999, 1000, 1001, 12_345, 999_999, 1_000_000, 1_234_567_890, -1, -1234, Number.MAX_SAFE_INTEGER, 0.5, 1234.5678, -0.25]) {
+    assert.equal(count(n), n.toLocaleString('en-US'), String(n));
+  }
+  assert.equal(plural(1234, 'item'), '1,234 items');
 });
