@@ -32,8 +32,8 @@
  * Correctness never depends on this step: the unbundled tsc output is the
  * same program, only slower to load.
  */
-import { build } from 'esbuild';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { bundleInPlace } from './bundle-in-place.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -96,25 +96,5 @@ const forOutput = (outfile) => ({
   },
 });
 
-const outputs = [];
-for (const root of ROOTS) {
-  const result = await build({
-    entryPoints: [root],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    // tsc's source maps are followed, so stack traces under --enable-source-maps still name src/*.ts.
-    sourcemap: 'linked',
-    outfile: root,
-    write: false,
-    allowOverwrite: true,
-    logLevel: 'warning',
-    plugins: [forOutput(root)],
-  });
-  outputs.push(...result.outputFiles);
-}
-// Written only after every bundle was built: each build reads the unbundled files.
-for (const file of outputs) writeFileSync(file.path, file.contents);
+await bundleInPlace(ROOTS, forOutput);
 console.log(`bundled ${ROOTS.map((r) => relative(dirname(dist), r)).join(', ')}`);

@@ -28,8 +28,7 @@
  * same program, only slower to start. Running it twice is harmless (a bundle
  * has no relative imports left but the external ones).
  */
-import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { bundleInPlace } from './bundle-in-place.mjs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,26 +52,5 @@ const keepSeparate = (root) => ({
   },
 });
 
-const outputs = [];
-for (const root of ROOTS) {
-  const result = await build({
-    entryPoints: [root],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    // tsc's source maps (with the sources inlined) are followed, so stack
-    // traces under --enable-source-maps still name src/*.ts.
-    sourcemap: 'linked',
-    outfile: root,
-    write: false,
-    allowOverwrite: true,
-    logLevel: 'warning',
-    plugins: [keepSeparate(root)],
-  });
-  outputs.push(...result.outputFiles);
-}
-// Written only after every bundle was built: each build reads the unbundled files.
-for (const file of outputs) writeFileSync(file.path, file.contents);
+await bundleInPlace(ROOTS, keepSeparate);
 console.log(`bundled ${ROOTS.map((r) => relative(dirname(dist), r)).join(', ')}`);
