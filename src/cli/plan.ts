@@ -55,9 +55,9 @@ export function plan(config: RunConfig, total: number | undefined): Plan {
   // Two items per worker kept the pool too shallow to send more than one item
   // per write, and every write wakes a worker (those runs went 2x slower).
   // (Through Redis as before: one item per job, two jobs per nominal slot.)
-  const span = oneByOne(config) && config.backend !== undefined ? 1 : chunkFor(config, total);
-  const chunksize = oneByOne(config) ? 1 : span;
-  return { chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
+  const one = oneByOne(config);
+  const span = one && config.backend !== undefined ? 1 : chunkFor(config, total);
+  return { chunksize: one ? 1 : span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
 }
 
 /** A chunk is one task: a timeout or a memory kill would fail all of its items. */

@@ -8,7 +8,7 @@
  * being overwritten by it.
  */
 import type { RunStats } from './run-stats.js';
-import { formatBytes, formatEta, plural } from './units.js';
+import { count, formatBytes, formatEta, plural } from './units.js';
 
 /** 10 redraws a second: smooth enough to read, cheap enough to ignore. */
 const REDRAW_MS = 100;
@@ -60,12 +60,12 @@ function headline(src: ProgressSource, meter: RateMeter): { text: string; fracti
   const total = s.total;
   const left = total === undefined ? undefined : Math.max(0, total - done);
   const eta = left === undefined || left === 0 ? '' : rate > 0 ? `  ETA ${formatEta((left / rate) * 1000)}` : '  ETA ?';
-  const count = total === undefined ? `${done.toLocaleString('en-US')}` : `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+  const counted = total === undefined ? count(done) : `${count(done)}/${count(total)}`;
   const pct = total ? `  ${((100 * done) / total).toFixed(1)}%` : '';
   const failed = s.failed ? `  ✗ ${s.failed} failed` : '';
-  const resumed = s.fromJournal ? `  (${s.fromJournal.toLocaleString('en-US')} from journal)` : '';
+  const resumed = s.fromJournal ? `  (${count(s.fromJournal)} from journal)` : '';
   return {
-    text: `${count}${pct}  ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s${eta}${failed}${resumed}`,
+    text: `${counted}${pct}  ${rate >= 10 ? Math.round(rate) : rate.toFixed(1)}/s${eta}${failed}${resumed}`,
     fraction: total ? done / total : undefined,
   };
 }

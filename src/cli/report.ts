@@ -88,7 +88,7 @@ function cards(s: Summary): string {
     card('failed', count(s.failed), s.failed > 0),
     card('from journal', count(s.fromJournal)),
     card('wall time', formatDuration(s.wallMs)),
-    card('items/s', s.throughput >= 10 ? Math.round(s.throughput).toLocaleString('en-US') : s.throughput.toFixed(2)),
+    card('items/s', s.throughput >= 10 ? count(Math.round(s.throughput)) : s.throughput.toFixed(2)),
     card('task p50', s.taskMs.p50 === undefined ? '–' : formatDuration(s.taskMs.p50)),
     card('task p99', s.taskMs.p99 === undefined ? '–' : formatDuration(s.taskMs.p99)),
     card(`worker restarts${restarts ? ` (${Object.entries(s.restarts).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''}`, String(restarts), restarts > 0),
@@ -158,7 +158,7 @@ function throughput(stats: RunStats, wall: number): string {
     const x0 = PAD_L + i * bw;
     return `<rect class="tp" x="${x0.toFixed(2)}" y="${(top + h - bh).toFixed(2)}" width="${Math.max(0.5, Math.min(bw - 0.5, PAD_L + plotW - x0)).toFixed(2)}" height="${bh.toFixed(2)}" fill="#4a78c2"><title>${esc(`${formatDuration(i * per * TICK_MS)}: ${Math.round(v)} items/s`)}</title></rect>`;
   });
-  const yAxis = `<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${Math.round(max).toLocaleString('en-US')}/s</text><text x="${PAD_L - 6}" y="${top + h}" text-anchor="end">0</text>`;
+  const yAxis = `<text x="${PAD_L - 6}" y="${top + 10}" text-anchor="end">${count(Math.round(max))}/s</text><text x="${PAD_L - 6}" y="${top + h}" text-anchor="end">0</text>`;
   const height = top + h + 22;
   return `<svg id="throughput" width="${CHART_W}" height="${height}" viewBox="0 0 ${CHART_W} ${height}" role="img" aria-label="Items finished per second">${timeAxis(wall, top, h)}${yAxis}${bars.join('')}</svg>` +
     `<p class="note">Items finished per second, averaged over ${formatDuration(per * TICK_MS)} intervals; items taken from the journal are not counted.</p>`;

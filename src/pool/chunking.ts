@@ -38,7 +38,11 @@ export function defaultMapChunksize(length: number, processes: number): number {
  * worker still gets several chunks.
  */
 export function adaptiveChunksize(perItemMs: number, remaining: number, processes: number): number {
-  const cap = defaultMapChunksize(remaining, processes);
+  return targetChunksize(perItemMs, defaultMapChunksize(remaining, processes));
+}
+
+/** Items that make about TARGET_CHUNK_MS of work at `perItemMs` each, between 1 and `cap` (`cap` when the estimate is 0). */
+export function targetChunksize(perItemMs: number, cap: number): number {
   if (!(perItemMs > 0)) return cap;
   return Math.max(1, Math.min(cap, Math.round(TARGET_CHUNK_MS / perItemMs)));
 }

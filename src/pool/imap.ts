@@ -13,7 +13,7 @@
  */
 import type { RunInfo, ChunkOutcome } from '../engine/task.js';
 import { Deque } from '../util/deque.js';
-import { TARGET_CHUNK_MS, nextPerItemMs } from './chunking.js';
+import { nextPerItemMs, targetChunksize } from './chunking.js';
 
 /**
  * One settled item, as `imapSettled` yields it. `ms` is the item's own run
@@ -84,7 +84,7 @@ export function imapSettled(
     let ms = info.ms;
     if (result.times) { ms = 0; for (let i = 0; i < count; i++) ms += result.times[i] ?? 0; }
     perItemMs = nextPerItemMs(perItemMs, ms / count);
-    chunksize = perItemMs > 0 ? Math.max(1, Math.min(a.maxChunk, Math.round(TARGET_CHUNK_MS / perItemMs))) : a.maxChunk;
+    chunksize = targetChunksize(perItemMs, a.maxChunk);
     // drain() lifted the bound for good; otherwise it follows the chunk size.
     if (readAhead !== Infinity) readAhead = Math.max(plan.readAhead, a.readAheadChunks * chunksize);
   };
