@@ -55,6 +55,12 @@ export interface Engine {
    */
   readonly itemTimeouts: boolean;
   /**
+   * A chunk asking for an item log (`Task.itemLog`) keeps its finished items
+   * when its worker dies mid-chunk, fails only the running item, and runs the
+   * rest elsewhere (engine/split.ts). Where not, such a death fails the chunk whole.
+   */
+  readonly itemLogs: boolean;
+  /**
    * Takes a task in; admission (state, `maxQueue`) is decided here alone. Every
    * way out goes through `task.settle`. Returns a promise only when the task
    * waits for queue room, resolved once it is admitted or settled.

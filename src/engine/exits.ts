@@ -8,6 +8,7 @@ import type { ExitInfo } from '../runtime/types.js';
 import { hubPeerGone } from '../shared/link.js';
 import type { Core } from './core.js';
 import { judgeRunningTask, startFailureMessage } from './failures.js';
+import { settleDeadChunk } from './split.js';
 import { heapLimitBytes } from './spawn.js';
 import type { ExitReason } from './stats.js';
 import type { Task } from './task.js';
@@ -32,7 +33,7 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   const behind: Task[] = [];
   for (const t of inFlight) {
     if (!t.started && !t.moved) behind.push(t);
-    else if (!t.settled) judge(core, w, t, info, reason);
+    else if (!t.settled) settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason));
   }
   // Tasks that never started: innocent, they run elsewhere.
   for (const t of behind) t.attempts--;

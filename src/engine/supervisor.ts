@@ -132,6 +132,8 @@ export class Supervisor implements Engine {
   readonly chunkHint: ChunkHint = { maxItems: 32, chunksPerSlot: 64 };
   /** The running-task record holds one task's item: workers running several tasks at once keep none. */
   get itemTimeouts(): boolean { return this.#opts.concurrentTasksPerWorker === 1; }
+  /** The item log, like the item clock, follows one running task per worker. */
+  get itemLogs(): boolean { return this.#opts.concurrentTasksPerWorker === 1; }
 
   // ── admission ─────────────────────────────────────────────────────────────
 
@@ -170,6 +172,8 @@ export class Supervisor implements Engine {
   /** Queued: never runs. Waiting inside a worker: reclaimed. Running: finishes. Its outcome is discarded, counted nowhere. */
   withdraw(task: Task): void {
     if (task.settled) return;
+    // Split after a death mid-chunk (split.ts): what is left of it is its parts.
+    if (task.midChunk?.parts) return task.midChunk.parts.forEach((p) => this.withdraw(p));
     const holder = this.#holderOf(task);
     if (holder && task.started) return;
     if (!holder) this.#queue.forget();
@@ -220,6 +224,7 @@ export class Supervisor implements Engine {
 
   #abort(t: Task): void {
     if (t.settled) return;
+    if (t.midChunk?.parts) return t.midChunk.parts.forEach((p) => this.#abort(p));
     const holder = this.#holderOf(t);
     if (!holder) this.#queue.forget(); // still queued: dispatch skips settled tasks, so it never runs
     this.#fail(t, new AbortError(t.signal?.reason), 'aborted');

@@ -4,6 +4,7 @@
  */
 import type { TransferItem, WireTask } from '../protocol/messages.js';
 import type { LongTimer } from '../util/timers.js';
+import type { LoggedItem } from '../protocol/item-log.js';
 
 /** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
 export interface ChunkOutcome {
@@ -49,6 +50,8 @@ interface TaskInitBase {
   itemTimeout?: boolean;
   /** The journal's run id, when the call is journaled (a distributed engine names the run's jobs with it). */
   run?: string;
+  /** A chunk's finished items are logged as they finish, so a death mid-chunk blames only its running item (engine/split.ts). */
+  itemLog?: boolean;
   sink: TaskSink;
 }
 
@@ -61,6 +64,18 @@ export interface CrashRecord {
   pid: number | undefined;
 }
 
+/** What the engine learns about a logged chunk (`itemLog`) whose worker dies or is killed in its middle (engine/split.ts). */
+export interface MidChunk {
+  /** The worker said it could not log this chunk (`unlogged`): a death fails it whole. */
+  unlogged?: boolean;
+  /** The finished items the log held when its worker died. */
+  logged?: LoggedItem[];
+  /** Its clock ran out or its worker passed the hard memory cap: the error its running item gets once the worker is gone. */
+  doomed?: { error: Error; kind: 'timeout' | 'memory' };
+  /** The tasks its unfinished items went on as; it settles when they have. */
+  parts?: Task[];
+}
+
 let nextId = 1;
 
 /** What only chunks and journaled calls carry (undefined for a plain call: one field instead of four). */
@@ -70,6 +85,7 @@ interface TaskExtras {
   itemTimes: boolean;
   itemTimeout: boolean;
   run: string | undefined;
+  itemLog: boolean;
 }
 
 /**
@@ -95,6 +111,7 @@ export class Task {
   get itemTimes(): boolean { return this.#extras?.itemTimes === true; }
   get itemTimeout(): boolean { return this.#extras?.itemTimeout === true; }
   get run(): string | undefined { return this.#extras?.run; }
+  get itemLog(): boolean { return this.#extras?.itemLog === true; }
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
   readonly enqueuedAt = performance.now();
@@ -120,6 +137,8 @@ export class Task {
   wire: WireTask | undefined;
   timer: LongTimer | undefined;
   removeAbortListener: (() => void) | undefined;
+  /** A chunk with an item log, once something happened to it mid-chunk (one field: most tasks never need one). */
+  midChunk: MidChunk | undefined;
   readonly #sink: TaskSink;
 
   constructor(init: TaskInit) {
@@ -129,10 +148,24 @@ export class Task {
     this.#settings = init.settings ?? {
       timeout: init.timeout, signal: init.signal, retries: init.retries, retryOnError: init.retryOnError, transfer: init.transfer,
     };
-    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined) {
-      this.#extras = { spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, itemTimeout: init.itemTimeout === true, run: init.run };
+    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined || init.itemLog) {
+      this.#extras = {
+        spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, itemTimeout: init.itemTimeout === true, run: init.run, itemLog: init.itemLog === true,
+      };
     }
     this.#sink = init.sink;
+  }
+
+  /**
+   * A task for items `from` to `to` of this chunk, with the same settings,
+   * whose end goes to `sink` (engine/split.ts).
+   */
+  part(from: number, to: number, sink: TaskSink): Task {
+    const e = this.#extras;
+    return new Task({
+      name: this.name, items: this.items!.slice(from, to), settings: this.#settings, sink,
+      spread: e?.spread, keys: e?.keys?.slice(from, to), itemTimes: e?.itemTimes, itemTimeout: e?.itemTimeout, run: e?.run, itemLog: e?.itemLog,
+    });
   }
 
   /** Number of items (1 for a single call). */

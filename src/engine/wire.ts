@@ -25,6 +25,8 @@ export function wireOf(t: Task): WireTask {
     if (t.itemTimes && t.items) t.wire.pt = 1;
     if (t.itemTimeout && t.timeout !== undefined && t.items && t.items.length > 1) t.wire.pi = 1;
     if (enc.found) { t.wire.h = 1; t.exclusive = true; }
+    // A chunk's items are logged as they finish (not with shared objects, whose proxies the log cannot hold).
+    else if (t.itemLog && t.items && t.items.length > 1) t.wire.pl = 1;
   }
   return t.wire;
 }

@@ -11,7 +11,8 @@ import type { Core } from './core.js';
 import { armTaskTimeout } from './guards.js';
 import { now } from '../util/clock.js';
 import { reportedStartError } from './spawn.js';
-import type { ChunkOutcome, Task } from './task.js';
+import type { ChunkOutcome, MidChunk, Task } from './task.js';
+import { canSplit } from './split.js';
 import { outcomeOf } from './wire.js';
 import type { WorkerSlot } from './worker-slot.js';
 
@@ -39,6 +40,8 @@ export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void 
       return core.afterProgress();
     case 'overLimit': w.rss = ev.mem; return overHardLimit(core, w, ev.mem);
     case 'hub': return hubReceive(w.peer, ev.m);
+    case 'unlogged': return noteMidChunk(w, ev.id, { unlogged: true });
+    case 'logged': return noteMidChunk(w, ev.id, { logged: ev.items });
   }
 }
 
@@ -82,7 +85,9 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
         return;
       }
     }
-    core.fail(t, new TaskTimeoutError(ms), 'timeout', w);
+    // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item timed out.
+    if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: new TaskTimeoutError(ms), kind: 'timeout' };
+    else core.fail(t, new TaskTimeoutError(ms), 'timeout', w);
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
   };
@@ -110,12 +115,22 @@ function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms:
   core.afterProgress();
 }
 
+/** What the worker or its runtime said about a logged chunk it holds (engine/split.ts reads it when the worker is gone). */
+function noteMidChunk(w: WorkerSlot, id: number, news: MidChunk): void {
+  // A log's id is the task id's low 32 bits (protocol/item-log.ts).
+  const t = w.inFlight.find((x) => x.id >>> 0 === id);
+  if (t) t.midChunk = { ...t.midChunk, ...news };
+}
+
 /** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
 export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
   if (w.inFlight.length === 0 || w.killReason !== undefined) return;
   const limit = core.opts.maxMemory!;
   const hard = limit * core.opts.hardMemoryFactor;
-  core.fail(w.inFlight[0]!, new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`), 'memory', w);
+  const t = w.inFlight[0]!, error = new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`);
+  // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item is blamed.
+  if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error, kind: 'memory' };
+  else core.fail(t, error, 'memory', w);
   core.kill(w, 'memory');
 }
 

@@ -285,7 +285,11 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const readAhead = options.readAhead === undefined ? readAheadChunks * chunksize : positiveInt('readAhead', options.readAhead, 0);
     const call = callSettings(options, this.#opts, this.#callCache);
     const itemTimeout = call.timeout !== undefined && this.#engine.itemTimeouts;
-    const grows = values && options.chunksize === undefined && call.retries === 0 && (call.timeout === undefined || itemTimeout);
+    // imapSettled: a death mid-chunk fails only its running item (engine/split.ts), so its chunks may grow, retries or not
+    // (but a thrown error retried would run its whole chunk again).
+    const itemLog = !values && this.#engine.itemLogs;
+    const grows = options.chunksize === undefined && (call.timeout === undefined || itemTimeout)
+      && (values ? call.retries === 0 : itemLog && !(call.retries > 0 && call.retryOnError));
     // An explicit readAhead stays the bound: chunks then stay small enough for two per slot within it.
     const maxChunk = options.readAhead === undefined ? IMAP_MAX_CHUNK : Math.max(1, Math.min(IMAP_MAX_CHUNK, Math.floor(readAhead / (2 * this.#engine.capacity))));
     const lease = outerLease ?? this.#engine.openCall();
@@ -295,7 +299,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
       const task = new Task({
-        name, items, spread, ...call, keys, run, itemTimes: true, itemTimeout: grows && itemTimeout,
+        name, items, spread, ...call, keys, run, itemTimes: true, itemTimeout: (grows || itemLog) && itemTimeout, itemLog,
         sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done,
       });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };

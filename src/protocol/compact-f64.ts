@@ -12,7 +12,7 @@
  * at any offset of a read buffer that is reused for what follows).
  *
  * Layout after the frame's length prefix (numbers little-endian):
- *   run:  [0x04][flags u8: 1 = s, 4 = pt, 8 = pi][id f64][attempt f64][name bytes u8][name UTF-8][f64 × n]
+ *   run:  [0x04][flags u8: 1 = s, 4 = pt, 8 = pi, 16 = pl][id f64][attempt f64][name bytes u8][name UTF-8][f64 × n]
  *   done: [0x05][0][id f64][ms f64][nx f64 or NaN][f64 × n]
  * `n` is what the frame's length leaves. A task or event with any other field
  * takes the V8 path: this form carries exactly the fields it names.
@@ -21,7 +21,7 @@ import type { Command, WireTask, WorkerEvent } from './messages.js';
 
 export const RUN_F64 = 0x04;
 export const DONE_F64 = 0x05;
-const S = 1, PT = 4, PI = 8;
+const S = 1, PT = 4, PI = 8, PL = 16;
 const RUN_FIELDS = new Set(['id', 'n', 'mf', 'at', 's', 'pt', 'pi']);
 const DONE_FIELDS = new Set(['t', 'id', 'vf', 'ms', 'nx']);
 const DONE_HEAD = 2 + 3 * 8;
@@ -43,7 +43,7 @@ function encodeRun(t: WireTask): Buffer[] | undefined {
   const head = Buffer.allocUnsafe(4 + headLen);
   head.writeUInt32LE(headLen + t.mf.byteLength, 0);
   head[4] = RUN_F64;
-  head[5] = (t.s ? S : 0) | (t.pt ? PT : 0) | (t.pi ? PI : 0);
+  head[5] = (t.s ? S : 0) | (t.pt ? PT : 0) | (t.pi ? PI : 0) | (t.pl ? PL : 0);
   head.writeDoubleLE(t.id, 6);
   head.writeDoubleLE(t.at, 14);
   head[22] = name;
@@ -83,6 +83,7 @@ export function decodeF64Frame(b: Buffer, at: number, len: number): Command | Wo
   if (flags & S) task.s = 1;
   if (flags & PT) task.pt = 1;
   if (flags & PI) task.pi = 1;
+  if (flags & PL) task.pl = 1;
   return { t: 'run', tasks: [task] };
 }
 

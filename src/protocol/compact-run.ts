@@ -8,7 +8,7 @@
  *
  * Layout after the frame's length prefix (numbers little-endian):
  *   [0x03][task count u16] then per task:
- *   [flags u8: 1 = s, 2 = items (m), 4 = pt, 8 = pi][id f64][attempt f64][name bytes u8][name UTF-8][arg/item count u8]
+ *   [flags u8: 1 = s, 2 = items (m), 4 = pt, 8 = pi, 16 = pl][id f64][attempt f64][name bytes u8][name UTF-8][arg/item count u8]
  *   then per argument: [kind u8] and, for a number, [f64]; for a string, [bytes u32][UTF-8].
  * Anything else (chunks, shared-object handles, keys, transfer lists,
  * objects...) takes the V8 path. A field added to WireTask must be carried
@@ -17,8 +17,8 @@
 import type { Command, WireTask } from './messages.js';
 
 export const RUN = 0x03;
-/** Task flags: needs `started` (`s`); a chunk's items (`m`) rather than one call's arguments (`a`); per-item times (`pt`); per-item timeout (`pi`). */
-const S = 1, ITEMS = 2, PT = 4, PI = 8;
+/** Task flags: needs `started` (`s`); a chunk's items (`m`) rather than one call's arguments (`a`); per-item times (`pt`); per-item timeout (`pi`); item log (`pl`). */
+const S = 1, ITEMS = 2, PT = 4, PI = 8, PL = 16;
 const UNDEFINED = 0, NULL = 1, TRUE = 2, FALSE = 3, NUMBER = 4, STRING = 5;
 /** Longer strings take the V8 path. */
 const MAX_STRING = 1024;
@@ -48,7 +48,7 @@ export function encodeCompactRun(cmd: Command, header: number): Buffer | undefin
   b[at++] = RUN;
   at = b.writeUInt16LE(cmd.tasks.length, at);
   for (const t of cmd.tasks) {
-    b[at++] = (t.s ? S : 0) | (t.m ? ITEMS : 0) | (t.pt ? PT : 0) | (t.pi ? PI : 0);
+    b[at++] = (t.s ? S : 0) | (t.m ? ITEMS : 0) | (t.pt ? PT : 0) | (t.pi ? PI : 0) | (t.pl ? PL : 0);
     at = b.writeDoubleLE(t.id, at);
     at = b.writeDoubleLE(t.at!, at);
     const name = nameBytes(t.n);
@@ -108,6 +108,7 @@ export function decodeCompactRun(b: Buffer, at: number, len: number): Command {
     if (flags & S) task.s = 1;
     if (flags & PT) task.pt = 1;
     if (flags & PI) task.pi = 1;
+    if (flags & PL) task.pl = 1;
     tasks[i] = task;
   }
   if (at !== end) throw new Error('a compact run command has trailing bytes');

@@ -12,13 +12,14 @@
  * Keys are short because every task and every result crosses as one of these.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { LoggedItem } from './item-log.js';
 import type { EncodedError } from './values.js';
 
 /** What may be moved between threads instead of copied (`transfer`, `move()`). */
 export type TransferItem = ArrayBuffer | MessagePort;
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * How late an item's recorded start may be read (`WireTask.pi`), in ms. A
@@ -61,6 +62,12 @@ export interface WireTask {
    * the parent reads it only when the chunk's clock runs out.
    */
   pi?: 1;
+  /**
+   * 1 when each finished item goes into the item log before the next starts
+   * (protocol/item-log.ts), so that a death in the middle of the chunk blames
+   * only its running item (imapSettled, the CLI). Only a chunk of several items.
+   */
+  pl?: 1;
   /** Attempt number, from 1; shown to the task through `currentTask().attempt`. */
   at?: number;
   /** A key that stays the same when the task runs again (a distributed job re-run elsewhere): `currentTask().key`. */
@@ -115,7 +122,14 @@ export type Command =
    * Answered with `returned`, listing the ones taken out of the local queue.
    */
   | { t: 'reclaim'; ids: number[] }
-  | { t: 'hub'; m: unknown };
+  | { t: 'hub'; m: unknown }
+  /** Chunk `id`'s item log stopped (a value it cannot hold, a full disk): a death during it fails the chunk whole. */
+  | { t: 'unlogged'; id: number }
+  /**
+   * Never on the wire: the runtime's report, after a worker died, of the items
+   * of its running chunk `id` that its item log holds (finished, in order from item 0).
+   */
+  | { t: 'logged'; id: number; items: LoggedItem[] };
 
 /** Outcome of one call: ok with a value, or the encoded error. */
 export type Outcome = { ok: true; v: unknown; h?: 1 } | { ok: false; e: EncodedError };
@@ -150,4 +164,11 @@ export type WorkerEvent =
   | { t: 'overLimit'; mem: number }
   /** Answer to `reclaim`: these tasks were taken out of the local queue unstarted; they will never run here. */
   | { t: 'returned'; ids: number[] }
-  | { t: 'hub'; m: unknown };
+  | { t: 'hub'; m: unknown }
+  /** Chunk `id`'s item log stopped (a value it cannot hold, a full disk): a death during it fails the chunk whole. */
+  | { t: 'unlogged'; id: number }
+  /**
+   * Never on the wire: the runtime's report, after a worker died, of the items
+   * of its running chunk `id` that its item log holds (finished, in order from item 0).
+   */
+  | { t: 'logged'; id: number; items: LoggedItem[] };

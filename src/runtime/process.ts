@@ -13,16 +13,14 @@
  * the reaper kills the group too if this process dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import { readPipe } from './pipe-reader.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
+import { closeWorkerFile, openWorkerFile, readLoggedItems } from './worker-file.js';
 import { forgetPid, watchPid } from './reaper.js';
 import { PROCESS_WORKER_ARG } from '../worker/kind.js';
 
@@ -37,7 +35,9 @@ const PAGE_SIZE = 4096;
 export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const execArgv = [...spec.execArgv];
   if (spec.maxOldGenerationSizeMb !== undefined) execArgv.push(`--max-old-space-size=${spec.maxOldGenerationSizeMb}`);
-  const record = openRunningRecord();
+  // The running-task record: 24 bytes at offset 0 (worker/process-port.ts),
+  // then the item log from its second page (protocol/item-log.ts).
+  const record = openWorkerFile('running');
   let child: ChildProcess;
   try {
     child = spawn(process.execPath, [...execArgv, workerEntryPath(), PROCESS_WORKER_ARG], {
@@ -49,7 +49,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       detached: process.platform !== 'win32',
     });
   } catch (err) {
-    closeRecord(record);
+    closeWorkerFile(record);
     // Out of file descriptors (EMFILE) and the like can throw here: report it
     // as a failed start, asynchronously like any other exit.
     return failedSpawn(err as Error, handlers);
@@ -66,7 +66,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     child.on('error', fail);
     for (const s of child.stdio ?? []) (s as NodeJS.EventEmitter | null)?.on('error', () => {});
     setImmediate(() => fail(new Error('the worker process could not be spawned')));
-    closeRecord(record);
+    closeWorkerFile(record);
     return deadWorker();
   }
   const pid = child.pid;
@@ -100,8 +100,13 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     // it), read after every frame it sent has been handled: judged, not run
     // again blindly.
     const running = readRecord(record);
-    closeRecord(record);
+    // The finished items of the last logged chunk it ran: they keep their
+    // outcomes if that chunk is still unsettled (a chunk announced by `nx` is
+    // not in the record, so the log names its own chunk).
+    const logged = readLoggedItems(record);
+    closeWorkerFile(record);
     if (running) handlers.onEvent({ t: 'started', id: running[0]!, at: running[1]! });
+    if (logged) handlers.onEvent({ t: 'logged', id: logged.id, items: logged.items });
     handlers.onExit({
       exitCode: exited.code,
       signal: exited.signal,
@@ -196,6 +201,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       if (exited) return;
       killGroup(signal);
     },
+    logsItems: record !== undefined,
     itemStartedAt(id) {
       const r = exited ? undefined : readRecord(record);
       return r && r[0] === id && r[2]! > 0 ? r[2] : undefined;
@@ -213,24 +219,6 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   } satisfies RuntimeWorker;
 };
 
-/**
- * The running-task record of one worker process: a 24-byte file in /dev/shm
- * (or the temp directory) that is unlinked at once, so nothing is left behind
- * however either side ends, and handed to the worker as fd 5. Undefined when
- * it cannot be created: the worker then announces each task with `started`.
- */
-function openRunningRecord(): number | undefined {
-  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const path = join(dir, `forkpool-running-${process.pid}-${randomUUID()}`);
-  try {
-    const fd = openSync(path, 'w+', 0o600);
-    try { unlinkSync(path); } catch { /* still usable; the temp dir is cleaned eventually */ }
-    return fd;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The record (id, attempt, item start), or undefined if no task was recorded. */
 function readRecord(fd: number | undefined): Float64Array | undefined {
   if (fd === undefined) return undefined;
@@ -244,10 +232,6 @@ function readRecord(fd: number | undefined): Float64Array | undefined {
   return record[0]! > 0 ? record : undefined;
 }
 
-function closeRecord(fd: number | undefined): void {
-  if (fd !== undefined) try { closeSync(fd); } catch { /* already closed */ }
-}
-
 /** A worker whose spawn threw: its exit (a start failure) is reported on the next turn. */
 function failedSpawn(err: Error, handlers: Parameters<SpawnWorker>[1]): RuntimeWorker {
   setImmediate(() => handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err }));
@@ -259,6 +243,7 @@ function deadWorker(): RuntimeWorker {
     pid: undefined,
     send() {},
     kill() {},
+    logsItems: false,
     itemStartedAt: () => undefined,
     memory: () => undefined,
     unref() {},

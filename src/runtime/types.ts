@@ -50,6 +50,11 @@ export interface RuntimeWorker {
    * item; undefined when it recorded none for that chunk.
    */
   itemStartedAt(id: number): number | undefined;
+  /**
+   * The worker has an item log (protocol/item-log.ts): after it dies, a
+   * `logged` event gives the finished items of the chunk it was running.
+   */
+  readonly logsItems: boolean;
   /** Current memory use in bytes, read from the OS (processes); undefined when unknown. */
   memory(): number | undefined;
   /**

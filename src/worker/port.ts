@@ -2,6 +2,7 @@
  * The worker's side of its channel to the pool, one implementation per runtime.
  */
 import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
+import type { ItemLog } from './item-log.js';
 
 export interface WorkerPort {
   /**
@@ -49,4 +50,10 @@ export interface WorkerPort {
    * channel has no record: the timeout then covers the whole chunk.
    */
   recordItem?(id: number, attempt: number, at: number): void;
+  /**
+   * Where a chunk that asks for it (`WireTask.pl`) records each finished
+   * item, in a file the parent reads only if this worker dies. Absent when the
+   * runtime gave it none: such a chunk then fails whole if the worker dies.
+   */
+  itemLog?: ItemLog;
 }

@@ -26,6 +26,7 @@ import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 import { readCommands } from './command-reader.js';
+import { openItemLog } from './item-log.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
@@ -117,7 +118,7 @@ function readCommandSync(reader: FrameReader, deliver: (m: unknown) => void): bo
  * wake the parent, which reads it only when this worker has died or a
  * chunk's clock has run out.
  */
-function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem'> {
+function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem' | 'itemLog'> {
   const fd = Number(process.env[RUNNING_FD_ENV]);
   // Not for the task's own children.
   delete process.env[RUNNING_FD_ENV];
@@ -125,6 +126,8 @@ function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem'> {
   const record = new Float64Array(3);
   const bytes = Buffer.from(record.buffer);
   return {
+    // The same file past its first page (protocol/item-log.ts).
+    itemLog: openItemLog(fd),
     recordStart(id, attempt) {
       record[0] = id;
       record[1] = attempt;

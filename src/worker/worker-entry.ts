@@ -26,6 +26,7 @@ import { captureOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';
 import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
+import { NO_VALUES, valuesOf } from './chunk-values.js';
 import { takeProcessWorkerArg } from './kind.js';
 import { now } from '../util/clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
@@ -38,10 +39,9 @@ const isProcess = takeProcessWorkerArg();
 const BETWEEN = isProcess ? 'processes' : 'threads';
 /** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
 const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as {
-  port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array;
+  port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array; itemLog?: number;
 };
-
-const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init);
+const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init, workerData!.itemLog);
 const state = workerState();
 const queue: WireTask[] = [];
 const aborted = new Map<number, unknown>();
@@ -68,8 +68,6 @@ let hub: { receive(m: unknown): void } | undefined;
  * shared objects itself, so until then its results cannot hold any.
  */
 let shared: typeof SharedCodec | undefined;
-/** A chunk's values while they are all numbers (they live in a Float64Array then): never written. */
-const NO_VALUES: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 async function loadShared(): Promise<typeof SharedCodec> {
   if (shared) return shared;
@@ -306,13 +304,17 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // `pi`: the timeout covers each item (the parent re-arms the chunk's clock from the running item's start).
   // `s` (a signal or a timeout): once aborted, no further item starts; the parent discards the result.
   const itemClock = task.pi && limit === 1 ? port.recordItem : undefined, signal = task.s ? currentContext()?.signal : undefined;
+  // `pl`: each finished item is logged before the next starts (protocol/item-log.ts), for exact blame if this worker dies.
+  let log = task.pl && limit === 1 && list.length > 1 ? port.itemLog : undefined;
+  log?.begin(task.id);
   for (let i = 0; i < list.length; i++) {
     if (signal?.aborted) break;
     if (itemClock) itemClock(task.id, task.at ?? 1, now());
+    let r: unknown, failed: EncodedError | undefined;
     try {
       if (typeof fn !== 'function') throw new TypeError('not an exported function');
       const item = handles ? decodeShared(list[i]) : list[i];
-      let r = spread ? fn(...(item as unknown[])) : fn(item);
+      r = spread ? fn(...(item as unknown[])) : fn(item);
       if (r !== null && typeof r === 'object') {
         if (typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
         if (r !== null && typeof r === 'object' && isMoved(r)) {
@@ -327,11 +329,15 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
       }
     } catch (err) {
       if (vf !== undefined) [values, vf] = [valuesOf(vf, i), undefined];
-      (errors ??= []).push([i, encodeError(err)]);
+      (errors ??= []).push([i, (failed = encodeError(err))]);
     }
-    if (times) {
+    if (times || log) {
       const t = now();
-      times[i] = t - last;
+      if (times) times[i] = t - last;
+      if (log && !log.append(i, t - last, failed === undefined, failed ?? r)) {
+        log = undefined;
+        port.send({ t: 'unlogged', id: task.id });
+      }
       last = t;
     }
   }
@@ -358,13 +364,6 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     }
     port.send({ t: 'done', id: task.id, v: values, e: errors, ms, it: times, nx });
   }
-}
-
-/** The first `upTo` numbers of `vf` as the start of an array of its length (the rest to be filled). */
-function valuesOf(vf: Float64Array, upTo: number): unknown[] {
-  const values = new Array<unknown>(vf.length);
-  for (let k = 0; k < upTo; k++) values[k] = vf[k];
-  return values;
 }
 
 /** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */

@@ -1,0 +1,127 @@
+/**
+ * A chunk with an item log (`Task.itemLog`, protocol/item-log.ts) whose
+ * worker died, or was killed for its timeout or memory, in the middle of it.
+ * Instead of failing every item of the chunk with the running one's error:
+ *
+ * - the items the log holds as finished keep their values and errors;
+ * - the item that was running is judged alone, as a task of one item would
+ *   be: its crash error, or its timeout or memory error, or a retry on a
+ *   fresh worker when the call has `retries` left;
+ * - the items after it never started: they go back to the front of the queue
+ *   as one new chunk, and run once, elsewhere.
+ *
+ * The chunk settles once all of that has, with one outcome per item, as if
+ * nothing had happened to it but its one failure. So a crash in a chunk of
+ * 100 items costs the caller what it would one item at a time: one failed
+ * item, nothing run twice, nothing else lost.
+ */
+import type { LoggedItem } from '../protocol/item-log.js';
+import type { Core } from './core.js';
+import type { ChunkOutcome, Task, TaskSink } from './task.js';
+import type { WorkerSlot } from './worker-slot.js';
+
+/** `t` can be split if its worker dies now: its wire form asked for a log, the worker has one, and never said it stopped. */
+export function canSplit(w: WorkerSlot, t: Task): boolean {
+  return t.wire?.pl === 1 && w.runtime.logsItems && t.midChunk?.unlogged !== true && t.items !== undefined && t.items.length > 1;
+}
+
+/**
+ * Settles `t`, which `w` was running when it died: split as above, or, when
+ * it cannot be, `judgeWhole` decides for the whole task (a crash error, a
+ * retry). A chunk whose clock had already run out gets its timeout error.
+ */
+export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t: Task) => void): void {
+  const doomed = t.midChunk?.doomed;
+  const state = c.state();
+  if (!canSplit(w, t) || state === 'terminated' || state === 'broken') {
+    if (doomed) return c.fail(t, doomed.error, doomed.kind, w);
+    return judgeWhole(t);
+  }
+  t.timer?.clear();
+  t.timer = undefined;
+  const logged = t.midChunk?.logged ?? [];
+  const n = t.items!.length;
+  const k = Math.min(logged.length, n);
+  const whole = assembly(t, n, w.id);
+  whole.head(c, t, logged.slice(0, k));
+  // Every item finished: only the result was lost with the worker.
+  if (k === n) return whole.close();
+  // The running item, judged alone; it ran in this attempt, so a retry is the next one.
+  const running = t.part(k, k + 1, whole.sink(k, 1));
+  running.attempts = t.attempts;
+  running.attemptBase = t.attemptBase;
+  running.crashes = t.crashes;
+  running.started = true;
+  running.startedAt = t.startedAt;
+  const parts = [running];
+  if (doomed) c.fail(running, doomed.error, doomed.kind, w);
+  else judgeWhole(running);
+  if (k + 1 < n) {
+    // Never started: their first run is still this attempt's number.
+    const rest = t.part(k + 1, n, whole.sink(k + 1, n - k - 1));
+    rest.attempts = t.attempts - 1;
+    rest.attemptBase = t.attemptBase;
+    parts.push(rest);
+    // Ahead of a retried item, which waits for a fresh worker.
+    c.requeueFront([rest]);
+  }
+  (t.midChunk ??= {}).parts = parts;
+  whole.close();
+}
+
+interface Assembly {
+  /** The finished items from the log: kept, and counted as a result would be. */
+  head(c: Core, t: Task, items: LoggedItem[]): void;
+  /** Where the part for items `from`..`from + count` settles. */
+  sink(from: number, count: number): TaskSink;
+  /** No more parts: settles `t` once every part has. */
+  close(): void;
+}
+
+function assembly(t: Task, n: number, workerId: number): Assembly {
+  const values = new Array<unknown>(n);
+  const times: number[] | undefined = t.itemTimes ? new Array<number>(n).fill(0) : undefined;
+  let errors: Array<[number, Error]> | undefined;
+  let ms = 0;
+  let open = 1; // the parts not settled, plus one until close()
+  const done = () => {
+    if (--open > 0) return;
+    errors?.sort((a, b) => a[0] - b[0]);
+    const outcome: ChunkOutcome = { values, errors };
+    if (times) outcome.times = times;
+    t.settle(outcome, { workerId, ms });
+  };
+  return {
+    head(c, task, items) {
+      let failed = 0;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        ms += item.ms;
+        if (times) times[i] = item.ms;
+        if (item.ok) values[i] = item.value;
+        else {
+          failed++;
+          (errors ??= []).push([i, item.error]);
+          c.events.emit('taskError', { taskId: task.id, name: task.name, error: item.error });
+        }
+      }
+      c.stats.completed += items.length - failed;
+      c.stats.failed.error += failed;
+    },
+    sink(from, count) {
+      open++;
+      return (result, info) => {
+        ms += info.ms;
+        const share = info.ms / count;
+        for (let j = 0; j < count; j++) {
+          if (times) times[from + j] = (result instanceof Error ? undefined : result.times?.[j]) ?? share;
+          if (result instanceof Error) (errors ??= []).push([from + j, result]);
+          else values[from + j] = result.values[j];
+        }
+        if (!(result instanceof Error) && result.errors) for (const [j, e] of result.errors) (errors ??= []).push([from + j, e]);
+        done();
+      };
+    },
+    close: done,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The worker's side of the item log (protocol/item-log.ts): one entry per
+ * finished item of a chunk that asks for it (`WireTask.pl`), written before
+ * the next item starts, so that a death in the middle of the chunk blames
+ * only the item that was running.
+ */
+import { writeSync } from 'node:fs';
+import { ITEM_LOG_BASE, ITEM_LOG_MAX_BYTES, encodeItemEntry } from '../protocol/item-log.js';
+
+/** Entries up to this size are built in one reused buffer (most results are small). */
+const SCRATCH_BYTES = 64 * 1024;
+
+export interface ItemLog {
+  /** A new chunk starts: its entries overwrite the last chunk's from the start. */
+  begin(id: number): void;
+  /**
+   * Item `index` finished with `value` (ok) or the encoded error (not ok).
+   * False when it could not be logged (a value V8 cannot serialize, a full
+   * disk, the chunk past `ITEM_LOG_MAX_BYTES`): the chunk is unlogged from then on.
+   */
+  append(index: number, ms: number, ok: boolean, value: unknown): boolean;
+}
+
+/** The log in file descriptor `fd`, which the parent opened and reads after this worker is gone. */
+export function openItemLog(fd: number): ItemLog {
+  const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  let id = 0;
+  let at = ITEM_LOG_BASE;
+  return {
+    begin(taskId) {
+      id = taskId;
+      at = ITEM_LOG_BASE;
+    },
+    append(index, ms, ok, value) {
+      try {
+        const { bytes, length } = encodeItemEntry(scratch, id, index, ms, ok, value);
+        if (at + length - ITEM_LOG_BASE > ITEM_LOG_MAX_BYTES) return false;
+        // One positional write per entry; a short write (a full tmpfs) leaves
+        // a torn entry, which the reader takes for the end of the log.
+        if (writeSync(fd, bytes, 0, length, at) !== length) return false;
+        at += length;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
