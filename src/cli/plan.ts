@@ -1,12 +1,13 @@
 /**
  * How items are handed to the pool: chunk size, read-ahead and pace.
  *
- * A chunk is one task to the pool, so a timeout, a crash or a memory kill
- * fails the whole chunk: with --timeout or --max-memory, items go one by
- * one (with the read-ahead the chunks would have had). Otherwise a known total is cut into about 64 chunks per worker (at
- * most 32 items each), which removes most IPC round trips for small items
- * while keeping the tail of the run balanced. An input of unknown length
- * (stdin) is first read for a moment to learn which case it is.
+ * A known total is cut into about 64 chunks per worker (at most 32 items
+ * each), which removes most IPC round trips for small items while keeping the
+ * tail of the run balanced. A crash, a timeout or a memory kill in a chunk
+ * fails only the item it hit: local workers log each finished item (the
+ * pool's item log, engine/split.ts). Through Redis a job has no such log, so
+ * with --timeout items go one by one there. An input of
+ * unknown length (stdin) is first read for a moment to learn which case it is.
  */
 import { availableParallelism } from 'node:os';
 import type { RunConfig } from './args.js';
@@ -49,20 +50,13 @@ export function plan(config: RunConfig, total: number | undefined): Plan {
   // Paced starts: the pool holds one item per worker, so an item handed over starts at once.
   if (config.delay !== undefined) return { chunksize: 1, readAhead: workers };
   if (config.chunksize !== 'auto') return { chunksize: config.chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * config.chunksize };
-  // With --timeout or --max-memory items go one by one, but the pool may hold
-  // as many as the chunks of the same run without them would: the same bound
-  // on what a crash of this process re-runs and on what starts after Ctrl-C.
-  // Two items per worker kept the pool too shallow to send more than one item
-  // per write, and every write wakes a worker (those runs went 2x slower).
-  // (Through Redis as before: one item per job, two jobs per nominal slot.)
-  const one = oneByOne(config);
-  const span = one && config.backend !== undefined ? 1 : chunkFor(config, total);
-  return { chunksize: one ? 1 : span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
-}
-
-/** A chunk is one task: a timeout or a memory kill would fail all of its items. */
-function oneByOne(config: RunConfig): boolean {
-  return config.timeout !== undefined || config.maxMemory !== undefined;
+  // Through Redis, a job is judged whole: with --timeout one item per job,
+  // two jobs per nominal slot (--max-memory belongs to the nodes there).
+  if (config.backend !== undefined && config.timeout !== undefined) {
+    return { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers };
+  }
+  const span = chunkFor(config, total);
+  return { chunksize: span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
 }
 
 /** The chunk `--chunksize auto` cuts for this input, were its items not run one by one. */

@@ -69,7 +69,39 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   whole.close();
 }
 
+/**
+ * A chunk came back with items that threw, on a call that retries thrown
+ * errors (`retryOn: 'error'`) and has retries left: only those items run
+ * again, each alone; the others keep their results and do not run twice.
+ */
+export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerId: number, ms: number): void {
+  const n = result.values.length;
+  const whole = assembly(t, n, workerId);
+  const threw = new Set(result.errors!.map(([i]) => i));
+  const parts: Task[] = [];
+  for (let i = 0; i < n; i++) {
+    const itemMs = result.times?.[i] ?? ms / n;
+    if (!threw.has(i)) {
+      whole.keep(i, itemMs, true, result.values[i]);
+      continue;
+    }
+    const again = t.part(i, i + 1, whole.sink(i, 1));
+    again.attempts = t.attempts;
+    again.attemptBase = t.attemptBase;
+    parts.push(again);
+  }
+  c.stats.completed += n - threw.size;
+  c.stats.retried += threw.size;
+  t.timer?.clear();
+  t.timer = undefined;
+  (t.midChunk ??= {}).parts = parts;
+  c.requeueFront(parts);
+  whole.close();
+}
+
 interface Assembly {
+  /** Item `i`'s outcome, known now. */
+  keep(i: number, ms: number, ok: boolean, value: unknown): void;
   /** The finished items from the log: kept, and counted as a result would be. */
   head(c: Core, t: Task, items: LoggedItem[]): void;
   /** Where the part for items `from`..`from + count` settles. */
@@ -91,17 +123,21 @@ function assembly(t: Task, n: number, workerId: number): Assembly {
     if (times) outcome.times = times;
     t.settle(outcome, { workerId, ms });
   };
+  const keep = (i: number, itemMs: number, ok: boolean, value: unknown) => {
+    ms += itemMs;
+    if (times) times[i] = itemMs;
+    if (ok) values[i] = value;
+    else (errors ??= []).push([i, value as Error]);
+  };
   return {
+    keep,
     head(c, task, items) {
       let failed = 0;
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
-        ms += item.ms;
-        if (times) times[i] = item.ms;
-        if (item.ok) values[i] = item.value;
-        else {
+        keep(i, item.ms, item.ok, item.ok ? item.value : item.error);
+        if (!item.ok) {
           failed++;
-          (errors ??= []).push([i, item.error]);
           c.events.emit('taskError', { taskId: task.id, name: task.name, error: item.error });
         }
       }
@@ -111,13 +147,13 @@ function assembly(t: Task, n: number, workerId: number): Assembly {
     sink(from, count) {
       open++;
       return (result, info) => {
-        ms += info.ms;
         const share = info.ms / count;
         for (let j = 0; j < count; j++) {
-          if (times) times[from + j] = (result instanceof Error ? undefined : result.times?.[j]) ?? share;
-          if (result instanceof Error) (errors ??= []).push([from + j, result]);
-          else values[from + j] = result.values[j];
+          const itemMs = (result instanceof Error ? undefined : result.times?.[j]) ?? share;
+          if (result instanceof Error) keep(from + j, itemMs, false, result);
+          else keep(from + j, itemMs, true, result.values[j]);
         }
+        // An item of the part that threw: its value slot stays empty.
         if (!(result instanceof Error) && result.errors) for (const [j, e] of result.errors) (errors ??= []).push([from + j, e]);
         done();
       };

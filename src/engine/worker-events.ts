@@ -12,7 +12,7 @@ import { armTaskTimeout } from './guards.js';
 import { now } from '../util/clock.js';
 import { reportedStartError } from './spawn.js';
 import type { ChunkOutcome, MidChunk, Task } from './task.js';
-import { canSplit } from './split.js';
+import { canSplit, retryThrownItems } from './split.js';
 import { outcomeOf } from './wire.js';
 import type { WorkerSlot } from './worker-slot.js';
 
@@ -103,8 +103,12 @@ function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms:
   if (!t.settled) {
     const failed = result.errors?.length ?? 0;
     if (failed > 0 && t.retryOnError && t.attempts <= t.retries) {
-      core.stats.retried++;
-      core.requeueFront([t]);
+      // A chunk runs again only its items that threw (split.ts).
+      if (t.items && t.items.length > 1) retryThrownItems(core, t, result, w.id, ms);
+      else {
+        core.stats.retried++;
+        core.requeueFront([t]);
+      }
     } else {
       core.stats.completed += result.values.length - failed;
       core.stats.failed.error += failed;

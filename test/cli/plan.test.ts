@@ -10,19 +10,22 @@ function configOf(flags: string[]) {
   return parsed.config;
 }
 
-test('--timeout and --max-memory run items one by one, with the read-ahead the same run has without them', () => {
+test('--timeout and --max-memory keep the chunks of the same run without them: a death in a chunk fails only its running item', () => {
   const total = 100_000;
   const chunked = plan(configOf(['-j', '2']), total);
   assert.equal(chunked.chunksize, 32);
   assert.equal(chunked.readAhead, READ_AHEAD_CHUNKS_PER_WORKER * 2 * 32);
   for (const flags of [['--timeout', '5s'], ['--max-memory', '512MB'], ['--timeout', '1s', '--max-memory', '1GB']]) {
-    const p = plan(configOf(['-j', '2', ...flags]), total);
-    assert.deepEqual(p, { chunksize: 1, readAhead: chunked.readAhead }, flags.join(' '));
+    assert.deepEqual(plan(configOf(['-j', '2', ...flags]), total), chunked, flags.join(' '));
   }
-  // A small input gets small chunks, and so a small read-ahead, either way.
-  assert.deepEqual(plan(configOf(['-j', '2', '--timeout', '5s']), 10), { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * 2 });
-  // Unknown length (a slow stdin): one item, two per worker.
+  // Unknown length (a slow stdin): one item, two per worker, with or without them.
   assert.deepEqual(plan(configOf(['-j', '3', '--timeout', '5s']), undefined), { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * 3 });
+});
+
+test('through Redis, --timeout means one item per job (a job is judged whole), two jobs per nominal slot', () => {
+  const redis = ['--redis', 'redis://127.0.0.1:6379', '--queue', 'q'];
+  assert.ok(plan(configOf(redis), 100_000).chunksize > 1);
+  assert.deepEqual(plan(configOf([...redis, '--timeout', '5s']), 100_000), { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * 16 });
 });
 
 test('an explicit --chunksize and paced runs keep their read-ahead', () => {

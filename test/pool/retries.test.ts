@@ -2,7 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError } from 'forkpool';
-import { fixture, runtime, makePool } from '../helpers.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executions, fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -29,4 +32,28 @@ test('a task that threw is not retried, unless retryOn is "error"', async () => 
   }
   await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 2, retryOn: 'error' });
   assert.equal(await pool.apply('throwOnFirstAttempt'), 2);
+});
+
+test('with retryOn "error", a chunk runs again only its items that threw: map and imapSettled, nothing else runs twice', async () => {
+  await using pool = await makePool(fixture('item-clock.mjs'), { ...opts, retries: 1, retryOn: 'error' });
+  const dir = mkdtempSync(join(tmpdir(), 'forkpool-retry-chunk-'));
+  for (const [how, file] of [['map', join(dir, 'map.txt')], ['imapSettled', join(dir, 'settled.txt')]] as const) {
+    const items = Array.from({ length: 200 }, (_, n) => ({ n, at: 107, file }));
+    const results = how === 'map'
+      ? await pool.map('throwOnceAt', items, { chunksize: 20 }) as Array<{ n: number; attempt: number }>
+      : await (async () => {
+        const out: Array<{ n: number; attempt: number }> = [];
+        for await (const s of pool.imapSettled('throwOnceAt', items, { chunksize: 20 })) {
+          assert.ok(s.ok, `item ${s.index} failed`);
+          out[s.index] = s.value as { n: number; attempt: number };
+        }
+        return out;
+      })();
+    assert.deepEqual(results.map((r) => r.n), items.map((x) => x.n), how);
+    assert.equal(results[107]!.attempt, 2, `${how}: the item that threw succeeded on its second attempt`);
+    assert.ok(results.every((r, i) => i === 107 || r.attempt === 1), `${how}: every other item ran in the first attempt`);
+    const runs = executions(file);
+    assert.equal(runs.get(107), 2);
+    assert.deepEqual([...runs].filter(([n, count]) => n !== 107 && count !== 1), [], `${how}: every other item ran once`);
+  }
 });
