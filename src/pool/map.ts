@@ -57,7 +57,8 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
     const chunk = items.slice(offset, offset + size);
     next += chunk.length;
     const task = new Task({
-      name, items: chunk, spread, itemTimeout: plan.itemTimeout, ...call,
+      // With retries, a crashed chunk runs again only its running item (engine/split.ts), not the items it had finished.
+      name, items: chunk, spread, itemTimeout: plan.itemTimeout, itemLog: call.retries > 0 && engine.itemLogs, ...call,
       sink: (result, info) => {
         outstanding--;
         if (failed) return;

@@ -267,12 +267,12 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /**
    * The lazy map under imap, imapUnordered and imapSettled (imap.ts).
    * `values`: imap and imapUnordered, which yield values and end at the first
-   * failure. Without a `chunksize` they grow their chunks from one item as
-   * items prove cheap, unless a whole-chunk failure would cost more than an
-   * early error: with `retries` a crashed chunk would run again whole, items
-   * that had finished included; and a timeout must cover each item, which
-   * only an engine that records item starts can do. imapSettled reports each
-   * item's own outcome, so a crash fails only its item: one item per chunk.
+   * failure. Without a `chunksize` chunks grow from one item as items prove
+   * cheap, unless a whole-chunk failure would cost more than an early error:
+   * a timeout must cover each item, which only an engine that records item
+   * starts can do; imapSettled must blame a death on its item alone, and a
+   * retry must not run finished items again, which needs the item log
+   * (`Engine.itemLogs`); without it they keep one item per chunk.
    */
   #imap(name: string, iterable: unknown, options: ImapSettledOptions, spread: boolean, outerLease?: CallLease, site?: CallSite, values = false): AsyncIterableIterator<SettledItem> {
     checkName(name);
@@ -285,11 +285,10 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const readAhead = options.readAhead === undefined ? readAheadChunks * chunksize : positiveInt('readAhead', options.readAhead, 0);
     const call = callSettings(options, this.#opts, this.#callCache);
     const itemTimeout = call.timeout !== undefined && this.#engine.itemTimeouts;
-    // imapSettled: a death mid-chunk fails only its running item (engine/split.ts), so its chunks may grow, retries or not
-    // (but a thrown error retried would run its whole chunk again).
-    const itemLog = !values && this.#engine.itemLogs;
-    const grows = options.chunksize === undefined && (call.timeout === undefined || itemTimeout)
-      && (values ? call.retries === 0 : itemLog && !(call.retries > 0 && call.retryOnError));
+    // With the item log a death mid-chunk fails (or retries) only its running item (engine/split.ts):
+    // imapSettled needs it to report each item's own outcome, imap with retries so that a retry runs no finished item again.
+    const itemLog = this.#engine.itemLogs && (!values || call.retries > 0);
+    const grows = options.chunksize === undefined && (call.timeout === undefined || itemTimeout) && (itemLog || (values && call.retries === 0));
     // An explicit readAhead stays the bound: chunks then stay small enough for two per slot within it.
     const maxChunk = options.readAhead === undefined ? IMAP_MAX_CHUNK : Math.max(1, Math.min(IMAP_MAX_CHUNK, Math.floor(readAhead / (2 * this.#engine.capacity))));
     const lease = outerLease ?? this.#engine.openCall();

@@ -111,6 +111,23 @@ test('with retries, only the crashing item runs again (on a fresh worker), and t
   assert.deepEqual([...runs].filter(([i, count]) => i !== at && count !== 1), [], 'every other item ran once');
 });
 
+test('map and imap with retries: a crash in a chunk runs again only the crashing item; no finished item runs twice', { skip: LOCAL }, async () => {
+  await using pool = await makePool(fixture('item-clock.mjs'), { ...opts, retries: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'forkpool-item-log-'));
+  const n = 3_000, at = 2_222;
+  const mapFile = join(dir, 'map.txt');
+  assert.deepEqual(await pool.map('faultAt', range(n).map((i) => ({ n: i, at, file: mapFile, how: 'once' }))), range(n));
+  const imapFile = join(dir, 'imap.txt');
+  const values: unknown[] = [];
+  for await (const v of pool.imap('faultAt', range(n).map((i) => ({ n: i, at, file: imapFile, how: 'once' })))) values.push(v);
+  assert.deepEqual(values, range(n));
+  for (const [how, file] of [['map', mapFile], ['imap', imapFile]]) {
+    const runs = executions(file!);
+    assert.equal(runs.get(at), 2, `${how}: the crashing item ran twice`);
+    assert.deepEqual([...runs].filter(([i, count]) => i !== at && count !== 1), [], `${how}: every other item ran once`);
+  }
+});
+
 test('a chunk that could not be logged fails whole if its worker then dies: no item is wrongly blamed or run twice', { skip: LOCAL }, async () => {
   await using pool = await makePool(fixture('item-clock.mjs'), opts);
   // Item 2's result (a function) fits neither the log nor the channel; item 5 ends the worker.
