@@ -3,6 +3,7 @@
 // end of the log, never as a finished item: an item taken for finished is
 // never blamed, and one taken for unfinished is at worst blamed for a crash.
 import { test } from 'node:test';
+import { deserialize, serialize } from 'node:v8';
 import assert from 'node:assert/strict';
 import { ITEM_LOG_HEADER, ITEM_LOG_TRAILER, decodeItemLog, encodeItemEntry } from '../../src/protocol/item-log.ts';
 import { encodeError } from '../../src/protocol/values.ts';
@@ -26,6 +27,27 @@ test('the item log reads back numbers, structured values and errors, in order, w
   assert.deepEqual(read.items[1], { ms: 1.5, ok: true, value: { a: [1, 'x'], d: new Date(5) } });
   const failed = read.items[2]!;
   assert.ok(!failed.ok && failed.error.name === 'RangeError' && failed.error.message === 'too big');
+});
+
+test('every kind of value reads back as the channel would carry it: JSON only where JSON is exact, V8 for the rest', () => {
+  const sparse = [1, , 3]; // eslint-disable-line no-sparse-arrays
+  const values: unknown[] = [
+    'text', '', 'ü→😀', 'x'.repeat(2000), undefined, null, true, 0, -0, NaN, Infinity, 2 ** 60,
+    { a: 1, b: ['x', { c: null }] }, [], {}, { u: undefined }, sparse, new Date(7), new Map([[1, 2]]), 10n,
+    new Uint8Array([1, 2, 3]), { d: new Date(9) }, Object.assign(Object.create(null), { p: 1 }), JSON.parse('{"__proto__": 5}'),
+    Array.from({ length: 3000 }, (_, i) => i),
+  ];
+  const read = decodeItemLog(log(2, values.map((v) => [true, v])))!;
+  assert.equal(read.items.length, values.length);
+  read.items.forEach((item, i) => {
+    assert.ok(item.ok);
+    // What the worker's channel would have carried: V8's serializer (a null-prototype object comes back plain).
+    assert.deepStrictEqual(item.value, deserialize(serialize(values[i])), `value ${i}`);
+  });
+  // An own "__proto__" key is kept as a key, and -0 stays -0.
+  assert.ok(Object.hasOwn(read.items[values.length - 2]!.ok && read.items[values.length - 2]!.value as object, '__proto__'));
+  assert.ok(Object.is(read.items[8]!.ok && read.items[8]!.value, -0));
+  assert.equal(read.items[16]!.ok && 1 in (read.items[16]!.value as unknown[]), false, 'a hole stays a hole');
 });
 
 test('a torn last entry (a write cut short) ends the log before it', () => {
