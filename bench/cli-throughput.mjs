@@ -1,7 +1,7 @@
 // Items per second of `forkpool run` over a trivial function, by the flags
 // that change its per-item path: plain output, JSON Lines output (which
 // journals by default), a journal,
-// and --timeout / --max-memory (one item per task). The runner's main thread
+// and --timeout / --max-memory. The runner's main thread
 // is the bottleneck for items this small, so this measures its bookkeeping.
 //
 //   npm run build && node bench/cli-throughput.mjs [--items 50000] [--runs 5] [-j 2] [--dist dir,dir2]
