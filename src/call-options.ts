@@ -18,7 +18,8 @@ export interface CallOptions {
   /**
    * Per-task timeout in ms for this call (overrides `taskTimeout`). In a map
    * with the default chunksize it covers each item of a chunk; with an
-   * explicit `chunksize`, the whole chunk.
+   * explicit `chunksize`, the whole chunk. In imapSettled (on local workers)
+   * it covers each item either way, and only that item fails.
    */
   timeout?: number;
   /** Cancels the task(s): queued ones never run, running ones see `currentTask().signal` abort (a running map chunk starts no further item). */

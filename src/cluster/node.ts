@@ -315,6 +315,8 @@ export class ClusterNode {
         retries: jt.retries,
         retryOnError: jt.re === 1,
         itemTimes: jt.it === 1,
+        // A local worker's death in the middle of the job's chunk fails only its running item (engine/split.ts).
+        itemLog: this.#supervisor.itemLogs,
         sink: (result: ChunkOutcome | Error, info) => {
           // Retries made here, so the client's stats().retried counts them as a local pool would.
           const { lines, dropped } = this.#logs.take(task.id);

@@ -49,7 +49,6 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   // The running item, judged alone; it ran in this attempt, so a retry is the next one.
   const running = t.part(k, k + 1, whole.sink(k, 1));
   running.attempts = t.attempts;
-  running.attemptBase = t.attemptBase;
   running.crashes = t.crashes;
   running.started = true;
   running.startedAt = t.startedAt;
@@ -60,7 +59,6 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
     // Never started: their first run is still this attempt's number.
     const rest = t.part(k + 1, n, whole.sink(k + 1, n - k - 1));
     rest.attempts = t.attempts - 1;
-    rest.attemptBase = t.attemptBase;
     parts.push(rest);
     // Ahead of a retried item, which waits for a fresh worker.
     c.requeueFront([rest]);
@@ -87,7 +85,6 @@ export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerI
     }
     const again = t.part(i, i + 1, whole.sink(i, 1));
     again.attempts = t.attempts;
-    again.attemptBase = t.attemptBase;
     parts.push(again);
   }
   c.stats.completed += n - threw.size;

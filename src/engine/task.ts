@@ -5,6 +5,7 @@
 import type { TransferItem, WireTask } from '../protocol/messages.js';
 import type { LongTimer } from '../util/timers.js';
 import type { LoggedItem } from '../protocol/item-log.js';
+import { wireOf } from './wire.js';
 
 /** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
 export interface ChunkOutcome {
@@ -162,10 +163,15 @@ export class Task {
    */
   part(from: number, to: number, sink: TaskSink): Task {
     const e = this.#extras;
-    return new Task({
+    const part = new Task({
       name: this.name, items: this.items!.slice(from, to), settings: this.#settings, sink,
       spread: e?.spread, keys: e?.keys?.slice(from, to), itemTimes: e?.itemTimes, itemTimeout: e?.itemTimeout, run: e?.run, itemLog: e?.itemLog,
     });
+    part.abortGrace = this.abortGrace;
+    part.attemptBase = this.attemptBase;
+    // A distributed job's key (`currentTask().key`) lives on its wire form: its parts run under the same key.
+    if (this.wire?.k !== undefined) wireOf(part).k = this.wire.k;
+    return part;
   }
 
   /** Number of items (1 for a single call). */

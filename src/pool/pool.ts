@@ -250,8 +250,10 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   async #mapJournaled(name: string, iterable: Iterable<unknown>, options: MapOptions, spread: boolean): Promise<unknown[]> {
     checkIterable(iterable);
     const items = Array.from(iterable);
-    // The input is known, so chunks are cut by the engine's hint; a timeout keeps one item per chunk (its clock covers a whole chunk here).
-    const chunksize = options.chunksize !== undefined || options.timeout !== undefined
+    // The input is known, so chunks are cut by the engine's hint. A timeout covers each item of
+    // imapSettled's chunks where the engine logs items; elsewhere it keeps one item per chunk.
+    const timed = options.timeout !== undefined || this.#opts.taskTimeout !== undefined;
+    const chunksize = options.chunksize !== undefined || (timed && !(this.#engine.itemLogs && this.#engine.itemTimeouts))
       ? chunksizeOption(options.chunksize, 1)
       : upfrontChunksize(items.length, this.#engine.capacity, this.#engine.chunkHint);
     const out = new Array<unknown>(items.length);

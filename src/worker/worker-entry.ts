@@ -307,6 +307,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // `pl`: each finished item is logged before the next starts (protocol/item-log.ts), for exact blame if this worker dies.
   let log = task.pl && limit === 1 && list.length > 1 ? port.itemLog : undefined;
   log?.begin(task.id);
+  if (task.pl && !log && list.length > 1) port.send({ t: 'unlogged', id: task.id });
   for (let i = 0; i < list.length; i++) {
     if (signal?.aborted) break;
     if (itemClock) itemClock(task.id, task.at ?? 1, now());

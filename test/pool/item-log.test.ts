@@ -75,7 +75,8 @@ for (const how of ['exit', 'SIGKILL', 'SIGSEGV'] as const) {
   });
 }
 
-test('an explicit chunksize gets the same blame: the chunk that died loses nothing but its running item', { skip: LOCAL }, async () => {
+// On the distributed backend too: a job's chunk runs on a node's local pool, which logs its items.
+test('an explicit chunksize gets the same blame: the chunk that died loses nothing but its running item', async () => {
   await using pool = await makePool(fixture('item-clock.mjs'), opts);
   const file = runsFile();
   const results = await settle(pool.imapSettled('faultAt', range(500).map((i) => ({ n: i, at: 250, file, how: 'exit' })), { chunksize: 100 }));

@@ -1,0 +1,105 @@
+/**
+ * The chaos suite through chunks: imapSettled over items with real faults
+ * mixed in, its chunks growing and every item logged as it finishes
+ * (src/engine/split.ts). A fault must cost only its own item, as one item per
+ * task would: every other item succeeds and runs exactly once, whatever chunk
+ * it shared with a segfault, an exit, a hang or a heap blow-up.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pool, WorkerCrashedError, TaskTimeoutError, MemoryLimitError, type SettledItem } from 'forkpool';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, runtime, isThread, pidAlive } from '../helpers.ts';
+
+const ITEMS = 1500;
+const MIX = { kill: 0.01, exit: 0.01, throw: 0.01, hang: 0.003, oom: 0.004 } as const;
+type Kind = 'ok' | keyof typeof MIX;
+/** Long enough for a heap blow-up to reach the cap on a loaded machine; a hang costs this once. */
+const ITEM_TIMEOUT_MS = 3000;
+const RETRIES = 1;
+
+/** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function plan(seed: number): Kind[] {
+  const rnd = prng(seed);
+  return Array.from({ length: ITEMS }, (_, i) => {
+    // The first 200 items are healthy, so chunks have grown before the first fault.
+    if (i < 200) return 'ok';
+    let x = rnd();
+    for (const [kind, p] of Object.entries(MIX) as Array<[Kind, number]>) {
+      if (x < p) return kind;
+      x -= p;
+    }
+    return 'ok';
+  });
+}
+
+test(`chaos through chunks: imapSettled over ${ITEMS} items with kills, exits, throws, hangs and heap blow-ups fails only the faulty items (${runtime})`, async () => {
+  const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100000);
+  const kinds = plan(seed);
+  const pool = new Pool(fixture('chaos.mjs'), { processes: 2, runtime, logs: 'silent', maxMemory: '64MB', retries: RETRIES });
+  const runs = join(mkdtempSync(join(tmpdir(), 'fp-chaos-chunks-')), 'runs.txt');
+  const pids = new Set<number>();
+  pool.on('workerStart', ({ pid }) => { if (pid !== undefined) pids.add(pid); });
+  const settled: SettledItem[] = [];
+  const lists = kinds.map((kind, i) => [kind, i, runtime, runs]);
+  for await (const s of pool.imapSettled('fault', lists, { spread: true, timeout: ITEM_TIMEOUT_MS })) settled[s.index] = s;
+  assert.equal(settled.filter(Boolean).length, ITEMS, 'every item settled once');
+
+  const executed = new Map<number, number>();
+  for (const line of readFileSync(runs, 'utf8').trim().split('\n')) executed.set(Number(line), (executed.get(Number(line)) ?? 0) + 1);
+  const tally: Record<string, number> = {};
+  kinds.forEach((kind, i) => {
+    tally[kind] = (tally[kind] ?? 0) + 1;
+    const s = settled[i]!;
+    const n = executed.get(i) ?? 0;
+    const why = `item ${i} (${kind}, seed ${seed}) ran ${n} times`;
+    if (kind === 'ok') {
+      assert.ok(s.ok && s.value === i * 2, `${why}: ${s.ok ? s.value : s.error}`);
+      assert.equal(n, 1, why);
+      return;
+    }
+    assert.ok(!s.ok, `${why}: succeeded`);
+    const err = s.error;
+    switch (kind) {
+      case 'kill':
+        assert.ok(err instanceof WorkerCrashedError, `${why}: ${err}`);
+        if (isThread) assert.equal(err.exitCode, 137, why);
+        else assert.equal(err.signal, 'SIGKILL', why);
+        assert.equal(n, 1 + RETRIES, why);
+        break;
+      case 'exit':
+        assert.ok(err instanceof WorkerCrashedError, `${why}: ${err}`);
+        assert.equal(err.exitCode, 7, why);
+        assert.equal(n, 1 + RETRIES, why);
+        break;
+      case 'throw':
+        assert.equal(err.message, `thrown by ${i}`, why);
+        assert.equal(n, 1, why);
+        break;
+      case 'hang':
+        assert.ok(err instanceof TaskTimeoutError, `${why}: ${err}`);
+        assert.equal(n, 1, why);
+        break;
+      case 'oom':
+        assert.ok(err instanceof MemoryLimitError, `${why}: ${err}`);
+        assert.ok(n >= 1 && n <= 1 + RETRIES, why);
+        break;
+    }
+  });
+  const s = pool.stats();
+  console.log(`chaos-chunks ${runtime} seed=${seed}: ${ITEMS} items ${JSON.stringify(tally)}; stats ${JSON.stringify({ completed: s.completed, failed: s.failed, retried: s.retried })}; ${pids.size} worker processes`);
+  pool.close();
+  await pool.join();
+  if (!isThread) assert.deepEqual([...pids].filter(pidAlive), [], 'no worker process outlives join()');
+});
