@@ -105,10 +105,8 @@ export class ClusterEngine implements Engine {
 
   /** A chunk is a job through Redis (round trips of milliseconds): large chunks, a few per slot. */
   readonly chunkHint: ChunkHint = { maxItems: 1_000, chunksPerSlot: 8 };
-  /** Jobs do not carry the per-item clock flag: on a node a timeout covers the whole task. */
-  readonly itemTimeouts = false;
-  /** A job's items are not logged as they finish: a node's death fails (or re-runs) the whole job. */
-  readonly itemLogs = false;
+  /** Jobs carry no per-item clock flag (on a node a timeout covers the whole task); a node's death fails or re-runs a whole job. */
+  readonly itemTimeouts = false; readonly itemLogs = false;
   /** Jobs allowed in Redis at once; the rest wait in the client, so a huge map never floods Redis. Room for
    *  an imap's read-ahead (64 tasks) keeps one task per job there: an early break leaves little started. */
   get #jobLimit(): number {

@@ -312,9 +312,7 @@ export class ClusterNode {
         items: jt.m ?? jt.c,
         spread: jt.c !== undefined,
         timeout: jt.to,
-        retries: jt.retries,
-        retryOnError: jt.re === 1,
-        itemTimes: jt.it === 1,
+        retries: jt.retries, retryOnError: jt.re === 1, itemTimes: jt.it === 1,
         // A local worker's death in the middle of the job's chunk fails only its running item (engine/split.ts).
         itemLog: this.#supervisor.itemLogs,
         sink: (result: ChunkOutcome | Error, info) => {

@@ -19,6 +19,7 @@ import type { LoggedItem } from '../protocol/item-log.js';
 import type { Core } from './core.js';
 import type { ChunkOutcome, Task, TaskSink } from './task.js';
 import type { WorkerSlot } from './worker-slot.js';
+import { wireOf } from './wire.js';
 
 /** `t` can be split if its worker dies now: its wire form asked for a log, the worker has one, and never said it stopped. */
 export function canSplit(w: WorkerSlot, t: Task): boolean {
@@ -47,7 +48,7 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   // Every item finished: only the result was lost with the worker.
   if (k === n) return whole.close();
   // The running item, judged alone; it ran in this attempt, so a retry is the next one.
-  const running = t.part(k, k + 1, whole.sink(k, 1));
+  const running = partOf(t, k, k + 1, whole.sink(k, 1));
   running.attempts = t.attempts;
   running.crashes = t.crashes;
   running.started = true;
@@ -57,7 +58,7 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   else judgeWhole(running);
   if (k + 1 < n) {
     // Never started: their first run is still this attempt's number.
-    const rest = t.part(k + 1, n, whole.sink(k + 1, n - k - 1));
+    const rest = partOf(t, k + 1, n, whole.sink(k + 1, n - k - 1));
     rest.attempts = t.attempts - 1;
     parts.push(rest);
     // Ahead of a retried item, which waits for a fresh worker.
@@ -83,7 +84,7 @@ export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerI
       whole.keep(i, itemMs, true, result.values[i]);
       continue;
     }
-    const again = t.part(i, i + 1, whole.sink(i, 1));
+    const again = partOf(t, i, i + 1, whole.sink(i, 1));
     again.attempts = t.attempts;
     parts.push(again);
   }
@@ -94,6 +95,14 @@ export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerI
   (t.midChunk ??= {}).parts = parts;
   c.requeueFront(parts);
   whole.close();
+}
+
+/** Items `from`..`to` of `t` as a task of their own, under `t`'s job key if it has one. */
+function partOf(t: Task, from: number, to: number, sink: TaskSink): Task {
+  const part = t.part(from, to, sink);
+  // A distributed job's key (`currentTask().key`) lives on its wire form: its parts run under the same key.
+  if (t.wire?.k !== undefined) wireOf(part).k = t.wire.k;
+  return part;
 }
 
 interface Assembly {

@@ -5,7 +5,6 @@
 import type { TransferItem, WireTask } from '../protocol/messages.js';
 import type { LongTimer } from '../util/timers.js';
 import type { LoggedItem } from '../protocol/item-log.js';
-import { wireOf } from './wire.js';
 
 /** What a task (a call or a chunk) produced: one value per item, and the items that threw (index, error). */
 export interface ChunkOutcome {
@@ -169,8 +168,6 @@ export class Task {
     });
     part.abortGrace = this.abortGrace;
     part.attemptBase = this.attemptBase;
-    // A distributed job's key (`currentTask().key`) lives on its wire form: its parts run under the same key.
-    if (this.wire?.k !== undefined) wireOf(part).k = this.wire.k;
     return part;
   }
 

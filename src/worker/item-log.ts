@@ -4,9 +4,11 @@
  * the next item starts, so that a death in the middle of the chunk blames
  * only the item that was running.
  */
-import { writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { ITEM_LOG_BASE, ITEM_LOG_MAX_BYTES, encodeItemEntry } from '../protocol/item-log.js';
 
+/** A log longer than this is cut back when the next chunk begins, so large results do not hold memory for the worker's life. */
+const SHRINK_ABOVE_BYTES = 1024 * 1024;
 /** Entries up to this size are built in one reused buffer (most results are small). */
 const SCRATCH_BYTES = 64 * 1024;
 
@@ -29,6 +31,10 @@ export function openItemLog(fd: number): ItemLog {
   return {
     begin(taskId) {
       id = taskId;
+      // The file lives in memory (/dev/shm): give back what a chunk of large results left.
+      if (at - ITEM_LOG_BASE > SHRINK_ABOVE_BYTES) {
+        try { ftruncateSync(fd, ITEM_LOG_BASE); } catch { /* the next entries overwrite it anyway */ }
+      }
       at = ITEM_LOG_BASE;
     },
     append(index, ms, ok, value) {
