@@ -46,6 +46,18 @@ const KIND_ERROR = 16;
 /** Nodes `jsonExact` looks at before it gives up and lets V8 serialize the value. */
 const JSON_WALK_LIMIT = 1000;
 
+/** A growable SharedArrayBuffer (ES2024: Node 20 has it; this TypeScript's lib does not describe it). */
+export interface GrowableMemory extends SharedArrayBuffer {
+  readonly maxByteLength: number;
+  grow(length: number): void;
+}
+
+/** A thread's item log: shared memory of `initial` bytes that may grow to `ITEM_LOG_MAX_BYTES`. */
+export function itemLogMemory(initial: number): GrowableMemory {
+  const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => GrowableMemory;
+  return new Growable(initial, { maxByteLength: ITEM_LOG_MAX_BYTES });
+}
+
 /** One finished item as the parent reads it back. */
 export type LoggedItem = { ms: number; ok: true; value: unknown } | { ms: number; ok: false; error: Error };
 

@@ -11,7 +11,10 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
-import { closeWorkerFile, openWorkerFile, readLoggedItems } from './worker-file.js';
+import { decodeItemLog, itemLogMemory } from '../protocol/item-log.js';
+
+/** A thread's item log starts this small; few chunks log more. */
+const ITEM_LOG_INITIAL_BYTES = 64 * 1024;
 
 /** Messages read per 'message' event at most, so one busy thread cannot starve the event loop. */
 const DRAIN_PER_EVENT = 256;
@@ -30,7 +33,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     worker = new Worker(workerEntryPath(), {
       // Output the parent has not handled yet, counted down as it is (see withLogCredit in the worker).
       // `running`: the task the thread runs now (id, attempt, start of its running item), recorded by the thread instead of a `started` message, read here only if it dies.
-      // `itemLog`: a file descriptor (shared by the process's threads) for the item log, read here only if it dies.
+      // `itemLog`: the item log (protocol/item-log.ts) in shared memory, read here only if it dies.
       workerData: { port: port2, init, logBacklog, running, itemLog },
       transferList: [port2],
       execArgv: spec.execArgv,
@@ -57,8 +60,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
         port1.close();
         // The task it was running (no `started` message is sent for it): judged, not run again blindly.
         // The finished items of a logged chunk it was running keep their outcomes.
-        const logged = readLoggedItems(itemLog);
-        closeWorkerFile(itemLog);
+        const logged = decodeItemLog(Buffer.from(itemLog));
         if (running[0] > 0) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
         if (logged) handlers.onEvent({ t: 'logged', id: logged.id, items: logged.items });
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -68,8 +70,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   };
   const logBacklog = new Int32Array(new SharedArrayBuffer(4));
   const running = new Float64Array(new SharedArrayBuffer(24));
-  // Opened with the worker: a thread that never starts leaves none open.
-  let itemLog: number | undefined;
+  // Grows as a chunk of large results needs (worker/item-log.ts).
+  const itemLog = itemLogMemory(ITEM_LOG_INITIAL_BYTES);
   const handle = (m: WorkerEvent) => {
     handlers.onEvent(m);
     if (m.t === 'log') {
@@ -98,14 +100,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     send(command) {
       if (!started && command.t === 'init') {
         started = true;
-        itemLog = openWorkerFile('items');
         pendingInit = command;
-        try {
-          startWith(pendingInit);
-        } catch (err) {
-          closeWorkerFile(itemLog);
-          throw err;
-        }
+        startWith(pendingInit);
         return;
       }
       // A run command's `tr` moves its ArrayBuffers and MessagePorts to the thread instead of copying them.
@@ -114,7 +110,7 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     kill() {
       if (!exited) void worker?.terminate();
     },
-    get logsItems() { return itemLog !== undefined; },
+    logsItems: true,
     itemStartedAt(id) {
       // The thread writes the item's start before the id (thread-port.ts): a matching id comes with its own start.
       return running[0] === id && running[2]! > 0 ? running[2] : undefined;

@@ -1,5 +1,5 @@
 /**
- * The small files a worker writes and the parent reads only after the worker
+ * The small files a worker process writes and the parent reads only after it
  * is gone: the running-task record and the item log (protocol/item-log.ts).
  * Each lives in /dev/shm (or the temp directory) and is unlinked as soon as it
  * is open, so nothing is left behind however either side ends.

@@ -5,7 +5,7 @@
  * only the item that was running.
  */
 import { ftruncateSync, writeSync } from 'node:fs';
-import { ITEM_LOG_BASE, ITEM_LOG_MAX_BYTES, encodeItemEntry } from '../protocol/item-log.js';
+import { ITEM_LOG_BASE, ITEM_LOG_MAX_BYTES, encodeItemEntry, type GrowableMemory } from '../protocol/item-log.js';
 
 /** A log longer than this is cut back when the next chunk begins, so large results do not hold memory for the worker's life. */
 const SHRINK_ABOVE_BYTES = 1024 * 1024;
@@ -44,6 +44,40 @@ export function openItemLog(fd: number): ItemLog {
         // One positional write per entry; a short write (a full tmpfs) leaves
         // a torn entry, which the reader takes for the end of the log.
         if (writeSync(fd, bytes, 0, length, at) !== length) return false;
+        at += length;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * A thread's log: memory it shares with the parent (a growable
+ * SharedArrayBuffer), which outlives the thread however it ends, so an entry
+ * costs a copy instead of a system call. Entries start at offset 0.
+ */
+export function openSharedItemLog(memory: GrowableMemory): ItemLog {
+  const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  let view = new Uint8Array(memory);
+  let id = 0;
+  let at = 0;
+  return {
+    begin(taskId) {
+      id = taskId;
+      at = 0;
+    },
+    append(index, ms, ok, value) {
+      try {
+        const { bytes, length } = encodeItemEntry(scratch, id, index, ms, ok, value);
+        if (at + length > ITEM_LOG_MAX_BYTES || at + length > memory.maxByteLength) return false;
+        if (at + length > memory.byteLength) {
+          // Doubling, so a chunk of large results grows it a few times, not once per entry.
+          memory.grow(Math.min(memory.maxByteLength, Math.max(at + length, 2 * memory.byteLength)));
+          view = new Uint8Array(memory);
+        }
+        view.set(length === bytes.length ? bytes : bytes.subarray(0, length), at);
         at += length;
         return true;
       } catch {

@@ -5,9 +5,19 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
-import { openItemLog } from './item-log.js';
+import { openSharedItemLog } from './item-log.js';
+import type { GrowableMemory } from '../protocol/item-log.js';
 
-export function openThreadPort(port: MessagePort, running: Float64Array | undefined, init: InitCommand, itemLogFd?: number): WorkerPort {
+/** What the thread runtime hands a worker thread (runtime/thread.ts). */
+export interface ThreadWorkerData {
+  port: MessagePort;
+  running?: Float64Array;
+  init: InitCommand;
+  logBacklog?: Int32Array;
+  itemLog?: GrowableMemory;
+}
+
+export function openThreadPort(port: MessagePort, running: Float64Array | undefined, init: InitCommand, itemLog?: GrowableMemory): WorkerPort {
   let goneHandler: () => void = () => {};
   port.on('close', () => goneHandler());
   return {
@@ -25,8 +35,8 @@ export function openThreadPort(port: MessagePort, running: Float64Array | undefi
     recordStart: running ? (id, attempt) => { running[0] = id; running[1] = attempt; } : undefined,
     // Item first: the parent checks the id after reading it, so it never pairs a new id with an old item's start.
     recordItem: running ? (id, attempt, at) => { running[2] = at; running[1] = attempt; running[0] = id; } : undefined,
-    // A file the parent opened (runtime/thread.ts): threads share the process's descriptors.
-    itemLog: itemLogFd !== undefined ? openItemLog(itemLogFd) : undefined,
+    // Memory shared with the parent (runtime/thread.ts), read there only after this thread is gone.
+    itemLog: itemLog ? openSharedItemLog(itemLog) : undefined,
     exit(code: number): never {
       // process.exit in a worker thread ends only this thread. Messages
       // already posted stay queued on the parent's side of the port.

@@ -14,7 +14,6 @@
  * sent never started.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import type { MessagePort } from 'node:worker_threads';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type TransferItem, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
 import { DataCloneError } from '../errors.js';
@@ -31,16 +30,14 @@ import { takeProcessWorkerArg } from './kind.js';
 import { now } from '../util/clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
 import { openProcessPort } from './process-port.js';
-import { openThreadPort } from './thread-port.js';
+import { openThreadPort, type ThreadWorkerData } from './thread-port.js';
 
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
 const isProcess = takeProcessWorkerArg();
 /** What a result crosses to reach the pool, for DataCloneError's message. */
 const BETWEEN = isProcess ? 'processes' : 'threads';
 /** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
-const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as {
-  port: MessagePort; running?: Float64Array; init: InitCommand; logBacklog?: Int32Array; itemLog?: number;
-};
+const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as ThreadWorkerData;
 const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init, workerData!.itemLog);
 const state = workerState();
 const queue: WireTask[] = [];
