@@ -36,8 +36,9 @@ import { openThreadPort, type ThreadWorkerData } from './thread-port.js';
 const isProcess = takeProcessWorkerArg();
 /** What a result crosses to reach the pool, for DataCloneError's message. */
 const BETWEEN = isProcess ? 'processes' : 'threads';
-/** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. */
-const workerData = isProcess ? undefined : (await import('node:worker_threads')).workerData as ThreadWorkerData;
+/** What the thread runtime hands a worker thread (runtime/thread.ts); undefined in a process. Read synchronously: V8
+ *  aborts the process when a thread is terminated while a module with a top-level await evaluates (nodejs/node#43182). */
+const workerData = isProcess ? undefined : process.getBuiltinModule('node:worker_threads').workerData as ThreadWorkerData;
 const port: WorkerPort = isProcess ? openProcessPort() : openThreadPort(workerData!.port, workerData!.running, workerData!.init, workerData!.itemLog);
 const state = workerState();
 const queue: WireTask[] = [];

@@ -73,7 +73,25 @@ test('timeouts and crashes fail only their own item; restarts are summarised by 
   assert.match(r.stderr, /worker restarts: .*crash/);
 });
 
-test('with --timeout on a long input (items one by one, many held ahead), a hang and a crash fail alone and every other item runs once', async () => {
+test('a crash in a chunk of a default run fails only its line: the chunk\'s other lines keep their results, and each line runs once', async () => {
+  const items = Array.from({ length: 2000 }, (_, i) => (i === 1234 ? 'crash' : String(i)));
+  const dir = tmp();
+  const input = join(dir, 'in.txt');
+  writeFileSync(input, `${items.join('\n')}\n`);
+  const out = join(dir, 'out.jsonl');
+  const runs = join(dir, 'runs.txt');
+  const r = await runCli(['run', `${TASKS}#countedMisbehave`, '--input', input, '-o', out, '-k', '-j', '2', '--json-summary', '-q'], { env: { FORKPOOL_TEST_RUNS: runs } });
+  assert.equal(r.code, 1, `one failed item: exit code 1\n${r.stderr}`);
+  const rows = jsonLines(out);
+  assert.equal((rows[1234]!.error as { code?: string }).code, 'ERR_FORKPOOL_WORKER_CRASHED');
+  assert.deepEqual(rows.filter((x) => x.ok).map((x) => x.value), items.filter((x) => x !== 'crash'));
+  const ran = readFileSync(runs, 'utf8').trim().split('\n').map((line) => line.split(' ')[0]);
+  assert.equal(ran.length, items.length, 'executions');
+  assert.equal(new Set(ran).size, items.length, 'an item ran twice');
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!).byOutcome, { ok: items.length - 1, crash: 1 });
+});
+
+test('with --timeout on a long input (chunks, each item logged), a hang and a crash fail alone and every other item runs once', async () => {
   const items = Array.from({ length: 2000 }, (_, i) => (i === 50 ? 'hang' : i === 400 ? 'crash' : String(i)));
   const dir = tmp();
   const input = join(dir, 'in.txt');
