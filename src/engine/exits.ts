@@ -31,13 +31,19 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   // thread counts as started: they died with it, it cannot run elsewhere.
   const inFlight = w.inFlight.splice(0);
   const behind: Task[] = [];
+  const rests: Task[] = [];
   for (const t of inFlight) {
-    if (!t.started && !t.moved) behind.push(t);
-    else if (!t.settled) settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason));
+    if (!t.started && !t.moved) {
+      // Never started: innocent, it runs elsewhere.
+      t.attempts--;
+      behind.push(t);
+    } else if (!t.settled) {
+      // A logged chunk leaves the items after its running one (split.ts): they go first, being older.
+      const rest = settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason));
+      if (rest) rests.push(rest);
+    }
   }
-  // Tasks that never started: innocent, they run elsewhere.
-  for (const t of behind) t.attempts--;
-  core.requeueFront(behind);
+  core.requeueFront(rests.length > 0 ? [...rests, ...behind] : behind);
   core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
   core.workers.replace(w, reason);
   core.afterProgress();

@@ -30,13 +30,16 @@ export function canSplit(w: WorkerSlot, t: Task): boolean {
  * Settles `t`, which `w` was running when it died: split as above, or, when
  * it cannot be, `judgeWhole` decides for the whole task (a crash error, a
  * retry). A chunk whose clock had already run out gets its timeout error.
+ * Returns the new chunk of the items that never started, for the caller to
+ * queue with the worker's other unstarted tasks (ahead of a retried item).
  */
-export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t: Task) => void): void {
+export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t: Task) => void): Task | undefined {
   const doomed = t.midChunk?.doomed;
   const state = c.state();
   if (!canSplit(w, t) || state === 'terminated' || state === 'broken') {
-    if (doomed) return c.fail(t, doomed.error, doomed.kind, w);
-    return judgeWhole(t);
+    if (doomed) c.fail(t, doomed.error, doomed.kind, w);
+    else judgeWhole(t);
+    return undefined;
   }
   t.timer?.clear();
   t.timer = undefined;
@@ -46,7 +49,10 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   const whole = assembly(t, n, w.id);
   whole.head(c, t, logged.slice(0, k));
   // Every item finished: only the result was lost with the worker.
-  if (k === n) return whole.close();
+  if (k === n) {
+    whole.close();
+    return undefined;
+  }
   // The running item, judged alone; it ran in this attempt, so a retry is the next one.
   const running = partOf(t, k, k + 1, whole.sink(k, 1));
   running.attempts = t.attempts;
@@ -56,16 +62,16 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   const parts = [running];
   if (doomed) c.fail(running, doomed.error, doomed.kind, w);
   else judgeWhole(running);
+  let rest: Task | undefined;
   if (k + 1 < n) {
     // Never started: their first run is still this attempt's number.
-    const rest = partOf(t, k + 1, n, whole.sink(k + 1, n - k - 1));
+    rest = partOf(t, k + 1, n, whole.sink(k + 1, n - k - 1));
     rest.attempts = t.attempts - 1;
     parts.push(rest);
-    // Ahead of a retried item, which waits for a fresh worker.
-    c.requeueFront([rest]);
   }
   (t.midChunk ??= {}).parts = parts;
   whole.close();
+  return rest;
 }
 
 /**

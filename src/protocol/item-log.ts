@@ -19,6 +19,7 @@
  * are unique within a pool, and a retried task always runs on another worker.
  */
 import { deserialize, serialize } from 'node:v8';
+import { DataCloneError } from '../errors.js';
 import { decodeError, type EncodedError } from './values.js';
 
 /** Where entries start in the file: the running-task record owns the first page. */
@@ -129,6 +130,8 @@ export function decodeItemLog(log: Buffer): { id: number; items: LoggedItem[] } 
   if (log.length < ITEM_LOG_HEADER) return undefined;
   const items: LoggedItem[] = [];
   const want = log.readUInt32LE(0);
+  // Task ids start at 1: zeros are a log never written.
+  if (want === 0) return undefined;
   for (let at = 0; at + ITEM_LOG_HEADER <= log.length;) {
     const index = items.length;
     if (log.readUInt32LE(at) !== want || log.readUInt32LE(at + 4) !== index) break;
@@ -142,9 +145,10 @@ export function decodeItemLog(log: Buffer): { id: number; items: LoggedItem[] } 
       const value = decodeBody(kind & ~KIND_ERROR, body);
       if (kind & KIND_ERROR) items.push({ ms, ok: false, error: decodeError(value as EncodedError) });
       else items.push({ ms, ok: true, value });
-    } catch {
-      // Written whole but unreadable here: the log ends before it (that item is blamed as running).
-      break;
+    } catch (err) {
+      // Written whole, so the item finished, but its value cannot be read here
+      // (nested too deep...): it fails alone, as it would in a `done` frame.
+      items.push({ ms, ok: false, error: new DataCloneError(`the result of item ${index}`, err) });
     }
     at = end + ITEM_LOG_TRAILER;
   }

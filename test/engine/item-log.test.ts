@@ -87,3 +87,16 @@ test('an entry larger than the scratch buffer is built in a buffer of its own', 
   assert.notEqual(bytes, scratch);
   assert.deepEqual(decodeItemLog(bytes.subarray(0, length))!.items, [{ ms: 2, ok: true, value: big }]);
 });
+
+test('an entry written whole whose value cannot be read here fails that item alone; the entries after it still count', () => {
+  const bytes = log(5, [[true, 'a'], [true, { deep: 1 }], [true, 'c']]);
+  // Corrupt the second entry's JSON body without touching its framing.
+  const second = bytes.indexOf('{"deep":1}');
+  bytes.write('{"deep":!', second, 'utf8');
+  const read = decodeItemLog(bytes)!;
+  assert.equal(read.items.length, 3);
+  assert.deepEqual(read.items[0], { ms: 0.5, ok: true, value: 'a' });
+  const bad = read.items[1]!;
+  assert.ok(!bad.ok && bad.error.name === 'DataCloneError', String(!bad.ok && bad.error));
+  assert.deepEqual(read.items[2], { ms: 2.5, ok: true, value: 'c' });
+});
