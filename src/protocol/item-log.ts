@@ -1,21 +1,23 @@
 /**
- * The item log: each finished item of a chunk, written by the worker into a
- * file the parent opened (processes: the running-task record's file, past
- * its first page; threads: a file of their own) before the next item starts.
- * The parent reads it only when the worker died or was killed in the middle
- * of the chunk. Then the items already finished keep their outcomes, the one
- * running alone is blamed, and the rest, which never started, run elsewhere:
- * a crash in a chunk costs exactly what it would cost one item at a time.
+ * The item log: each finished item of a chunk, recorded by the worker before
+ * the next item starts, where the parent reads it only when the worker died
+ * or was killed in the middle of the chunk: a process writes it into the
+ * running-task record's file, past its first page; a thread copies it into
+ * shared memory (`itemLogMemory`). Then the items already finished keep
+ * their outcomes, the one running alone is blamed, and the rest, which never
+ * started, run elsewhere: a crash in a chunk costs exactly what it would
+ * cost one item at a time.
  *
  * A positional write lands in the page cache before the system call returns,
- * so an entry survives the writer being SIGKILLed, segfaulting or running out
- * of heap right after. Entries follow each other from `ITEM_LOG_BASE`:
+ * and shared memory outlives a thread, so an entry survives the writer being
+ * SIGKILLed, segfaulting or running out of heap right after. Entries follow
+ * each other from `ITEM_LOG_BASE` in a file, from 0 in shared memory:
  *
  *   [id u32][index u32][body length u32][kind u32][ms f64][body][id u32][index u32]
  *
  * Each begins and ends with the chunk's task id and the item's index, so a
  * torn entry (a write cut short by a fatal signal) or bytes left over from an
- * earlier, longer chunk in the same file read as the end of the log. Task ids
+ * earlier, longer chunk in the same log read as the end of the log. Task ids
  * are unique within a pool, and a retried task always runs on another worker.
  */
 import { deserialize, serialize } from 'node:v8';
