@@ -59,7 +59,7 @@ export function plan(config: RunConfig, total: number | undefined): Plan {
   return { chunksize: span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
 }
 
-/** The chunk `--chunksize auto` cuts for this input, were its items not run one by one. */
+/** The chunk `--chunksize auto` cuts for this input. */
 function chunkFor(config: RunConfig, total: number | undefined): number {
   if (total === undefined) return 1;
   if (config.backend !== undefined) {
