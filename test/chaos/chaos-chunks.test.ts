@@ -8,45 +8,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError, TaskTimeoutError, MemoryLimitError, type SettledItem } from 'forkpool';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, runtime, isThread, pidAlive } from '../helpers.ts';
+import { executions, fixture, runtime, isThread, pidAlive } from '../helpers.ts';
+import { faultPlan } from './fault-plan.ts';
 
 const ITEMS = 1500;
 const MIX = { kill: 0.01, exit: 0.01, throw: 0.01, hang: 0.003, oom: 0.004 } as const;
-type Kind = 'ok' | keyof typeof MIX;
 /** Long enough for a heap blow-up to reach the cap on a loaded machine; a hang costs this once. */
 const ITEM_TIMEOUT_MS = 3000;
 const RETRIES = 1;
 
-/** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function plan(seed: number): Kind[] {
-  const rnd = prng(seed);
-  return Array.from({ length: ITEMS }, (_, i) => {
-    // The first 200 items are healthy, so chunks have grown before the first fault.
-    if (i < 200) return 'ok';
-    let x = rnd();
-    for (const [kind, p] of Object.entries(MIX) as Array<[Kind, number]>) {
-      if (x < p) return kind;
-      x -= p;
-    }
-    return 'ok';
-  });
-}
-
 test(`chaos through chunks: imapSettled over ${ITEMS} items with kills, exits, throws, hangs and heap blow-ups fails only the faulty items (${runtime})`, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100000);
-  const kinds = plan(seed);
+  // The first 200 items are healthy, so chunks have grown before the first fault.
+  const kinds = faultPlan(seed, ITEMS, MIX, 200);
   const pool = new Pool(fixture('chaos.mjs'), { processes: 2, runtime, logs: 'silent', maxMemory: '64MB', retries: RETRIES });
   const runs = join(mkdtempSync(join(tmpdir(), 'fp-chaos-chunks-')), 'runs.txt');
   const pids = new Set<number>();
@@ -56,8 +33,7 @@ test(`chaos through chunks: imapSettled over ${ITEMS} items with kills, exits, t
   for await (const s of pool.imapSettled('fault', lists, { spread: true, timeout: ITEM_TIMEOUT_MS })) settled[s.index] = s;
   assert.equal(settled.filter(Boolean).length, ITEMS, 'every item settled once');
 
-  const executed = new Map<number, number>();
-  for (const line of readFileSync(runs, 'utf8').trim().split('\n')) executed.set(Number(line), (executed.get(Number(line)) ?? 0) + 1);
+  const executed = executions(runs);
   const tally: Record<string, number> = {};
   kinds.forEach((kind, i) => {
     tally[kind] = (tally[kind] ?? 0) + 1;

@@ -8,43 +8,21 @@ import assert from 'node:assert/strict';
 import {
   Pool, WorkerCrashedError, TaskTimeoutError, MemoryLimitError, CallbackError, type AsyncResult,
 } from 'forkpool';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, runtime, isThread, pidAlive } from '../helpers.ts';
+import { executions, fixture, runtime, isThread, pidAlive } from '../helpers.ts';
+import { faultPlan } from './fault-plan.ts';
 
 const TASKS = 5000;
 const MIX = { kill: 0.02, exit: 0.01, throw: 0.01, hang: 0.01, oom: 0.01 } as const;
-type Kind = 'ok' | keyof typeof MIX;
 const HANG_TIMEOUT_MS = 300;
 /** Crashes are retried once: each crashing task runs twice, every other task exactly once. */
 const RETRIES = 1;
 
-/** Small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function plan(seed: number): Kind[] {
-  const rnd = prng(seed);
-  return Array.from({ length: TASKS }, () => {
-    let x = rnd();
-    for (const [kind, p] of Object.entries(MIX) as Array<[Kind, number]>) {
-      if (x < p) return kind;
-      x -= p;
-    }
-    return 'ok';
-  });
-}
-
 test(`chaos: ${TASKS} tasks with random kills, exits, throws, hangs and memory blow-ups all settle correctly (${runtime})`, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100000);
-  const kinds = plan(seed);
+  const kinds = faultPlan(seed, TASKS, MIX);
   const pool = new Pool(fixture('chaos.mjs'), { processes: 2, runtime, logs: 'silent', maxMemory: '64MB', retries: RETRIES });
   const runs = join(mkdtempSync(join(tmpdir(), 'fp-chaos-')), 'runs.txt');
   const pids = new Set<number>();
@@ -99,8 +77,7 @@ test(`chaos: ${TASKS} tasks with random kills, exits, throws, hangs and memory b
 
   // Executions, as the tasks themselves recorded them: an innocent task runs
   // exactly once, a crashing one at most 1 + retries times.
-  const executed = new Map<number, number>();
-  for (const line of readFileSync(runs, 'utf8').trim().split('\n')) executed.set(Number(line), (executed.get(Number(line)) ?? 0) + 1);
+  const executed = executions(runs);
   kinds.forEach((kind, i) => {
     const n = executed.get(i) ?? 0;
     const why = `task ${i} (${kind}, seed ${seed}) ran ${n} times`;
