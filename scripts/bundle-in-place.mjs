@@ -8,12 +8,21 @@
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
 
-/** `pluginFor(root)`: the esbuild plugin that decides, for that root, what stays a separate file. */
-export async function bundleInPlace(roots, pluginFor) {
+/**
+ * `pluginFor(root)`: the esbuild plugin that decides, for that root, what
+ * stays a separate file. `entry(root)`, if given and not undefined: the
+ * entry's source text instead of the root's own ({ contents, resolveDir }).
+ * `banner(root)`: a first line for that bundle. Returns each bundle's
+ * exported names, by root.
+ */
+export async function bundleInPlace(roots, pluginFor, { entry = () => undefined, banner = () => undefined } = {}) {
   const outputs = [];
+  const exported = new Map();
   for (const root of roots) {
+    const stdin = entry(root);
+    const first = banner(root);
     const result = await build({
-      entryPoints: [root],
+      ...(stdin ? { stdin: { ...stdin, sourcefile: '<bundle entry>', loader: 'js' } } : { entryPoints: [root] }),
       bundle: true,
       format: 'esm',
       platform: 'node',
@@ -24,9 +33,13 @@ export async function bundleInPlace(roots, pluginFor) {
       write: false,
       allowOverwrite: true,
       logLevel: 'warning',
+      metafile: true,
+      ...(first ? { banner: { js: first.trimEnd() } } : {}),
       plugins: [pluginFor(root)],
     });
     outputs.push(...result.outputFiles);
+    exported.set(root, Object.values(result.metafile.outputs).find((o) => o.exports !== undefined && o.entryPoint !== undefined)?.exports ?? []);
   }
   for (const file of outputs) writeFileSync(file.path, file.contents);
+  return exported;
 }

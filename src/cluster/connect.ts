@@ -8,6 +8,7 @@
 import type * as BullMQ from 'bullmq';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { MissingDependencyError, RedisConnectionError } from './errors.js';
+import { importPackage } from './import-package.js';
 import { CONNECT_TIMEOUT_MS, redactUrl } from './settings.js';
 
 export type Bull = typeof BullMQ;
@@ -24,8 +25,8 @@ export function loadLibraries(): Promise<Libraries> {
   loading ??= (async () => {
     let bull: Bull;
     let ioredis: { default?: unknown; Redis?: unknown };
-    try { ioredis = await import('ioredis') as typeof ioredis; } catch (err) { throw new MissingDependencyError('ioredis', err); }
-    try { bull = await import('bullmq'); } catch (err) { throw new MissingDependencyError('bullmq', err); }
+    try { ioredis = await importPackage('ioredis') as typeof ioredis; } catch (err) { throw new MissingDependencyError('ioredis', err); }
+    try { bull = await importPackage('bullmq') as Bull; } catch (err) { throw new MissingDependencyError('bullmq', err); }
     const Redis = (ioredis.Redis ?? ioredis.default) as Libraries['Redis'];
     return { bull, Redis };
   })();
