@@ -86,13 +86,15 @@ export class WorkerCrashedError extends ForkpoolError {
   constructor(info: {
     exitCode: number | null; signal: NodeJS.Signals | null; pid: number | undefined; workerId: number;
     detail?: string; attempts?: WorkerCrashedError['attempts'];
+    /** What it was running, for the message ('item 7', 'items 0–31 (...)'); 'the task' when not given. */
+    running?: string;
   }) {
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
     const attempts = info.attempts ?? [{ exitCode: info.exitCode, signal: info.signal, pid: info.pid }];
     const tries = attempts.length > 1
       ? ` (${attempts.length} attempts: ${attempts.map((a) => a.signal ?? `code ${a.exitCode}`).join(', ')})`
       : '';
-    super(`Worker ${info.workerId} (pid ${info.pid}) ${how} while running the task${tries}${info.detail ? `: ${info.detail}` : ''}`);
+    super(`Worker ${info.workerId} (pid ${info.pid}) ${how} while running ${info.running ?? 'the task'}${tries}${info.detail ? `: ${info.detail}` : ''}`);
     this.exitCode = info.exitCode;
     this.signal = info.signal;
     this.pid = info.pid;
@@ -179,8 +181,9 @@ export class MemoryLimitError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_MEMORY_LIMIT';
   readonly limit: number;
   readonly rss: number | undefined;
-  constructor(limit: number, rss: number | undefined, detail = '') {
-    super(`The worker passed its memory limit of ${limit} bytes${rss ? ` (RSS ${rss} bytes)` : ''} while running the task${detail}`);
+  /** `running`: what the worker was running, for the message ('item 7', 'items 0–31 (...)'). */
+  constructor(limit: number, rss: number | undefined, detail = '', running = 'the task') {
+    super(`The worker passed its memory limit of ${limit} bytes${rss ? ` (RSS ${rss} bytes)` : ''} while running ${running}${detail}`);
     this.limit = limit;
     this.rss = rss;
   }

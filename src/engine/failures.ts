@@ -41,6 +41,9 @@ export interface DeathFacts {
 
 export interface TaskFacts {
   name: string;
+  /** Items it holds (1 for a single call), and where the first sits in the caller's input, when known. */
+  size: number;
+  first: number | undefined;
   retries: number;
   /** Crashes so far, this one not included. */
   crashes: readonly CrashRecord[];
@@ -62,7 +65,7 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
   if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };
   if (death.memoryLimit !== undefined && (death.outOfMemory || death.reason === 'memory')) {
     const detail = death.outOfMemory ? ' (V8 ran out of heap)' : '';
-    return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail), failure: 'memory' };
+    return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail, describeRunning(task)), failure: 'memory' };
   }
   return {
     kind: 'settle',
@@ -70,8 +73,23 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
     error: new WorkerCrashedError({
       exitCode: death.exitCode, signal: death.signal as NodeJS.Signals | null, pid: death.pid, workerId: death.workerId,
       detail: death.outOfMemory ? 'V8 ran out of heap memory' : (death.channelError ?? death.runtimeError)?.message, attempts: crashes,
+      running: describeRunning(task),
     }),
   };
+}
+
+/**
+ * What a dead worker was running, for its error's message. A chunk without an
+ * item log cannot tell which of its items it was on, and the message says so
+ * (with the ways to find out) rather than let the first item take the blame.
+ */
+export function describeRunning(task: { size: number; first: number | undefined }): string {
+  const { size, first } = task;
+  if (size > 1) {
+    const which = first === undefined ? `a chunk of ${size} items` : `items ${first}–${first + size - 1}, one chunk`;
+    return `${which} (which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it)`;
+  }
+  return first === undefined ? 'the task' : `item ${first}`;
 }
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */

@@ -52,6 +52,8 @@ interface TaskInitBase {
   run?: string;
   /** A chunk's finished items are logged as they finish, so a death mid-chunk blames only its running item (engine/split.ts). */
   itemLog?: boolean;
+  /** Where the chunk's first item sits in the caller's input (map, imap): error messages name the items. */
+  first?: number;
   sink: TaskSink;
 }
 
@@ -86,6 +88,7 @@ interface TaskExtras {
   itemTimeout: boolean;
   run: string | undefined;
   itemLog: boolean;
+  first: number | undefined;
 }
 
 /**
@@ -112,6 +115,7 @@ export class Task {
   get itemTimeout(): boolean { return this.#extras?.itemTimeout === true; }
   get run(): string | undefined { return this.#extras?.run; }
   get itemLog(): boolean { return this.#extras?.itemLog === true; }
+  get first(): number | undefined { return this.#extras?.first; }
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
   readonly enqueuedAt = performance.now();
@@ -148,9 +152,10 @@ export class Task {
     this.#settings = init.settings ?? {
       timeout: init.timeout, signal: init.signal, retries: init.retries, retryOnError: init.retryOnError, transfer: init.transfer,
     };
-    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined || init.itemLog) {
+    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined || init.itemLog || init.first !== undefined) {
       this.#extras = {
         spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, itemTimeout: init.itemTimeout === true, run: init.run, itemLog: init.itemLog === true,
+        first: init.first,
       };
     }
     this.#sink = init.sink;
@@ -165,6 +170,7 @@ export class Task {
     const part = new Task({
       name: this.name, items: this.items!.slice(from, to), settings: this.#settings, sink,
       spread: e?.spread, keys: e?.keys?.slice(from, to), itemTimes: e?.itemTimes, itemTimeout: e?.itemTimeout, run: e?.run, itemLog: e?.itemLog,
+      first: e?.first === undefined ? undefined : e.first + from,
     });
     part.abortGrace = this.abortGrace;
     part.attemptBase = this.attemptBase;

@@ -5,6 +5,7 @@
  * shared-object hub.
  */
 import { MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
+import { describeRunning } from './failures.js';
 import { ITEM_RECORD_SLACK_MS, type WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
@@ -131,10 +132,10 @@ export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
   if (w.inFlight.length === 0 || w.killReason !== undefined) return;
   const limit = core.opts.maxMemory!;
   const hard = limit * core.opts.hardMemoryFactor;
-  const t = w.inFlight[0]!, error = new MemoryLimitError(limit, mem, ` (hard cap ${Math.round(hard)} bytes)`);
+  const t = w.inFlight[0]!, detail = ` (hard cap ${Math.round(hard)} bytes)`;
   // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item is blamed.
-  if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error, kind: 'memory' };
-  else core.fail(t, error, 'memory', w);
+  if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: new MemoryLimitError(limit, mem, detail), kind: 'memory' };
+  else core.fail(t, new MemoryLimitError(limit, mem, detail, describeRunning(t)), 'memory', w);
   core.kill(w, 'memory');
 }
 

@@ -58,7 +58,7 @@ export function runMap<R>(engine: Engine, plan: MapPlan, succeed: (values: R[]) 
     next += chunk.length;
     const task = new Task({
       // With retries, a crashed chunk runs again only its running item (engine/split.ts), not the items it had finished.
-      name, items: chunk, spread, itemTimeout: plan.itemTimeout, itemLog: call.retries > 0 && engine.itemLogs, ...call,
+      name, items: chunk, first: offset, spread, itemTimeout: plan.itemTimeout, itemLog: call.retries > 0 && engine.itemLogs, ...call,
       sink: (result, info) => {
         outstanding--;
         if (failed) return;

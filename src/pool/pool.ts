@@ -300,7 +300,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
       const task = new Task({
-        name, items, spread, ...call, keys, run, itemTimes: true, itemTimeout: (grows || itemLog) && itemTimeout, itemLog,
+        name, items, first: start, spread, ...call, keys, run, itemTimes: true, itemTimeout: (grows || itemLog) && itemTimeout, itemLog,
         sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done,
       });
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataCloneError, MemoryLimitError, PoolTerminatedError, WorkerCrashedError } from '../../src/errors.ts';
 import { FrameDecodeError } from '../../src/protocol/framing.ts';
-import { judgeRunningTask, startBackoffMs, START_BACKOFF_MAX_MS, type DeathFacts } from '../../src/engine/failures.ts';
+import { describeRunning, judgeRunningTask, startBackoffMs, START_BACKOFF_MAX_MS, type DeathFacts } from '../../src/engine/failures.ts';
 
 const death = (over: Partial<DeathFacts> = {}): DeathFacts => ({
   reason: 'crash', poolAlive: true, terminated: false, exitCode: 7, signal: null, outOfMemory: false,
   runtimeError: undefined, channelError: undefined, pid: 123, workerId: 1, memoryLimit: undefined, rss: undefined, ...over,
 });
-const task = (retries = 0, crashes = 0) => ({ name: 'f', retries, crashes: Array.from({ length: crashes }, () => ({ exitCode: 7, signal: null, pid: 1 })) });
+const task = (retries = 0, crashes = 0) => ({ name: 'f', size: 1, first: undefined, retries, crashes: Array.from({ length: crashes }, () => ({ exitCode: 7, signal: null, pid: 1 })) });
 
 test('a crash with retries left is retried, with the crash recorded', () => {
   const v = judgeRunningTask(task(2, 1), death());
@@ -55,4 +55,17 @@ test('a broken channel (not a decode failure) is a crash whose message says why'
 test('start-failure backoff doubles from 50 ms and is capped', () => {
   assert.deepEqual([1, 2, 3, 4].map(startBackoffMs), [50, 100, 200, 400]);
   assert.equal(startBackoffMs(30), START_BACKOFF_MAX_MS);
+});
+
+test('describeRunning names the item, the chunk\'s items, or the task', () => {
+  assert.equal(describeRunning({ size: 1, first: undefined }), 'the task');
+  assert.equal(describeRunning({ size: 1, first: 7 }), 'item 7');
+  assert.match(describeRunning({ size: 32, first: 64 }), /^items 64–95, one chunk \(which item, the pool cannot tell/);
+  assert.match(describeRunning({ size: 32, first: undefined }), /^a chunk of 32 items \(which item/);
+  const v = judgeRunningTask({ ...task(0), size: 3, first: 10 }, death({ signal: 'SIGKILL', exitCode: null }));
+  assert.ok(v.kind === 'settle' && v.error instanceof WorkerCrashedError);
+  assert.match(v.error.message, /killed by SIGKILL while running items 10–12, one chunk/);
+  const m = judgeRunningTask({ ...task(0), size: 1, first: 4 }, death({ memoryLimit: 1e8, outOfMemory: true }));
+  assert.ok(m.kind === 'settle' && m.error instanceof MemoryLimitError);
+  assert.match(m.error.message, /while running item 4 \(V8 ran out of heap\)/);
 });
