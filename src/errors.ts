@@ -162,8 +162,9 @@ export class ResultTimeoutError extends ForkpoolError {
 export class TaskTimeoutError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_TASK_TIMEOUT';
   readonly timeout: number;
-  constructor(ms: number) {
-    super(`The task ran longer than its timeout of ${ms} ms; its worker was killed and replaced`);
+  /** `running`: what ran past it, for the message ('an item of items 0–31, one chunk (...)'); 'the task' when not given. */
+  constructor(ms: number, running = 'the task') {
+    super(`${running[0]!.toUpperCase()}${running.slice(1)} ran longer than its timeout of ${ms} ms; its worker was killed and replaced`);
     this.timeout = ms;
   }
 }

@@ -84,12 +84,13 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
  * (with the ways to find out) rather than let the first item take the blame.
  */
 export function describeRunning(task: { size: number; first: number | undefined }): string {
-  const { size, first } = task;
-  if (size > 1) {
-    const which = first === undefined ? `a chunk of ${size} items` : `items ${first}–${first + size - 1}, one chunk`;
-    return `${which} (which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it)`;
-  }
-  return first === undefined ? 'the task' : `item ${first}`;
+  if (task.size > 1) return `${describeChunk(task)} (which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it)`;
+  return task.first === undefined ? 'the task' : `item ${task.first}`;
+}
+
+/** 'items 64–95, one chunk', or 'a chunk of 32 items' where the caller's positions are not known. */
+export function describeChunk({ size, first }: { size: number; first: number | undefined }): string {
+  return first === undefined ? `a chunk of ${size} items` : `items ${first}–${first + size - 1}, one chunk`;
 }
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */

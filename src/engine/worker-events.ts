@@ -5,7 +5,7 @@
  * shared-object hub.
  */
 import { MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
-import { describeRunning } from './failures.js';
+import { describeChunk, describeRunning } from './failures.js';
 import { ITEM_RECORD_SLACK_MS, type WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
@@ -88,11 +88,18 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
     }
     // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item timed out.
     if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: new TaskTimeoutError(ms), kind: 'timeout' };
-    else core.fail(t, new TaskTimeoutError(ms), 'timeout', w);
+    else core.fail(t, new TaskTimeoutError(ms, timedOut(t)), 'timeout', w);
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
   };
   t.timer = armTaskTimeout(ms, expire);
+}
+
+/** What ran past a timeout, for its message: one item of a chunk on an item clock, or the whole chunk on one clock. */
+function timedOut(t: Task): string {
+  if (t.size === 1) return describeRunning(t);
+  if (t.wire?.pi) return `an item of ${describeRunning(t)}`;
+  return `${describeChunk(t)}, under one clock (the timeout covered the whole chunk),`;
 }
 
 function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms: number): void {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerCrashedError } from 'forkpool';
+import { TaskTimeoutError, WorkerCrashedError } from 'forkpool';
 import { executions, fixture, localOnly, makePool, runtime } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
@@ -54,4 +54,17 @@ test('a single call still says "the task"', { skip: LOCAL }, async () => {
   const err = await pool.apply('countedExitAt', [one]).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
   assert.match(err.message, /exited with code 1 while running the task$/);
+});
+
+test('map with a timeout: an item past it names its chunk, or the chunk under one clock with an explicit chunksize', { skip: LOCAL }, async () => {
+  await using pool = await makePool(fixture('item-clock.mjs'), { ...opts, taskTimeout: 400 });
+  const list = Array.from({ length: N }, (_, x) => ({ x, at: AT }));
+  const grown = await pool.map('stuckAtItem', list).then(() => undefined, (e: unknown) => e);
+  assert.ok(grown instanceof TaskTimeoutError, String(grown));
+  const m = /^An item of items (\d+)–(\d+), one chunk \(which item, the pool cannot tell: .*\) ran longer than its timeout of 400 ms/.exec(grown.message);
+  assert.ok(m, grown.message);
+  assert.ok(Number(m[1]) <= AT && AT <= Number(m[2]), grown.message);
+  const fixed = await pool.map('stuckAtItem', list, { chunksize: 25 }).then(() => undefined, (e: unknown) => e);
+  assert.ok(fixed instanceof TaskTimeoutError, String(fixed));
+  assert.match(fixed.message, /^Items 125–149, one chunk, under one clock \(the timeout covered the whole chunk\), ran longer than its timeout of 400 ms/);
 });
