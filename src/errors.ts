@@ -86,7 +86,7 @@ export class WorkerCrashedError extends ForkpoolError {
   constructor(info: {
     exitCode: number | null; signal: NodeJS.Signals | null; pid: number | undefined; workerId: number;
     detail?: string; attempts?: WorkerCrashedError['attempts'];
-    /** What it was running, for the message ('item 7', 'items 0–31 (...)'); 'the task' when not given. */
+    /** What it was running, for the message ('the item at index 7', 'items at indices 0–31, one chunk (...)'); 'the task' when not given. */
     running?: string;
   }) {
     const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.exitCode}`;
@@ -162,7 +162,7 @@ export class ResultTimeoutError extends ForkpoolError {
 export class TaskTimeoutError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_TASK_TIMEOUT';
   readonly timeout: number;
-  /** `running`: what ran past it, for the message ('an item of items 0–31, one chunk (...)'); 'the task' when not given. */
+  /** `running`: what ran past it, for the message ('one of the items at indices 0–31, one chunk (...)'); 'the task' when not given. */
   constructor(ms: number, running = 'the task') {
     super(`${running[0]!.toUpperCase()}${running.slice(1)} ran longer than its timeout of ${ms} ms; its worker was killed and replaced`);
     this.timeout = ms;
@@ -182,7 +182,7 @@ export class MemoryLimitError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_MEMORY_LIMIT';
   readonly limit: number;
   readonly rss: number | undefined;
-  /** `running`: what the worker was running, for the message ('item 7', 'items 0–31 (...)'). */
+  /** `running`: what the worker was running, for the message ('the item at index 7', 'items at indices 0–31, one chunk (...)'). */
   constructor(limit: number, rss: number | undefined, detail = '', running = 'the task') {
     super(`The worker passed its memory limit of ${limit} bytes${rss ? ` (RSS ${rss} bytes)` : ''} while running ${running}${detail}`);
     this.limit = limit;

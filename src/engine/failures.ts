@@ -85,12 +85,12 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
  */
 export function describeRunning(task: { size: number; first: number | undefined }): string {
   if (task.size > 1) return `${describeChunk(task)} (which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it)`;
-  return task.first === undefined ? 'the task' : `item ${task.first}`;
+  return task.first === undefined ? 'the task' : `the item at index ${task.first}`;
 }
 
-/** 'items 64–95, one chunk', or 'a chunk of 32 items' where the caller's positions are not known. */
+/** 'items at indices 64–95, one chunk', or 'a chunk of 32 items' where the caller's positions are not known. */
 export function describeChunk({ size, first }: { size: number; first: number | undefined }): string {
-  return first === undefined ? `a chunk of ${size} items` : `items ${first}–${first + size - 1}, one chunk`;
+  return first === undefined ? `a chunk of ${size} items` : `items at indices ${first}–${first + size - 1}, one chunk`;
 }
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */

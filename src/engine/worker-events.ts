@@ -98,7 +98,7 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
 /** What ran past a timeout, for its message: one item of a chunk on an item clock, or the whole chunk on one clock. */
 function timedOut(t: Task): string {
   if (t.size === 1) return describeRunning(t);
-  if (t.wire?.pi) return `an item of ${describeRunning(t)}`;
+  if (t.wire?.pi) return `one of the ${describeRunning(t)}`;
   return `${describeChunk(t)}, under one clock (the timeout covered the whole chunk),`;
 }
 

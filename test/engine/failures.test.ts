@@ -59,13 +59,13 @@ test('start-failure backoff doubles from 50 ms and is capped', () => {
 
 test('describeRunning names the item, the chunk\'s items, or the task', () => {
   assert.equal(describeRunning({ size: 1, first: undefined }), 'the task');
-  assert.equal(describeRunning({ size: 1, first: 7 }), 'item 7');
-  assert.match(describeRunning({ size: 32, first: 64 }), /^items 64–95, one chunk \(which item, the pool cannot tell/);
+  assert.equal(describeRunning({ size: 1, first: 7 }), 'the item at index 7');
+  assert.match(describeRunning({ size: 32, first: 64 }), /^items at indices 64–95, one chunk \(which item, the pool cannot tell/);
   assert.match(describeRunning({ size: 32, first: undefined }), /^a chunk of 32 items \(which item/);
   const v = judgeRunningTask({ ...task(0), size: 3, first: 10 }, death({ signal: 'SIGKILL', exitCode: null }));
   assert.ok(v.kind === 'settle' && v.error instanceof WorkerCrashedError);
-  assert.match(v.error.message, /killed by SIGKILL while running items 10–12, one chunk/);
+  assert.match(v.error.message, /killed by SIGKILL while running items at indices 10–12, one chunk/);
   const m = judgeRunningTask({ ...task(0), size: 1, first: 4 }, death({ memoryLimit: 1e8, outOfMemory: true }));
   assert.ok(m.kind === 'settle' && m.error instanceof MemoryLimitError);
-  assert.match(m.error.message, /while running item 4 \(V8 ran out of heap\)/);
+  assert.match(m.error.message, /while running the item at index 4 \(V8 ran out of heap\)/);
 });

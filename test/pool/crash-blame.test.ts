@@ -25,7 +25,7 @@ test('map: a crash in an unlogged chunk names the chunk\'s items and says the it
   await using pool = await makePool(fixture('item-clock.mjs'), opts);
   const err = await pool.map('countedExitAt', items(), { chunksize: 25 }).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
-  assert.match(err.message, /while running items 125–149, one chunk \(which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it\)/);
+  assert.match(err.message, /while running items at indices 125–149, one chunk \(which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it\)/);
 });
 
 test('imap: the error thrown at the crashed chunk\'s first item names the whole chunk, not that item', { skip: LOCAL }, async () => {
@@ -36,7 +36,7 @@ test('imap: the error thrown at the crashed chunk\'s first item names the whole 
   })().then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
   assert.equal(seen, 125, 'imap yields every item before the crashed chunk');
-  assert.match(err.message, /while running items 125–149, one chunk/);
+  assert.match(err.message, /while running items at indices 125–149, one chunk/);
 });
 
 test('map with retries: the item log pins the crash on its item, and the error names it', { skip: LOCAL }, async () => {
@@ -44,7 +44,7 @@ test('map with retries: the item log pins the crash on its item, and the error n
   const list = items();
   const err = await pool.map('countedExitAt', list, { chunksize: 25 }).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WorkerCrashedError, String(err));
-  assert.match(err.message, new RegExp(`while running item ${AT} \\(2 attempts`));
+  assert.match(err.message, new RegExp(`while running the item at index ${AT} \\(2 attempts`));
   assert.equal(executions(list[0]!.file).get(AT), 2, 'the crashing item ran once per attempt');
 });
 
@@ -61,10 +61,10 @@ test('map with a timeout: an item past it names its chunk, or the chunk under on
   const list = Array.from({ length: N }, (_, x) => ({ x, at: AT }));
   const grown = await pool.map('stuckAtItem', list).then(() => undefined, (e: unknown) => e);
   assert.ok(grown instanceof TaskTimeoutError, String(grown));
-  const m = /^An item of items (\d+)–(\d+), one chunk \(which item, the pool cannot tell: .*\) ran longer than its timeout of 400 ms/.exec(grown.message);
+  const m = /^One of the items at indices (\d+)–(\d+), one chunk \(which item, the pool cannot tell: .*\) ran longer than its timeout of 400 ms/.exec(grown.message);
   assert.ok(m, grown.message);
   assert.ok(Number(m[1]) <= AT && AT <= Number(m[2]), grown.message);
   const fixed = await pool.map('stuckAtItem', list, { chunksize: 25 }).then(() => undefined, (e: unknown) => e);
   assert.ok(fixed instanceof TaskTimeoutError, String(fixed));
-  assert.match(fixed.message, /^Items 125–149, one chunk, under one clock \(the timeout covered the whole chunk\), ran longer than its timeout of 400 ms/);
+  assert.match(fixed.message, /^Items at indices 125–149, one chunk, under one clock \(the timeout covered the whole chunk\), ran longer than its timeout of 400 ms/);
 });
