@@ -20,6 +20,7 @@ import type { Core } from './core.js';
 import type { ChunkOutcome, Task, TaskSink } from './task.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { wireOf } from './wire.js';
+import { describeRunning } from './failures.js';
 
 /** `t` can be split if its worker dies now: its wire form asked for a log, the worker has one, and never said it stopped. */
 export function canSplit(w: WorkerSlot, t: Task): boolean {
@@ -37,7 +38,7 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   const doomed = t.midChunk?.doomed;
   const state = c.state();
   if (!canSplit(w, t) || state === 'terminated' || state === 'broken') {
-    if (doomed) c.fail(t, doomed.error, doomed.kind, w);
+    if (doomed) c.fail(t, doomed.error(describeRunning(t)), doomed.kind, w);
     else judgeWhole(t);
     return undefined;
   }
@@ -60,7 +61,7 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   running.started = true;
   running.startedAt = t.startedAt;
   const parts = [running];
-  if (doomed) c.fail(running, doomed.error, doomed.kind, w);
+  if (doomed) c.fail(running, doomed.error(describeRunning(running)), doomed.kind, w);
   else judgeWhole(running);
   let rest: Task | undefined;
   if (k + 1 < n) {

@@ -72,8 +72,8 @@ export interface MidChunk {
   unlogged?: boolean;
   /** The finished items the log held when its worker died. */
   logged?: LoggedItem[];
-  /** Its clock ran out or its worker passed the hard memory cap: the error its running item gets once the worker is gone. */
-  doomed?: { error: Error; kind: 'timeout' | 'memory' };
+  /** Its clock ran out or its worker passed the hard memory cap: makes the error its running item gets once the worker is gone (named then). */
+  doomed?: { error: (running: string) => Error; kind: 'timeout' | 'memory' };
   /** The tasks its unfinished items went on as; it settles when they have. */
   parts?: Task[];
 }

@@ -87,7 +87,7 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
       }
     }
     // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item timed out.
-    if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: new TaskTimeoutError(ms), kind: 'timeout' };
+    if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: (running) => new TaskTimeoutError(ms, running), kind: 'timeout' };
     else core.fail(t, new TaskTimeoutError(ms, timedOut(t)), 'timeout', w);
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
@@ -141,7 +141,7 @@ export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
   const hard = limit * core.opts.hardMemoryFactor;
   const t = w.inFlight[0]!, detail = ` (hard cap ${Math.round(hard)} bytes)`;
   // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item is blamed.
-  if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: new MemoryLimitError(limit, mem, detail), kind: 'memory' };
+  if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: (running) => new MemoryLimitError(limit, mem, detail, running), kind: 'memory' };
   else core.fail(t, new MemoryLimitError(limit, mem, detail, describeRunning(t)), 'memory', w);
   core.kill(w, 'memory');
 }

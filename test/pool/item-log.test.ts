@@ -89,6 +89,7 @@ test('an item stuck past the timeout inside a chunk fails alone with TaskTimeout
   const results = await settle(pool.imapSettled('faultAt', range(3_000).map((i) => ({ n: i, at: 1_500, file, how: 'hang' })), { timeout: 500 }));
   const { error, runs } = onlyOneFailed(results, 3_000, 1_500, file);
   assert.ok(error instanceof TaskTimeoutError, String(error));
+  assert.match(error.message, /^The item at index 1500 ran longer than its timeout of 500 ms/);
   assert.equal(runs, 1);
 });
 
@@ -98,6 +99,7 @@ test('an item that runs V8 out of heap inside a chunk fails alone with MemoryLim
   const results = await settle(pool.imapSettled('faultAt', range(2_000).map((i) => ({ n: i, at: 1_200, file, how: 'oom' }))));
   const { error, runs } = onlyOneFailed(results, 2_000, 1_200, file);
   assert.ok(error instanceof MemoryLimitError, String(error));
+  assert.match(error.message, /while running the item at index 1200/);
   assert.equal(runs, 1);
 });
 
