@@ -29,3 +29,9 @@ export function doubleChunk(xs) {
 export function rss() {
   return process.memoryUsage().rss;
 }
+
+// The worker's monotonic clock in µs, shared by every process on the machine:
+// where a call's round trip reached the task (bench/w2-stages.mjs).
+export function stamp() {
+  return Number(process.hrtime.bigint()) / 1e3;
+}

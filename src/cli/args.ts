@@ -111,6 +111,12 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
   const resume = Boolean(v.resume || v['resume-failed']);
   if (resume && !journal) throw new UsageError(`${v['resume-failed'] ? '--resume-failed' : '--resume'} needs a journal: give --journal FILE, or --output FILE (its journal is FILE.journal)`);
   conflict(journal !== undefined && journal === output, '--journal and --output', 'they name the same file');
+  // Writing over what is being read destroys the input, and a growing input never ends.
+  const inputs = [...(input && input !== '-' ? [input] : []), ...sources.flatMap((s) => (s.kind === 'files' ? s.values.filter((f) => f !== '-') : []))];
+  for (const [flag, target] of [['--output', output], ['--report', report], ['--journal', journal]] as const) {
+    const read = target && target !== '-' ? inputs.find((f) => sameFile(f, target)) : undefined;
+    conflict(read !== undefined, `${flag} and the input`, `${flag} ${target} is the file the items are read from (${read})`);
+  }
 
   const runtime = v.runtime ?? 'process';
   if (runtime !== 'process' && runtime !== 'thread') throw new UsageError(`--runtime expects process or thread, got ${JSON.stringify(v.runtime)}`);
@@ -202,4 +208,16 @@ function formatOf(flag: string | undefined, input: string | undefined): InputFor
   if (ext === '.csv') return 'csv';
   if (ext === '.tsv' || ext === '.tab') return 'tsv';
   return 'lines';
+}
+
+/** The same file: one path, or two names of one inode (a link). */
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

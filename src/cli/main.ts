@@ -44,8 +44,24 @@ async function main(argv: string[]): Promise<number> {
   return runCommand(parsed.config);
 }
 
+/**
+ * A reader that went away must never cost a stack trace. stdout: the results
+ * writer stops the run itself (output.ts); anything else written there (help,
+ * `--dry-run`, `--json-summary`) just ends, and the exit code says why.
+ * stderr (progress, worker logs, the summary): the run goes on without it.
+ * Both listeners exist before anything is written.
+ */
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') return;
+  stdoutClosed = true;
+  // After the command's own code was set (the last write failed as the process was ending).
+  if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.brokenPipe;
+});
+process.stderr.on('error', () => {});
+
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => { process.exitCode = stdoutClosed && code === EXIT.ok ? EXIT.brokenPipe : code; },
   (err: unknown) => {
     if (err instanceof UsageError || isEnvironmentError(err)) {
       const message = err instanceof UsageError ? err.message : describeEnvironmentError(err);

@@ -51,6 +51,12 @@ export class OutputWriter {
   async write(s: JournaledItem): Promise<void> {
     if (this.#error) throw this.#error;
     if (this.#broken) return;
+    // The stream is full (an earlier flush is waiting for 'drain'): wait with it. Small
+    // results flushed on the next turn would otherwise pile up in memory behind a
+    // reader that does not read (`| sleep 60`).
+    if (this.#waiting.length > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.#error) throw this.#error;
+    if (this.#broken) return;
     const line = this.opts.target === undefined ? valueLine(s, this.opts.format) : resultLine(s);
     if (line === undefined) return;
     this.#buf.push(`${line}\n`);

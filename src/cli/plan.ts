@@ -10,6 +10,7 @@
  * unknown length (stdin) is first read for a moment to learn which case it is.
  */
 import { availableParallelism } from 'node:os';
+import { longTimeout, type LongTimer } from '../util/timers.js';
 import type { RunConfig } from './args.js';
 
 /**
@@ -103,12 +104,21 @@ export async function peek(items: AsyncIterable<unknown>, config: RunConfig): Pr
   return { items: all(), total: ended ? head.length : undefined, sizing: ended ? head.length : head.length >= enough ? enough : undefined };
 }
 
-/** `--delay` / `--max-rate`: at least `ms` between two items handed to the pool (which start them at once). */
-export async function* paced(items: AsyncIterable<unknown>, ms: number): AsyncGenerator<unknown> {
+/**
+ * `--delay` / `--max-rate`: at least `ms` between two items handed to the pool
+ * (which start them at once). A stop (`stopped` settles) ends the wait and
+ * clears its timer, which would otherwise keep the process alive.
+ */
+export async function* paced(items: AsyncIterable<unknown>, ms: number, stopped?: Promise<unknown>): AsyncGenerator<unknown> {
   let last = -Infinity;
   for await (const item of items) {
     const wait = last + ms - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) {
+      // longTimeout: a plain setTimeout past 24.8 days fires at once (`--delay 600h`).
+      let timer: LongTimer | undefined;
+      await Promise.race([new Promise<void>((resolve) => { timer = longTimeout(resolve, wait); }), stopped]);
+      timer!.clear();
+    }
     last = performance.now();
     yield item;
   }

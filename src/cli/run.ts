@@ -48,9 +48,11 @@ export async function runCommand(config: RunConfig): Promise<number> {
   }
   if (config.dryRun) return dryRun(config, source);
 
+  // No more workers than items when their number is known: `-j 64 a b` starts two, not 64.
+  const lanes = config.backend === undefined && source.total !== undefined && source.total > 0 ? Math.min(workersOf(config), source.total) : workersOf(config);
   const stats = new RunStats();
   stats.total = source.total;
-  stats.maxLanes = workersOf(config);
+  stats.maxLanes = lanes;
   let pool: RunnerPool | undefined;
   const mode = config.progress === false ? 'off' : process.stderr.isTTY ? 'bar' : config.progress || !config.quiet ? 'lines' : 'off';
   const progress: Progress = createProgress(mode, {
@@ -59,7 +61,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     running: () => pool?.stats().running ?? 0,
   });
   pool = createPool(config.modulePath, {
-    processes: config.processes,
+    processes: config.backend === undefined ? lanes : config.processes,
     runtime: config.runtime,
     maxTasksPerChild: config.maxTasksPerChild,
     taskTimeout: config.timeout,
@@ -89,7 +91,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     onBrokenPipe: () => stop.outputClosed(),
   });
   const { chunksize, readAhead } = plan(config, sizing);
-  const fed = stop.feed(config.delay === undefined ? source.items : paced(source.items, config.delay));
+  const fed = stop.feed(config.delay === undefined ? source.items : paced(source.items, config.delay, stop.stopped));
   const runs = journaled(journalPort(thePool, config.retries, config.retryOn, config.spread), config.exportName, fed, {
     journal: config.journal ?? NO_JOURNAL,
     journalMode: config.force ? 'overwrite' : 'resume',
@@ -130,6 +132,8 @@ export async function runCommand(config: RunConfig): Promise<number> {
     progress.stop();
     if (fatal || stop.terminated) await thePool.terminate();
     else { thePool.close(); await thePool.join(); }
+    // A stop left stdin unread (its producer may never write again): close it, so this process can exit.
+    if (stop.stopping && source.label === 'stdin') process.stdin.destroy();
     if (fatal) await output.abandon();
     else await output.close().catch((err: unknown) => { fatal = err; });
   }

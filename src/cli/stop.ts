@@ -15,6 +15,8 @@ import type { Progress } from './progress.js';
 import type { RunStats } from './run-stats.js';
 import { plural } from './units.js';
 
+const STOPPED = Symbol('stopped');
+
 /** After the first Ctrl-C, running items get this long to finish before the pool is terminated. */
 export const STOP_GRACE_MS = 10_000;
 /** A second Ctrl-C waits at most this long for the workers to be killed before exiting anyway. */
@@ -28,15 +30,39 @@ export class StopControl {
   brokenPipe = false;
   haltReason: string | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
+  /** Settles when a stop begins: a feed waiting for its next item (an idle stdin, a `--delay`) ends then. */
+  readonly #stopped: Promise<typeof STOPPED>;
+  #markStopped!: () => void;
 
-  constructor(private readonly pool: RunnerPool, private readonly progress: Progress) {}
+  constructor(private readonly pool: RunnerPool, private readonly progress: Progress) {
+    this.#stopped = new Promise((resolve) => { this.#markStopped = () => resolve(STOPPED); });
+  }
 
-  /** The input, cut off once a stop begins: the pool gets no new items, running ones go on. */
+  /**
+   * The input, cut off once a stop begins: the pool gets no new items, running
+   * ones go on. The wait for the next item is cut too, so a producer that sends
+   * nothing (`tail -f`, an idle pipe) cannot hold a Ctrl-C until it writes again.
+   */
   async *feed(items: AsyncIterable<unknown>): AsyncGenerator<unknown> {
-    for await (const item of items) {
-      if (this.stopping) return;
-      yield item;
+    const it = items[Symbol.asyncIterator]();
+    try {
+      while (!this.stopping) {
+        const r = await Promise.race([it.next(), this.#stopped]);
+        if (r === STOPPED || r.done || this.stopping) return;
+        yield r.value;
+      }
+    } finally {
+      // Not awaited: the source may be in the middle of a read that never ends.
+      it.return?.()?.catch(() => {});
     }
+  }
+
+  /** Settles when a stop begins. */
+  get stopped(): Promise<unknown> { return this.#stopped; }
+
+  #stop(): void {
+    this.stopping = true;
+    this.#markStopped();
   }
 
   interrupt(flushJournal: () => void, stats: RunStats, resumeHint: string | undefined): void {
@@ -53,7 +79,7 @@ export class StopControl {
       return;
     }
     this.interrupted = true;
-    this.stopping = true;
+    this.#stop();
     const running = this.pool.stats().running;
     this.progress.note(`Stopping: no new items; waiting up to ${STOP_GRACE_MS / 1000}s for ${plural(running, 'running item')}. Ctrl-C again to stop at once.`);
     this.#graceTimer = setTimeout(() => this.terminate(), STOP_GRACE_MS);
@@ -63,7 +89,7 @@ export class StopControl {
   /** `| head -1` closed stdout: nothing more can be delivered, so stop now, quietly. */
   outputClosed(): void {
     this.brokenPipe = true;
-    this.stopping = true;
+    this.#stop();
     this.terminate();
   }
 
@@ -76,7 +102,7 @@ export class StopControl {
     if (!hit) return;
     const verb = h.what === 'fail' ? 'failed' : h.what === 'success' ? 'succeeded' : 'done';
     this.haltReason = `${counted} ${verb} (--halt ${h.when},${h.what}=${h.count ?? `${h.percent}%`})`;
-    this.stopping = true;
+    this.#stop();
     this.progress.note(`Halting: ${this.haltReason}`);
     if (h.when === 'now') this.terminate();
   }

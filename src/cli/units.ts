@@ -4,6 +4,7 @@
  * `UsageError` naming the flag and the value it got.
  */
 import { availableParallelism } from 'node:os';
+import { memoryCap } from '../util/bytes.js';
 import { UsageError } from './errors.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -30,6 +31,7 @@ export function parseProcesses(text: string, cores = availableParallelism()): nu
   else if (/^\d+(\.\d+)?%$/.test(t)) n = Math.floor((cores * Number(t.slice(0, -1))) / 100);
   else if (/^[+-]\d+$/.test(t)) n = cores + Number(t);
   else throw new UsageError(`-j/--processes expects N, N%, +N, -N or 0 (all cores), got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`-j/--processes is far beyond any number of processes a machine can start, got ${JSON.stringify(text)}`);
   return Math.max(1, n);
 }
 
@@ -48,9 +50,15 @@ export function parseCount(flag: string, text: string): number {
 /** `512MB`, `1.5GB`, `200k`, or plain bytes; checked here so the message names the flag. */
 export function parseSize(flag: string, text: string): string | number {
   const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t);
-  if (/^\d+(\.\d+)?\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)$/i.test(t)) return t;
-  throw new UsageError(`${flag} expects a size such as 512MB or 2GB, got ${JSON.stringify(text)}`);
+  const size = /^\d+$/.test(t) ? Number(t) : /^\d+(\.\d+)?\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)$/i.test(t) ? t : undefined;
+  if (size === undefined) throw new UsageError(`${flag} expects a size such as 512MB or 2GB, got ${JSON.stringify(text)}`);
+  // The pool's own range check (at least 32MB, an exact number of bytes), said as a usage error that names the flag.
+  try {
+    memoryCap(flag, size);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return size;
 }
 
 export interface HaltPolicy {

@@ -11,10 +11,12 @@
  * before it crosses, and `decodeShared` on the other side when the sender said
  * something was encoded. Both are cheap no-ops until the process has created
  * or received a shared object, so pools that never use shared objects pay
- * nothing. `encodeValue`/`decodeValue` walk arrays, plain objects, Maps and
- * Sets and copy only the containers on the path to a shared object, so the
- * caller's own arrays are never mutated.
+ * nothing. `encodeValue`/`decodeValue` walk the value as structured clone
+ * will (graph-replace.ts) and copy only the containers from which a shared
+ * object can be reached, keeping cycles and repeated references; the
+ * caller's own value is never mutated.
  */
+import { KEEP, replaceInGraph } from './graph-replace.js';
 import { inWorker } from './objects/worker-link.js';
 
 export interface Encoded {
@@ -77,8 +79,6 @@ type Resolver = (h: Handle) => object;
 let resolver: Resolver = () => { throw new Error('forkpool: no shared-object resolver installed (import forkpool/shared/link.js)'); };
 export function setResolver(r: Resolver): void { resolver = r; }
 
-const NONE = Symbol('none');
-
 const KINDS: ReadonlySet<string> = new Set<Kind>(['list', 'dict', 'value', 'lock', 'rlock', 'semaphore', 'event', 'barrier', 'condition', 'queue', 'joinable', 'conn']);
 
 /**
@@ -93,85 +93,19 @@ export function isHandle(v: unknown): v is Handle {
 }
 
 function encodeLeaf(o: object): unknown {
-  return HANDLE in o ? (o as Shareable)[HANDLE]() : NONE;
+  return HANDLE in o ? (o as Shareable)[HANDLE]() : KEEP;
 }
 
 function decodeLeaf(o: object): unknown {
-  if (!isHandle(o)) return NONE;
+  if (!isHandle(o)) return KEEP;
   active = true;
   return resolver(o);
 }
 
-/**
- * Depth below which containers are not tracked. Real arguments are shallow,
- * so the walk allocates nothing for them; only a value this deep (in practice,
- * a cycle, which structured clone allows) pays for cycle detection.
- */
-const UNTRACKED_DEPTH = 64;
-
-interface WalkState { found: boolean; seen: Set<object> | undefined }
-
 export function encodeValue(value: unknown): Encoded {
-  if (value === null || typeof value !== 'object') return { value, found: false };
-  const state: WalkState = { found: false, seen: undefined };
-  const out = transform(value, encodeLeaf, state, 0);
-  return { value: out, found: state.found };
+  return replaceInGraph(value, encodeLeaf);
 }
 
 export function decodeValue(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  return transform(value, decodeLeaf, { found: false, seen: undefined }, 0);
-}
-
-function transform(value: object, leaf: (o: object) => unknown, state: WalkState, depth: number): unknown {
-  const replaced = leaf(value);
-  if (replaced !== NONE) { state.found = true; return replaced; }
-  if (depth > UNTRACKED_DEPTH) {
-    // Visit each deep container once, so a cycle ends.
-    state.seen ??= new Set();
-    if (state.seen.has(value)) return value;
-    state.seen.add(value);
-  }
-  const d = depth + 1;
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
-      const x: unknown = value[i];
-      if (x === null || typeof x !== 'object') continue;
-      const y = transform(x, leaf, state, d);
-      if (y !== x) (copy ??= value.slice())[i] = y;
-    }
-    return copy ?? value;
-  }
-  if (value instanceof Map) {
-    let changed = false;
-    const entries: [unknown, unknown][] = [];
-    for (const [k, x] of value) {
-      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state, d) : x;
-      if (y !== x) changed = true;
-      entries.push([k, y]);
-    }
-    return changed ? new Map(entries) : value;
-  }
-  if (value instanceof Set) {
-    let changed = false;
-    const items: unknown[] = [];
-    for (const x of value) {
-      const y = x !== null && typeof x === 'object' ? transform(x, leaf, state, d) : x;
-      if (y !== x) changed = true;
-      items.push(y);
-    }
-    return changed ? new Set(items) : value;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
-  let copy: Record<string, unknown> | undefined;
-  const rec = value as Record<string, unknown>;
-  for (const key of Object.keys(rec)) {
-    const x = rec[key];
-    if (x === null || typeof x !== 'object') continue;
-    const y = transform(x, leaf, state, d);
-    if (y !== x) (copy ??= { ...rec })[key] = y;
-  }
-  return copy ?? value;
+  return replaceInGraph(value, decodeLeaf).value;
 }

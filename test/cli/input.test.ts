@@ -55,3 +55,25 @@ test('stdin is chunked like a file: a long piped input does not go one item per 
   assert.equal(s2.inputTotal, 3000, 'a piped input that ended while it was sampled has a known total');
   assert.equal(s2.chunksize, 23, 'sized like a file of 3,000 lines: 3000 / (2 workers × 64)');
 });
+
+test('records() joins a line cut across many chunks (one search per chunk), and a CR before a cut newline is dropped', async () => {
+  const { records } = await import('../../dist/cli/input.js');
+  const { Readable } = await import('node:stream');
+  const long = 'x'.repeat(5_000_000);
+  // 64 KB chunks, as a file is read; the CRLF is split between two of them.
+  const text = `a\r\n${long}\r\nb`;
+  const bytes = Buffer.from(text);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += 65_536) chunks.push(bytes.subarray(at, at + 65_536));
+  const cut = bytes.indexOf('\r\nb');
+  chunks.splice(0, chunks.length, ...[bytes.subarray(0, cut + 1), bytes.subarray(cut + 1)].flatMap((part) => {
+    const out: Buffer[] = [];
+    for (let at = 0; at < part.length; at += 65_536) out.push(part.subarray(at, at + 65_536));
+    return out;
+  }));
+  const got: string[] = [];
+  for await (const r of records(Readable.from(chunks), false)) got.push(r);
+  assert.deepEqual(got.map((r) => r.length), [1, long.length, 1]);
+  assert.equal(got[1], long);
+  assert.equal(got[2], 'b');
+});

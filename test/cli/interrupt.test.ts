@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { ChildProcess } from 'node:child_process';
-import { runCli, startCli, finish, TASKS, tmp, jsonLines } from './helpers.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI, runCli, startCli, finish, TASKS, tmp, jsonLines } from './helpers.js';
 
 /** Resolves when a line of the stream matches. */
 function waitForLine(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
@@ -67,4 +67,34 @@ test('a second Ctrl-C stops at once, and the journal is still valid', async () =
   assert.match(r.stderr, /\nStopped at once\. The journal is valid/);
   assert.match(r.stderr, /To continue where this run stopped:\n\s+forkpool run .* --resume\n$/, 'the resume hint is the last thing printed, with its newline');
   assert.ok(journalIsValid(journal) >= 1);
+});
+
+test('Ctrl-C ends a run whose stdin producer has gone quiet (tail -f): exit 130 without waiting for another line', { timeout: 30_000 }, async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const child = spawn(process.execPath, [CLI, 'run', `${TASKS}#square`, '--input', '-', '-o', out], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const done = finish(child);
+  // Two items, and the pipe stays open: the runner waits for a third that never comes.
+  child.stdin!.write('2\n3\n');
+  // Both results are out (the output is written as they arrive): the runner is now only waiting for input.
+  for (let i = 0; i < 200 && !(existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 2); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill('SIGINT');
+  const r = await done;
+  child.stdin!.destroy();
+  assert.equal(r.code, 130, r.stderr);
+  assert.deepEqual(jsonLines(out).map((o) => o.value), [4, 9]);
+});
+
+test('a --delay beyond 24.8 days (the limit of a Node timer) is honoured, and Ctrl-C ends the wait for it', { timeout: 30_000 }, async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  // Before: Node clamped the 600 h wait to 1 ms, and all three items ran at once.
+  const child = startCli(['run', `${TASKS}#square`, '2', '3', '4', '--delay', '600h', '-o', out]);
+  const done = finish(child);
+  for (let i = 0; i < 200 && !(existsSync(out) && readFileSync(out, 'utf8').length > 0); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.deepEqual(jsonLines(out).map((o) => o.value), [4], 'the second item still waits for its turn');
 });

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/errno.js';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CLI, runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
 test('without -o each value is printed on stdout as a line: strings raw, the rest as JSON', async () => {
@@ -67,6 +68,56 @@ test('-o - | head -1 stops quietly when the reader goes away: no EPIPE stack', a
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   assert.doesNotMatch(stderr, /EPIPE|internal error|\n\s+at /, stderr);
   assert.equal(code, 141, stderr);
+});
+
+/** Runs the CLI, reads the first chunk of stdout, then closes the pipe as `head -1` does. */
+async function readOneThenClose(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+test('--dry-run | head -1 and run --help | head -1 end quietly with 141, not an EPIPE stack', async () => {
+  const items = Array.from({ length: 50_000 }, (_, i) => String(i));
+  for (const args of [['run', `${TASKS}#square`, ...items, '--dry-run'], ['run', '--help']]) {
+    const { code, stderr } = await readOneThenClose(args);
+    assert.doesNotMatch(stderr, /EPIPE|internal error|Unhandled|\n\s+at /, stderr);
+    // --help fits in one pipe buffer: it may be written whole before the reader goes (exit 0).
+    assert.ok(code === 141 || (args[1] === '--help' && code === 0), `${args[1]}: exit ${code}`);
+  }
+});
+
+test('a closed stderr (its reader went away) does not stop the run: every result is written, exit 0', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const items = Array.from({ length: 300 }, () => '5');
+  const child = spawn(process.execPath, [CLI, 'run', `${TASKS}#sleepy`, ...items, '-j', '2', '--chunksize', '1', '--progress', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The first progress line, then the reader is gone: every later progress line fails with EPIPE.
+  await new Promise<void>((resolve) => child.stderr.once('data', () => { child.stderr.destroy(); resolve(); }));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 0);
+  assert.equal(jsonLines(out).length, 300);
+});
+
+test('results on a stdout nobody reads wait for it (backpressure): the run does not race ahead and buffer them all', async () => {
+  const child = spawn(process.execPath, [CLI, 'run', `${TASKS}#square`, '--input', '-', '-j', '2', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // An endless input and a reader that reads nothing for a while.
+  let sent = 0;
+  const feed = () => { while (child.stdin.write(`${sent++ % 1000}\n`)) { /* until the pipe is full */ } };
+  child.stdin.on('drain', feed);
+  child.stdin.on('error', () => {});
+  feed();
+  child.stdout.pause();
+  await delay(3_000);
+  const readBefore = sent;
+  await delay(1_000);
+  // Stalled: the runner read (nearly) nothing more from stdin while its stdout was full.
+  assert.ok(sent - readBefore < 20_000, `the runner took ${sent - readBefore} more items in 1 s with a full stdout`);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('close', resolve));
 });
 
 test('a full disk (ENOSPC) is one line naming the file, not an internal error', async () => {

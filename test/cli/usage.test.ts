@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
@@ -55,6 +55,11 @@ test('conflicting and malformed flags are refused with the flag and the value', 
     [['--proceses', '2'], /unknown option --proceses; did you mean --processes\?/],
     [['--retry-on', 'error'], /--retry-on needs --retries N/],
     [['--delay', '1s', '--max-rate', '2/s'], /Conflicting flags --delay and --max-rate/],
+    // Values the pool would refuse are refused here, named, and not reported as internal errors.
+    [['--max-memory', '10MB'], /Expected `--max-memory` to be at least 32MB .* got "10MB"/],
+    [['--max-memory', '0'], /Expected `--max-memory` to be a positive number of bytes .* got 0/],
+    [['--max-memory', '99999999999999999999999GB'], /--max-memory.* got "99999999999999999999999GB"/],
+    [['-j', '99999999999999999999'], /-j\/--processes is far beyond .* got "99999999999999999999"/],
   ];
   for (const [flags, pattern] of cases) assertUsageError(await runCli(['run', `${TASKS}#square`, '1', ...flags]), pattern);
   const dir = tmp();
@@ -96,3 +101,16 @@ test('help and version print and exit 0; no command is a usage error', async () 
   assertUsageError(await runCli(['walk']), /Unknown command "walk"/);
 });
 
+test('an output, report or journal that is the input file is refused before anything is written', async () => {
+  const dir = tmp();
+  const input = join(dir, 'in.txt');
+  writeFileSync(input, '1\n2\n');
+  for (const flag of ['--output', '--report', '--journal']) {
+    const r = await runCli(['run', `${TASKS}#square`, '--input', input, flag, input]);
+    assertUsageError(r, new RegExp(`Conflicting flags ${flag} and the input: ${flag} .*in\\.txt is the file the items are read from`));
+    assert.equal(readFileSync(input, 'utf8'), '1\n2\n', `${flag}: the input is untouched`);
+  }
+  // Through another name of the same file (a hard link) too.
+  linkSync(input, join(dir, 'alias.txt'));
+  assertUsageError(await runCli(['run', `${TASKS}#square`, '--input', input, '-o', join(dir, 'alias.txt')]), /Conflicting flags --output and the input/);
+});

@@ -32,6 +32,23 @@ test(`[${runtime}] a SharedValue adds and compares-and-sets from a worker`, asyn
   assert.equal(await v.get(), 100);
 });
 
+test(`[${runtime}] a shared object inside a cycle, a class instance or a Map key arrives live, and the graph keeps its shape`, async () => {
+  await using pool = makePool(1);
+  await using m = new Manager();
+  const list = m.list<string>();
+  class Job { constructor(readonly list: unknown, readonly when: Date) {} }
+  const shared = { n: 1 };
+  const g: Record<string, unknown> = { list, job: new Job(list, new Date(0)), byList: new Map([[list, 1]]), twice: [shared, shared] };
+  g.self = g;
+  // Two back-references per level: a walk that unrolls cycles instead of visiting each object once never ends.
+  g.a = g;
+  g.b = g;
+  const r = await pool.apply('graphShape', [g]);
+  assert.deepEqual(r, { cycle: true, sameTwice: true, inCycle: true, inInstance: true, asMapKey: true, proto: true, date: true });
+  assert.deepEqual(await list.toArray(), ['cycle', 'instance', 'key']);
+  assert.equal(g.list, list, "the caller's value is not changed");
+});
+
 test(`[${runtime}] shared objects nested in objects and initargs arrive as live proxies, and a result can return one`, async () => {
   await using pool = makePool(1);
   await using m = new Manager();

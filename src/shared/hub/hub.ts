@@ -27,7 +27,7 @@ interface Entry {
   orphan: boolean;
 }
 
-interface Delivery { peer: string; onLost: () => void }
+interface Delivery { peer: string; onLost: () => void; onDelivered: (() => void) | undefined }
 
 /** Remembered names of destroyed objects, so late callers learn what happened. Bounded: only for messages. */
 const TOMBSTONE_LIMIT = 10_000;
@@ -159,7 +159,10 @@ function receiveOne(peer: HubPeer, message: unknown): void {
     case 'ack': {
       // Only the worker a delivery was sent to can confirm it.
       const d = typeof m.d === 'number' ? deliveries.get(m.d) : undefined;
-      if (d && d.peer === recordOf(peer).key) deliveries.delete(m.d as number);
+      if (d && d.peer === recordOf(peer).key) {
+        deliveries.delete(m.d as number);
+        d.onDelivered?.();
+      }
       return;
     }
     case 'n': {
@@ -198,7 +201,7 @@ function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
   const reply: Reply = {
     caller: rec.key,
     onCancel: undefined,
-    ok(value, onLost) {
+    ok(value, onLost, onDelivered) {
       if (done) return;
       done = true;
       rec.parked.delete(r);
@@ -209,7 +212,7 @@ function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
       // worker dies first, onLost puts it back, so it is neither lost nor
       // delivered twice (the worker acknowledges before its code sees the item).
       const d = nextDelivery++;
-      deliveries.set(d, { peer: rec.key, onLost });
+      deliveries.set(d, { peer: rec.key, onLost, onDelivered });
       post(peer, rec, { k: 'r', r, v: value, d });
     },
     fail(error) {

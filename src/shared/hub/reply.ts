@@ -14,9 +14,12 @@ export interface Reply {
   /**
    * Answers with a value. `onLost` is for values that must not vanish (a Queue
    * item): it runs if the caller dies before confirming receipt, so the item
-   * can go back into the queue.
+   * can go back into the queue. `onDelivered` runs when the worker confirms
+   * receipt instead (its link confirms before its code sees the answer): a
+   * blocked `put` adds its item only then, so a worker that died waiting
+   * never adds it. In the main process neither runs: the answer cannot be lost.
    */
-  ok(value: unknown, onLost?: () => void): void;
+  ok(value: unknown, onLost?: () => void, onDelivered?: () => void): void;
   fail(error: Error): void;
   /**
    * Set by the object that parked this call: withdraws it when the caller's

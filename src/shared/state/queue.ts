@@ -7,7 +7,12 @@
  * getter's worker records or acknowledges them, so if that worker dies first,
  * they go back to the front of the buffer: never lost, never delivered twice.
  * A putter's item is in the queue the moment its `put` is answered, so the
- * putter dying afterwards changes nothing.
+ * putter dying afterwards changes nothing. A worker's put that waited on a
+ * full queue is answered when room frees, and its item goes in when the
+ * worker confirms that answer (its link confirms before its code sees it):
+ * a worker that died while waiting never confirms, so its item is never
+ * added, even before the pool has heard of the death. Its place is held
+ * (`#admitting`) meanwhile, so the queue never passes its maxsize.
  *
  * Getters:
  *   get   the main process, or a worker without a take log: one item, acknowledged
@@ -23,7 +28,7 @@ import { InvalidStateError, invalidArg, QueueEmptyError, QueueFullError } from '
 import { QueueClosedError } from '../errors.js';
 import { Deque } from '../../util/deque.js';
 import { checkInt, checkTimeout, unknownOp } from '../options.js';
-import type { HubObject, Reply } from '../hub/reply.js';
+import { MAIN, type HubObject, type Reply } from '../hub/reply.js';
 import { Waiters } from '../hub/waiters.js';
 import { Leases } from './queue-leases.js';
 
@@ -62,6 +67,9 @@ export class QueueState implements HubObject {
   #lastTaker: string | undefined;
   /** A microtask will hand the buffer to parked fills (after the whole batch of puts that woke them). */
   #feeding = false;
+  /** Blocked worker puts answered, whose items go in when their worker confirms (see the header). */
+  #admitting = 0;
+  #disposed = false;
 
   constructor(id: number, maxsize: number, joinable: boolean) {
     this.label = `${joinable ? 'JoinableQueue' : 'Queue'} #${id}`;
@@ -109,7 +117,7 @@ export class QueueState implements HubObject {
   /** Items in the queue: the buffer plus items lent to workers that have not taken them yet. */
   #size(): number { return this.#items.length + this.#leases.held(); }
 
-  #full(): boolean { return this.#maxsize > 0 && this.#items.length >= this.#maxsize; }
+  #full(): boolean { return this.#maxsize > 0 && this.#items.length + this.#admitting >= this.#maxsize; }
 
   #put(item: unknown, timeout: number | undefined, reply: Reply): void {
     if (this.#closed) throw new QueueClosedError(`put() on ${this.label}, which is closed`);
@@ -254,8 +262,23 @@ export class QueueState implements HubObject {
     while (!this.#full()) {
       const p = this.#putters.shift();
       if (!p) return;
-      this.#accept(p.item);
-      p.reply.ok(undefined);
+      if (p.caller === MAIN) {
+        this.#accept(p.item);
+        p.reply.ok(undefined);
+        continue;
+      }
+      this.#admitting++;
+      p.reply.ok(undefined, () => {
+        // Its worker died before the answer reached it: the item never goes in, and its place is free again.
+        this.#admitting--;
+        if (!this.#disposed) this.#admitPutters();
+      }, () => {
+        this.#admitting--;
+        if (this.#disposed) return;
+        this.#accept(p.item);
+        // Straight to a waiting getter: its place is free for the next putter.
+        this.#admitPutters();
+      });
     }
   }
 
@@ -286,6 +309,7 @@ export class QueueState implements HubObject {
   idle(): boolean { return this.#closed && this.#size() === 0 && !this.#leases.reclaiming; }
 
   dispose(error: Error): void {
+    this.#disposed = true;
     this.#releaseFillers();
     for (const g of this.#getters.drain()) g.reply.fail(error);
     for (const p of this.#putters.drain()) p.reply.fail(error);
