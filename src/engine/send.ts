@@ -48,7 +48,9 @@ export function sendRun(core: Core, w: WorkerSlot, batch: Task[]): void {
   try {
     send(w, batch, thread && movable.length > 0);
     return;
-  } catch {
+  } catch (err) {
+    // A batch of one: that task is the culprit (not serialized again: it may be a gigabyte).
+    if (batch.length === 1) return refuse(core, w, batch[0]!, err);
     // Some argument cannot be serialized: find which, fail those alone, send the rest.
   }
   for (const t of batch) {

@@ -17,7 +17,7 @@ import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
 import { AsyncResult, createAsyncResult, pendingResult, promiseOf } from './async-result.js';
-import { asyncResultSink, promiseSink } from './single.js';
+import { asyncResultSink, promiseSink, runCallback } from './single.js';
 import { upfrontChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import { releasing, unwrap } from './iterators.js';
@@ -365,13 +365,11 @@ function withCallbacks<T>(
   return {
     succeed(v) {
       if (!callback) return ctl.resolve(v);
-      try { callback(v); } catch (err) { return ctl.reject(new CallbackError('callback', err)); }
-      ctl.resolve(v);
+      runCallback(callback, v, () => ctl.resolve(v), (err) => ctl.reject(new CallbackError('callback', err)));
     },
     fail(e) {
       if (!errorCallback) return ctl.reject(e);
-      try { errorCallback(e); } catch (err) { return ctl.reject(new CallbackError('errorCallback', err)); }
-      ctl.reject(e);
+      runCallback(errorCallback, e, () => ctl.reject(e), (err) => ctl.reject(new CallbackError('errorCallback', err)));
     },
   };
 }

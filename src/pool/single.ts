@@ -30,14 +30,31 @@ export function asyncResultSink<T>(
     if (r instanceof Error || r.errors) {
       const e = withCallSite(r instanceof Error ? r : r.errors![0]![1], site);
       if (!errorCallback) return rejectResult(result, e);
-      try { errorCallback(e); } catch (err) { return rejectResult(result, new CallbackError('errorCallback', err)); }
-      return rejectResult(result, e);
+      return runCallback(errorCallback, e, () => rejectResult(result, e), (err) => rejectResult(result, new CallbackError('errorCallback', err)));
     }
     const v = r.values[0] as T;
     if (!callback) return resolveResult(result, v);
-    try { callback(v); } catch (err) { return rejectResult(result, new CallbackError('callback', err)); }
-    resolveResult(result, v);
+    runCallback(callback, v, () => resolveResult(result, v), (err) => rejectResult(result, new CallbackError('callback', err)));
   };
+}
+
+/**
+ * Runs a user's callback, then `done`; `failed` if it throws or, for an async
+ * callback, rejects. An async callback is waited for: its rejection would
+ * otherwise be an unhandled rejection, which ends the main process.
+ */
+export function runCallback<A>(fn: (a: A) => unknown, arg: A, done: () => void, failed: (err: unknown) => void): void {
+  let r: unknown;
+  try {
+    r = fn(arg);
+  } catch (err) {
+    return failed(err);
+  }
+  if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function') {
+    Promise.resolve(r as PromiseLike<unknown>).then(done, failed);
+    return;
+  }
+  done();
 }
 
 /** The sink of an `apply`: settles a plain promise (no AsyncResult in between). */

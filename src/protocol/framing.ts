@@ -46,8 +46,9 @@ export function encodeFrame(message: unknown): Buffer[] {
   const compact = encodeCompact(message);
   if (compact) return [compact];
   const numbers = encodeF64Frame(message);
-  if (numbers) return numbers;
+  if (numbers) return checkSize(numbers, numbers.reduce((n, b) => n + b.length, 0) - FRAME_HEADER_BYTES);
   const payload = serialize(message);
+  checkSize(undefined, payload.length);
   if (payload.length < COALESCE_BELOW_BYTES) {
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
     frame.writeUInt32LE(payload.length, 0);
@@ -57,6 +58,17 @@ export function encodeFrame(message: unknown): Buffer[] {
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   header.writeUInt32LE(payload.length, 0);
   return [header, payload];
+}
+
+/**
+ * The reader takes a frame over MAX_FRAME_BYTES for a corrupt stream and
+ * kills its sender, so nothing that big is ever written: the sender fails the
+ * one message instead (a task's arguments or result: DataCloneError), where a
+ * worker killed for it would have its task re-sent to the next, forever.
+ */
+function checkSize<T>(frame: T, bytes: number): T {
+  if (bytes > MAX_FRAME_BYTES) throw new RangeError(`a message of ${bytes} bytes is over the ${MAX_FRAME_BYTES}-byte limit of one frame between processes (pass it through a file, or use runtime: 'thread')`);
+  return frame;
 }
 
 export interface FrameReaderOptions {

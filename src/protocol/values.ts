@@ -21,24 +21,51 @@ export interface EncodedError {
 
 const MAX_CAUSE_DEPTH = 8;
 
+/**
+ * Never throws. A task can throw anything, including an error whose `message`
+ * getter throws, a Proxy, or an object with no `toString`: encoding it is on
+ * the path of every failure, and an exception here once killed the worker
+ * (a synchronous task) or left its caller waiting forever (an async one, a
+ * chunk). What cannot be read is said so in its place.
+ */
 export function encodeError(err: unknown, depth = 0): EncodedError {
-  if (!(err instanceof Error)) {
-    return { nonError: true, value: cloneable(err) ? err : String(err) };
+  if (!read(() => err instanceof Error, false)) {
+    return { nonError: true, value: read(() => cloneable(err), false) ? err : describe(err) };
   }
-  const out: EncodedError = { name: err.name, message: err.message, stack: err.stack };
+  const e = err as Error;
+  const out: EncodedError = {
+    name: read(() => String(e.name), 'Error'),
+    message: read(() => String(e.message), '(the message of this error could not be read: its getter threw)'),
+    stack: read(() => (typeof e.stack === 'string' ? e.stack : undefined), undefined),
+  };
   const props: Record<string, unknown> = {};
-  for (const key of Object.keys(err)) {
+  for (const key of read(() => Object.keys(e), [] as string[])) {
     if (key === 'cause') continue;
-    const v = (err as unknown as Record<string, unknown>)[key];
-    // Drop what cannot cross (functions, sockets...) instead of failing the whole error.
-    if (cloneable(v)) props[key] = v;
+    const v = read(() => (e as unknown as Record<string, unknown>)[key], UNREADABLE);
+    // Drop what cannot cross (functions, sockets...) or be read, instead of failing the whole error.
+    if (v !== UNREADABLE && read(() => cloneable(v), false)) props[key] = v;
   }
   if (Object.keys(props).length) out.props = props;
-  if ('cause' in err && depth < MAX_CAUSE_DEPTH) {
+  if (read(() => 'cause' in e, false) && depth < MAX_CAUSE_DEPTH) {
     out.hasCause = true;
-    out.cause = encodeError(err.cause, depth + 1);
+    out.cause = encodeError(read(() => e.cause, '(the cause of this error could not be read: its getter threw)'), depth + 1);
   }
   return out;
+}
+
+const UNREADABLE = Symbol('unreadable');
+
+function read<T>(get: () => T, fallback: T): T {
+  try {
+    return get();
+  } catch {
+    return fallback;
+  }
+}
+
+/** A thrown value that cannot be copied, as text: String() when it works (`Object.create(null)` has no toString). */
+function describe(v: unknown): string {
+  return read(() => String(v), read(() => Object.prototype.toString.call(v), '(a value that could not be read)'));
 }
 
 /**

@@ -155,8 +155,9 @@ async function start(cmd: InitCommand): Promise<void> {
 function pump(): void {
   let ranSync = false;
   while (!stopping && running.size < limit && queue.length > 0) {
-    const pending = runTask(queue.shift()!);
-    if (pending) void pending.then(afterTask, afterTask);
+    const task = queue.shift()!, pending = runTask(task);
+    // A run that threw past its own handling (a result unsendable even as an error, a bug) fails its task, never leaves it waiting.
+    if (pending) void pending.then(afterTask, (err: unknown) => { sendOne(task, { ok: false, e: encodeError(err) }, now()); afterTask(); });
     else ranSync = true;
   }
   // A synchronous task may have stopped this worker (over its memory limit): exit once nothing runs.

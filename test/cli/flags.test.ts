@@ -5,8 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp } from './helpers.js';
 
-async function workers(flags: string[]): Promise<number> {
-  const r = await runCli(['run', `${TASKS}#square`, '1', '--json-summary', '-q', ...flags]);
+async function workers(flags: string[], items = ['1', '2', '3', '4', '5', '6', '7', '8']): Promise<number> {
+  const r = await runCli(['run', `${TASKS}#square`, ...items, '--json-summary', '-q', ...flags]);
   assert.equal(r.code, 0, r.stderr);
   // Lanes of the report are worker slots; the summary does not list workers, so count them from the bar-less status.
   return JSON.parse(r.stderr.trim().split('\n').pop()!).workers as number;
@@ -19,6 +19,8 @@ test('GNU parallel\'s -j forms are accepted: --jobs, -j 0 (all cores), -j -1 (al
   assert.equal(await workers(['-j', '-1']), Math.max(1, cores - 1));
   assert.equal(await workers(['-j', '50%']), Math.max(1, Math.floor(cores / 2)));
   assert.equal(await workers(['-j3']), 3);
+  // No more workers than items when their number is known.
+  assert.equal(await workers(['-j', '6'], ['1', '2']), 2);
 });
 
 test('a mistyped flag gets "did you mean", not Node\'s parseArgs boilerplate', async () => {

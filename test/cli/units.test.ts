@@ -40,7 +40,9 @@ test('--halt follows GNU parallel: never, now|soon,fail|success|done=N or N%', (
 
 test('sizes are passed on as the pool reads them, and bad ones name the flag', () => {
   assert.equal(parseSize('--max-memory', '512MB'), '512MB');
-  assert.equal(parseSize('--max-memory', '1048576'), 1048576);
+  assert.equal(parseSize('--max-memory', '536870912'), 536870912);
+  // The pool's own range, said here so the message names the flag: a worker needs more than 1 MiB.
+  assert.throws(() => parseSize('--max-memory', '1048576'), /`--max-memory` to be at least 32MB .* got 1048576/);
   assert.throws(() => parseSize('--max-memory', 'big'), /--max-memory expects a size .* got "big"/);
 });
 

@@ -106,6 +106,21 @@ test('an errorCallback that throws rejects with CallbackError too', async () => 
   await assert.rejects(r.get(), (e) => e instanceof CallbackError && (e.cause as Error).message === 'handler bug');
 });
 
+test('an async callback is waited for: its rejection rejects the AsyncResult with CallbackError instead of ending the process (unhandled rejection)', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const saved: number[] = [];
+  const ok = pool.applyAsync('double', [2], { callback: async (v) => { await new Promise((resolve) => setTimeout(resolve, 20)); saved.push(v); } });
+  assert.equal(await ok.get(), 4);
+  assert.deepEqual(saved, [4], 'the result is ready once its callback finished');
+  const bad = pool.applyAsync('double', [3], { callback: async () => { throw new Error('saving the result failed'); } });
+  await assert.rejects(bad.get(), (e) => e instanceof CallbackError && (e.cause as Error).message === 'saving the result failed');
+  const badError = pool.applyAsync('fail', ['x'], { errorCallback: async () => { throw new Error('logging failed'); } });
+  await assert.rejects(badError.get(), (e) => e instanceof CallbackError && (e.cause as Error).message === 'logging failed');
+  const mapped = pool.mapAsync('double', [1, 2], { callback: async () => { throw new Error('map callback failed'); } });
+  await assert.rejects(mapped.get(), (e) => e instanceof CallbackError && (e.cause as Error).message === 'map callback failed');
+  assert.equal(await pool.apply('double', [50]), 100);
+});
+
 test('get and wait reject a timeout that is not a number', async () => {
   await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('double', [1]);

@@ -62,3 +62,37 @@ test('an error with an own `__proto__` property keeps Error.prototype and its ot
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   await pool.terminate();
 });
+
+test('a thrown error that cannot be read (throwing getters, no toString) fails its task with what could be read; nothing hangs, no worker dies, no retry', async () => {
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, retries: 2 });
+  for (const async of [false, true]) {
+    const err = await pool.apply('throwUnreadable', [async]).then(() => assert.fail('resolved'), (e: Error) => e);
+    assert.ok(err instanceof Error && !(err instanceof WorkerCrashedError), `${async ? 'async' : 'sync'}: ${String(err)}`);
+    assert.match(err.message, /could not be read/);
+  }
+  const bare = await pool.apply('throwBareObject', []).then(() => assert.fail('resolved'), (e: Error) => e);
+  assert.match(String((bare as { value?: unknown }).value ?? bare.message), /\[object Object\]/);
+  // A chunk of map, whose failure used to be swallowed in the worker: the call settles.
+  await assert.rejects(pool.map('throwUnreadable', [true, true, true], { chunksize: 3 }), /could not be read/);
+  const stats = pool.stats();
+  assert.equal(stats.retried, 0, 'a task that threw is not retried, even with retries: 2');
+  assert.equal(stats.failed.crash, 0, 'no worker died');
+  pool.close();
+  await pool.join();
+});
+
+test('an argument or a result over the 1 GiB frame limit fails its task with DataCloneError: the worker is not killed for it, nothing is re-sent forever', { skip: isThread && 'threads post messages: no frame limit' }, async () => {
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, retries: 1 });
+  const over = 1024 * 1024 * 1024 + 1;
+  const arg = await pool.apply('byteLength', [Buffer.alloc(over)]).then(() => assert.fail('resolved'), (e: Error) => e);
+  assert.ok(arg instanceof DataCloneError, String(arg));
+  assert.match(arg.message, /arguments of task "byteLength"/);
+  assert.match(String((arg as Error & { cause?: Error }).cause?.message), /over the 1073741824-byte limit of one frame/);
+  const result = await pool.apply('bigResult', [over]).then(() => assert.fail('resolved'), (e: Error) => e);
+  assert.ok(result instanceof DataCloneError, String(result));
+  const stats = pool.stats();
+  assert.equal(stats.failed.crash, 0, 'no worker died');
+  assert.equal(stats.retried, 0);
+  assert.equal(await pool.apply('quick', [5]), 5);
+  await pool.terminate();
+});
