@@ -43,10 +43,13 @@ export interface ApplyOptions extends CallOptions {
 }
 
 export interface ApplyAsyncOptions<R> extends ApplyOptions {
-  /** Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`. */
-  callback?: (result: R) => void;
-  /** Runs in this process with the error, exactly once, instead of an unhandled failure. */
-  errorCallback?: (error: unknown) => void;
+  /**
+   * Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`.
+   * An async callback is awaited: the AsyncResult settles after it, and rejects with a `CallbackError` if it rejects.
+   */
+  callback?: (result: R) => void | Promise<void>;
+  /** Runs in this process with the error, exactly once, instead of an unhandled failure. Awaited when async, as `callback`. */
+  errorCallback?: (error: unknown) => void | Promise<void>;
 }
 
 export interface MapOptions extends CallOptions, Partial<JournalOptions> {

@@ -358,8 +358,8 @@ function checkCallbacks(callback: unknown, errorCallback: unknown): void {
 /** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
 function withCallbacks<T>(
   ctl: { resolve(v: T): void; reject(e: unknown): void },
-  callback: ((v: T) => void) | undefined,
-  errorCallback: ((e: unknown) => void) | undefined,
+  callback: ((v: T) => unknown) | undefined,
+  errorCallback: ((e: unknown) => unknown) | undefined,
 ): { succeed(v: T): void; fail(e: unknown): void } {
   checkCallbacks(callback, errorCallback);
   return {

@@ -15,8 +15,8 @@ import { withCallSite, type CallSite } from './call-site.js';
 /** The sink of an `applyAsync`: settles `result`, after `callback`/`errorCallback` when given (a throwing callback rejects with CallbackError). */
 export function asyncResultSink<T>(
   result: AsyncResult<T>,
-  callback: ((v: T) => void) | undefined,
-  errorCallback: ((e: unknown) => void) | undefined,
+  callback: ((v: T) => unknown) | undefined,
+  errorCallback: ((e: unknown) => unknown) | undefined,
   site: CallSite | undefined,
 ): TaskSink {
   if (!callback && !errorCallback) {

@@ -11,6 +11,8 @@ export async function typed(): Promise<void> {
   const n: number = await pool.apply('double', [2]);
   const s: number = await pool.apply('add', [1, 2]);
   const r: AsyncResult<number> = pool.applyAsync('double', [1], { callback: (v: number) => void v });
+  // An async callback is part of the type (the pool awaits it).
+  pool.applyAsync('double', [1], { callback: async (v: number) => { await Promise.resolve(v); }, errorCallback: async () => {} });
   const list: number[] = await pool.map('double', [1, 2, 3]);
   const star: number[] = await pool.starmap('add', [[1, 2]]);
   for await (const v of pool.imap('double', [1])) { const x: number = v; void x; }
