@@ -46,9 +46,12 @@ export function encodeFrame(message: unknown): Buffer[] {
   const compact = encodeCompact(message);
   if (compact) return [compact];
   const numbers = encodeF64Frame(message);
-  if (numbers) return checkSize(numbers, numbers.reduce((n, b) => n + b.length, 0) - FRAME_HEADER_BYTES);
+  if (numbers) {
+    checkSize(numbers.reduce((n, b) => n + b.length, 0) - FRAME_HEADER_BYTES);
+    return numbers;
+  }
   const payload = serialize(message);
-  checkSize(undefined, payload.length);
+  checkSize(payload.length);
   if (payload.length < COALESCE_BELOW_BYTES) {
     const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
     frame.writeUInt32LE(payload.length, 0);
@@ -66,9 +69,8 @@ export function encodeFrame(message: unknown): Buffer[] {
  * one message instead (a task's arguments or result: DataCloneError), where a
  * worker killed for it would have its task re-sent to the next, forever.
  */
-function checkSize<T>(frame: T, bytes: number): T {
+function checkSize(bytes: number): void {
   if (bytes > MAX_FRAME_BYTES) throw new RangeError(`a message of ${bytes} bytes is over the ${MAX_FRAME_BYTES}-byte limit of one frame between processes (pass it through a file, or use runtime: 'thread')`);
-  return frame;
 }
 
 export interface FrameReaderOptions {

@@ -18,7 +18,6 @@
 
 /** What a Replacer returns for an object it does not replace. */
 export const KEEP: unique symbol = Symbol('keep');
-const NONE = KEEP;
 export type Replacer = (o: object) => unknown;
 
 /** The result, and whether anything was replaced. */
@@ -39,10 +38,9 @@ interface Container {
 
 export function replaceInGraph(root: unknown, replace: Replacer): Replaced {
   if (root === null || typeof root !== 'object') return { value: root, found: false };
-  replace = guarded(replace);
-  const top = replace(root);
+  const top = attempt(replace, root);
   if (top === OPAQUE) return { value: root, found: false };
-  if (top !== NONE) return { value: top, found: true };
+  if (top !== KEEP) return { value: top, found: true };
   if (!walkable(root)) return { value: root, found: false };
   // The usual argument list holds primitives and shared objects only: answer without the graph.
   const flat = replaceFlat(root, replace);
@@ -54,13 +52,11 @@ export function replaceInGraph(root: unknown, replace: Replacer): Replaced {
  * A Proxy whose traps throw must not make the walk throw (in the pool it runs
  * inside dispatch): it is left as it is, and the serializer reports it.
  */
-function guarded(replace: Replacer): Replacer {
-  return (o) => {
-    try { return replace(o); } catch { return OPAQUE; }
-  };
+function attempt(replace: Replacer, o: object): unknown {
+  try { return replace(o); } catch { return OPAQUE; }
 }
 
-/** Returned by a guarded Replacer that threw: neither replaced nor walked. */
+/** Returned by `attempt` when the Replacer threw: neither replaced nor walked. */
 const OPAQUE = Symbol('opaque');
 
 /** `[x, queue]` and the like: no nested container. Undefined when there is one. */
@@ -70,9 +66,9 @@ function replaceFlat(root: object, replace: Replacer): Replaced | undefined {
   for (let i = 0; i < root.length; i++) {
     const x: unknown = root[i];
     if (x === null || typeof x !== 'object') continue;
-    const y = replace(x);
+    const y = attempt(replace, x);
     if (y === OPAQUE) continue;
-    if (y !== NONE) { (copy ??= root.slice())[i] = y; continue; }
+    if (y !== KEEP) { (copy ??= root.slice())[i] = y; continue; }
     if (walkable(x)) return undefined;
   }
   return { value: copy ?? root, found: copy !== undefined };
@@ -119,9 +115,9 @@ class Walk {
     if (x === null || typeof x !== 'object') return;
     if (this.#replaced.has(x)) { c.holds = true; return; }
     if (this.#containers.has(x)) { c.kids.push(x); return; }
-    const y = this.#replace(x);
+    const y = attempt(this.#replace, x);
     if (y === OPAQUE) return;
-    if (y !== NONE) { this.#replaced.set(x, y); c.holds = true; return; }
+    if (y !== KEEP) { this.#replaced.set(x, y); c.holds = true; return; }
     const kid = walkable(x) ? container(x) : undefined;
     if (!kid) return;
     this.#containers.set(x, kid);
