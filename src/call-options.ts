@@ -83,6 +83,32 @@ export interface ImapSettledOptions extends ImapOptions {
   spread?: boolean;
 }
 
+const CALL_KEYS = ['timeout', 'signal', 'waitForSpace'];
+const CALLBACK_KEYS = ['callback', 'errorCallback'];
+const MAP_KEYS = [...CALL_KEYS, 'chunksize', 'journal', 'key', 'journalMode', 'resumeFailed'];
+
+/**
+ * The options each pool method knows. An unknown key is refused rather than
+ * ignored: `{ timout: 100 }` would otherwise run with no timeout at all.
+ * `apply` knows the callbacks too: a plain-JS caller passing them gets them run.
+ */
+export const OPTION_KEYS = {
+  apply: new Set([...CALL_KEYS, 'transfer', ...CALLBACK_KEYS]),
+  map: new Set(MAP_KEYS),
+  mapAsync: new Set([...MAP_KEYS, ...CALLBACK_KEYS]),
+  imap: new Set([...MAP_KEYS, 'readAhead']),
+  // `keyOf` and `run`: how the journal (journal/journaled.ts) and `forkpool run` name an item's job; not public.
+  imapSettled: new Set([...MAP_KEYS, 'readAhead', 'ordered', 'spread', 'keyOf', 'run']),
+} as const;
+
+/** Throws a TypeError naming the first key of `o` that `method` does not know (a non-object is left to callSettings). */
+export function checkOptionKeys(o: unknown, known: ReadonlySet<string>, method: string): void {
+  if (o === null || typeof o !== 'object') return;
+  for (const key in o) {
+    if (!known.has(key)) throw invalidArg(TypeError, `Unknown option \`${key}\` for ${method}() (known options: ${[...known].filter((k) => k !== 'keyOf' && k !== 'run').join(', ')})`);
+  }
+}
+
 /** What a task needs to know of its call's options (one shared object for the common case). */
 export interface CallSettings {
   timeout: number | undefined;

@@ -37,6 +37,27 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
   return batch;
 }
 
+/**
+ * The idle lane of a submit: with nothing queued and a ready worker holding
+ * nothing, the task goes there now, as the next dispatch turn would send it
+ * (an idle worker is served first, and one task is a burst's share), without
+ * the queue, the microtask hop or a dispatch plan. A loop of calls still
+ * batches: once every worker holds a task, the rest queue for the dispatch
+ * turn. False when no worker qualifies (the caller queues the task).
+ */
+export function sendToIdle(core: Core, task: Task): boolean {
+  const max = core.opts.maxTasksPerChild;
+  for (const w of core.workers.values()) {
+    if (w.state !== 'ready' || w.inFlight.length !== 0 || w.dispatched >= max || task.minWorkerId >= w.id) continue;
+    wireOf(task);
+    core.stats.waitTimes.add(0);
+    w.hand(task);
+    sendRun(core, w, [task]);
+    return true;
+  }
+  return false;
+}
+
 /** Sends `batch` to `w`; a task whose arguments cannot be serialized fails alone. */
 export function sendRun(core: Core, w: WorkerSlot, batch: Task[]): void {
   const thread = core.opts.runtime === 'thread';

@@ -2,6 +2,7 @@
  * The local engine behind `Pool`: it owns the task queue and the workers.
  *
  *   submit ──► queue ──► dispatch ──► worker.inFlight ──► runtime ──► worker entry
+ *     └─ idle lane (send.ts) ───────────────►┘                           │
  *                ▲                        │                              │
  *                │   requeue (innocent,   │ done / started / log / hub   │
  *                │   retry)  ◄── exit ────┘ ◄────────────────────────────┘
@@ -39,7 +40,7 @@ import { AbortGroups } from './signals.js';
 import { StatsBook, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
 import type { Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
-import { sendRun, takeFromQueue } from './send.js';
+import { sendRun, sendToIdle, takeFromQueue } from './send.js';
 import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { WorkerSet } from './workers.js';
@@ -150,6 +151,7 @@ export class Supervisor implements Engine {
       if (task.signal.aborted) return task.settle(new AbortError(task.signal.reason));
       this.#aborts.watch(task, task.signal);
     }
+    if (this.#queue.size === 0 && this.#state === 'running' && sendToIdle(this.#core, task)) return this.#updateRefs();
     this.#enqueue(task, false);
   }
 

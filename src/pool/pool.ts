@@ -6,10 +6,10 @@
 import { EventEmitter } from 'node:events';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CallbackError, InvalidStateError, invalidArg, show } from '../errors.js';
+import { InvalidStateError, invalidArg, show } from '../errors.js';
 import { resolveOptions, type PoolOptions, type ResolvedOptions } from '../options.js';
 import {
-  callSettings, chunksizeOption,
+  callSettings, checkOptionKeys, chunksizeOption, OPTION_KEYS,
   type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type CallSettings, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
   type MapOptions,
 } from '../call-options.js';
@@ -17,7 +17,7 @@ import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';
 import { AsyncResult, createAsyncResult, pendingResult, promiseOf } from './async-result.js';
-import { asyncResultSink, promiseSink, runCallback } from './single.js';
+import { asyncResultSink, checkCallbacks, promiseSink, withCallbacks } from './single.js';
 import { upfrontChunksize } from './chunking.js';
 import { imapSettled, type SettledItem } from './imap.js';
 import { releasing, unwrap } from './iterators.js';
@@ -83,6 +83,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /** Runs `name(...args)` in a worker. */
   apply<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options?: ApplyOptions): Promise<TaskResult<M, K>> {
     const o = (options === undefined ? NO_OPTIONS : options) as ApplyAsyncOptions<TaskResult<M, K>>;
+    if (o !== NO_OPTIONS) checkOptionKeys(o, OPTION_KEYS.apply, 'apply');
     // Callbacks are not apply's API, but a plain-JS caller passing them gets them run, as always.
     if (o !== null && typeof o === 'object' && (o.callback !== undefined || o.errorCallback !== undefined)) {
       return promiseOf(this.applyAsync(name, args, o));
@@ -97,6 +98,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Like `apply`, returning an `AsyncResult` and calling `callback`/`errorCallback` in this process. */
   applyAsync<K extends TaskName<M> & {}>(name: K, args?: TaskArgs<M, K>, options: ApplyAsyncOptions<TaskResult<M, K>> = NO_OPTIONS): AsyncResult<TaskResult<M, K>> {
+    if (options !== NO_OPTIONS) checkOptionKeys(options, OPTION_KEYS.apply, 'applyAsync');
     const list = this.#checkCall(name, args);
     const call = callSettings(options, this.#opts, this.#callCache, true);
     checkCallbacks(options.callback, options.errorCallback);
@@ -115,31 +117,39 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   /** Runs `name(item)` for every item; resolves with the results in input order. Rejects with the first failure. */
   map<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    checkOptionKeys(options, OPTION_KEYS.map, 'map');
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, false) as Promise<Array<TaskResult<M, K>>>;
     return promiseOf(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, false));
   }
 
   mapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+    checkOptionKeys(options, OPTION_KEYS.mapAsync, 'mapAsync');
+    if (options?.journal !== undefined) return this.#journaledAsync(name, iterable, options, false);
     return this.#mapAsync(name, iterable, options, false);
   }
 
   /** Like `map`, with each element an argument list: `name(...args)`. */
   starmap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapOptions = {}): Promise<Array<TaskResult<M, K>>> {
+    checkOptionKeys(options, OPTION_KEYS.map, 'starmap');
     if (options?.journal !== undefined) return this.#mapJournaled(name, iterable, options, true) as Promise<Array<TaskResult<M, K>>>;
     return promiseOf(this.#mapAsync<TaskResult<M, K>>(name, iterable, options, true));
   }
 
   starmapAsync<K extends TaskName<M> & {}>(name: K, iterable: Iterable<TaskArgs<M, K>>, options: MapAsyncOptions<Array<TaskResult<M, K>>> = {}): AsyncResult<Array<TaskResult<M, K>>> {
+    checkOptionKeys(options, OPTION_KEYS.mapAsync, 'starmapAsync');
+    if (options?.journal !== undefined) return this.#journaledAsync(name, iterable, options, true);
     return this.#mapAsync(name, iterable, options, true);
   }
 
   /** Lazy map in input order over a sync or async iterable. Throws at the position of the first failure. */
   imap<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+    checkOptionKeys(options, OPTION_KEYS.imap, 'imap');
     return this.#values(name, iterable, options, true) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
   /** Lazy map in completion order. */
   imapUnordered<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K>> | AsyncIterable<MapItem<M, K>>, options: ImapOptions = {}): AsyncIterableIterator<TaskResult<M, K>> {
+    checkOptionKeys(options, OPTION_KEYS.imap, 'imapUnordered');
     return this.#values(name, iterable, options, false) as AsyncIterableIterator<TaskResult<M, K>>;
   }
 
@@ -153,6 +163,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
   /** `spread` known only at run time: each item is either kind. */
   imapSettled<K extends TaskName<M> & {}>(name: K, iterable: Iterable<MapItem<M, K> | TaskArgs<M, K>> | AsyncIterable<MapItem<M, K> | TaskArgs<M, K>>, options: ImapSettledOptions & { spread: boolean }): AsyncIterableIterator<SettledItem<TaskResult<M, K>>>;
   imapSettled(name: string, iterable: unknown, options: ImapSettledOptions = {}): AsyncIterableIterator<SettledItem> {
+    checkOptionKeys(options, OPTION_KEYS.imapSettled, 'imapSettled');
     return this.#settled(name, iterable, options, options?.spread === true);
   }
 
@@ -244,6 +255,14 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const { journal, key, journalMode, resumeFailed, chunksize, timeout, signal } = options;
     const inner = journaled(pool, name, iterable as Iterable<unknown>, { journal, key, journalMode, resumeFailed, chunksize, timeout, signal, ordered: options.ordered === true });
     return releasing(inner, lease);
+  }
+
+  /** mapAsync and starmapAsync with a journal: the journaled map, with callbacks. */
+  #journaledAsync<R>(name: string, iterable: Iterable<unknown>, options: MapAsyncOptions<R[]>, spread: boolean): AsyncResult<R[]> {
+    const ctl = createAsyncResult<R[]>();
+    const settle = withCallbacks(ctl, options.callback, options.errorCallback);
+    this.#mapJournaled(name, iterable, options, spread).then((v) => settle.succeed(v as R[]), settle.fail);
+    return ctl.result;
   }
 
   /** A journaled map runs every item (so all are recorded), then rejects with the first failure by input order. */
@@ -348,30 +367,6 @@ const NO_WAIT = Object.freeze({ wait: false });
 /** A single call's task (apply, applyAsync). */
 function singleTask(name: string, args: unknown[], call: Readonly<CallSettings>, sink: TaskSink): Task {
   return new Task({ name, args, settings: call, sink });
-}
-
-function checkCallbacks(callback: unknown, errorCallback: unknown): void {
-  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(TypeError, `Expected \`callback\` to be a function, got ${show(callback)}`);
-  if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
-}
-
-/** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
-function withCallbacks<T>(
-  ctl: { resolve(v: T): void; reject(e: unknown): void },
-  callback: ((v: T) => unknown) | undefined,
-  errorCallback: ((e: unknown) => unknown) | undefined,
-): { succeed(v: T): void; fail(e: unknown): void } {
-  checkCallbacks(callback, errorCallback);
-  return {
-    succeed(v) {
-      if (!callback) return ctl.resolve(v);
-      runCallback(callback, v, () => ctl.resolve(v), (err) => ctl.reject(new CallbackError('callback', err)));
-    },
-    fail(e) {
-      if (!errorCallback) return ctl.reject(e);
-      runCallback(errorCallback, e, () => ctl.reject(e), (err) => ctl.reject(new CallbackError('errorCallback', err)));
-    },
-  };
 }
 
 /** A chunk's errors with the call site appended to their stacks. */

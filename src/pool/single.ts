@@ -1,13 +1,14 @@
 /**
  * The sinks of single calls (`apply`, `applyAsync`): they turn a task's end
- * into the caller's result and run its callbacks.
+ * into the caller's result and run its callbacks; and Python's callback rules
+ * (`withCallbacks`), which mapAsync and starmapAsync share.
  *
  * Why their own file: they are built once per call, and a burst of 20,000
  * tiny calls made their garbage the main process's largest cost. The common
  * case (no callbacks, no recorded call site) costs one closure and no
  * control objects.
  */
-import { CallbackError } from '../errors.js';
+import { CallbackError, invalidArg, show } from '../errors.js';
 import type { TaskSink } from '../engine/task.js';
 import { rejectResult, resolveResult, type AsyncResult } from './async-result.js';
 import { withCallSite, type CallSite } from './call-site.js';
@@ -63,5 +64,29 @@ export function promiseSink<T>(resolve: (v: T) => void, reject: (e: unknown) => 
     if (r instanceof Error) reject(site ? withCallSite(r, site) : r);
     else if (r.errors) reject(site ? withCallSite(r.errors[0]![1], site) : r.errors[0]![1]);
     else resolve(r.values[0] as T);
+  };
+}
+
+export function checkCallbacks(callback: unknown, errorCallback: unknown): void {
+  if (callback !== undefined && typeof callback !== 'function') throw invalidArg(TypeError, `Expected \`callback\` to be a function, got ${show(callback)}`);
+  if (errorCallback !== undefined && typeof errorCallback !== 'function') throw invalidArg(TypeError, `Expected \`errorCallback\` to be a function, got ${show(errorCallback)}`);
+}
+
+/** Applies Python's callback rules: run in this process, once, one argument; a throwing callback becomes the result's error. */
+export function withCallbacks<T>(
+  ctl: { resolve(v: T): void; reject(e: unknown): void },
+  callback: ((v: T) => unknown) | undefined,
+  errorCallback: ((e: unknown) => unknown) | undefined,
+): { succeed(v: T): void; fail(e: unknown): void } {
+  checkCallbacks(callback, errorCallback);
+  return {
+    succeed(v) {
+      if (!callback) return ctl.resolve(v);
+      runCallback(callback, v, () => ctl.resolve(v), (err) => ctl.reject(new CallbackError('callback', err)));
+    },
+    fail(e) {
+      if (!errorCallback) return ctl.reject(e);
+      runCallback(errorCallback, e, () => ctl.reject(e), (err) => ctl.reject(new CallbackError('errorCallback', err)));
+    },
   };
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, QueueFullError } from 'forkpool';
-import { fixture, runtime, makePool } from '../helpers.ts';
+import { eventually, fixture, runtime, makePool } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -10,13 +10,17 @@ const opts = { processes: 2, runtime, logs: 'silent' } as const;
 test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting with waitForSpace', async () => {
   await using pool = await makePool(fixture('hang-forever.mjs'), { ...opts, processes: 1, maxQueue: 2 });
   await pool.ready();
+  // The first task goes to the idle worker: it is not waiting, so it does not count.
+  const running = pool.apply('sleep', [300]);
+  assert.ok(await eventually(() => pool.stats().queued === 0, 10_000), 'the first task left the queue');
   const a = pool.apply('sleep', [50]);
   const b = pool.apply('sleep', [50]);
+  assert.equal(pool.stats().queued, 2);
   const full = await pool.apply('sleep', [50]).catch((e) => e);
   assert.ok(full instanceof QueueFullError);
   assert.equal(full.code, 'ERR_FORKPOOL_QUEUE_FULL');
   const waited = pool.apply('sleep', [7], { waitForSpace: true });
-  assert.deepEqual(await Promise.all([a, b, waited]), [50, 50, 7]);
+  assert.deepEqual(await Promise.all([running, a, b, waited]), [300, 50, 50, 7]);
 });
 
 test('imap reads its input lazily: an endless generator is drained only a bounded read-ahead', async () => {

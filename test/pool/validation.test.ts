@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, UnknownTaskError, PoolClosedError, InvalidStateError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
 
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
@@ -40,6 +43,44 @@ test('bad call arguments are caught at the call', async () => {
   assert.throws(() => pool.map('double', 5 as never), { name: 'TypeError', message: /iterable/ });
   assert.throws(() => pool.apply('double', [1], { timeout: 0 }), { name: 'RangeError', message: /`timeout`/ });
   assert.throws(() => pool.starmap('add', [5] as never), TypeError);
+});
+
+test('an unknown per-call option is a TypeError naming it and the method, not silently ignored', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const unknown = (key: string, method: string) => ({ name: 'TypeError', message: new RegExp(`^Unknown option \`${key}\` for ${method}\\(\\) \\(known options: `) });
+  // A typo would have run with no timeout at all.
+  assert.throws(() => pool.apply('double', [1], { timout: 100 } as never), { name: 'TypeError', message: /Unknown option `timout` for apply\(\) \(known options: timeout, signal, waitForSpace, transfer, callback, errorCallback\)/ });
+  assert.throws(() => pool.applyAsync('double', [1], { chunksize: 2 } as never), unknown('chunksize', 'applyAsync'));
+  assert.throws(() => pool.map('double', [1], { readAhead: 4 } as never), unknown('readAhead', 'map'));
+  assert.throws(() => pool.starmap('add', [[1, 2]], { transfer: [] } as never), unknown('transfer', 'starmap'));
+  assert.throws(() => pool.mapAsync('double', [1], { ordered: true } as never), unknown('ordered', 'mapAsync'));
+  assert.throws(() => pool.starmapAsync('add', [[1, 2]], { spread: true } as never), unknown('spread', 'starmapAsync'));
+  assert.throws(() => pool.imap('double', [1], { ordered: true } as never), unknown('ordered', 'imap'));
+  assert.throws(() => pool.imapUnordered('double', [1], { spread: true } as never), unknown('spread', 'imapUnordered'));
+  assert.throws(() => pool.imapSettled('double', [1], { journalmode: 'resume' } as never), unknown('journalmode', 'imapSettled'));
+  // What each method documents still passes, and nothing was submitted by the refused calls.
+  assert.equal(await pool.apply('double', [2], { timeout: 30_000, waitForSpace: false }), 4);
+  assert.deepEqual(await pool.map('double', [1, 2], { chunksize: 1, timeout: 30_000 }), [2, 4]);
+  assert.deepEqual(await pool.mapAsync('double', [3], { callback: () => {} }), [6]);
+  const seen: unknown[] = [];
+  for await (const s of pool.imapSettled('double', [5], { ordered: true, readAhead: 4, spread: false })) seen.push(s.ok && s.value);
+  assert.deepEqual(seen, [10]);
+  assert.equal(pool.stats().completed, 5, 'one apply, two map items, one mapAsync item, one imapSettled item');
+});
+
+test('mapAsync and starmapAsync honour a journal: the callback gets the results, and a rerun reads them back', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const journal = join(mkdtempSync(join(tmpdir(), 'fp-mapasync-journal-')), 'run.journal');
+  let called: unknown;
+  assert.deepEqual(await pool.mapAsync('double', [1, 2, 3], { journal, callback: (v) => { called = v; } }), [2, 4, 6]);
+  assert.deepEqual(called, [2, 4, 6]);
+  assert.equal(readFileSync(journal, 'utf8').trim().split('\n').length, 4, 'a header and one record per item');
+  const before = pool.stats().completed;
+  assert.deepEqual(await pool.mapAsync('double', [1, 2, 3], { journal }), [2, 4, 6]);
+  assert.equal(pool.stats().completed, before, 'the rerun ran nothing');
+  const starJournal = journal + '.star';
+  assert.deepEqual(await pool.starmapAsync('add', [[1, 2], [3, 4]], { journal: starJournal }), [3, 7]);
+  assert.equal(readFileSync(starJournal, 'utf8').trim().split('\n').length, 3);
 });
 
 test('a call after close() rejects with PoolClosedError', async () => {

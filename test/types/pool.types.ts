@@ -20,7 +20,9 @@ export async function typed(): Promise<void> {
   const asPromise: Promise<number> = pool.applyAsync('double', [1]);
   const chained: Promise<string> = pool.applyAsync('double', [1]).then((v) => String(v));
   const both: [number, number[]] = await Promise.all([pool.applyAsync('double', [1]), pool.mapAsync('double', [1, 2])]);
-  void n; void s; void r; void list; void star; void asPromise; void chained; void both;
+  // mapAsync takes a journal, as map does.
+  const journaledAsync: AsyncResult<number[]> = pool.mapAsync('double', [1], { journal: 'run.journal', callback: (v: number[]) => void v });
+  void n; void s; void r; void list; void star; void asPromise; void chained; void both; void journaledAsync;
 
   // @ts-expect-error — not an export of the module
   await pool.apply('nope', []);
@@ -33,6 +35,10 @@ export async function typed(): Promise<void> {
   // @ts-expect-error — an AsyncResult's value is typed too
   const wrongAsync: Promise<string> = pool.applyAsync('double', [1]);
   void wrongAsync;
+  // @ts-expect-error — a misspelt option (the pool also refuses it at run time)
+  await pool.apply('double', [1], { timout: 100 });
+  // @ts-expect-error — imap's options have no `ordered` (imapSettled's do)
+  pool.imap('double', [1], { ordered: true });
   // @ts-expect-error — map items must be the first parameter's type
   await pool.map('double', ['a']);
   // @ts-expect-error — starmap elements must be argument lists
