@@ -101,11 +101,14 @@ export const OPTION_KEYS = {
   imapSettled: new Set([...MAP_KEYS, 'readAhead', 'ordered', 'spread', 'keyOf', 'run']),
 } as const;
 
+const TRANSFER_SINGLE_ONLY = 'Expected no `transfer` here: it applies to apply and applyAsync only (a map sends its items in many messages)';
+
 /** Throws a TypeError naming the first key of `o` that `method` does not know (a non-object is left to callSettings). */
 export function checkOptionKeys(o: unknown, known: ReadonlySet<string>, method: string): void {
   if (o === null || typeof o !== 'object') return;
   for (const key in o) {
-    if (!known.has(key)) throw invalidArg(TypeError, `Unknown option \`${key}\` for ${method}() (known options: ${[...known].filter((k) => k !== 'keyOf' && k !== 'run').join(', ')})`);
+    // `transfer` outside a single call gets the reason, not just the list.
+    if (!known.has(key)) throw invalidArg(TypeError, key === 'transfer' ? TRANSFER_SINGLE_ONLY : `Unknown option \`${key}\` for ${method}() (known options: ${[...known].filter((k) => k !== 'keyOf' && k !== 'run').join(', ')})`);
   }
 }
 
@@ -140,7 +143,7 @@ export function callSettings(o: ApplyOptions, pool: ResolvedOptions, cache: Call
 }
 
 function transferOption(v: unknown, single: boolean): readonly TransferItem[] {
-  if (!single) throw invalidArg(TypeError, 'Expected no `transfer` here: it applies to apply and applyAsync only (a map sends its items in many messages)');
+  if (!single) throw invalidArg(TypeError, TRANSFER_SINGLE_ONLY);
   if (!Array.isArray(v)) throw invalidArg(TypeError, `Expected \`transfer\` to be an array of ArrayBuffers and MessagePorts, got ${show(v)}`);
   const bad = v.find((x) => !isArrayBuffer(x) && !(x instanceof MessagePort));
   if (bad !== undefined) throw invalidArg(TypeError, `Expected every \`transfer\` item to be an ArrayBuffer or a MessagePort, got ${show(bad)}${ArrayBuffer.isView(bad) ? ' (list its `.buffer`)' : ''}`);

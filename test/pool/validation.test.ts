@@ -52,7 +52,10 @@ test('an unknown per-call option is a TypeError naming it and the method, not si
   assert.throws(() => pool.apply('double', [1], { timout: 100 } as never), { name: 'TypeError', message: /Unknown option `timout` for apply\(\) \(known options: timeout, signal, waitForSpace, transfer, callback, errorCallback\)/ });
   assert.throws(() => pool.applyAsync('double', [1], { chunksize: 2 } as never), unknown('chunksize', 'applyAsync'));
   assert.throws(() => pool.map('double', [1], { readAhead: 4 } as never), unknown('readAhead', 'map'));
-  assert.throws(() => pool.starmap('add', [[1, 2]], { transfer: [] } as never), unknown('transfer', 'starmap'));
+  // A pool option is not a per-call one.
+  assert.throws(() => pool.starmap('add', [[1, 2]], { retries: 2 } as never), unknown('retries', 'starmap'));
+  // `transfer` outside a single call says why.
+  assert.throws(() => pool.imap('double', [1], { transfer: [] } as never), { name: 'TypeError', message: /apply and applyAsync only/ });
   assert.throws(() => pool.mapAsync('double', [1], { ordered: true } as never), unknown('ordered', 'mapAsync'));
   assert.throws(() => pool.starmapAsync('add', [[1, 2]], { spread: true } as never), unknown('spread', 'starmapAsync'));
   assert.throws(() => pool.imap('double', [1], { ordered: true } as never), unknown('ordered', 'imap'));
