@@ -102,16 +102,22 @@ function hasRoom(w: SlotView, maxTasksPerChild: number, concurrency: number): bo
 const NO_SLOTS: readonly never[] = Object.freeze([]);
 
 /**
+ * Some ready worker holds tasks queued behind its running ones (and was not
+ * asked for them yet): the only case where a reclaim has anything to take.
+ * Usually none does, and this answers it without building arrays.
+ */
+export function holdsQueued(slots: Iterable<SlotView>, concurrency: number): boolean {
+  for (const w of slots) if (w.state === 'ready' && !w.reclaiming && w.inFlightCount > concurrency) return true;
+  return false;
+}
+
+/**
  * Busy workers to ask for their unstarted tasks back (those queued behind
  * their running ones): one per worker with room, busiest first.
  */
 export function planReclaim<S extends SlotView>(slots: Iterable<S>, limits: Omit<DispatchLimits, 'queued'>): readonly S[] {
   const concurrency = limits.concurrency ?? 1;
-  // Usually no worker holds tasks behind its running ones: answer that without
-  // building arrays (this runs after every result while the queue is empty).
-  let holding = false;
-  for (const w of slots) if (w.state === 'ready' && !w.reclaiming && w.inFlightCount > concurrency) { holding = true; break; }
-  if (!holding) return NO_SLOTS;
+  if (!holdsQueued(slots, concurrency)) return NO_SLOTS;
   const all = [...slots];
   const idle = all.filter((w) => hasRoom(w, limits.maxTasksPerChild, concurrency)).length;
   if (idle <= 0) return [];

@@ -31,7 +31,7 @@ import {
 } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Core } from './core.js';
-import { planDispatch, planReclaim } from './dispatch.js';
+import { holdsQueued, planDispatch, planReclaim } from './dispatch.js';
 import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from './engine.js';
 import { onWorkerExit } from './exits.js';
 import { MemoryMeter, armAbortGrace } from './guards.js';
@@ -349,8 +349,11 @@ export class Supervisor implements Engine {
   /** After anything that may have freed a worker or settled work: stop, dispatch, wake. */
   #afterProgress(): void {
     for (const w of this.#workers.values()) this.#stopIfDone(w);
-    // Also with the queue empty: an idle worker may reclaim tasks stuck behind a busy one.
-    if (this.#state === 'running' || this.#state === 'closed') this.#enqueueDispatch();
+    // Also with the queue empty when a worker holds tasks behind its running
+    // one: an idle worker may reclaim them. Otherwise a turn would find nothing
+    // to do, and skipping it keeps dispatch off the path of one call at a time.
+    if ((this.#state === 'running' || this.#state === 'closed')
+      && (this.#queue.size > 0 || holdsQueued(this.#workers.values(), this.#opts.concurrentTasksPerWorker))) this.#enqueueDispatch();
     this.#updateRefs();
     this.#queue.wakeRoomWaiters();
     if (this.#state !== 'running' && this.#isIdle()) {
