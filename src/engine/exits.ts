@@ -24,7 +24,8 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   w.stderr.flush();
   hubPeerGone(w.peer);
   if (wasStarting) return onStartFailure(core, w, info);
-  const reason: ExitReason = w.killReason ?? 'crash';
+  // A death by V8 running out of heap is a memory death, as the task's error says.
+  const reason: ExitReason = w.killReason ?? (info.outOfMemory ? 'memory' : 'crash');
   // Only a task the worker said it started can be the one that killed it; a
   // worker running several at once (concurrentTasksPerWorker) had them all
   // under way, so each is judged. A task whose bytes were moved into the

@@ -1,7 +1,7 @@
 /** The dispatch rules, without processes (src/engine/dispatch.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
+import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, holdsQueued, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
 
 function slot(id: number, over: Partial<SlotView> = {}): SlotView {
   return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
@@ -56,6 +56,16 @@ test('reclaim asks the busiest workers with tasks behind their running one, one 
   assert.deepEqual(planReclaim(busy, noLimit), []);
   // A worker that has used up maxTasksPerChild takes nothing: it does not count as idle.
   assert.deepEqual(planReclaim([...busy, slot(5, { dispatched: 3 })], { maxTasksPerChild: 3 }), []);
+});
+
+test('holdsQueued: a result needs a dispatch turn (with nothing queued) only when a ready worker holds tasks behind its running ones, not yet asked for', () => {
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 1 }), slot(2)], 1), false);
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 2 }), slot(2)], 1), true);
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 2, reclaiming: true })], 1), false);
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 2, state: 'stopping' })], 1), false);
+  // With three tasks at once per worker, two in flight are all running.
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 2 })], 3), false);
+  assert.equal(holdsQueued([slot(1, { inFlightCount: 4 })], 3), true);
 });
 
 // ── concurrentTasksPerWorker ───────────────────────────────────────────────

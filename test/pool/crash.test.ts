@@ -69,16 +69,23 @@ test('a worker killed from outside while idle is replaced and nothing fails', { 
 
 test('a worker that runs out of V8 heap fails only its task (MemoryLimitError with a heap cap) and is replaced', { skip: localOnly('`maxOldGenerationSizeMb` is refused beside `backend` (node flags of the node)') }, async () => {
   await using pool = await makePool<typeof crashy>(fixture('crashy.ts'), { ...opts, maxOldGenerationSizeMb: 64 });
+  const exits: Array<{ reason: string }> = [];
+  pool.on('workerExit', (e) => exits.push(e));
   const err = await onlyTheCrashingTaskFails(pool, () => pool.apply('exhaustHeap'));
   assert.ok(err instanceof MemoryLimitError, `got ${err}`);
   assert.equal(err.code, 'ERR_FORKPOOL_MEMORY_LIMIT');
+  // The exit says why, as the task's error does (it said 'crash' before).
+  assert.deepEqual(exits.map((e) => e.reason), ['memory']);
+  assert.ok(pool.stats().workers.some((w) => w.lastExitReason === 'memory'), 'its replacement knows why it came');
 });
 
 test('without a memory cap, running out of heap is a WorkerCrashedError that says so', { skip: (isThread && 'threads always run with a heap cap (resourceLimits)') || localOnly('`execArgv` is refused beside `backend` (node flags of the node)') }, async () => {
   await using pool = await makePool<typeof crashy>(fixture('crashy.ts'), { ...opts, execArgv: ['--max-old-space-size=64'] });
+  const exited = once(pool, 'workerExit');
   const err = await pool.apply('exhaustHeap').catch((e) => e);
   assert.ok(err instanceof WorkerCrashedError);
   assert.match(err.message, /out of heap/);
+  assert.equal((await exited)[0].reason, 'memory');
 });
 
 test('tasks queued behind a crashing task on the same worker are re-run elsewhere, not failed', async () => {
