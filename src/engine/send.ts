@@ -67,7 +67,7 @@ export function sendRun(core: Core, w: WorkerSlot, batch: Task[]): void {
     if (ports.length) batch = batch.filter((t) => !t.settled);
   }
   if (batch.length === 0) return;
-  if (batch.length === 1 || totalBytes(batch) <= MESSAGE_BUDGET_BYTES) return sendGroup(core, w, batch, thread);
+  if (batch.length === 1 || totalChars(batch) <= MESSAGE_BUDGET_CHARS) return sendGroup(core, w, batch, thread);
   for (const group of frameGroups(batch)) sendGroup(core, w, group, thread);
 }
 
@@ -91,29 +91,32 @@ function sendGroup(core: Core, w: WorkerSlot, group: Task[], thread: boolean): v
 }
 
 /**
- * About this many bytes of arguments per message. A batch of small tasks
- * stays one message (one write, one wake-up), but tasks with large strings or
- * buffers go in messages of their own: a worker can start on the first of
- * them once its bytes are in, instead of after the whole batch has arrived and
- * been decoded at once (2,000 echoes of 100 KB strings: 104–110 MB/s batched,
- * 113–123 sent one per message, 5 alternating runs).
+ * About this many characters of string arguments per message. A batch of
+ * small tasks stays one message (one write, one wake-up), but tasks with
+ * large strings go in messages of their own: each string of a message is
+ * decoded into a new heap string before its first task can start, so a worker
+ * starts sooner on a message of one (2,000 echoes of 100 KB strings: 104–110
+ * MB/s batched, 113–123 one per message, 5 alternating runs). Buffers are not
+ * weighed: they arrive as views of the message, and one message carries them
+ * best (200 echoes of a 1 MB Uint8Array: 148–165 MB/s batched, 102–112 one
+ * per message, 4 alternating runs).
  */
-const MESSAGE_BUDGET_BYTES = 64 * 1024;
+const MESSAGE_BUDGET_CHARS = 64 * 1024;
 
-function totalBytes(batch: ReadonlyArray<Pick<Task, 'args' | 'items'>>): number {
+function totalChars(batch: ReadonlyArray<Pick<Task, 'args' | 'items'>>): number {
   let n = 0;
-  for (const t of batch) n += argumentBytes(t);
+  for (const t of batch) n += stringChars(t);
   return n;
 }
 
-/** `batch` cut where the arguments' size passes MESSAGE_BUDGET_BYTES (a task over it alone). */
+/** `batch` cut where its strings pass MESSAGE_BUDGET_CHARS characters (a task over it alone). */
 export function frameGroups<T extends Pick<Task, 'args' | 'items'>>(batch: T[]): T[][] {
   const groups: T[][] = [];
   let group: T[] = [];
   let bytes = 0;
   for (const t of batch) {
-    const n = argumentBytes(t);
-    if (group.length > 0 && bytes + n > MESSAGE_BUDGET_BYTES) {
+    const n = stringChars(t);
+    if (group.length > 0 && bytes + n > MESSAGE_BUDGET_CHARS) {
       groups.push(group);
       group = [];
       bytes = 0;
@@ -125,16 +128,14 @@ export function frameGroups<T extends Pick<Task, 'args' | 'items'>>(batch: T[]):
   return groups;
 }
 
-/** A cheap lower bound of what a task's arguments weigh on the wire: its top-level strings and binary data. */
-function argumentBytes(t: Pick<Task, 'args' | 'items'>): number {
+/** The characters of a task's top-level string arguments (or a chunk's string items): cheap, and what a batch makes expensive. */
+function stringChars(t: Pick<Task, 'args' | 'items'>): number {
   const list = t.args ?? t.items;
   if (list === undefined) return 0;
   let n = 0;
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     if (typeof v === 'string') n += v.length;
-    else if (ArrayBuffer.isView(v)) n += v.byteLength;
-    else if (isArrayBuffer(v)) n += v.byteLength;
   }
   return n;
 }

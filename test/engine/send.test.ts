@@ -3,29 +3,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { frameGroups } from '../../src/engine/send.ts';
 
-const KB = 1024;
+const K = 1024;
 const task = (name: string, args: unknown[]) => ({ name, args, items: undefined });
 const names = (groups: Array<Array<{ name: string }>>) => groups.map((g) => g.map((t) => t.name));
 
-test('small tasks stay one message, whatever their number', () => {
-  const batch = Array.from({ length: 500 }, (_, i) => task(`t${i}`, [i, 'short', { nested: 'x'.repeat(100 * KB) }]));
-  // Only top-level strings and binary data are weighed: a nested value is not looked into.
+test('small tasks stay one message, whatever their number; buffers and nested values are not weighed', () => {
+  const batch = Array.from({ length: 500 }, (_, i) => task(`t${i}`, [i, 'short', { nested: 'x'.repeat(100 * K) }, new Uint8Array(100 * K)]));
   assert.deepEqual(frameGroups(batch).map((g) => g.length), [500]);
 });
 
-test('tasks with large strings or buffers go in messages of about 64 KB of arguments, a larger one alone, in order', () => {
+test('tasks with large strings go in messages of about 64 K characters, a larger one alone, in order', () => {
   const batch = [
-    task('a', ['x'.repeat(40 * KB)]),
-    task('b', [new Uint8Array(20 * KB)]),
-    task('c', ['y'.repeat(10 * KB)]),
-    task('d', [new ArrayBuffer(100 * KB)]),
+    task('a', ['x'.repeat(40 * K)]),
+    task('b', ['w'.repeat(20 * K), new Uint8Array(500 * K)]),
+    task('c', ['y'.repeat(10 * K)]),
+    task('d', ['v'.repeat(100 * K)]),
     task('e', [1, 2]),
-    task('f', [Buffer.alloc(70 * KB)]),
+    task('f', ['u'.repeat(70 * K)]),
   ];
   assert.deepEqual(names(frameGroups(batch)), [['a', 'b'], ['c'], ['d'], ['e'], ['f']]);
 });
 
-test('a chunk is weighed by its items', () => {
-  const chunk = { name: 'chunk', args: undefined, items: Array.from({ length: 10 }, () => 'z'.repeat(10 * KB)) };
+test('a chunk is weighed by its string items', () => {
+  const chunk = { name: 'chunk', args: undefined, items: Array.from({ length: 10 }, () => 'z'.repeat(10 * K)) };
   assert.deepEqual(names(frameGroups([chunk, { ...chunk, name: 'chunk2' }])), [['chunk'], ['chunk2']]);
 });
