@@ -113,16 +113,16 @@ function totalChars(batch: ReadonlyArray<Pick<Task, 'args' | 'items'>>): number 
 export function frameGroups<T extends Pick<Task, 'args' | 'items'>>(batch: T[]): T[][] {
   const groups: T[][] = [];
   let group: T[] = [];
-  let bytes = 0;
+  let chars = 0;
   for (const t of batch) {
     const n = stringChars(t);
-    if (group.length > 0 && bytes + n > MESSAGE_BUDGET_CHARS) {
+    if (group.length > 0 && chars + n > MESSAGE_BUDGET_CHARS) {
       groups.push(group);
       group = [];
-      bytes = 0;
+      chars = 0;
     }
     group.push(t);
-    bytes += n;
+    chars += n;
   }
   groups.push(group);
   return groups;
