@@ -16,11 +16,16 @@
  * (undefined, NaN, a Map, a typed array, a Date, a class instance, a cycle)
  * sends the whole message through V8 as before.
  *
+ * A worker's start-up messages (`init`, `ready`, `go`) take the same frame
+ * when JSON carries them exactly: with them, and a single call's compact
+ * `run` and result, a worker starts and runs its first task without loading
+ * `node:v8` (see v8.ts).
+ *
  * Layout after the frame's length prefix: [0x06][UTF-8 JSON of the message].
  */
 import { isProxy } from 'node:util/types';
 
-export const HUB_JSON = 0x06;
+export const JSON_TAG = 0x06;
 
 /** Values walked at most: past about this many, V8's serializer is as fast. */
 const MAX_NODES = 128;
@@ -35,7 +40,15 @@ const MAX_DEPTH = 16;
 /** String characters at most: V8 copies a long one-byte string in one block, JSON escapes it char by char. */
 const MAX_CHARS = 2048;
 
-interface Budget { nodes: number; chars: number }
+interface Budget { nodes: number; chars: number; array: number }
+
+/**
+ * Start-up messages are one per worker, so a larger budget: an `init` with its
+ * `initargs`, a `ready` with the names a task module exports. Past it (or with
+ * anything JSON would not bring back exactly) they take the V8 path.
+ */
+const START_TYPES: ReadonlySet<unknown> = new Set(['init', 'ready', 'go']);
+const startBudget = (): Budget => ({ nodes: 4096, chars: 64 * 1024, array: 4096 });
 
 /**
  * The JSON text of a hub message, or undefined when it must take the V8
@@ -45,8 +58,19 @@ interface Budget { nodes: number; chars: number }
 export function hubJson(message: unknown): string | undefined {
   const m = message as { t?: unknown; m?: unknown } | null;
   if (m === null || typeof m !== 'object' || m.t !== 'hub' || Object.keys(m).length !== 2) return undefined;
-  const body = envelope(m.m, { nodes: MAX_NODES, chars: MAX_CHARS });
+  const body = envelope(m.m, { nodes: MAX_NODES, chars: MAX_CHARS, array: MAX_ARRAY });
   return body === undefined ? undefined : `{"t":"hub","m":${body}}`;
+}
+
+/**
+ * The JSON text of a start-up message (`init`, `ready`, `go`), or undefined.
+ * Made by this library as plain objects and read by field name, so a field
+ * that is undefined is left out, as in a hub message.
+ */
+export function startJson(message: unknown): string | undefined {
+  const m = message as { t?: unknown } | null;
+  if (m === null || typeof m !== 'object' || !START_TYPES.has(m.t) || Object.getPrototypeOf(m) !== Object.prototype) return undefined;
+  return fields(m as Record<string, unknown>, 0, startBudget(), true);
 }
 
 /**
@@ -60,7 +84,7 @@ function envelope(h: unknown, budget: Budget): string | undefined {
   const o = h as Record<string, unknown>;
   const batch = o.k === 'b' && Object.keys(o).length === 2 ? o.m : undefined;
   if (!Array.isArray(batch)) return fields(o, 0, budget, true);
-  if (batch.length > MAX_ARRAY) return undefined;
+  if (batch.length > budget.array) return undefined;
   const parts: string[] = [];
   for (const one of batch) {
     const s = envelope(one, budget);
@@ -85,7 +109,7 @@ function json(v: unknown, depth: number, budget: Budget): string | undefined {
   const proto = Object.getPrototypeOf(v);
   if (Array.isArray(v)) {
     // A hole or a named property on an array: the structured clone keeps it, JSON does not.
-    if (v.length > MAX_ARRAY || proto !== Array.prototype || Object.keys(v).length !== v.length) return undefined;
+    if (v.length > budget.array || proto !== Array.prototype || Object.keys(v).length !== v.length) return undefined;
     let out = '[';
     for (let i = 0; i < v.length; i++) {
       const s = json(v[i], depth + 1, budget);
@@ -123,14 +147,14 @@ function quoted(k: string): string {
   return q;
 }
 
-/** The whole frame (length prefix included) of a hub message as JSON, or undefined. */
-export function encodeHubJson(message: unknown): Buffer | undefined {
-  const text = hubJson(message);
+/** The whole frame (length prefix included) of a hub or start-up message as JSON, or undefined. */
+export function encodeJsonFrame(message: unknown): Buffer | undefined {
+  const text = (message as { t?: unknown }).t === 'hub' ? hubJson(message) : startJson(message);
   if (text === undefined) return undefined;
   const n = Buffer.byteLength(text);
   const frame = Buffer.allocUnsafe(5 + n);
   frame.writeUInt32LE(1 + n, 0);
-  frame[4] = HUB_JSON;
+  frame[4] = JSON_TAG;
   frame.write(text, 5);
   return frame;
 }
@@ -143,11 +167,11 @@ export function encodeHubJsonInto(message: unknown, out: Buffer): number {
   if (5 + 3 * text.length > out.length && 5 + Buffer.byteLength(text) > out.length) return 0;
   const n = out.write(text, 5);
   out.writeUInt32LE(1 + n, 0);
-  out[4] = HUB_JSON;
+  out[4] = JSON_TAG;
   return 5 + n;
 }
 
-/** Reads a JSON hub payload of `len` bytes at `at` in `b` (its tag byte first). */
-export function decodeHubJson(b: Buffer, at: number, len: number): unknown {
+/** Reads a JSON payload of `len` bytes at `at` in `b` (its tag byte first). */
+export function decodeJsonFrame(b: Buffer, at: number, len: number): unknown {
   return JSON.parse(b.toString('utf8', at + 1, at + len));
 }

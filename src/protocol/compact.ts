@@ -17,12 +17,13 @@
  *   done:    [0x02][kind (| 0x80: a chunk of one)][id][ms][nx or NaN]([number] | [UTF-8 bytes])
  * and a `run` command of single calls with primitive arguments: compact-run.ts;
  * a map's chunks of numbers, both ways: compact-f64.ts; shared-object
- * traffic of plain data, both ways: compact-json.ts.
+ * traffic of plain data and a worker's start-up messages, both ways:
+ * compact-json.ts.
  */
 import type { Command, WorkerEvent } from './messages.js';
 import { RUN, decodeCompactRun, encodeCompactRun } from './compact-run.js';
 import { DONE_F64, RUN_F64, decodeF64Frame } from './compact-f64.js';
-import { HUB_JSON, decodeHubJson, encodeHubJson, encodeHubJsonInto } from './compact-json.js';
+import { JSON_TAG, decodeJsonFrame, encodeHubJsonInto, encodeJsonFrame } from './compact-json.js';
 
 export const V8_TAG = 0xff;
 const STARTED = 0x01;
@@ -99,7 +100,8 @@ let scratch: Buffer | undefined;
 /** A compact frame of its own (a `run` command, or an event via encodeCompactInto), or undefined. */
 export function encodeCompact(message: unknown): Buffer | undefined {
   if ((message as Command | null)?.t === 'run') return encodeCompactRun(message as Command, 4);
-  if ((message as Command | null)?.t === 'hub') return encodeHubJson(message);
+  const t = (message as { t?: unknown } | null)?.t;
+  if (t === 'hub' || t === 'init' || t === 'ready' || t === 'go') return encodeJsonFrame(message);
   scratch ??= Buffer.allocUnsafe(MAX_COMPACT_FRAME);
   const n = encodeCompactInto(message, scratch);
   return n === 0 ? undefined : Buffer.from(scratch.subarray(0, n));
@@ -113,7 +115,7 @@ export function decodeCompact(b: Buffer, at: number, len: number): WorkerEvent |
   const tag = b[at];
   if (tag === RUN) return decodeCompactRun(b, at, len);
   if (tag === RUN_F64 || tag === DONE_F64) return decodeF64Frame(b, at, len);
-  if (tag === HUB_JSON) return decodeHubJson(b, at, len) as WorkerEvent | Command;
+  if (tag === JSON_TAG) return decodeJsonFrame(b, at, len) as WorkerEvent | Command;
   if (tag === STARTED && len === 9) return { t: 'started', id: b.readDoubleLE(at + 1) };
   if (tag !== DONE || len < DONE_HEAD) throw new Error(`unknown compact frame (tag ${tag}, ${len} bytes)`);
   const chunk = (b[at + 1]! & CHUNK_OF_ONE) !== 0;

@@ -11,7 +11,7 @@
  * without V8 (see compact.ts), and so do a map's chunks of numbers
  * (compact-f64.ts).
  */
-import { serialize, deserialize } from 'node:v8';
+import { serialize, deserialize } from './v8.js';
 import { V8_TAG, decodeCompact, encodeCompact } from './compact.js';
 import { encodeF64Frame } from './compact-f64.js';
 

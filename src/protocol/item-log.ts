@@ -20,7 +20,7 @@
  * earlier, longer chunk in the same log read as the end of the log. Task ids
  * are unique within a pool, and a retried task always runs on another worker.
  */
-import { deserialize, serialize } from 'node:v8';
+import { deserialize, serialize } from './v8.js';
 import { DataCloneError } from '../errors.js';
 import { decodeError, type EncodedError } from './values.js';
 

@@ -4,7 +4,7 @@
  * other side with the same `name`, `message`, own properties, `cause` and the
  * worker's stack.
  */
-import { serialize } from 'node:v8';
+import { serialize } from './v8.js';
 import { NonErrorThrownError, brandWithCode } from '../errors.js';
 
 export interface EncodedError {

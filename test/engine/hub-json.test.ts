@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameDecodeError, FrameReader, encodeFrame } from '../../src/protocol/framing.ts';
-import { HUB_JSON } from '../../src/protocol/compact-json.ts';
+import { JSON_TAG } from '../../src/protocol/compact-json.ts';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../../src/protocol/compact.ts';
 
 const V8_TAG = 0xff;
@@ -36,14 +36,14 @@ test('hub messages of plain data take the JSON frame and read back equal', () =>
   ];
   for (const m of plain) {
     const { tag, out } = roundTrip(m);
-    assert.equal(tag, HUB_JSON, JSON.stringify(m));
+    assert.equal(tag, JSON_TAG, JSON.stringify(m));
     assert.deepEqual(out, structuredClone(m));
   }
 });
 
 test('a field of the message itself that is undefined is dropped, and reads back as undefined', () => {
   const { tag, out } = roundTrip(hub({ k: 'r', r: 9, v: undefined }));
-  assert.equal(tag, HUB_JSON);
+  assert.equal(tag, JSON_TAG);
   assert.deepEqual(out, hub({ k: 'r', r: 9 }));
   assert.equal((out as { m: { v?: unknown } }).m.v, undefined);
 });
@@ -76,7 +76,7 @@ test('an enumerable getter is read once, as the structured clone reads it', () =
   let reads = 0;
   const v = { get g() { reads++; return 'x'; } };
   const { tag, out } = roundTrip(hub({ k: 'r', r: 1, v }));
-  assert.equal(tag, HUB_JSON);
+  assert.equal(tag, JSON_TAG);
   assert.equal(reads, 1);
   assert.deepEqual(out, hub({ k: 'r', r: 1, v: { g: 'x' } }));
 });
@@ -86,7 +86,7 @@ test("a worker's reused buffer takes a JSON hub frame only when it fits", () => 
   const small = hub({ k: 'n', o: 1, op: 'send', a: [0, 'hi'] });
   const n = encodeCompactInto(small, out);
   assert.ok(n > 5);
-  assert.equal(out[4], HUB_JSON);
+  assert.equal(out[4], JSON_TAG);
   const read: unknown[] = [];
   new FrameReader().push(out.subarray(0, n), (m) => read.push(m));
   assert.deepEqual(read, [small]);
@@ -95,7 +95,7 @@ test("a worker's reused buffer takes a JSON hub frame only when it fits", () => 
 });
 
 test('a JSON hub frame that does not parse is a FrameDecodeError, and the reader stays in step', () => {
-  const payload = Buffer.concat([Buffer.from([HUB_JSON]), Buffer.from('{"t":"hub","m":')]);
+  const payload = Buffer.concat([Buffer.from([JSON_TAG]), Buffer.from('{"t":"hub","m":')]);
   const header = Buffer.alloc(4);
   header.writeUInt32LE(payload.length, 0);
   const good = Buffer.concat(encodeFrame(hub({ k: 'r', r: 1, v: 2 })));
@@ -104,4 +104,36 @@ test('a JSON hub frame that does not parse is a FrameDecodeError, and the reader
   const out: unknown[] = [];
   reader.push(good, (m) => out.push(m));
   assert.deepEqual(out, [hub({ k: 'r', r: 1, v: 2 })]);
+});
+
+// A worker's start-up messages take the JSON frame too, so a worker that runs
+// only single calls of plain values never loads node:v8 (protocol/v8.ts).
+const init = (initargs: unknown[]) => ({
+  t: 'init', v: 2, module: 'file:///tmp/tasks.mjs', workerId: 3, h: undefined, initializer: 'setup', initargs,
+  memoryLimit: undefined, hardMemoryLimit: undefined, runtime: 'process', logs: 0, concurrency: undefined, answersReady: 1,
+});
+
+test('init, ready and go of plain data take the JSON frame; undefined fields read back as undefined', () => {
+  const exports = Array.from({ length: 300 }, (_, i) => `task${i}`);
+  for (const m of [init([]), init([{ db: 'x', n: 2, list: [1, 'two', null] }]), { t: 'ready', v: 2, pid: 42, exports }, { t: 'go' }]) {
+    const { tag, out } = roundTrip(m);
+    assert.equal(tag, JSON_TAG, (m as { t: string }).t);
+    assert.deepEqual(out, JSON.parse(JSON.stringify(m)));
+  }
+  const { out } = roundTrip(init([]));
+  assert.equal((out as { memoryLimit?: number }).memoryLimit, undefined);
+  assert.equal((out as { h?: number }).h, undefined);
+});
+
+test('an init whose initargs JSON would change takes the V8 path and reads back exactly', () => {
+  for (const initargs of [[new Date(0)], [undefined], [NaN], [new Map([[1, 2]])], [Buffer.from('ab')], [[1, , 3]]]) {
+    const m = init(initargs);
+    const { tag, out } = roundTrip(m);
+    assert.equal(tag, V8_TAG, String(initargs[0]));
+    // (A Buffer crosses the process channel as a Buffer, where structuredClone would give a Uint8Array.)
+    assert.deepEqual(out, m);
+  }
+  // Past the budget of one start-up message: V8 too.
+  const { tag } = roundTrip({ t: 'ready', v: 2, pid: 1, exports: Array.from({ length: 5000 }, (_, i) => `t${i}`) });
+  assert.equal(tag, V8_TAG);
 });

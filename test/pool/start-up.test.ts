@@ -71,3 +71,11 @@ test(`[${runtime}] a worker with no task yet keeps running its module after read
   for (const [id, n] of ticks) assert.ok(n >= 5, `worker ${id} ticked ${n} times in 400 ms`);
 });
 
+
+test(`[${runtime}] a worker that starts and runs single calls of plain values never loads node:v8 (about 4 ms of its start-up)`, { skip: localOnly("a node's workers are started by the node") }, async () => {
+  await using pool = await makePool(fixture('start-up.mjs'), { processes: 1, runtime, logs: 'silent' });
+  assert.equal(await pool.apply('v8Loaded', [1, 'two', null]), false);
+  assert.equal(await pool.apply('v8Loaded'), false);
+  // An argument only V8 carries loads it in a worker process, when first needed (a thread gets it by postMessage).
+  assert.equal(await pool.apply('v8Loaded', [new Map([[1, 2]])]), runtime === 'process');
+});
