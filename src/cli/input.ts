@@ -57,8 +57,22 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
 }
 
 function countArgs(args: string[], shape: Shape): number {
-  return shape.header ? Math.max(0, args.length - 1) : args.length;
+  const csv = shape.format === 'csv';
+  const n = args.filter((a) => !isLayout(a, csv)).length;
+  return shape.header ? Math.max(0, n - 1) : n;
 }
+
+/**
+ * A record that is layout, not an item: in CSV an empty line (a line of
+ * spaces is a row), elsewhere a record of nothing but ASCII spaces, tabs,
+ * line breaks, vertical tabs and form feeds. `scan` counts by the same rule, byte by byte,
+ * so the progress total, `--halt done=N%` and the summary's "N of M" match
+ * what runs.
+ */
+function isLayout(rec: string, csv: boolean): boolean {
+  return csv ? rec === '' : BLANK.test(rec);
+}
+const BLANK = /^[ \t\r\n\v\f]*$/;
 
 async function* asRecords(list: string[]): AsyncGenerator<string> {
   yield* list;
@@ -98,7 +112,7 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
     for await (const rec of recs) {
       n++;
       if (csv) {
-        if (!csv.unterminated && rec === '') continue;
+        if (!csv.unterminated && isLayout(rec, true)) continue;
         try {
           const row = csv.push(rec, n, shape.spread === true);
           if (row) yield row;
@@ -107,7 +121,7 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
         }
         continue;
       }
-      if (rec.trim() === '') continue; // blank lines are layout, not items
+      if (isLayout(rec, false)) continue;
       if (shape.format === 'jsonl') { yield parseJson(rec, n); continue; }
       const fields = colsep === undefined ? [rec] : rec.split(colsep);
       if (shape.header && !header) { header = fields; continue; }
@@ -164,23 +178,37 @@ async function grewFrom(path: string, recorded: Record<string, unknown>, now: { 
 async function scan(path: string, shape: Shape): Promise<{ bytes: number; hash: string; count: number }> {
   const h = createHash('sha1');
   const sep = shape.nul ? 0 : 10;
+  const csv = shape.format === 'csv';
   let bytes = 0;
   let count = 0;
-  let recordHasText = false;
+  // The current record is an item (isLayout's rule). In CSV any byte makes a
+  // row but a CR just before the separator, which the reader drops: `pendingCr`.
+  let isItem = false;
+  let pendingCr = false;
   try {
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
       h.update(chunk);
       bytes += chunk.length;
       for (let i = 0; i < chunk.length; i++) {
         const c = chunk[i]!;
-        if (c === sep) { if (recordHasText) count++; recordHasText = false; }
-        else if (c !== 13 && c !== 32 && c !== 9 && c !== 10) recordHasText = true;
+        if (c === sep) {
+          if (isItem) count++;
+          isItem = pendingCr = false;
+        } else if (!csv) {
+          if (c !== 32 && c !== 9 && c !== 13 && c !== 10 && c !== 11 && c !== 12) isItem = true;
+        } else if (shape.nul) {
+          isItem = true;
+        } else {
+          if (pendingCr) isItem = true;
+          pendingCr = c === 13;
+          if (!pendingCr) isItem = true;
+        }
       }
     }
   } catch (err) {
     throw new UsageError(`Cannot read the input ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (recordHasText) count++;
+  if (isItem) count++;
   if (shape.header) count = Math.max(0, count - 1);
   return { bytes, hash: h.digest('hex'), count };
 }

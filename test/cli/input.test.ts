@@ -77,3 +77,36 @@ test('records() joins a line cut across many chunks (one search per chunk), and 
   assert.equal(got[1], long);
   assert.equal(got[2], 'b');
 });
+
+test('the input total counts exactly the items that run: blank lines, whitespace rows in CSV, empty arguments', async () => {
+  const dir = tmp();
+  const summaryOf = async (args: string[]) => {
+    const r = await runCli(['run', TASKS, '-k', '-q', '--output-format', 'json', '--json-summary', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stderr.trim().split('\n').pop()!) as { total: number; inputTotal: number };
+    return { values: lines(r).map((l) => JSON.parse(l) as unknown), total: summary.total, inputTotal: summary.inputTotal };
+  };
+  // Lines of ASCII whitespace (spaces, tabs, a form feed, a CR) are layout; a no-break space is data.
+  const text = join(dir, 'items.txt');
+  writeFileSync(text, 'a\n\f\n \t\r\nb\n\u00a0\n\n\r\nc');
+  const fromText = await summaryOf(['--input', text]);
+  assert.deepEqual(fromText.values, ['a', 'b', '\u00a0', 'c']);
+  assert.equal(fromText.inputTotal, 4);
+  assert.equal(fromText.total, 4);
+  // In CSV a line of spaces is a row; only an empty line (or a lone CR) is layout.
+  const csv = join(dir, 'rows.csv');
+  writeFileSync(csv, 'v\r\n   \r\n\r\nb\r\n\r\n');
+  const fromCsv = await summaryOf(['--input', csv]);
+  assert.deepEqual(fromCsv.values, [{ v: '   ' }, { v: 'b' }]);
+  assert.equal(fromCsv.inputTotal, 2);
+  // NUL-separated records: a record of a line break alone is layout too.
+  const nul = join(dir, 'items.bin');
+  writeFileSync(nul, 'x\0\n\0y\ny\0');
+  const fromNul = await summaryOf(['-0', '--input', nul]);
+  assert.deepEqual(fromNul.values, ['x', 'y\ny']);
+  assert.equal(fromNul.inputTotal, 2);
+  // Items given after the module.
+  const fromArgs = await summaryOf(['a', '', ' ', 'b']);
+  assert.deepEqual(fromArgs.values, ['a', 'b']);
+  assert.equal(fromArgs.inputTotal, 2);
+});
