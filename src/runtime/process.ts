@@ -17,6 +17,7 @@ import { readFileSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import { readPipe } from './pipe-reader.js';
+import { pipeWriter } from './pipe-writer.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
@@ -181,12 +182,13 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
+  const writeFrame = pipeWriter(commands);
   const send = (command: Command) => {
     owesAnswer = false;
     const frame = encodeFrame(command.t === 'init' ? { ...command, answersReady: 1 } : command);
     if (!commands.writable) return;
     if (frame.length === 1) {
-      commands.write(frame[0]);
+      writeFrame(frame[0]!);
       return;
     }
     commands.cork();
