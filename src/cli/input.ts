@@ -65,9 +65,9 @@ function countArgs(args: string[], shape: Shape): number {
 /**
  * A record that is layout, not an item: in CSV an empty line (a line of
  * spaces is a row), elsewhere a record of nothing but ASCII spaces, tabs,
- * line breaks, vertical tabs and form feeds. `scan` counts by the same rule, byte by byte,
- * so the progress total, `--halt done=N%` and the summary's "N of M" match
- * what runs.
+ * line breaks, vertical tabs and form feeds. `scan` counts by the same
+ * rule, byte by byte, so the progress total, `--halt done=N%` and the
+ * summary's "N of M" match what runs.
  */
 function isLayout(rec: string, csv: boolean): boolean {
   return csv ? rec === '' : BLANK.test(rec);
