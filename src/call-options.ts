@@ -97,9 +97,24 @@ export const OPTION_KEYS = {
   map: new Set(MAP_KEYS),
   mapAsync: new Set([...MAP_KEYS, ...CALLBACK_KEYS]),
   imap: new Set([...MAP_KEYS, 'readAhead']),
-  // `keyOf` and `run`: how the journal (journal/journaled.ts) and `forkpool run` name an item's job; not public.
-  imapSettled: new Set([...MAP_KEYS, 'readAhead', 'ordered', 'spread', 'keyOf', 'run']),
+  imapSettled: new Set([...MAP_KEYS, 'readAhead', 'ordered', 'spread']),
 } as const;
+
+/**
+ * How the journal (journal/journaled.ts) and `forkpool run` name an item's
+ * job, passed to `imapSettled` under a symbol: not a public option, and no
+ * string key a caller could set by accident (the key check skips symbols).
+ * A registered symbol, so the copy of this module in the CLI's bundle and the
+ * one in the library's agree.
+ */
+export const JOB_NAMING: unique symbol = Symbol.for('forkpool.jobNaming');
+
+export interface JobNaming {
+  /** The journal key of the item at this position of the input: it travels with each task (an engine may key its jobs with it). */
+  keyOf?: (position: number) => string | undefined;
+  /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
+  run?: string;
+}
 
 const TRANSFER_SINGLE_ONLY = 'Expected no `transfer` here: it applies to apply and applyAsync only (a map sends its items in many messages)';
 
@@ -108,7 +123,7 @@ export function checkOptionKeys(o: unknown, known: ReadonlySet<string>, method: 
   if (o === null || typeof o !== 'object') return;
   for (const key in o) {
     // `transfer` outside a single call gets the reason, not just the list.
-    if (!known.has(key)) throw invalidArg(TypeError, key === 'transfer' ? TRANSFER_SINGLE_ONLY : `Unknown option \`${key}\` for ${method}() (known options: ${[...known].filter((k) => k !== 'keyOf' && k !== 'run').join(', ')})`);
+    if (!known.has(key)) throw invalidArg(TypeError, key === 'transfer' ? TRANSFER_SINGLE_ONLY : `Unknown option \`${key}\` for ${method}() (known options: ${[...known].join(', ')})`);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Pool, type LogLine, type PoolOptions, type SettledItem, type WorkerExitInfo } from '../index.js';
 import type { JournalPool } from '../journal/journaled.js';
+import { JOB_NAMING } from '../call-options.js';
 import type { RetryOn } from './units.js';
 
 export type RunnerPool = Pool;
@@ -117,9 +118,10 @@ async function* withRetries(
   }
 
   // The pool's positions count retries too: keys are asked for by the caller's index.
-  const keyOf = opts.keyOf && ((position: number) => { const e = fed.get(position); return e ? opts.keyOf!(e.index) : undefined; });
+  const naming = opts[JOB_NAMING];
+  const keyOf = naming?.keyOf && ((position: number) => { const e = fed.get(position); return e ? naming.keyOf!(e.index) : undefined; });
   // Completion order: a retried item finishes after later ones, and the journal re-orders for -k.
-  const inner = { ...opts, keyOf, ordered: false };
+  const inner = { ...opts, [JOB_NAMING]: naming && { ...naming, keyOf }, ordered: false };
   for await (const s of pool.imapSettled(name, feed(), inner)) {
     const entry = fed.get(s.index)!;
     fed.delete(s.index);

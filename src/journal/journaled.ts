@@ -26,6 +26,7 @@ import { inputDigest, itemHash } from './fingerprint.js';
 import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
 import { encodeRecord, type RecordedOutcome } from './journal-format.js';
 import { Deque } from '../util/deque.js';
+import { JOB_NAMING, type JobNaming } from '../call-options.js';
 
 /** One settled item, as `pool.imapSettled` yields it. */
 export type SettledItem =
@@ -44,10 +45,8 @@ export interface JournalPool {
       ordered: boolean; chunksize?: number; timeout?: number; signal?: AbortSignal; readAhead?: number;
       /** Each item is an argument list, spread into the task's parameters (a starmap). */
       spread?: boolean;
-      /** The journal key of the item at this position of `items`: it travels with each task (an engine may key its jobs with it). */
-      keyOf?: (position: number) => string | undefined;
-      /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
-      run?: string;
+      /** How each item's job is named (the journal's keys and run id): see call-options.ts. */
+      [JOB_NAMING]?: JobNaming;
     },
   ): AsyncIterable<SettledItem>;
 }
@@ -189,8 +188,7 @@ export async function* journaled(
     // In input order, the pool's own ordered mode stops reading ahead while an early item is
     // slow, which bounds what waits here; the merge below then only interleaves recorded items.
     ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
-    keyOf: (position) => inPool.get(position)?.key,
-    ...(typeof run === 'string' ? { run } : {}),
+    [JOB_NAMING]: { keyOf: (position) => inPool.get(position)?.key, ...(typeof run === 'string' ? { run } : {}) },
     ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;

@@ -11,7 +11,7 @@ import { resolveOptions, type PoolOptions, type ResolvedOptions } from '../optio
 import {
   callSettings, checkOptionKeys, chunksizeOption, OPTION_KEYS,
   type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type CallSettings, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
-  type MapOptions,
+  type MapOptions, JOB_NAMING, type JobNaming,
 } from '../call-options.js';
 import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
@@ -314,7 +314,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const maxChunk = options.readAhead === undefined ? IMAP_MAX_CHUNK : Math.max(1, Math.min(IMAP_MAX_CHUNK, Math.floor(readAhead / (2 * this.#engine.capacity))));
     const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
-    const { keyOf, run } = options as { keyOf?: (position: number) => string | undefined; run?: string };
+    const { keyOf, run } = (options as { [JOB_NAMING]?: JobNaming })[JOB_NAMING] ?? {};
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;

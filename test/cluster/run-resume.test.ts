@@ -114,6 +114,23 @@ describe('forkpool run --redis', { skip: redisSkip }, () => {
     }
   });
 
+  test("a journaled run names its jobs by the journal's run id: each task's key starts with it", async () => {
+    const queue = 'names';
+    nodes.push(await startNode(redis.url, queue, ['-j', '1']));
+    const out = join(dir, 'names.jsonl');
+    // `null` items: `context` with no marker only reports its key.
+    const three = join(dir, 'three.jsonl');
+    writeFileSync(three, 'null\nnull\nnull\n');
+    const r = await runCli(['run', `${TASKS}#context`, '--input', three, '-o', out, '--redis', redis.url, '--queue', queue, '-q'], 30_000);
+    assert.equal(r.code, 0, r.stderr);
+    const run = (JSON.parse(lines(`${out}.journal`)[0]!) as { run: string }).run;
+    assert.match(run, /^[0-9a-f]{12}$/);
+    const keys = lines(out).map((l) => (JSON.parse(l) as { value: { key: string } }).value.key);
+    assert.equal(keys.length, 3);
+    // Job ids `<run>.<incarnation>-<seq>`, and the item's index in its job.
+    for (const key of keys) assert.match(key, new RegExp(`^${run}\\.\\d+-\\d+/\\d+$`), key);
+  });
+
   test('Redis restarted without its data mid-run: exit 102 with a resume hint, and the resume completes the output', async () => {
     const lossy = await startRedis({ persistence: false });
     const queue = 'lost';

@@ -6,6 +6,7 @@
  * the CLI tests and fidelity.test.ts.
  */
 import type { JournalPool, SettledItem } from '../../src/journal/journaled.ts';
+import { JOB_NAMING } from '../../src/call-options.ts';
 
 export class FakePool implements JournalPool {
   calls: unknown[] = [];
@@ -17,7 +18,7 @@ export class FakePool implements JournalPool {
     let index = 0;
     let batch: SettledItem[] = [];
     for await (const item of items) {
-      this.keys.push(opts?.keyOf?.(index));
+      this.keys.push(opts?.[JOB_NAMING]?.keyOf?.(index));
       batch.push(this.#run(item, index++));
       if (batch.length === this.window) {
         yield* batch.reverse();

@@ -61,6 +61,9 @@ test('an unknown per-call option is a TypeError naming it and the method, not si
   assert.throws(() => pool.imap('double', [1], { ordered: true } as never), unknown('ordered', 'imap'));
   assert.throws(() => pool.imapUnordered('double', [1], { spread: true } as never), unknown('spread', 'imapUnordered'));
   assert.throws(() => pool.imapSettled('double', [1], { journalmode: 'resume' } as never), unknown('journalmode', 'imapSettled'));
+  // How the journal names jobs is not an option a caller can set by name.
+  assert.throws(() => pool.imapSettled('double', [1], { run: 'r1' } as never), unknown('run', 'imapSettled'));
+  assert.throws(() => pool.imapSettled('double', [1], { keyOf: () => 'k' } as never), unknown('keyOf', 'imapSettled'));
   // What each method documents still passes, and nothing was submitted by the refused calls.
   assert.equal(await pool.apply('double', [2], { timeout: 30_000, waitForSpace: false }), 4);
   assert.deepEqual(await pool.map('double', [1, 2], { chunksize: 1, timeout: 30_000 }), [2, 4]);
