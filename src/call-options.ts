@@ -100,22 +100,6 @@ export const OPTION_KEYS = {
   imapSettled: new Set([...MAP_KEYS, 'readAhead', 'ordered', 'spread']),
 } as const;
 
-/**
- * How the journal (journal/journaled.ts) and `forkpool run` name an item's
- * job, passed to `imapSettled` under a symbol: not a public option, and no
- * string key a caller could set by accident (the key check skips symbols).
- * A registered symbol, so the copy of this module in the CLI's bundle and the
- * one in the library's agree.
- */
-export const JOB_NAMING: unique symbol = Symbol.for('forkpool.jobNaming');
-
-export interface JobNaming {
-  /** The journal key of the item at this position of the input: it travels with each task (an engine may key its jobs with it). */
-  keyOf?: (position: number) => string | undefined;
-  /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
-  run?: string;
-}
-
 const TRANSFER_SINGLE_ONLY = 'Expected no `transfer` here: it applies to apply and applyAsync only (a map sends its items in many messages)';
 
 /** Throws a TypeError naming the first key of `o` that `method` does not know (a non-object is left to callSettings). */

@@ -6,7 +6,7 @@
  */
 import { Pool, type LogLine, type PoolOptions, type SettledItem, type WorkerExitInfo } from '../index.js';
 import type { JournalPool } from '../journal/journaled.js';
-import { JOB_NAMING } from '../call-options.js';
+import { JOB_NAMING } from '../journal/job-naming.js';
 import type { RetryOn } from './units.js';
 
 export type RunnerPool = Pool;

@@ -26,7 +26,7 @@ import { inputDigest, itemHash } from './fingerprint.js';
 import { JournalFile, type RecordRef, type StoredRecord } from './journal-file.js';
 import { encodeRecord, type RecordedOutcome } from './journal-format.js';
 import { Deque } from '../util/deque.js';
-import { JOB_NAMING, type JobNaming } from '../call-options.js';
+import { JOB_NAMING, type JobNaming } from './job-naming.js';
 
 /** One settled item, as `pool.imapSettled` yields it. */
 export type SettledItem =

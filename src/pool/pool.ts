@@ -11,8 +11,9 @@ import { resolveOptions, type PoolOptions, type ResolvedOptions } from '../optio
 import {
   callSettings, checkOptionKeys, chunksizeOption, OPTION_KEYS,
   type ApplyAsyncOptions, type ApplyOptions, type CallCache, type CallOptions, type CallSettings, type ImapOptions, type ImapSettledOptions, type MapAsyncOptions,
-  type MapOptions, JOB_NAMING, type JobNaming,
+  type MapOptions,
 } from '../call-options.js';
+import { JOB_NAMING, type JobNaming } from '../journal/job-naming.js';
 import { positiveInt } from '../util/checks.js';
 import { runMap } from './map.js';
 import { captureCallSite, withCallSite, type CallSite } from './call-site.js';

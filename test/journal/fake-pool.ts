@@ -6,7 +6,7 @@
  * the CLI tests and fidelity.test.ts.
  */
 import type { JournalPool, SettledItem } from '../../src/journal/journaled.ts';
-import { JOB_NAMING } from '../../src/call-options.ts';
+import { JOB_NAMING } from '../../src/journal/job-naming.ts';
 
 export class FakePool implements JournalPool {
   calls: unknown[] = [];

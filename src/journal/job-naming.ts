@@ -1,0 +1,15 @@
+/**
+ * How the journal (journaled.ts) and `forkpool run` name an item's job,
+ * passed to `pool.imapSettled` under a symbol: not a public option, and no
+ * string key a caller could set by accident (the option check skips
+ * symbols). A registered symbol, so every bundled copy of this module
+ * agrees (the library's and the CLI's bundles each hold one).
+ */
+export const JOB_NAMING: unique symbol = Symbol.for('forkpool.jobNaming');
+
+export interface JobNaming {
+  /** The journal key of the item at this position of the input: it travels with each task (an engine may key its jobs with it). */
+  keyOf?: (position: number) => string | undefined;
+  /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
+  run?: string;
+}
