@@ -122,7 +122,9 @@ function fromV8(data: unknown, what: string): unknown {
 /** Drops fields that are undefined (JSON would drop them anyway), so a usual error stays readable JSON. */
 function compact(enc: EncodedError): EncodedError {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(enc)) if (v !== undefined) out[k] = k === 'cause' ? compact(v as EncodedError) : v;
+  for (const [k, v] of Object.entries(enc)) {
+    if (v !== undefined) out[k] = k === 'cause' ? compact(v as EncodedError) : k === 'errors' ? (v as EncodedError[]).map(compact) : v;
+  }
   return out as EncodedError;
 }
 
@@ -159,6 +161,11 @@ function checkEncodedError(x: unknown, depth: number): EncodedError {
     out.hasCause = true;
     const cause = field('cause');
     if (cause !== undefined) out.cause = checkEncodedError(cause, depth + 1);
+  }
+  const errors = field('errors');
+  if (errors !== undefined) {
+    if (!Array.isArray(errors)) throw new CodecError('the recorded error\'s "errors" is not an array');
+    out.errors = errors.map((e) => checkEncodedError(e, depth + 1));
   }
   return out;
 }

@@ -1,8 +1,8 @@
 /**
  * Errors do not survive structured cloning with their class, own properties
  * and cause intact, so they cross as plain records and are rebuilt on the
- * other side with the same `name`, `message`, own properties, `cause` and the
- * worker's stack.
+ * other side with the same `name`, `message`, own properties, `cause`, an
+ * AggregateError's `errors`, and the worker's stack.
  */
 import { serialize } from './v8.js';
 import { NonErrorThrownError, brandWithCode } from '../errors.js';
@@ -17,6 +17,8 @@ export interface EncodedError {
   props?: Record<string, unknown>;
   cause?: EncodedError;
   hasCause?: true;
+  /** An AggregateError's `errors` (an own, non-enumerable array, so not among `props`), each encoded as a thrown value. */
+  errors?: EncodedError[];
 }
 
 const MAX_CAUSE_DEPTH = 8;
@@ -46,11 +48,21 @@ export function encodeError(err: unknown, depth = 0): EncodedError {
     if (v !== UNREADABLE && read(() => cloneable(v), false)) props[key] = v;
   }
   if (Object.keys(props).length) out.props = props;
+  // Promise.any's rejection, or one a task builds: the errors are the point
+  // of it, and structured cloning would drop them with the property.
+  const errors = read(() => aggregated(e), undefined);
+  if (errors && depth < MAX_CAUSE_DEPTH) out.errors = errors.map((x) => encodeError(x, depth + 1));
   if (read(() => 'cause' in e, false) && depth < MAX_CAUSE_DEPTH) {
     out.hasCause = true;
     out.cause = encodeError(read(() => e.cause, '(the cause of this error could not be read: its getter threw)'), depth + 1);
   }
   return out;
+}
+
+/** `errors` when it is an own, non-enumerable array (an AggregateError's, as the constructor makes it); an enumerable one is among `props`. */
+function aggregated(e: Error): unknown[] | undefined {
+  const d = Object.getOwnPropertyDescriptor(e, 'errors');
+  return d && !d.enumerable && 'value' in d && Array.isArray(d.value) ? Array.from(d.value as unknown[]) : undefined;
 }
 
 const UNREADABLE = Symbol('unreadable');
@@ -82,7 +94,14 @@ export function decodeError(enc: EncodedError, where = 'worker'): Error {
   if (enc.nonError) return new NonErrorThrownError(enc.value);
   const name = typeof enc.name === 'string' ? enc.name : 'Error';
   const Ctor = BUILTIN.get(name) ?? Error;
-  const err = new Ctor(typeof enc.message === 'string' ? enc.message : String(enc.message ?? ''));
+  const message = typeof enc.message === 'string' ? enc.message : String(enc.message ?? '');
+  const errors = Array.isArray(enc.errors) ? enc.errors.map((x) => (x === null || typeof x !== 'object' ? x : x.nonError ? x.value : decodeError(x, where))) : undefined;
+  // An AggregateError comes back as one when it went as one; `errors` on any
+  // other class is defined as the constructor would have (non-enumerable).
+  const err = errors && name === 'AggregateError' ? new AggregateError(errors, message) : new Ctor(message);
+  if (errors && !(err instanceof AggregateError)) {
+    Object.defineProperty(err, 'errors', { value: errors, configurable: true, writable: true, enumerable: false });
+  }
   if (err.name !== name) {
     Object.defineProperty(err, 'name', { value: name, configurable: true, writable: true, enumerable: false });
   }

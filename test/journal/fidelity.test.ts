@@ -88,9 +88,9 @@ test('plain JSON results stay human-readable in the journal; only the others are
   assert.equal(typeof byItem.get(2).x, 'string', 'an object holding the reserved "$fp" key is never stored as plain JSON');
 });
 
-test('errors thrown by tasks come back from the journal with the same class, message, own properties and cause', async () => {
+test('errors thrown by tasks come back from the journal with the same class, message, own properties, cause and an AggregateError\'s errors', async () => {
   const journal = join(tmp(), 'j.journal');
-  const kinds = ['props', 'non-error', 'TypeError'];
+  const kinds = ['props', 'non-error', 'TypeError', 'aggregate'];
   const first = await withPool('process', (pool) => collect(journaled(pool, 'fail', kinds, { journal, ordered: true })));
   const again = await withPool('process', (pool) => collect(journaled(pool, 'fail', kinds, { journal, ordered: true, resumeFailed: false })));
   assert.ok(again.every((s) => s.fromJournal && !s.ok));
@@ -103,7 +103,13 @@ test('errors thrown by tasks come back from the journal with the same class, mes
     assert.equal(b.message, a.message, `${kind}: message`);
     assert.deepStrictEqual({ ...b }, { ...a }, `${kind}: own properties`);
     assert.deepStrictEqual(b.cause, a.cause, `${kind}: cause`);
+    assert.deepStrictEqual((b as { errors?: unknown }).errors, (a as { errors?: unknown }).errors, `${kind}: errors`);
   }
+  const agg = again[3]!.ok ? assert.fail() : again[3]!.error as AggregateError;
+  assert.equal(agg.constructor.name, 'AggregateError');
+  assert.equal(agg.errors[0].constructor.name, 'TypeError');
+  assert.equal(agg.errors[0].message, 'first');
+  assert.equal(agg.errors[1], 'second');
   const props = records(journal).find((r) => r.i === 0);
   assert.equal(props.e.message, 'with props', 'an error with odd properties keeps a readable message beside its V8 bytes');
   assert.equal(typeof props.ex, 'string');

@@ -65,6 +65,19 @@ test('a thrown error keeps its class name, message, own properties, cause and th
   assert.equal(withCause.cause.message, 'inner');
 });
 
+test('an AggregateError (Promise.any) comes back as one, with its errors rebuilt', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const err = await pool.apply('failAggregate').catch((e) => e);
+  assert.ok(err instanceof AggregateError, String(err));
+  assert.equal(err.message, 'All promises were rejected');
+  assert.equal(err.errors.length, 2);
+  assert.ok(err.errors[0] instanceof TypeError);
+  assert.equal(err.errors[0].message, 'first');
+  assert.equal(err.errors[1], 7);
+  // As the constructor makes it: not an enumerable own property.
+  assert.deepEqual(Object.keys(err), []);
+});
+
 test('throwing a non-Error (string, null, undefined, object) rejects cleanly with the value', async () => {
   await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   for (const v of ['a string', null, undefined, { plain: true }, 42]) {
