@@ -86,6 +86,8 @@ export class WorkerCrashedError extends ForkpoolError {
   constructor(info: {
     exitCode: number | null; signal: NodeJS.Signals | null; pid: number | undefined; workerId: number;
     detail?: string; attempts?: WorkerCrashedError['attempts'];
+    /** A worker thread: its `pid` is the main process's, and the message says so. */
+    thread?: boolean;
     /** What it was running, for the message ('the item at index 7', 'items at indices 0–31, one chunk (...)'); 'the task' when not given. */
     running?: string;
   }) {
@@ -94,7 +96,8 @@ export class WorkerCrashedError extends ForkpoolError {
     const tries = attempts.length > 1
       ? ` (${attempts.length} attempts: ${attempts.map((a) => a.signal ?? `code ${a.exitCode}`).join(', ')})`
       : '';
-    super(`Worker ${info.workerId} (pid ${info.pid}) ${how} while running ${info.running ?? 'the task'}${tries}${info.detail ? `: ${info.detail}` : ''}`);
+    const where = info.thread ? `a thread of pid ${info.pid}` : `pid ${info.pid}`;
+    super(`Worker ${info.workerId} (${where}) ${how} while running ${info.running ?? 'the task'}${tries}${info.detail ? `: ${info.detail}` : ''}`);
     this.exitCode = info.exitCode;
     this.signal = info.signal;
     this.pid = info.pid;

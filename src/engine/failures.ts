@@ -73,7 +73,7 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
     error: new WorkerCrashedError({
       exitCode: death.exitCode, signal: death.signal as NodeJS.Signals | null, pid: death.pid, workerId: death.workerId,
       detail: death.outOfMemory ? 'V8 ran out of heap memory' : (death.channelError ?? death.runtimeError)?.message, attempts: crashes,
-      running: describeRunning(task),
+      running: describeRunning(task), thread: death.runtime === 'thread',
     }),
   };
 }

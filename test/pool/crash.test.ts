@@ -30,6 +30,9 @@ test('a worker that calls process.exit(n) fails only its task, with exitCode and
   assert.equal(err.exitCode, 3);
   assert.equal(err.signal, null);
   assert.equal(typeof err.pid, 'number');
+  assert.match(err.message, /exited with code 3 while running the task/);
+  // A thread's pid is this process's own: the message must not pass it off as the worker's.
+  if (!onRedis) assert.match(err.message, isThread ? /^Worker \d+ \(a thread of pid \d+\)/ : /^Worker \d+ \(pid \d+\)/);
   // 'workerExit' is about this process's workers: a node replaces its own, unseen by the client.
   if (!onRedis) {
     assert.equal(exits.length, 1);
