@@ -232,11 +232,32 @@ export class NonErrorThrownError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_NON_ERROR_THROWN';
   readonly value: unknown;
   constructor(value: unknown) {
-    let shown: string;
-    try { shown = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value); } catch { shown = String(value); }
-    super(`The task threw a non-Error value: ${shown}`);
+    super(`The task threw a non-Error value: ${showThrown(value)}`);
     this.value = value;
   }
+}
+
+/** Longest rendering of a thrown value in a message: the value itself is on the error. */
+const MAX_SHOWN = 200;
+
+/**
+ * A thrown value, short and on one line: a string quoted, anything else as
+ * util.inspect shows it, so a cycle or a huge array makes a readable message
+ * (JSON.stringify gave "[object Object]" for the one and megabytes for the other).
+ */
+function showThrown(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'string'
+      ? JSON.stringify(value)
+      // Loaded on first use: a worker's start-up does not need node:util.
+      // inspect still breaks number arrays into columns: join its lines.
+      : process.getBuiltinModule('node:util').inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: MAX_SHOWN })
+        .replace(/\s*\n\s*/g, ' ');
+  } catch {
+    try { shown = String(value); } catch { shown = Object.prototype.toString.call(value); }
+  }
+  return shown.length > MAX_SHOWN ? `${shown.slice(0, MAX_SHOWN)}…` : shown;
 }
 
 /** A method was called in a state that does not allow it (`join()` before `close()`, say). */

@@ -88,6 +88,21 @@ test('throwing a non-Error (string, null, undefined, object) rejects cleanly wit
   }
 });
 
+test('a thrown non-Error is shown in the message short and on one line: a cycle, a long array, a long string', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const big = Array.from({ length: 100_000 }, (_, i) => i);
+  const long = 'x'.repeat(10_000);
+  const [e1, e2, e3] = await Promise.all([cyclic, big, long].map((v) => pool.apply('throwValue', [v]).catch((e) => e)));
+  assert.equal(e1.message, 'The task threw a non-Error value: <ref *1> { a: 1, self: [Circular *1] }');
+  assert.equal(e1.value.self, e1.value, 'the value itself keeps its cycle');
+  assert.match(e2.message, /^The task threw a non-Error value: \[\s*0, 1, 2, 3, 4, 5, 6, 7, 8, 9, \.\.\. 99990 more items\s*\]$/);
+  assert.equal(e2.value.length, 100_000);
+  assert.ok(e3.message.length < 300 && e3.message.endsWith('…'), e3.message.slice(0, 80));
+  assert.equal(e3.value, long);
+});
+
 /** What a value that cannot be cloned had to cross, as DataCloneError's message says. */
 const BETWEEN = runtime === 'thread' ? 'between threads' : 'between processes';
 
