@@ -68,12 +68,14 @@ export interface RunConfig {
   backend: { redis: string; queue: string; moduleVersion?: string } | undefined;
   quiet: boolean;
   jsonSummary: boolean;
+  /** Said on stderr before the run: what was read in a way the user may not have meant. */
+  notes: string[];
 }
 
 export type ParsedRun = { help: true } | { help: false; config: RunConfig };
 
 export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
-  const { values: v, positionals, sources } = tokenize(argv);
+  const { values: v, positionals, sources, optionLikeItems } = tokenize(argv);
   if (v.help) return { help: true };
   const [target, ...args] = positionals;
   if (!target) throw new UsageError('forkpool run needs a module: forkpool run <module>[#export] [inputs...] (see forkpool run --help)');
@@ -172,6 +174,10 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
       backend,
       quiet: Boolean(v.quiet),
       jsonSummary: Boolean(v['json-summary']),
+      notes: optionLikeItems.length === 0 ? [] : [
+        `${optionLikeItems.map((a) => JSON.stringify(a)).join(', ')} ${optionLikeItems.length === 1 ? 'comes' : 'come'} after ::: and ` +
+        `${optionLikeItems.length === 1 ? 'is an input item' : 'are input items'}, as in GNU parallel; options go before the first :::`,
+      ],
     },
   };
 }

@@ -56,7 +56,11 @@ export type FlagValues = { [K in FlagName]?: (typeof FLAGS)[K]['kind'] extends '
 /** One `:::`/`::::` source: literal items, or files read one item per line; `linked` pairs it with the previous one. */
 export interface SourceSpec { kind: 'args' | 'files'; values: string[]; linked: boolean }
 
-export interface Tokens { values: FlagValues; positionals: string[]; sources: SourceSpec[] }
+export interface Tokens {
+  values: FlagValues; positionals: string[]; sources: SourceSpec[];
+  /** Items after a `:::` that are spelled like one of our options (`-q`, `--jobs=4`): input, as in GNU parallel, but worth a note. */
+  optionLikeItems: string[];
+}
 
 const SEPARATORS: Record<string, Omit<SourceSpec, 'values'>> = {
   ':::': { kind: 'args', linked: false },
@@ -77,6 +81,7 @@ export function tokenize(argv: string[]): Tokens {
   const values: Record<string, string | boolean> = {};
   const positionals: string[] = [];
   const sources: SourceSpec[] = [];
+  const optionLikeItems: string[] = [];
   const set = (name: FlagName, v: string | boolean, shown: string) => {
     if (name in values && values[name] !== v) throw new UsageError(`${shown} was given twice (${JSON.stringify(values[name])} and ${JSON.stringify(v)})`);
     values[name] = v;
@@ -90,7 +95,11 @@ export function tokenize(argv: string[]): Tokens {
       continue;
     }
     // After the first `:::`, everything is input, as in GNU parallel.
-    if (sources.length) { sources[sources.length - 1]!.values.push(a); continue; }
+    if (sources.length) {
+      sources[sources.length - 1]!.values.push(a);
+      if (isOptionSpelling(a)) optionLikeItems.push(a);
+      continue;
+    }
     if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
@@ -122,7 +131,20 @@ export function tokenize(argv: string[]): Tokens {
     }
     positionals.push(a);
   }
-  return { values: values as FlagValues, positionals, sources };
+  return { values: values as FlagValues, positionals, sources, optionLikeItems };
+}
+
+/**
+ * Whether `a` reads as one of our options: a known long flag (`--quiet`,
+ * `--jobs=4`), or a cluster of known short ones (`-q`, `-kq`, `-j4`). A
+ * number (`-5`, `-0`) is data, however it is spelled.
+ */
+function isOptionSpelling(a: string): boolean {
+  if (a.startsWith('--')) {
+    const eq = a.indexOf('=');
+    return byLong.has(eq > 0 ? a.slice(2, eq) : a.slice(2));
+  }
+  return /^-[^\d-]/.test(a) && byShort.has(a[1]!);
 }
 
 function unknown(flag: string): UsageError {

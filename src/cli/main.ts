@@ -41,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${RUN_HELP}\n`);
     return EXIT.ok;
   }
+  // Even with --quiet: the note is about what --quiet and the rest may not have done.
+  for (const note of parsed.config.notes) process.stderr.write(`forkpool: note: ${note}\n`);
   return runCommand(parsed.config);
 }
 

@@ -40,3 +40,16 @@ test('--dry-run prints each call that would run and runs nothing', async () => {
   assert.deepEqual(r.stdout.trim().split('\n'), [`${TASKS}#countedSquare("1")`, `${TASKS}#countedSquare("2")`]);
   assert.match(r.stderr, /Dry run: 2 calls .* would run/);
 });
+
+test('options after ::: are input items, as in GNU parallel, and stderr says so before the run (even with -q); numbers and unknown spellings do not get the note', async () => {
+  const r = await runCli(['run', TASKS, '--dry-run', ':::', 'a', '-q', '--jobs=4', '-kq']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n'), ['a', '-q', '--jobs=4', '-kq'].map((x) => `${TASKS}#default(${JSON.stringify(x)})`));
+  assert.match(r.stderr, /^forkpool: note: "-q", "--jobs=4", "-kq" come after ::: and are input items, as in GNU parallel; options go before the first :::\n/);
+  const one = await runCli(['run', TASKS, '-q', ':::', 'a', '--quiet']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stderr, 'forkpool: note: "--quiet" comes after ::: and is an input item, as in GNU parallel; options go before the first :::\n');
+  const data = await runCli(['run', TASKS, '-q', ':::', '-5', '-0', '--', '--not-an-option', '-Z', 'x']);
+  assert.equal(data.code, 0, data.stderr);
+  assert.equal(data.stderr, '', 'no note for data that only starts with a dash');
+});
