@@ -130,6 +130,22 @@ test(`[${runtime}] a Pipe end whose worker is ${death}: the other end reads what
   assert.equal(await mine.poll(), true, 'poll() is true when recv() would not block (EOF)');
 });
 
+test(`[${runtime}] a Pipe end whose worker is ${death} in its first synchronous turn, before any await, still closes: recv rejects with EOF`, async () => {
+  await using pool = makePool(1);
+  const [mine, theirs] = Pipe<string>();
+  await assert.rejects(pool.apply('holdEndAndDie', [theirs]), { code: 'ERR_FORKPOOL_WORKER_CRASHED' });
+  // A timeout, so the old hang fails here as a RecvTimeoutError instead of stalling the suite.
+  await assert.rejects(mine.recv({ timeout: 10_000 }), (e: Error) => e instanceof EOFError && /worker w\d+ exited/.test(e.message));
+});
+
+test(`[${runtime}] a worker waiting in recv gets EOF when the worker holding the other end is ${death} before any await`, async () => {
+  await using pool = await makeSpreadPool(2);
+  const [a, b] = Pipe<string>();
+  const waiting = pool.apply('recvCode', [a]);
+  await assert.rejects(pool.apply('holdEndAndDie', [b]), { code: 'ERR_FORKPOOL_WORKER_CRASHED' });
+  assert.equal(await Promise.race([waiting, delay(10_000).then(() => 'still waiting after 10 s')]), 'ERR_FORKPOOL_EOF');
+});
+
 test(`[${runtime}] a worker's recv on a Pipe whose other end is closed rejects with EOF instead of hanging`, async () => {
   await using pool = makePool(1);
   const [mine, theirs] = Pipe<string>();

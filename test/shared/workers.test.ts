@@ -185,3 +185,11 @@ test(`[${runtime}] a 100,000-item SharedList passed to 10,000 tasks arrives as a
   assert.equal(live.length, 10_000);
   assert.ok(live.every((x) => x === true));
 });
+
+test(`[${runtime}] new Manager(), new Queue() and Pipe() throw InvalidStateError in a worker that has not received any shared object yet`, async () => {
+  // A fresh pool: its first task is this one, so the worker has not loaded the shared-object runtime.
+  await using pool = makePool(1);
+  assert.deepEqual(await pool.apply('createShared'), {
+    Manager: 'ERR_FORKPOOL_INVALID_STATE', Queue: 'ERR_FORKPOOL_INVALID_STATE', Pipe: 'ERR_FORKPOOL_INVALID_STATE',
+  });
+});

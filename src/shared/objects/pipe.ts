@@ -9,7 +9,7 @@ import { SharedObject, createLocal, type Ref } from './ref.js';
 import { PipeState } from '../state/pipe.js';
 import { invalidArg, show } from '../../errors.js';
 import { encodeValue } from '../codec.js';
-import { onNotice, post } from './worker-link.js';
+import { flushNow, onNotice, post } from './worker-link.js';
 
 /**
  * What a worker knows of a Pipe's ends: which are closed and why. It learns
@@ -58,6 +58,11 @@ export class Connection<T = unknown> extends SharedObject {
         for (const i of [0, 1] as const) if (typeof c[i] === 'string') view.closed[i] ??= c[i] as string;
         view.known = true;
       }, () => { /* reported by the next real call */ });
+      // Written before the task that received this end can run: a task that
+      // dies in its first synchronous turn (process.exit, a SIGKILL) would
+      // otherwise take the `take` with it, and the other end's `recv` would
+      // wait forever for an end the hub never knew this worker held.
+      flushNow();
     }
   }
 

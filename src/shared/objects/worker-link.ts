@@ -36,8 +36,18 @@ let nextRequest = 1;
 /** Requests of this turn, not sent yet. */
 let outbox: Outgoing[] = [];
 
-/** True inside a forkpool worker (after the worker entry attached the hub). */
-export function inWorker(): boolean { return send !== undefined; }
+/** Where the worker entry keeps this worker's id (worker/task-context.ts); a registered symbol, so every copy of this module sees it. */
+const WORKER_STATE = Symbol.for('forkpool.worker.state');
+
+/**
+ * True inside a forkpool worker: once the worker entry attached the hub, and
+ * before that too. The worker loads the hub only when a task brings a shared
+ * object, and a `new Queue()` made before then must still be refused, not
+ * become a main-process object of the worker's own that nobody else can reach.
+ */
+export function inWorker(): boolean {
+  return send !== undefined || (globalThis as Record<symbol, { workerId?: number } | undefined>)[WORKER_STATE]?.workerId !== undefined;
+}
 
 export function attach(sender: (m: unknown) => void): { receive(message: unknown): void } {
   send = sender;
@@ -47,6 +57,13 @@ export function attach(sender: (m: unknown) => void): { receive(message: unknown
 function enqueue(o: Outgoing): void {
   if (outbox.push(o) === 1) queueMicrotask(flush);
 }
+
+/**
+ * Sends this turn's requests now, not at the end of the turn: for a request
+ * that must reach the hub even if the worker dies before the turn ends
+ * (a Pipe end's `take`, see pipe.ts). The worker's channel writes synchronously.
+ */
+export function flushNow(): void { if (send) flush(); }
 
 /** Sends this turn's requests: one message, or one batch. */
 function flush(): void {
