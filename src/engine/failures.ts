@@ -44,6 +44,8 @@ export interface TaskFacts {
   /** Items it holds (1 for a single call), and where the first sits in the caller's input, when known. */
   size: number;
   first: number | undefined;
+  /** Each item's index, when they do not follow on from `first` (Task.indices). */
+  indices?: readonly number[] | undefined;
   retries: number;
   /** Crashes so far, this one not included. */
   crashes: readonly CrashRecord[];
@@ -83,14 +85,30 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
  * item log cannot tell which of its items it was on, and the message says so
  * (with the ways to find out) rather than let the first item take the blame.
  */
-export function describeRunning(task: { size: number; first: number | undefined }): string {
+export function describeRunning(task: { size: number; first: number | undefined; indices?: readonly number[] | undefined }): string {
   if (task.size > 1) return `${describeChunk(task)} (which item, the pool cannot tell: chunksize 1, retries or imapSettled would name it)`;
   return task.first === undefined ? 'the task' : `the item at index ${task.first}`;
 }
 
 /** 'items at indices 64–95, one chunk', or 'a chunk of 32 items' where the caller's positions are not known. */
-export function describeChunk({ size, first }: { size: number; first: number | undefined }): string {
+export function describeChunk({ size, first, indices }: { size: number; first: number | undefined; indices?: readonly number[] | undefined }): string {
+  if (indices && indices.length === size) return `items at indices ${ranges(indices)}, one chunk`;
   return first === undefined ? `a chunk of ${size} items` : `items at indices ${first}–${first + size - 1}, one chunk`;
+}
+
+/** Most index ranges a message lists before it ends with "…". */
+const MAX_RANGES = 4;
+
+/** `3–5, 9, 12–40` for [3, 4, 5, 9, 12, ..., 40]. */
+function ranges(indices: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < indices.length && out.length <= MAX_RANGES; i++) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j]! + 1) j++;
+    out.push(j === i ? `${indices[i]}` : `${indices[i]}–${indices[j]}`);
+    i = j;
+  }
+  return out.length > MAX_RANGES ? `${out.slice(0, MAX_RANGES).join(', ')}, …` : out.join(', ');
 }
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */

@@ -54,6 +54,8 @@ interface TaskInitBase {
   itemLog?: boolean;
   /** Where the chunk's first item sits in the caller's input (map, imap): error messages name the items. */
   first?: number;
+  /** Each item's index in the caller's input, when they do not follow on from `first` (a resumed journal skips recorded items). */
+  indices?: readonly number[];
   sink: TaskSink;
 }
 
@@ -89,6 +91,7 @@ interface TaskExtras {
   run: string | undefined;
   itemLog: boolean;
   first: number | undefined;
+  indices: readonly number[] | undefined;
 }
 
 /**
@@ -115,7 +118,8 @@ export class Task {
   get itemTimeout(): boolean { return this.#extras?.itemTimeout === true; }
   get run(): string | undefined { return this.#extras?.run; }
   get itemLog(): boolean { return this.#extras?.itemLog === true; }
-  get first(): number | undefined { return this.#extras?.first; }
+  get first(): number | undefined { return this.#extras?.indices?.[0] ?? this.#extras?.first; }
+  get indices(): readonly number[] | undefined { return this.#extras?.indices; }
   /** Its `transfer` list went to a thread: the sender's copies are detached, so it can never be sent again. */
   moved = false;
   readonly enqueuedAt = performance.now();
@@ -152,10 +156,10 @@ export class Task {
     this.#settings = init.settings ?? {
       timeout: init.timeout, signal: init.signal, retries: init.retries, retryOnError: init.retryOnError, transfer: init.transfer,
     };
-    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined || init.itemLog || init.first !== undefined) {
+    if (init.spread || init.keys !== undefined || init.itemTimes || init.itemTimeout || init.run !== undefined || init.itemLog || init.first !== undefined || init.indices !== undefined) {
       this.#extras = {
         spread: init.spread === true, keys: init.keys, itemTimes: init.itemTimes === true, itemTimeout: init.itemTimeout === true, run: init.run, itemLog: init.itemLog === true,
-        first: init.first,
+        first: init.first, indices: init.indices,
       };
     }
     this.#sink = init.sink;
@@ -170,7 +174,7 @@ export class Task {
     const part = new Task({
       name: this.name, items: this.items!.slice(from, to), settings: this.#settings, sink,
       spread: e?.spread, keys: e?.keys?.slice(from, to), itemTimes: e?.itemTimes, itemTimeout: e?.itemTimeout, run: e?.run, itemLog: e?.itemLog,
-      first: e?.first === undefined ? undefined : e.first + from,
+      first: e?.first === undefined ? undefined : e.first + from, indices: e?.indices?.slice(from, to),
     });
     part.abortGrace = this.abortGrace;
     part.attemptBase = this.attemptBase;

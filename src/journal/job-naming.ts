@@ -12,4 +12,10 @@ export interface JobNaming {
   keyOf?: (position: number) => string | undefined;
   /** The journal's run id (in its header, kept on resume): a distributed engine names the run's jobs with it. */
   run?: string;
+  /**
+   * The caller's index of the item at this position. On a resume the journal
+   * gives the pool only the items it has no record of, so positions and
+   * indices differ; error messages ("the item at index 77") name indices.
+   */
+  indexOf?: (position: number) => number | undefined;
 }

@@ -188,7 +188,7 @@ export async function* journaled(
     // In input order, the pool's own ordered mode stops reading ahead while an early item is
     // slow, which bounds what waits here; the merge below then only interleaves recorded items.
     ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
-    [JOB_NAMING]: { keyOf: (position) => inPool.get(position)?.key, ...(typeof run === 'string' ? { run } : {}) },
+    [JOB_NAMING]: { keyOf: (position) => inPool.get(position)?.key, indexOf: (position) => inPool.get(position)?.index, ...(typeof run === 'string' ? { run } : {}) },
     ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
   })[Symbol.asyncIterator]();
   let poolDone = false;

@@ -62,6 +62,9 @@ test('describeRunning names the item, the chunk\'s items, or the task', () => {
   assert.equal(describeRunning({ size: 1, first: 7 }), 'the item at index 7');
   assert.match(describeRunning({ size: 32, first: 64 }), /^items at indices 64–95, one chunk \(which item, the pool cannot tell/);
   assert.match(describeRunning({ size: 32, first: undefined }), /^a chunk of 32 items \(which item/);
+  // A resumed journal's chunk: its items' own indices, in ranges, cut after four.
+  assert.match(describeRunning({ size: 4, first: 3, indices: [3, 4, 5, 9] }), /^items at indices 3–5, 9, one chunk/);
+  assert.match(describeRunning({ size: 6, first: 1, indices: [1, 3, 5, 7, 9, 11] }), /^items at indices 1, 3, 5, 7, …, one chunk/);
   const v = judgeRunningTask({ ...task(0), size: 3, first: 10 }, death({ signal: 'SIGKILL', exitCode: null }));
   assert.ok(v.kind === 'settle' && v.error instanceof WorkerCrashedError);
   assert.match(v.error.message, /killed by SIGKILL while running items at indices 10–12, one chunk/);

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as basic from '../fixtures/basic.ts';
-import { fixture, makePool, onRedis, runtime } from '../helpers.ts';
+import { fixture, localOnly, makePool, onRedis, runtime } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -55,5 +55,25 @@ test('a journaled map with an explicit chunksize uses it', async () => {
     await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
     const keys = await pool.map('taskKey', Array.from({ length: 100 }, () => undefined), { journal: join(dir, 'run.journal'), chunksize: 25 });
     assert.equal(new Set(keys).size, 4);
+  });
+});
+
+test('on a resume, a crash names its item by the index in the caller\'s input, as the first run did (the journal gives the pool only the items left)', { skip: localOnly('a node words its own crash errors') }, async () => {
+  await withDir(async (dir) => {
+    await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+    const journal = join(dir, 'run.journal');
+    const items = Array.from({ length: 10 }, (_, i) => [i, 7]);
+    const crashes = async () => {
+      const out: string[] = [];
+      for await (const s of pool.imapSettled('exitOn', items, { journal, spread: true })) if (!s.ok) out.push(`${s.index}: ${s.error.message}`);
+      return out;
+    };
+    const first = await crashes();
+    assert.equal(first.length, 1);
+    assert.match(first[0]!, /^7: .* exited with code 3 while running the item at index 7/);
+    // The resume runs only item 7 again (recorded failures run again by default): position 0 of what the pool is given.
+    const again = await crashes();
+    assert.equal(again.length, 1);
+    assert.match(again[0]!, /^7: .* exited with code 3 while running the item at index 7/);
   });
 });
