@@ -117,11 +117,15 @@ async function* withRetries(
     }
   }
 
-  // The pool's positions count retries too: keys are asked for by the caller's index.
+  // The pool's positions count retries too: keys and indices are asked for by the caller's index.
   const naming = opts[JOB_NAMING];
   const keyOf = naming?.keyOf && ((position: number) => { const e = fed.get(position); return e ? naming.keyOf!(e.index) : undefined; });
+  const indexOf = naming?.indexOf && ((position: number) => { const e = fed.get(position); return e ? naming.indexOf!(e.index) : undefined; });
+  const attemptsBefore = (position: number) => fed.get(position)?.attempt ?? 0;
   // Completion order: a retried item finishes after later ones, and the journal re-orders for -k.
-  const inner = { ...opts, [JOB_NAMING]: naming && { ...naming, keyOf }, ordered: false };
+  // One item per task: a task's attempt number is one for all its items, and an
+  // item fed again must see its own (currentTask().attempt 2, 3...).
+  const inner = { ...opts, [JOB_NAMING]: { ...naming, keyOf, indexOf, attemptsBefore }, ordered: false, chunksize: 1 };
   for await (const s of pool.imapSettled(name, feed(), inner)) {
     const entry = fed.get(s.index)!;
     fed.delete(s.index);

@@ -18,4 +18,10 @@ export interface JobNaming {
    * indices differ; error messages ("the item at index 77") name indices.
    */
   indexOf?: (position: number) => number | undefined;
+  /**
+   * Runs the item at this position already had (`forkpool run` feeding a failed
+   * item again for a `--retry-on` kind the pool does not retry itself), so
+   * `currentTask().attempt` counts them. Read for tasks of one item only.
+   */
+  attemptsBefore?: (position: number) => number;
 }

@@ -315,7 +315,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     const maxChunk = options.readAhead === undefined ? IMAP_MAX_CHUNK : Math.max(1, Math.min(IMAP_MAX_CHUNK, Math.floor(readAhead / (2 * this.#engine.capacity))));
     const lease = outerLease ?? this.#engine.openCall();
     const engine = this.#engine;
-    const { keyOf, run, indexOf } = (options as { [JOB_NAMING]?: JobNaming })[JOB_NAMING] ?? {};
+    const { keyOf, run, indexOf, attemptsBefore } = (options as { [JOB_NAMING]?: JobNaming })[JOB_NAMING] ?? {};
     const it = imapSettled(src, spread ? starArgs : (x) => x, (items, done, start) => {
       // Journal keys travel with the task, so an engine can key its jobs with them.
       const keys = keyOf ? items.map((_, j) => keyOf(start + j) ?? '') : undefined;
@@ -324,6 +324,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
         name, items, first: start, indices, spread, ...call, keys, run, itemTimes: true, itemTimeout: (grows || itemLog) && itemTimeout, itemLog,
         sink: site ? (r, info) => done(withSiteErrors(r, site), info) : done,
       });
+      if (attemptsBefore && items.length === 1) task.attemptBase = attemptsBefore(start);
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
     }, {
       chunksize, readAhead, ordered: options.ordered === true, values, onInputDone: () => lease.release(),

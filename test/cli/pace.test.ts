@@ -25,6 +25,14 @@ test('--retry-on error re-runs items that threw, up to --retries times', async (
   assert.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 6);
 });
 
+for (const retryOn of ['error', 'error,timeout', 'error,crash']) {
+  test(`--retry-on ${retryOn}: an item run again sees currentTask().attempt count up (1, 2, 3), as with the pool's own retries`, async () => {
+    const r = await runCli(['run', `${TASKS}#failsUntilThirdAttempt`, 'a', 'b', '--retries', '2', '--retry-on', retryOn, '-k', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['a on attempt 3', 'b on attempt 3']);
+  });
+}
+
 test('--retry-on timeout re-runs an item that timed out, and records only its last outcome', async () => {
   const runs = attemptsFile();
   const dir = tmp();
