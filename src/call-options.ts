@@ -46,10 +46,11 @@ export interface ApplyAsyncOptions<R> extends ApplyOptions {
   /**
    * Runs in this process with the result, exactly once. If it throws, the AsyncResult rejects with a `CallbackError`.
    * An async callback is awaited: the AsyncResult settles after it, and rejects with a `CallbackError` if it rejects.
+   * What it returns is otherwise ignored (`(p) => results.push(p)` is fine), as with Python's callback.
    */
-  callback?: (result: R) => void | Promise<void>;
-  /** Runs in this process with the error, exactly once, instead of an unhandled failure. Awaited when async, as `callback`. */
-  errorCallback?: (error: unknown) => void | Promise<void>;
+  callback?: (result: R) => unknown;
+  /** Runs in this process with the error, exactly once, instead of an unhandled failure. Awaited when it returns a promise, as `callback`. */
+  errorCallback?: (error: unknown) => unknown;
 }
 
 export interface MapOptions extends CallOptions, Partial<JournalOptions> {

@@ -13,6 +13,13 @@ export async function typed(): Promise<void> {
   const r: AsyncResult<number> = pool.applyAsync('double', [1], { callback: (v: number) => void v });
   // An async callback is part of the type (the pool awaits it).
   pool.applyAsync('double', [1], { callback: async (v: number) => { await Promise.resolve(v); }, errorCallback: async () => {} });
+  // A callback that returns something (Array#push's length, a saved record) is fine: the value is ignored.
+  const saved: number[] = [];
+  pool.applyAsync('double', [1], { callback: (v) => saved.push(v), errorCallback: (e) => saved.push(String(e).length) });
+  pool.mapAsync('double', [1], { callback: (vs) => saved.push(...vs) });
+  // The result type still reaches the callback.
+  // @ts-expect-error: a number result is not a string
+  pool.applyAsync('double', [1], { callback: (v: string) => v });
   const list: number[] = await pool.map('double', [1, 2, 3]);
   const star: number[] = await pool.starmap('add', [[1, 2]]);
   for await (const v of pool.imap('double', [1])) { const x: number = v; void x; }
