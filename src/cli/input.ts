@@ -87,8 +87,15 @@ export async function* records(stream: NodeJS.ReadableStream, nul: boolean): Asy
   // line take a minute (every 64 KB chunk rescanned all before it).
   const pending: string[] = [];
   const cut = (r: string) => (!nul && r.endsWith('\r') ? r.slice(0, -1) : r);
+  let start = true;
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (start && text.length > 0) {
+      start = false;
+      // A UTF-8 byte order mark (Excel's CSVs, Notepad's files) is not data:
+      // kept, it became part of the first item, or of the first column's name.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     let at: number;
     let from = 0;
     while ((at = text.indexOf(sep, from)) >= 0) {

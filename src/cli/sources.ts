@@ -46,6 +46,8 @@ export function fromSources(specs: SourceSpec[], shape: Shape): InputSource {
 }
 
 function readList(path: string, nul: boolean): string[] {
-  const text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  const read = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  // Without a UTF-8 byte order mark, as records() reads files (input.ts).
+  const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
   return text.split(nul ? '\0' : /\r?\n/).filter((x) => x.trim() !== '');
 }

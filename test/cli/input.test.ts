@@ -110,3 +110,26 @@ test('the input total counts exactly the items that run: blank lines, whitespace
   assert.deepEqual(fromArgs.values, ['a', 'b']);
   assert.equal(fromArgs.inputTotal, 2);
 });
+
+test('a UTF-8 byte order mark (Excel\'s CSVs) is not part of the first column\'s name, the first JSON line or the first item', async () => {
+  const dir = tmp();
+  const BOM = '\ufeff';
+  const csv = join(dir, 'excel.csv');
+  writeFileSync(csv, `${BOM}a,b\r\n1,"x\r\ny"\r\n`);
+  const rows = await runCli(['run', TASKS, '--input', csv, '-k', '-q']);
+  assert.equal(rows.code, 0, rows.stderr);
+  assert.deepEqual(lines(rows).map((l) => JSON.parse(l)), [{ a: '1', b: 'x\ny' }]);
+  const jsonl = join(dir, 'items.jsonl');
+  writeFileSync(jsonl, `${BOM}{"n":1}\n{"n":2}\n`);
+  const objects = await runCli(['run', TASKS, '--input', jsonl, '-k', '-q']);
+  assert.equal(objects.code, 0, objects.stderr);
+  assert.deepEqual(lines(objects).map((l) => JSON.parse(l)), [{ n: 1 }, { n: 2 }]);
+  const text = join(dir, 'items.txt');
+  writeFileSync(text, `${BOM}first\nsecond\n`);
+  const plain = await runCli(['run', TASKS, '--input', text, '-k', '-q']);
+  assert.deepEqual(lines(plain), ['first', 'second']);
+  const source = await runCli(['run', TASKS, '-k', '-q', '::::', text]);
+  assert.deepEqual(lines(source), ['first', 'second']);
+  const piped = await runCli(['run', TASKS, '-k', '-q'], { stdin: `${BOM}a\nb\n` });
+  assert.deepEqual(lines(piped), ['a', 'b']);
+});
