@@ -27,6 +27,21 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * An options argument of a constructor (`new Queue({ maxsize })`, `Pipe({ duplex })`):
+ * undefined, or an object with only `known` keys. A typo (`maxSize`) would
+ * otherwise be a silent default: an unbounded queue, a duplex pipe.
+ */
+export function checkOptionKeys(options: unknown, what: string, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw invalidArg(TypeError, `Expected the options of ${what} to be an object like { ${known[0]}: ... }, got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw invalidArg(TypeError, `Unknown option \`${key}\` of ${what} (known options: ${known.join(', ')})`);
+  }
+}
+
 /** Returns the timeout in ms, or `undefined` for "forever". Throws on anything that is not a non-negative number. */
 export function checkTimeout(timeout: unknown, what: string): number | undefined {
   if (timeout === undefined || timeout === Infinity) return undefined;
@@ -39,11 +54,20 @@ export function checkTimeout(timeout: unknown, what: string): number | undefined
   return timeout;
 }
 
-/** Reads `{ timeout }` from an options argument that may be missing. */
+/**
+ * Reads `{ timeout }` from an options argument that may be missing. Every
+ * waiting call reads its options here, so this is also where an unknown key
+ * is refused: `get({ timeot: 100 })` would otherwise wait forever.
+ */
 export function timeoutOf(options: WaitOptions | undefined, what: string): number | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') {
     throw invalidArg(TypeError, `Expected the options of ${what} to be an object like { timeout: 1000 }, got ${show(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'timeout' && key !== 'signal') {
+      throw invalidArg(TypeError, `Unknown option \`${key}\` of ${what} (known options: timeout, signal)`);
+    }
   }
   return checkTimeout(options.timeout, what);
 }

@@ -257,4 +257,37 @@ test('a Pipe carries values both ways, polls, and recv after close rejects with 
 test('values that cannot be copied fail the call with a DataCloneError', async () => {
   await using m = new Manager();
   await assert.rejects(m.list().append(() => 1), { code: 'ERR_FORKPOOL_DATA_CLONE' });
+  // The initial value too: forkpool's error with its code, not structuredClone's DOMException.
+  assert.throws(() => m.value(() => 1), (e: Error & { code?: string }) => e.code === 'ERR_FORKPOOL_DATA_CLONE' && /initial value of manager\.value\(\)/.test(e.message));
+});
+
+test('a misspelled option is a TypeError naming it, never a silent default (an unbounded queue, a wait with no timeout)', async () => {
+  await using m = new Manager();
+  const invalid = (name: string) => (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_FORKPOOL_INVALID_ARG' && e.message.includes(`\`${name}\``);
+  assert.throws(() => new Queue({ maxSize: 1 } as never), invalid('maxSize'));
+  assert.throws(() => new JoinableQueue(5 as never), /options of new JoinableQueue\(\) to be an object/);
+  assert.throws(() => Pipe({ duplx: false } as never), invalid('duplx'));
+  const q = new Queue();
+  await assert.rejects(q.get({ timeot: 100 } as never), invalid('timeot'));
+  await assert.rejects(q.put(1, { timout: 5 } as never), invalid('timout'));
+  await assert.rejects(m.lock().acquire({ blocking: false } as never), invalid('blocking'));
+  // Python's JoinableQueue.join() has no timeout: one given is refused, not ignored (it waited forever).
+  const jq = new JoinableQueue();
+  await jq.put(1);
+  await assert.rejects(jq.join({ timeout: 100 } as never), /takes no `timeout`.*AbortSignal\.timeout/);
+  // (A ref'd timer: AbortSignal.timeout's would let the test's event loop end first.)
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('gave up')), 50);
+  await assert.rejects(jq.join({ signal: ac.signal }), /gave up/);
+});
+
+test('SharedList.extend() refuses what is not iterable, as Python does (Array.from made it a silent no-op)', async () => {
+  await using m = new Manager();
+  const list = m.list();
+  for (const bad of [5, true, { a: 1 }, null, undefined]) {
+    await assert.rejects(list.extend(bad as never), (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_FORKPOOL_INVALID_ARG', String(bad));
+  }
+  await list.extend('ab');
+  await list.extend(new Set([3]));
+  assert.deepEqual(await list.toArray(), ['a', 'b', 3]);
 });

@@ -9,7 +9,7 @@ import { unwatchManager, watchManager } from '../hub/collect.js';
 import { ManagerShutdownError } from '../errors.js';
 import * as hub from '../hub/hub.js';
 import { inWorker } from './worker-link.js';
-import { InvalidStateError } from '../../errors.js';
+import { DataCloneError, InvalidStateError } from '../../errors.js';
 import { checkInt } from '../options.js';
 import { createLocal, type Ref } from './ref.js';
 import type { Info, Kind } from '../codec.js';
@@ -47,7 +47,9 @@ export class Manager implements AsyncDisposable {
   dict<V = unknown>(): SharedDict<V> { return new SharedDict<V>(this.#create('dict', 'dict', (id) => new DictState(id))); }
   /** A SharedValue holding a copy of `initial`. */
   value<T>(initial: T): SharedValue<T> {
-    const copy = structuredClone(initial);
+    let copy: T;
+    // Refused as every other copy is (DataCloneError, with its code), not as the DOMException structuredClone throws.
+    try { copy = structuredClone(initial); } catch (err) { throw new DataCloneError('the initial value of manager.value()', err); }
     return new SharedValue<T>(this.#create('value', 'value', (id) => new ValueState(id, copy)));
   }
   lock(): Lock { return new Lock(this.#create('lock', 'lock', (id) => new LockState(`Lock #${id}`, false))); }

@@ -4,7 +4,7 @@
  * `recv` on the other end rejects with EOFError instead of hanging.
  */
 import { standaloneToken } from '../hub/collect.js';
-import { checkTimeout, type WaitOptions } from '../options.js';
+import { checkOptionKeys, checkTimeout, type WaitOptions } from '../options.js';
 import { SharedObject, createLocal, type Ref } from './ref.js';
 import { PipeState } from '../state/pipe.js';
 import { invalidArg, show } from '../../errors.js';
@@ -107,6 +107,7 @@ export class Connection<T = unknown> extends SharedObject {
 
 /** Creates a pipe and returns its two ends. */
 export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connection<T>] {
+  checkOptionKeys(options, 'Pipe()', ['duplex']);
   const duplex = options?.duplex ?? true;
   if (typeof duplex !== 'boolean') throw invalidArg(TypeError, `Expected \`duplex\` of Pipe() to be a boolean, got ${show(duplex)}`);
   let token: object | undefined;

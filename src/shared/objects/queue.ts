@@ -7,8 +7,9 @@
  * that put it or is about to get it is killed (see state/queue.ts).
  */
 import { QueueClosedError } from '../errors.js';
+import { invalidArg } from '../../errors.js';
 import { standaloneToken } from '../hub/collect.js';
-import { checkInt, signalOf, timeoutOf, type WaitOptions } from '../options.js';
+import { checkInt, checkOptionKeys, signalOf, timeoutOf, type WaitOptions } from '../options.js';
 import { feedOf } from './queue-feed.js';
 import { requestJoined } from './worker-link.js';
 import { encodeValue } from '../codec.js';
@@ -35,6 +36,7 @@ export class Queue<T = unknown> extends SharedObject {
 
   static #create(options: QueueOptions | undefined, joinable: boolean): Ref {
     const name = joinable ? 'JoinableQueue' : 'Queue';
+    checkOptionKeys(options, `new ${name}()`, ['maxsize']);
     // 0 is unbounded, as in Python.
     const maxsize = checkInt(options?.maxsize ?? 0, 'maxsize', `new ${name}()`, 0);
     return createLocal(joinable ? 'joinable' : 'queue', `A ${name}`,
@@ -122,6 +124,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async taskDone(): Promise<void> { await this.op('taskDone'); }
   /** Resolves once every item put has been marked done (Python's `join()` has no timeout; `signal` stops waiting). */
   async join(options?: Pick<WaitOptions, 'signal'>): Promise<void> {
+    // Checked, not ignored: a join given a timeout it would not keep waits forever.
+    if ((options as WaitOptions | undefined)?.timeout !== undefined) {
+      throw invalidArg(TypeError, 'JoinableQueue.join() takes no `timeout` (nor does Python\'s); to stop waiting, pass { signal: AbortSignal.timeout(ms) }');
+    }
     await this.waiting('join', 'JoinableQueue.join()', options);
   }
 }
