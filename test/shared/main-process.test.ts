@@ -291,3 +291,25 @@ test('SharedList.extend() refuses what is not iterable, as Python does (Array.fr
   await list.extend(new Set([3]));
   assert.deepEqual(await list.toArray(), ['a', 'b', 3]);
 });
+
+test('manager.list(items) and manager.dict(source) start with copies of what they are given, as Python\'s do', async () => {
+  await using m = new Manager();
+  const nested = { n: 1 };
+  const list = m.list([nested, 'b', 3]);
+  nested.n = 2;
+  assert.deepEqual(await list.toArray(), [{ n: 1 }, 'b', 3], 'a copy, taken when the list was made');
+  assert.deepEqual(await m.list(new Set(['x'])).toArray(), ['x']);
+  assert.deepEqual(await m.dict({ a: 1, b: [2] }).toObject(), { a: 1, b: [2] });
+  assert.deepEqual(await m.dict(new Map([['k', 'v']])).entries(), [['k', 'v']]);
+  assert.deepEqual(await m.dict([['p', 1], ['q', 2]]).keys(), ['p', 'q']);
+  // A Queue inside arrives as the same live Queue, as it does through append().
+  const q = new Queue();
+  const [got] = await m.list([q]).toArray();
+  assert.equal(got, q);
+  const invalid = (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_FORKPOOL_INVALID_ARG';
+  assert.throws(() => m.list(5 as never), invalid);
+  assert.throws(() => m.dict('ab' as never), invalid);
+  assert.throws(() => m.dict([['ok', 1], [2, 'not a string key']] as never), invalid);
+  assert.throws(() => m.dict([['a', 1, 'extra']] as never), invalid);
+  assert.throws(() => m.list([() => 1]), { code: 'ERR_FORKPOOL_DATA_CLONE' });
+});

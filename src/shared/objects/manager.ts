@@ -9,8 +9,9 @@ import { unwatchManager, watchManager } from '../hub/collect.js';
 import { ManagerShutdownError } from '../errors.js';
 import * as hub from '../hub/hub.js';
 import { inWorker } from './worker-link.js';
-import { DataCloneError, InvalidStateError } from '../../errors.js';
-import { checkInt } from '../options.js';
+import { DataCloneError, InvalidStateError, invalidArg, show } from '../../errors.js';
+import { checkInt, checkKey } from '../options.js';
+import { encodeValue } from '../codec.js';
 import { createLocal, type Ref } from './ref.js';
 import type { Info, Kind } from '../codec.js';
 import type { HubObject } from '../hub/reply.js';
@@ -41,10 +42,40 @@ export class Manager implements AsyncDisposable {
     watchManager(this, this.#ids);
   }
 
-  /** A new, empty SharedList. */
-  list<T = unknown>(): SharedList<T> { return new SharedList<T>(this.#create('list', 'list', (id) => new ListState(id))); }
-  /** A new, empty SharedDict with string keys. */
-  dict<V = unknown>(): SharedDict<V> { return new SharedDict<V>(this.#create('dict', 'dict', (id) => new DictState(id))); }
+  /**
+   * A new SharedList, empty or holding copies of `items` (Python's `manager.list(sequence)`).
+   * @example const seen = manager.list<string>(['a', 'b'])
+   */
+  list<T = unknown>(items?: Iterable<T>): SharedList<T> {
+    let copies: unknown[] | undefined;
+    if (items !== undefined) {
+      if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
+        throw invalidArg(TypeError, `Expected the items of manager.list() to be an iterable, got ${show(items)}`);
+      }
+      copies = copied(Array.from(items), 'manager.list()');
+    }
+    return new SharedList<T>(this.#create('list', 'list', (id) => new ListState(id, copies)));
+  }
+  /**
+   * A new SharedDict with string keys, empty or holding copies of `source`'s
+   * entries: an object, a Map or [key, value] pairs (Python's `manager.dict(mapping)`).
+   * @example const counts = manager.dict<number>({ ok: 0, failed: 0 })
+   */
+  dict<V = unknown>(source?: Record<string, V> | Map<string, V> | Iterable<readonly [string, V]>): SharedDict<V> {
+    let entries: Array<[string, unknown]> | undefined;
+    if (source !== undefined) {
+      if (source === null || typeof source !== 'object') {
+        throw invalidArg(TypeError, `Expected the source of manager.dict() to be an object, a Map or [key, value] pairs, got ${show(source)}`);
+      }
+      const list = Symbol.iterator in source ? Array.from(source as Iterable<unknown>) : Object.entries(source);
+      for (const e of list) {
+        if (!Array.isArray(e) || e.length !== 2) throw invalidArg(TypeError, `Expected each entry of manager.dict() to be a [key, value] pair, got ${show(e)}`);
+        checkKey(e[0], 'manager.dict()');
+      }
+      entries = copied(list, 'manager.dict()') as Array<[string, unknown]>;
+    }
+    return new SharedDict<V>(this.#create('dict', 'dict', (id) => new DictState(id, entries)));
+  }
   /** A SharedValue holding a copy of `initial`. */
   value<T>(initial: T): SharedValue<T> {
     let copy: T;
@@ -83,5 +114,14 @@ export class Manager implements AsyncDisposable {
     const ref = createLocal(kind, `manager.${method}()`, make, info, () => this);
     this.#ids.add(ref.id);
     return ref;
+  }
+}
+
+/** Copies `items` as an append would (shared objects inside become handles); DataCloneError names `what`. */
+function copied(items: unknown[], what: string): unknown[] {
+  try {
+    return structuredClone(encodeValue(items).value) as unknown[];
+  } catch (err) {
+    throw new DataCloneError(`the initial contents of ${what}`, err);
   }
 }

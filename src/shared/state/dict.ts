@@ -5,9 +5,13 @@ import { checkKey, unknownOp } from '../options.js';
 
 export class DictState implements HubObject {
   readonly label: string;
-  #map = new Map<string, unknown>();
+  #map: Map<string, unknown>;
 
-  constructor(id: number) { this.label = `SharedDict #${id}`; }
+  /** `entries`: initial contents, keys checked and values already copied (manager.dict(source)). */
+  constructor(id: number, entries: Array<[string, unknown]> = []) {
+    this.label = `SharedDict #${id}`;
+    this.#map = new Map(entries);
+  }
 
   call(op: string, a: unknown[], reply: Reply): void {
     const map = this.#map;

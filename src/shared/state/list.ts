@@ -6,9 +6,13 @@ import { checkInt, unknownOp } from '../options.js';
 
 export class ListState implements HubObject {
   readonly label: string;
-  #items: unknown[] = [];
+  #items: unknown[];
 
-  constructor(id: number) { this.label = `SharedList #${id}`; }
+  /** `items`: initial contents, already copied (manager.list(items)). */
+  constructor(id: number, items: unknown[] = []) {
+    this.label = `SharedList #${id}`;
+    this.#items = items;
+  }
 
   call(op: string, a: unknown[], reply: Reply): void {
     const items = this.#items;
