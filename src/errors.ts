@@ -135,9 +135,11 @@ export class WorkerStartError extends ForkpoolError {
 /** Workers failed to start too many times in a row; the pool gave up and spawns nothing more. */
 export class PoolBrokenError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_POOL_BROKEN';
-  constructor(failures: number, lastStartError: unknown) {
+  /** `final`: the start failure is one no retry can mend (no TypeScript loader), so the pool broke at the first. */
+  constructor(failures: number, lastStartError: unknown, final = false) {
     const why = lastStartError instanceof Error ? lastStartError.message : String(lastStartError);
-    super(`The pool is broken: ${failures} workers in a row failed to start. Last error: ${why}`, { cause: lastStartError });
+    const how = final ? 'a worker failed to start, and no retry would help' : `${failures} workers in a row failed to start`;
+    super(`The pool is broken: ${how}. Last error: ${why}`, { cause: lastStartError });
   }
 }
 

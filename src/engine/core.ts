@@ -29,7 +29,8 @@ export interface Core {
   fail(t: Task, err: Error, kind: FailureKind, w?: WorkerSlot): void;
   kill(w: WorkerSlot, reason: ExitReason, signal?: NodeJS.Signals): void;
   /** Too many failed starts in a row: the pool is broken. */
-  breakPool(failures: number, lastStartError: Error): void;
+  /** `final`: no retry could mend the start failure (see exits.ts). */
+  breakPool(failures: number, lastStartError: Error, final?: boolean): void;
   /** After anything that may have freed a worker or settled work: stop, dispatch, wake. */
   afterProgress(): void;
   updateRefs(): void;

@@ -77,8 +77,19 @@ function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
   core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
   // Python respawns forever here (gh-87472); a pool that cannot start its workers says so instead.
   if (core.state() !== 'terminated') {
-    if (failures >= core.opts.maxStartFailures) core.breakPool(failures, err);
+    const final = cannotBeMended(err);
+    if (failures >= core.opts.maxStartFailures || final) core.breakPool(failures, err, final);
     else core.workers.restartLater(w);
   }
   core.afterProgress();
+}
+
+/** Start errors that every retry would meet again, so backing off and retrying only delays the answer. */
+const FINAL_START_ERRORS = new Set(['ERR_FORKPOOL_NO_TYPESCRIPT_LOADER']);
+
+function cannotBeMended(err: Error): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (FINAL_START_ERRORS.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
 }

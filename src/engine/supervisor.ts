@@ -102,7 +102,7 @@ export class Supervisor implements Engine {
       requeueFront: (tasks) => this.#requeueFront(tasks),
       fail: (t, err, kind, w) => this.#fail(t, err, kind, w),
       kill: (w, reason, signal) => this.#kill(w, reason, signal),
-      breakPool: (failures, err) => this.#break(failures, err),
+      breakPool: (failures, err, final) => this.#break(failures, err, final),
       afterProgress: () => this.#afterProgress(),
       updateRefs: () => this.#updateRefs(),
     };
@@ -261,9 +261,9 @@ export class Supervisor implements Engine {
     this.#updateRefs();
   }
 
-  #break(failures: number, lastStartError: Error): void {
+  #break(failures: number, lastStartError: Error, final = false): void {
     this.#state = 'broken';
-    this.#brokenError = new PoolBrokenError(failures, lastStartError);
+    this.#brokenError = new PoolBrokenError(failures, lastStartError, final);
     this.#failAll(this.#brokenError);
     for (const w of this.#workers.values()) this.#kill(w, 'shutdown');
     this.#workers.rejectReady(this.#brokenError);

@@ -32,6 +32,8 @@ test('a TypeScript worker module without tsx runs on Node type stripping, or fai
   assert.ok(out.error, `expected a start failure, got ${JSON.stringify(out)}`);
   const [broken, ...causes] = out.error;
   assert.equal(broken!.code, 'ERR_FORKPOOL_POOL_BROKEN');
+  // At the first failure: every retry would find no loader either.
+  assert.match(broken!.message, /a worker failed to start, and no retry would help/);
   const root = causes.find((e) => e.code === 'ERR_FORKPOOL_NO_TYPESCRIPT_LOADER');
   assert.ok(root, `expected a TypeScriptLoaderError in the cause chain, got ${JSON.stringify(out.error)}`);
   assert.equal(root.name, 'TypeScriptLoaderError');
