@@ -45,6 +45,8 @@ export class RunStats {
   readonly rss = new Map<number, Array<[number, number]>>();
   readonly #buckets = new Map<number, number>();
   #ran = 0;
+  /** Run times in the histogram: items that ran, not input errors or items a halt aborted. */
+  #timed = 0;
   #spansSeen = 0;
   readonly #laneOf = new Map<number, number>();
   /** Worker holding each lane; undefined once it exited. */
@@ -126,7 +128,8 @@ export class RunStats {
     const tick = Math.floor((now - this.startedAt) / TICK_MS);
     while (this.perTick.length <= tick) this.perTick.push(0);
     this.perTick[tick]!++;
-    if (outcome !== 'input') {
+    // An input error never ran, and an item `--halt now` aborted has no run time of its own (0 ms).
+    if (outcome !== 'input' && outcome !== 'aborted') {
       this.#addLatency(s.ms);
       this.#addSlow({ key: s.key, input: inputText, ms: s.ms });
     }
@@ -148,10 +151,11 @@ export class RunStats {
   }
 
   percentile(p: number): number | undefined {
-    if (this.#ran === 0) return undefined;
+    if (this.#timed === 0) return undefined;
     const keys = [...this.#buckets.keys()].sort((a, b) => a - b);
     let seen = 0;
-    const want = Math.ceil((p / 100) * this.#ran);
+    // Of the timed items: counting input errors too left p99 of a run with one unreachable ("?").
+    const want = Math.ceil((p / 100) * this.#timed);
     for (const k of keys) {
       seen += this.#buckets.get(k)!;
       if (seen >= want) return k < 0 ? 0 : BUCKET_MIN_MS * BUCKET_RATIO ** k;
@@ -160,6 +164,7 @@ export class RunStats {
   }
 
   #addLatency(ms: number): void {
+    this.#timed++;
     const k = ms <= BUCKET_MIN_MS ? -1 : Math.ceil(Math.log(ms / BUCKET_MIN_MS) / Math.log(BUCKET_RATIO));
     this.#buckets.set(k, (this.#buckets.get(k) ?? 0) + 1);
   }

@@ -48,7 +48,8 @@ export function buildSummary(stats: RunStats, extra: Pick<Summary, 'chunksize' |
     inputTotal: stats.total,
     workers: stats.maxLanes,
     ok: stats.counts.ok,
-    failed: stats.failed,
+    // As the exit code counts them: items `--halt now` aborted did not fail.
+    failed: stats.failed - stats.counts.aborted,
     byOutcome,
     fromJournal: stats.fromJournal,
     ran: stats.ran,
@@ -76,8 +77,9 @@ export function formatSummary(s: Summary): string {
     (s.fromJournal ? ` (${n(s.fromJournal)} from the journal, ${n(s.ran)} run now)` : ''));
   lines.push(`  ${Object.entries(s.byOutcome).map(([k, v]) => `${n(v)} ${LABEL[k] ?? k}`).join(', ') || 'nothing to do'}`);
   if (s.ran) {
-    const p = (x: number | undefined) => (x === undefined ? '?' : formatDuration(x));
-    lines.push(`  throughput ${s.throughput >= 10 ? n(Math.round(s.throughput)) : s.throughput.toFixed(2)} items/s, task time p50 ${p(s.taskMs.p50)}, p99 ${p(s.taskMs.p99)}`);
+    // No task time when nothing was timed (every item was an input error, or aborted).
+    const times = s.taskMs.p50 === undefined || s.taskMs.p99 === undefined ? '' : `, task time p50 ${formatDuration(s.taskMs.p50)}, p99 ${formatDuration(s.taskMs.p99)}`;
+    lines.push(`  throughput ${s.throughput >= 10 ? n(Math.round(s.throughput)) : s.throughput.toFixed(2)} items/s${times}`);
   }
   if (s.slowest.length && s.ran) {
     lines.push(`  slowest: ${s.slowest.map((x) => `${x.input} (${formatDuration(x.ms)})`).join(', ')}`);

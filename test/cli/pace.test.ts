@@ -67,3 +67,21 @@ test('--halt now,success=1 stops at the first success, like GNU parallel', async
   assert.match(summary.halted, /succeeded \(--halt now,success=1\)/);
   assert.equal(r.code, 0, r.stderr);
 });
+
+test('--halt now: the summary counts only real failures (as the exit code does), and aborted items have no task time to show', async () => {
+  const r = await runCli(['run', `${TASKS}#misbehave`, 'crash', 'hang', 'hang', 'hang', '--halt', 'now,fail=1', '-j', '2', '--chunksize', '1', '--no-progress', '--json-summary']);
+  assert.equal(r.code, 1, r.stderr);
+  const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
+  assert.equal(summary.failed, 1);
+  assert.equal(summary.byOutcome.aborted, 3);
+  assert.deepEqual(summary.slowest.map((s: { input: string }) => s.input), ['crash'], 'no aborted item among the slowest');
+  assert.match(r.stderr, /\n {2}failure:\n {4}crash: WorkerCrashedError/);
+  assert.doesNotMatch(r.stderr, /of 4 failures|p99 \?/);
+});
+
+test('a run whose every item is an input error prints no task time (it had none), never "p50 ?"', async () => {
+  const r = await runCli(['run', TASKS, '--format', 'jsonl', '--no-progress'], { stdin: '{bad\n{worse\n' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /throughput [\d.]+ items\/s\n/);
+  assert.doesNotMatch(r.stderr, /\?/);
+});
