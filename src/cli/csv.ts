@@ -4,12 +4,17 @@
  * record is the header; each later record becomes an object keyed by it.
  */
 
+/** A bad record's text is kept up to this long: one whose quote never closes runs to the end of the input. */
+const RAW_KEPT = 1024;
+
 export class CsvRecords {
   #header: string[] | undefined;
   #fields: string[] = [];
   #field = '';
   #inQuotes = false;
   #startLine = 0;
+  /** The record's text as read (its first RAW_KEPT characters), for the failed item's `input`. */
+  #raw = '';
 
   /**
    * Feeds one physical line (without its line break). Returns the finished
@@ -18,8 +23,9 @@ export class CsvRecords {
    * or for the header, or throws with what is wrong.
    */
   push(line: string, lineNo: number, asFields = false): Record<string, string> | string[] | undefined {
-    if (!this.#inQuotes) { this.#startLine = lineNo; this.#fields = []; this.#field = ''; }
+    if (!this.#inQuotes) { this.#startLine = lineNo; this.#fields = []; this.#field = ''; this.#raw = ''; }
     else this.#field += '\n';
+    if (this.#raw.length < RAW_KEPT) this.#raw = (this.#raw ? `${this.#raw}\n${line}` : line).slice(0, RAW_KEPT);
     for (let i = 0; i < line.length; i++) {
       const c = line[i];
       if (this.#inQuotes) {
@@ -54,6 +60,11 @@ export class CsvRecords {
   /** Line where the record being read started (for error messages). */
   get startLine(): number {
     return this.#startLine;
+  }
+
+  /** The text of the record being read (cut at RAW_KEPT characters): what a bad record's item shows as its input. */
+  get text(): string {
+    return this.#raw;
   }
 
   /** True when the input ended inside a quoted field. */

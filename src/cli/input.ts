@@ -124,7 +124,7 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
           const row = csv.push(rec, n, shape.spread === true);
           if (row) yield row;
         } catch (err) {
-          yield new BadLine(csv.startLine, rec, (err as Error).message);
+          yield new BadLine(csv.startLine, csv.text, (err as Error).message);
         }
         continue;
       }
@@ -137,7 +137,7 @@ export async function* shapeRecords(recs: AsyncIterable<string>, shape: Shape, l
       // --spread: the fields are the arguments, in column order (the header only names and counts them).
       yield shape.spread ? fields : Object.fromEntries(header.map((name, i) => [name, fields[i]]));
     }
-    if (csv?.unterminated) yield new BadLine(csv.startLine, '', 'a quoted field is never closed');
+    if (csv?.unterminated) yield new BadLine(csv.startLine, csv.text, 'a quoted field is never closed');
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`Cannot read the input ${label}: ${(err as Error).message}`);

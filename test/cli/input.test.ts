@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, TASKS, tmp } from './helpers.js';
+import { jsonLines, runCli, TASKS, tmp } from './helpers.js';
 
 const lines = (r: { stdout: string }) => r.stdout.trim().split('\n');
 
@@ -132,4 +132,17 @@ test('a UTF-8 byte order mark (Excel\'s CSVs) is not part of the first column\'s
   assert.deepEqual(lines(source), ['first', 'second']);
   const piped = await runCli(['run', TASKS, '-k', '-q'], { stdin: `${BOM}a\nb\n` });
   assert.deepEqual(lines(piped), ['a', 'b']);
+});
+
+test('a CSV record that cannot be read keeps its text as the failed item\'s input: a quote never closed, a row of the wrong width over two lines', async () => {
+  const dir = tmp();
+  const csv = join(dir, 'bad.csv');
+  writeFileSync(csv, 'a,b\n1,"two\nlines",3\n4,5\n6,"open\nmore\n');
+  const out = join(dir, 'out.jsonl');
+  const r = await runCli(['run', TASKS, '--input', csv, '-o', out, '-k', '-q']);
+  assert.equal(r.code, 2, r.stderr);
+  const rows = jsonLines(out);
+  assert.deepEqual(rows.map((x) => x.input), ['1,"two\nlines",3', { a: '4', b: '5' }, '6,"open\nmore']);
+  assert.match(String((rows[0]!.error as { message: string }).message), /bad\.csv line 2: expected 2 fields/);
+  assert.match(String((rows[2]!.error as { message: string }).message), /bad\.csv line 5: a quoted field is never closed/);
 });
