@@ -319,6 +319,8 @@ export class ClusterEngine implements Engine {
   close(): void {
     if (this.#state !== 'running') return;
     this.#state = 'closed';
+    // As a local pool does: ready() answers for a pool still taking work.
+    for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolClosedError('wait for nodes to be ready'));
     this.#afterProgress();
   }
 

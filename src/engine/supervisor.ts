@@ -291,6 +291,9 @@ export class Supervisor implements Engine {
   close(): void {
     if (this.#state !== 'running') return;
     this.#state = 'closed';
+    // A closed pool stops each worker once it has nothing to do, so "every
+    // worker ready" may never hold again: a caller waiting for it is told now.
+    this.#workers.rejectReady(new PoolClosedError('wait for workers to be ready'));
     this.#afterProgress();
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pool, AsyncResult } from 'forkpool';
+import { Pool, AsyncResult, PoolClosedError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
 import { fixture, runtime, makePool, onRedis, localOnly } from '../helpers.ts';
 
@@ -108,6 +108,15 @@ test('ready() resolves once every worker has loaded the module', async () => {
   const stats = pool.stats();
   // On the backend `workers` are the live nodes serving the module: the run's 2.
   assert.equal(stats.workers.length, onRedis ? 2 : 3);
+});
+
+test('ready() still pending when close() is called rejects with PoolClosedError, and join() returns', async () => {
+  const pool = await makePool<typeof basic>(fixture('basic.ts'), { ...opts, processes: 2 });
+  const waiting = pool.ready();
+  pool.close();
+  await assert.rejects(waiting, (e: Error) => e instanceof PoolClosedError && /ready/.test(e.message));
+  await assert.rejects(pool.ready(), PoolClosedError);
+  await pool.join();
 });
 
 for (const [file, name, arg, want] of [
