@@ -11,6 +11,7 @@
  * TARGET_CHUNK_MS of work, up to `maxChunk`; the read-ahead grows with them,
  * `readAheadChunks` chunks. The input's length is never needed.
  */
+import { AbortError } from '../errors.js';
 import type { RunInfo, ChunkOutcome } from '../engine/task.js';
 import { Deque } from '../util/deque.js';
 import { nextPerItemMs, targetChunksize } from './chunking.js';
@@ -45,6 +46,13 @@ export interface ImapPlan {
   ordered: boolean;
   /** Called once when no more chunks will be submitted (input read to the end, or the consumer left). */
   onInputDone?: () => void;
+  /**
+   * The call's signal. Its tasks see it too, but only a task can notice it:
+   * with none outstanding (the input has stalled) nothing else would end the
+   * loop, and an imapSettled would go on reading input to yield an AbortError
+   * per item. On abort the iteration stops reading and its next() throws.
+   */
+  signal?: AbortSignal;
 }
 
 /** The iterator, plus `drain()`: read the rest of the input now, without waiting for the consumer (join()). */
@@ -74,6 +82,7 @@ export function imapSettled(
   let pumping = false;
   let stopped = false;
   let inputError: { error: unknown } | undefined;
+  let aborted: AbortError | undefined;
   let wake: (() => void) | undefined;
   let readAhead = plan.readAhead;
   let chunksize = plan.chunksize;
@@ -145,6 +154,9 @@ export function imapSettled(
           // to the worker as 32 messages instead of one.
           const next = it.next();
           const r = isPromise(next) ? await next : next;
+          // The consumer left or the call was aborted while the input was
+          // producing this item: it is dropped, and nothing more is submitted.
+          if (stopped) return;
           if (r.done) { exhausted = true; break; }
           chunk.push(toItem(r.value));
         }
@@ -191,6 +203,7 @@ export function imapSettled(
   const stop = () => {
     if (stopped) return;
     stopped = true;
+    plan.signal?.removeEventListener('abort', onAbort);
     // Items read ahead but not started are dropped: nobody will look at them.
     for (const c of pending) c.withdraw();
     pending.clear();
@@ -199,6 +212,14 @@ export function imapSettled(
     if (!exhausted) void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
   };
 
+  function onAbort(): void {
+    aborted = new AbortError(plan.signal!.reason);
+    stop();
+    notify();
+  }
+  if (plan.signal?.aborted) onAbort();
+  else plan.signal?.addEventListener('abort', onAbort, { once: true });
+
   const iterator: ImapIterator = {
     drain() {
       readAhead = Infinity;
@@ -206,6 +227,13 @@ export function imapSettled(
     },
     async next(): Promise<IteratorResult<SettledItem>> {
       for (;;) {
+        if (aborted) {
+          // Thrown once, as for-await expects; then the iteration is over.
+          const error = aborted;
+          aborted = undefined;
+          stop();
+          throw error;
+        }
         if (stopped) return { done: true, value: undefined };
         const item = take();
         if (item) {
@@ -226,7 +254,7 @@ export function imapSettled(
           throw error;
         }
         if (exhausted && outstanding === 0 && !pumping) {
-          stopped = true;
+          stop();
           return { done: true, value: undefined };
         }
         const woke = new Promise<void>((r) => { wake = r; });

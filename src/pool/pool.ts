@@ -327,7 +327,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       if (attemptsBefore && items.length === 1) task.attemptBase = attemptsBefore(start);
       return { admitted: engine.submit(task, { wait: true, lease }), withdraw: () => engine.withdraw(task) };
     }, {
-      chunksize, readAhead, ordered: options.ordered === true, values, onInputDone: () => lease.release(),
+      chunksize, readAhead, ordered: options.ordered === true, values, onInputDone: () => lease.release(), signal: call.signal,
       adaptive: grows ? { maxChunk, readAheadChunks: options.readAhead === undefined ? readAheadChunks : 0 } : undefined,
     });
     lease.onDrain = () => it.drain();
