@@ -28,6 +28,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from '../engine/engine.js';
 import { LogRouter } from '../engine/logs.js';
 import { AbortGroups } from '../engine/signals.js';
+import { CallLeases } from '../engine/leases.js';
 import { StatsBook, type PoolStats } from '../engine/stats.js';
 import type { Task } from '../engine/task.js';
 import { ModuleMismatchError, WorkerLostError, type RedisConnectionError } from './errors.js';
@@ -40,6 +41,7 @@ import { Canceller } from './cancel.js';
 import { OrphanJobs } from './orphans.js';
 import { RunBook } from './runs.js';
 import { runOf } from './run-keys.js';
+import { Waiters } from '../util/waiters.js';
 import { MAX_ITEMS_PER_JOB, moduleVersion, unavailableTimeout, versionedQueue } from './settings.js';
 
 /** Capacity assumed before any node is known, so early maps still split into several chunks. */
@@ -56,7 +58,7 @@ export class ClusterEngine implements Engine {
   readonly #events: EventEmitter;
   readonly #clientId = randomBytes(4).toString('hex');
   readonly #box: Outbox;
-  readonly #leases = new Set<CallLease>();
+  readonly #leases = new CallLeases(() => this.#afterProgress());
   readonly #aborts = new AbortGroups((t) => this.#abort(t));
   readonly #canceller: Canceller;
   readonly #stats = new StatsBook();
@@ -79,7 +81,7 @@ export class ClusterEngine implements Engine {
   #cleanup: Promise<unknown> = Promise.resolve();
   #draining = false;
   #idleWaiters: Array<() => void> = [];
-  #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #readyWaiters = new Waiters();
   #spaceWaiters: Array<() => void> = [];
 
   constructor(moduleHref: string, opts: ResolvedOptions, events: EventEmitter) {
@@ -156,7 +158,7 @@ export class ClusterEngine implements Engine {
     this.#state = 'broken';
     this.#brokenError = err;
     this.#failAll(err);
-    for (const r of this.#readyWaiters.splice(0)) r.reject(err);
+    this.#readyWaiters.rejectAll(err);
     this.#afterProgress();
   }
 
@@ -200,7 +202,7 @@ export class ClusterEngine implements Engine {
 
   #refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
-      case 'closed': return lease && this.#leases.has(lease) ? undefined : new PoolClosedError();
+      case 'closed': return this.#leases.holds(lease) ? undefined : new PoolClosedError();
       case 'terminated': return new PoolTerminatedError();
       case 'broken': return this.#brokenError;
       default: return this.#conn?.health.outage;
@@ -210,14 +212,7 @@ export class ClusterEngine implements Engine {
   openCall(): CallLease {
     const refusal = this.#refusal();
     if (refusal) throw refusal;
-    const lease: CallLease = {
-      onDrain: undefined,
-      release: () => {
-        if (this.#leases.delete(lease)) this.#afterProgress();
-      },
-    };
-    this.#leases.add(lease);
-    return lease;
+    return this.#leases.open();
   }
 
   /** Waiting in the client: never sent. In a job still waiting whose tasks are all withdrawn: the job is removed. Running: its outcome is dropped. */
@@ -293,8 +288,8 @@ export class ClusterEngine implements Engine {
   #onNodes(): void {
     const nodes = this.#nodes!;
     if (nodes.live.length > 0 && !this.#exports) this.#learnExports(nodes.live[0]!.exports);
-    if (nodes.live.length > 0) for (const r of this.#readyWaiters.splice(0)) r.resolve();
-    else if (nodes.others.length > 0) for (const r of this.#readyWaiters.splice(0)) r.reject(new ModuleMismatchError(this.#version, nodes.others));
+    if (nodes.live.length > 0) this.#readyWaiters.resolveAll();
+    else if (nodes.others.length > 0) this.#readyWaiters.rejectAll(new ModuleMismatchError(this.#version, nodes.others));
     this.#afterProgress();
   }
 
@@ -311,7 +306,7 @@ export class ClusterEngine implements Engine {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
     if (this.#conn && this.#nodes && this.#nodes.live.length > 0) return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(new PoolClosedError('wait for nodes to be ready'));
-    const waiting = new Promise<void>((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    const waiting = this.#readyWaiters.wait();
     this.#updateRefs();
     return waiting;
   }
@@ -320,7 +315,7 @@ export class ClusterEngine implements Engine {
     if (this.#state !== 'running') return;
     this.#state = 'closed';
     // As a local pool does: ready() answers for a pool still taking work.
-    for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolClosedError('wait for nodes to be ready'));
+    this.#readyWaiters.rejectAll(new PoolClosedError('wait for nodes to be ready'));
     this.#afterProgress();
   }
 
@@ -330,7 +325,7 @@ export class ClusterEngine implements Engine {
       this.#state = 'terminated';
       const jobs = this.#box.jobIds();
       this.#failAll(new PoolTerminatedError());
-      for (const r of this.#readyWaiters.splice(0)) r.reject(new PoolTerminatedError());
+      this.#readyWaiters.rejectAll(new PoolTerminatedError());
       // Waiting jobs are removed; a running one is aborted on its node (link.removeWithin).
       if (this.#conn && !wasBroken && jobs.length > 0) this.#cleanup = this.#conn.removeWithin(jobs, TERMINATE_CLEANUP_MS);
     }
@@ -345,7 +340,7 @@ export class ClusterEngine implements Engine {
   whenIdle(): Promise<void> {
     if (this.#state === 'closed' && !this.#draining) {
       this.#draining = true;
-      for (const lease of [...this.#leases]) lease.onDrain?.();
+      this.#leases.drain();
     }
     this.#afterProgress();
     if (this.#state === 'running') return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -385,7 +380,7 @@ export class ClusterEngine implements Engine {
 
   /** Timers and Redis sockets keep the process alive only while there is work, as local workers do; they stay open until close()+join(). */
   #updateRefs(): void {
-    const busy = this.#box.waiting + this.#box.jobCount + this.#runs.pending + this.#adding > 0 || this.#readyWaiters.length > 0;
+    const busy = this.#box.waiting + this.#box.jobCount + this.#runs.pending + this.#adding > 0 || this.#readyWaiters.size > 0;
     this.#reader?.ref(busy);
     this.#nodes?.ref(busy);
     this.#conn?.ref(busy);

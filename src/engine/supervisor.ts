@@ -40,6 +40,7 @@ import { AbortGroups } from './signals.js';
 import { StatsBook, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
 import type { Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
+import { CallLeases } from './leases.js';
 import { sendRun, sendToIdle, takeFromQueue } from './send.js';
 import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
 import type { WorkerSlot } from './worker-slot.js';
@@ -56,6 +57,7 @@ export class Supervisor implements Engine {
   readonly #moduleHref: string;
   readonly #events: EventEmitter;
   readonly #queue: TaskQueue;
+  readonly #leases: CallLeases;
   readonly #workers: WorkerSet;
   /** The narrow view of this engine its parts get (worker-events.ts, exits.ts). */
   readonly #core: Core;
@@ -83,7 +85,8 @@ export class Supervisor implements Engine {
     this.#opts = opts;
     this.#events = events;
     this.#logs = new LogRouter(opts.logs, events);
-    this.#queue = new TaskQueue(opts.maxQueue, () => this.#afterProgress());
+    this.#queue = new TaskQueue(opts.maxQueue);
+    this.#leases = new CallLeases(() => this.#afterProgress());
     this.#workers = new WorkerSet(opts, moduleHref, {
       handlers: (w) => ({
         onEvent: (ev) => onWorkerEvent(this.#core, w, ev),
@@ -158,7 +161,7 @@ export class Supervisor implements Engine {
   /** The error a new task gets right now, if any. A task of an open call is still welcome after close(). */
   #refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
-      case 'closed': return this.#queue.holds(lease) ? undefined : new PoolClosedError();
+      case 'closed': return this.#leases.holds(lease) ? undefined : new PoolClosedError();
       case 'terminated': return new PoolTerminatedError();
       case 'broken': return this.#brokenError;
       default: return undefined;
@@ -168,7 +171,7 @@ export class Supervisor implements Engine {
   openCall(): CallLease {
     const refusal = this.#refusal();
     if (refusal) throw refusal;
-    return this.#queue.openLease();
+    return this.#leases.open();
   }
 
   /** Queued: never runs. Waiting inside a worker: reclaimed. Running: finishes. Its outcome is discarded, counted nowhere. */
@@ -244,7 +247,7 @@ export class Supervisor implements Engine {
   #stopIfDone(w: WorkerSlot): boolean {
     if (w.state !== 'ready' || w.inFlight.length > 0) return false;
     const reason: ExitReason | undefined = w.dispatched >= this.#opts.maxTasksPerChild ? 'recycle'
-      : this.#state === 'closed' && this.#queue.size === 0 && this.#queue.openLeases === 0 ? 'shutdown' : undefined;
+      : this.#state === 'closed' && this.#queue.size === 0 && this.#leases.size === 0 ? 'shutdown' : undefined;
     if (!reason) return false;
     w.state = 'stopping';
     w.killReason = reason;
@@ -327,7 +330,7 @@ export class Supervisor implements Engine {
   whenIdle(): Promise<void> {
     if (this.#state === 'closed' && !this.#draining) {
       this.#draining = true;
-      this.#queue.drainLeases();
+      this.#leases.drain();
     }
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -345,7 +348,7 @@ export class Supervisor implements Engine {
 
   #isIdle(): boolean {
     // After terminate() or a break, open calls can submit nothing more: do not wait for them.
-    const leases = this.#state === 'closed' ? this.#queue.openLeases : 0;
+    const leases = this.#state === 'closed' ? this.#leases.size : 0;
     return this.#workers.size === 0 && this.#queue.size === 0 && !this.#workers.respawning && leases === 0;
   }
 

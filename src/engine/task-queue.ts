@@ -1,20 +1,17 @@
 /**
- * Tasks waiting for a worker, and what decides whether one more may wait:
- * the `maxQueue` bound (with waiters for room) and the leases of calls in
- * progress. `size` counts live tasks only: a task settled while queued
+ * Tasks waiting for a worker, and the `maxQueue` bound on them (with waiters
+ * for room). `size` counts live tasks only: a task settled while queued
  * (aborted, withdrawn) is taken out of the count at once and skipped later.
  */
 import { Deque } from '../util/deque.js';
-import type { CallLease } from './engine.js';
 import type { Task } from './task.js';
 
 export class TaskQueue {
   readonly #tasks = new Deque<Task>();
-  readonly #leases = new Set<CallLease>();
   #roomWaiters: Array<() => void> = [];
   #size = 0;
 
-  constructor(private readonly maxQueue: number, private readonly onLeaseReleased: () => void) {}
+  constructor(private readonly maxQueue: number) {}
 
   /** Live tasks waiting (settled ones are not counted). */
   get size(): number {
@@ -64,31 +61,5 @@ export class TaskQueue {
   drain(): Task[] {
     this.#size = 0;
     return this.#tasks.drain().filter((t) => !t.settled);
-  }
-
-  // ── leases of calls in progress (see CallLease) ──────────────────────────
-
-  openLease(): CallLease {
-    const lease: CallLease = {
-      onDrain: undefined,
-      release: () => {
-        if (this.#leases.delete(lease)) this.onLeaseReleased();
-      },
-    };
-    this.#leases.add(lease);
-    return lease;
-  }
-
-  holds(lease: CallLease | undefined): boolean {
-    return lease !== undefined && this.#leases.has(lease);
-  }
-
-  get openLeases(): number {
-    return this.#leases.size;
-  }
-
-  /** join() is waiting: every open call reads the rest of its input now. */
-  drainLeases(): void {
-    for (const lease of [...this.#leases]) lease.onDrain?.();
   }
 }

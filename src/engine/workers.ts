@@ -12,6 +12,7 @@ import { KeepAlive } from './keep-alive.js';
 import { startWorker } from './spawn.js';
 import type { ExitReason, WorkerStats } from './stats.js';
 import { WorkerSlot } from './worker-slot.js';
+import { Waiters } from '../util/waiters.js';
 
 export interface WorkerSetHooks {
   /** Routes one worker's runtime events back to the supervisor. */
@@ -35,7 +36,7 @@ export class WorkerSet {
   #startFailures = 0;
   #respawnTimer: NodeJS.Timeout | undefined;
   #pendingRestarts: number[] = [];
-  #readyWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  #readyWaiters = new Waiters();
   readonly #keepAlive = new KeepAlive();
 
   constructor(opts: ResolvedOptions, moduleHref: string, hooks: WorkerSetHooks) {
@@ -103,21 +104,21 @@ export class WorkerSet {
   /** Resolves when every worker is ready (for `Pool.ready()`). */
   whenAllReady(): Promise<void> {
     if (this.allReady()) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+    return this.#readyWaiters.wait();
   }
 
   /** Someone waits for readiness (a worker starting for them keeps the process alive). */
   get readyAwaited(): boolean {
-    return this.#readyWaiters.length > 0;
+    return this.#readyWaiters.size > 0;
   }
 
   readyChanged(): void {
-    if (this.#readyWaiters.length && this.allReady()) for (const r of this.#readyWaiters.splice(0)) r.resolve();
+    if (this.#readyWaiters.size && this.allReady()) this.#readyWaiters.resolveAll();
   }
 
   /** The pool will never be ready (terminated, broken). */
   rejectReady(err: Error): void {
-    for (const r of this.#readyWaiters.splice(0)) r.reject(err);
+    this.#readyWaiters.rejectAll(err);
   }
 
   startSucceeded(): void {
