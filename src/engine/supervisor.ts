@@ -249,6 +249,7 @@ export class Supervisor implements Engine {
     const reason: ExitReason | undefined = w.dispatched >= this.#opts.maxTasksPerChild ? 'recycle'
       : this.#state === 'closed' && this.#queue.size === 0 && this.#leases.size === 0 ? 'shutdown' : undefined;
     if (!reason) return false;
+    if (reason === 'recycle') this.#stats.recycled++;
     w.state = 'stopping';
     w.killReason = reason;
     // The worker finishes what it holds (nothing) and exits cleanly.

@@ -53,6 +53,9 @@ test('maxTasksPerChild replaces a worker after that many tasks (a chunk counts a
   // A map of 4 chunks is 4 tasks.
   await pool.map('double', [1, 2, 3, 4, 5, 6, 7, 8], { chunksize: 2 });
   assert.equal((await pool.apply('whoami')).workerId, 6);
+  // Workers 1–5 each retired after their 2 tasks: recycling, not failure.
+  assert.equal(pool.stats().recycled, 5);
+  assert.equal(pool.stats().failed.crash, 0);
 });
 
 test('a call with only a callback keeps the process alive until its result arrives; then the process exits', async () => {
