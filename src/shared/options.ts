@@ -42,6 +42,16 @@ export function checkOptionKeys(options: unknown, what: string, known: readonly 
   }
 }
 
+const WAIT_KEYS = ['timeout', 'signal'] as const;
+
+/** The items of `what` as an array; a value that is not iterable is a TypeError (`Array.from(5)` is silently `[]`). */
+export function itemsOf<T>(items: Iterable<T>, what: string): T[] {
+  if (items === null || typeof (items as Partial<Iterable<T>> | undefined)?.[Symbol.iterator] !== 'function') {
+    throw invalidArg(TypeError, `Expected the items of ${what} to be an iterable, got ${show(items)}`);
+  }
+  return Array.from(items);
+}
+
 /** Returns the timeout in ms, or `undefined` for "forever". Throws on anything that is not a non-negative number. */
 export function checkTimeout(timeout: unknown, what: string): number | undefined {
   if (timeout === undefined || timeout === Infinity) return undefined;
@@ -61,14 +71,7 @@ export function checkTimeout(timeout: unknown, what: string): number | undefined
  */
 export function timeoutOf(options: WaitOptions | undefined, what: string): number | undefined {
   if (options === undefined || options === null) return undefined;
-  if (typeof options !== 'object') {
-    throw invalidArg(TypeError, `Expected the options of ${what} to be an object like { timeout: 1000 }, got ${show(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'timeout' && key !== 'signal') {
-      throw invalidArg(TypeError, `Unknown option \`${key}\` of ${what} (known options: timeout, signal)`);
-    }
-  }
+  checkOptionKeys(options, what, WAIT_KEYS);
   return checkTimeout(options.timeout, what);
 }
 

@@ -5,7 +5,7 @@
  * nested object by reading it, changing the copy, and `set`ting it back).
  */
 import { SharedObject, type Ref } from './ref.js';
-import { invalidArg, show } from '../../errors.js';
+import { itemsOf } from '../options.js';
 
 /** Items fetched per round trip while iterating, so iteration never copies a huge list at once. */
 const ITERATION_PAGE = 256;
@@ -18,11 +18,8 @@ export class SharedList<T = unknown> extends SharedObject {
   async append(item: T): Promise<void> { await this.op('append', item); }
   /** Adds every item of `items` at the end, in one atomic step. */
   async extend(items: Iterable<T>): Promise<void> {
-    // Array.from(5) is [], silently: a value that is not iterable is refused, as Python's extend refuses it.
-    if (items === null || typeof (items as Partial<Iterable<T>> | undefined)?.[Symbol.iterator] !== 'function') {
-      throw invalidArg(TypeError, `Expected the items of SharedList.extend() to be an iterable, got ${show(items)}`);
-    }
-    await this.op('extend', Array.from(items));
+    // A value that is not iterable is refused, as Python's extend refuses it.
+    await this.op('extend', itemsOf(items, 'SharedList.extend()'));
   }
   /** The item at `index` (negative counts from the end). Out of range is a RangeError. */
   async get(index: number): Promise<T> { return await this.op('get', index) as T; }

@@ -10,7 +10,7 @@ import { ManagerShutdownError } from '../errors.js';
 import * as hub from '../hub/hub.js';
 import { inWorker } from './worker-link.js';
 import { DataCloneError, InvalidStateError, invalidArg, show } from '../../errors.js';
-import { checkInt, checkKey } from '../options.js';
+import { checkInt, checkKey, itemsOf } from '../options.js';
 import { encodeValue } from '../codec.js';
 import { createLocal, type Ref } from './ref.js';
 import type { Info, Kind } from '../codec.js';
@@ -48,12 +48,7 @@ export class Manager implements AsyncDisposable {
    */
   list<T = unknown>(items?: Iterable<T>): SharedList<T> {
     let copies: unknown[] | undefined;
-    if (items !== undefined) {
-      if (items === null || typeof (items as Partial<Iterable<T>>)[Symbol.iterator] !== 'function') {
-        throw invalidArg(TypeError, `Expected the items of manager.list() to be an iterable, got ${show(items)}`);
-      }
-      copies = copied(Array.from(items), 'manager.list()');
-    }
+    if (items !== undefined) copies = copied(itemsOf(items, 'manager.list()'), 'manager.list()');
     return new SharedList<T>(this.#create('list', 'list', (id) => new ListState(id, copies)));
   }
   /**
