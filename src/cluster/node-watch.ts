@@ -10,6 +10,7 @@
  * tasks by itself (nodes may come), so the warning is what says why nothing runs.
  */
 import { redactUrl, type Heartbeat } from './settings.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 const FAST_MS = 500;
 const SLOW_MS = 5_000;
@@ -126,5 +127,5 @@ export class NodeWatch {
 export function noNodeMessage(backend: { redis: string; queue: string; moduleVersion?: string }, version: string, modulePath: string, others: string[]): string {
   const found = others.length > 0 ? ` Nodes of other module versions are up (${others.join(', ')}): they run another copy of the module.` : '';
   return `Tasks are waiting, and no forkpool worker serves queue ${JSON.stringify(backend.queue)} at module version ${version}.${found} `
-    + `Start one: forkpool worker ${modulePath} --redis ${redactUrl(backend.redis)} --queue ${backend.queue}${backend.moduleVersion ? ` --module-version ${backend.moduleVersion}` : ''}`;
+    + `Start one: forkpool worker ${shellQuote(modulePath)} --redis ${shellQuote(redactUrl(backend.redis))} --queue ${shellQuote(backend.queue)}${backend.moduleVersion ? ` --module-version ${shellQuote(backend.moduleVersion)}` : ''}`;
 }

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'forkpool';
 import { ModuleMismatchError } from '../../src/cluster/errors.ts';
+import { noNodeMessage } from '../../src/cluster/node-watch.ts';
 import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.ts';
 import { TASKS, startNode, type NodeProcess } from './nodes.ts';
 import type * as tasks from './fixtures/tasks.mjs';
@@ -53,4 +54,14 @@ describe('missing nodes', { skip: redisSkip }, () => {
       await pool.terminate();
     }
   });
+});
+
+test('the FORKPOOL_NO_NODE command can be pasted into a shell: a path with a space, a queue with $ and a password are quoted, the password masked', () => {
+  const message = noNodeMessage({ redis: 'redis://app:s3cret@10.0.0.5:6379/2', queue: 'batch $nightly', moduleVersion: "it's-v2" }, 'v2', '/srv/my app/tasks.mjs', []);
+  const command = message.slice(message.indexOf('Start one: ') + 'Start one: '.length);
+  assert.equal(command, "forkpool worker '/srv/my app/tasks.mjs' --redis 'redis://app:***@10.0.0.5:6379/2' --queue 'batch $nightly' --module-version 'it'\\''s-v2'");
+  assert.doesNotMatch(message, /s3cret/);
+  // A plain command stays plain.
+  const plain = noNodeMessage({ redis: 'redis://127.0.0.1:6379', queue: 'jobs' }, 'v1', '/srv/app/tasks.mjs', []);
+  assert.match(plain, /forkpool worker \/srv\/app\/tasks\.mjs --redis redis:\/\/127\.0\.0\.1:6379 --queue jobs$/);
 });
