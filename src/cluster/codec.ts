@@ -9,6 +9,9 @@
  *                or { f: JOB_FORMAT, ref: key, node } when r would pass INLINE_RESULT_BYTES:
  *                   r is then the value of `key` (TTL 24 h), so the job hash and the
  *                   events stream (which copies every returnvalue) stay small.
+ *   job progress { f: JOB_FORMAT, p: base64(v8([[index, TaskResult], ...])), node }: tasks of a
+ *                job still running that ended on the node, reported before the job's result
+ *                (early-results.ts); the result carries them again.
  */
 import { deserialize, serialize } from 'node:v8';
 import type { Task } from '../engine/task.js';
@@ -52,6 +55,7 @@ export type TaskResult = (
 
 export interface JobData { f: number; t: string[] }
 export interface JobResult { f: number; r?: string; ref?: string; node: string }
+export interface JobProgress { f: number; p: string; node: string }
 
 export function encodeTask(t: JobTask): string {
   return serialize(t).toString('base64');
@@ -79,6 +83,17 @@ export function encodeResults(results: TaskResult[], maxItemBytes: number, tooLa
     buf = serialize(results);
   }
   return buf.toString('base64');
+}
+
+export function encodeProgress(ended: Array<[number, TaskResult]>, node: string): JobProgress {
+  return { f: JOB_FORMAT, p: serialize(ended).toString('base64'), node };
+}
+
+/** Tasks of a running job that ended, by index: `encodeProgress`'s, read back. */
+export function decodeProgress(progress: unknown): { ended: Array<[number, TaskResult]>; node: string } | undefined {
+  const p = progress as JobProgress | null;
+  if (p?.f !== JOB_FORMAT || typeof p.p !== 'string') return undefined;
+  return { ended: deserialize(Buffer.from(p.p, 'base64')) as Array<[number, TaskResult]>, node: p.node };
 }
 
 /** A result's reference (`ref`), if it is stored under its own key. */

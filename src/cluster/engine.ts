@@ -123,6 +123,7 @@ export class ClusterEngine implements Engine {
       const queueName = versionedQueue(this.#backend.queue, this.#version);
       const hooks = {
         onHint: (id: string) => this.#reader?.wake(id), onCompleted: (id: string, value: unknown) => this.#reader?.completed(id, value),
+        onProgress: (id: string, progress: unknown) => this.#reader?.progress(id, progress),
         onReconnect: () => { this.#reader?.readAll(); void this.#orphans.collect(); },
         unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
         dataLost: (err: Error) => this.#break(err),
@@ -143,6 +144,7 @@ export class ClusterEngine implements Engine {
         outstanding: () => [...this.#box.jobIds(), ...this.#box.spillCandidates()],
         isOutstanding: (id) => this.#box.job(id) !== undefined || this.#box.adoptSpilled(id),
         apply: (jobs) => this.#runs.leaveRedis(this.#outcomes.applyFinished(jobs), jobs),
+        applyEarly: (id, progress) => this.#outcomes.applyEarly(id, progress),
         after: () => { this.#flush(); this.#afterProgress(); },
       });
       this.#flush();

@@ -1,7 +1,8 @@
 /**
  * The client's side of Redis: one connection for commands, BullMQ's Queue
- * (adding and removing jobs) and QueueEvents (wake-ups only). Reading an
- * outcome always goes to the job's hash, never to an event's payload.
+ * (adding and removing jobs) and QueueEvents (wake-ups, inline results of
+ * completions, and the early results a running job's node reports as its
+ * progress; the job's hash holds every final outcome).
  */
 import type { Queue, QueueEvents } from 'bullmq';
 import { closeRedis, connectRedis, loadLibraries, setupError, type Bull, type RedisClient } from './connect.js';
@@ -26,6 +27,8 @@ export interface LinkHooks extends HealthHooks {
   onHint(jobId: string): void;
   /** A job completed (its event, which BullMQ writes only for a completion made under the job's lock), with its return value. */
   onCompleted(jobId: string, returnvalue: unknown): void;
+  /** Tasks of a running job ended on its node (its `progress` event: early-results.ts). */
+  onProgress(jobId: string, progress: unknown): void;
   /** The connection came back: read every outstanding job. */
   onReconnect(): void;
 }
@@ -298,6 +301,7 @@ function openEvents(bull: Bull, queueName: string, client: RedisClient, hooks: L
   events.on('error', () => {});
   events.on('completed', ({ jobId, returnvalue }, id) => { seen(id); hooks.onCompleted(jobId, returnvalue); });
   events.on('failed', ({ jobId }, id) => { seen(id); hooks.onHint(jobId); });
+  events.on('progress', ({ jobId, data }, id) => { seen(id); hooks.onProgress(jobId, data); });
   return { events, lastEventId: (f) => { seen = f; } };
 }
 

@@ -27,6 +27,8 @@ import { encodeError, type EncodedError } from '../protocol/values.js';
 import { decodeJobData, encodeResults, type JobData, type JobResult, type JobTask, type TaskResult } from './codec.js';
 import { ResultTooLargeError } from './errors.js';
 import { RecentSpills, forwardCancel, spillWaiting, spilledTo } from './spill.js';
+import { EarlyResults } from './early-results.js';
+import { bounded, waitUntil } from '../util/waits.js';
 import { runOfJobId } from './run-keys.js';
 import { listenForCancels } from './cancel.js';
 import { NodeLogs } from './node-logs.js';
@@ -250,14 +252,16 @@ export class ClusterNode {
     // A spilled task keeps its key: `<parent>/<index>`, whichever node runs it.
     const spilledFrom = SPILLED_ID.exec(job.id!);
     const how = (i: number) => ({ signal: aborts[i]!.signal, logs, key: spilledFrom ? `${spilledFrom[1]}/${spilledFrom[2]}` : `${job.id}/${i}`, before, made: (task: Task) => { local[i] = task; } });
-    const results = Promise.all(tasks.map((t, i) => this.#run(t, how(i))));
-    // Tasks that wait here behind the others too long go to any node as jobs of their own.
+    // Tasks that wait here too long go to any node as jobs of their own; those that ended here meanwhile report early.
     const moved = new Map<number, TaskResult | Promise<TaskResult>>();
+    const early = new EarlyResults(job, this.id, tasks.length, (i) => moved.has(i));
+    const results = Promise.all(tasks.map((t, i) => this.#run(t, how(i)).then((r) => { early.ended(i, r); return r; })));
     let spilling: Promise<void> = Promise.resolve();
     // Not for a journaled run's job: its resume finds jobs through the run's set, which a spilled one is not in.
     const spillTimer = tasks.length > 1 && !runOfJobId(job.id!) ? setTimeout(() => {
       this.#spillQueue ??= new this.#bull.Queue(this.queueName, { connection: this.#client, prefix: PREFIX });
       spilling = spillWaiting({ job, local, moved, supervisor: this.#supervisor, queue: this.#spillQueue, rerun: (i) => this.#run(tasks[i]!, how(i)), log: this.#cfg.log });
+      early.open(); // after the spill: what it withdrew (settled here as withdrawn) is in `moved`, never reported
     }, SPILL_AFTER_MS) : undefined;
     const cancel = (which: number[] | undefined, withdraw: boolean) => {
       const spilled: string[] = [];
@@ -284,6 +288,7 @@ export class ClusterNode {
       return await this.#result(job, token, r);
     } finally {
       clearTimeout(spillTimer);
+      early.close();
       this.#active.delete(job.id!);
       if (moved.size > 0) this.#spilled.keep(job.id!, moved);
     }
@@ -386,15 +391,4 @@ function encodeTaskError(err: Error): EncodedError {
   const attempts = enc.props?.attempts;
   if (Array.isArray(attempts)) enc.props!.attempts = attempts.map((a: object) => ({ ...a, host: HOST }));
   return enc;
-}
-
-/** Waits for `p`, at most `ms`. */
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((r) => { timer = setTimeout(r, ms); })]);
-  clearTimeout(timer);
-}
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 20));
 }

@@ -17,7 +17,7 @@ import { Task, type ChunkOutcome } from '../engine/task.js';
 import type { FinishedJob } from './link.js';
 import type { Outbox, OutJob } from './outbox.js';
 import { LOG_BYTES_PER_JOB } from './node-logs.js';
-import { failureKind, taskEnds } from './outcome.js';
+import { earlyEnds, failureKind, taskEnds, type TaskEnd } from './outcome.js';
 import { STALLED_REASON } from './recover.js';
 
 export class Outcomes {
@@ -57,27 +57,43 @@ export class Outcomes {
 
   #apply(job: OutJob, f: FinishedJob): void {
     const ends = taskEnds(job.tasks.length, f.returnvalue, f.failedReason, f.stored);
-    job.tasks.forEach((t, i) => {
-      const { result, ms, node, retried, logs, dropped, spilled } = ends[i]!;
-      if (t.settled) return;
-      // Its node re-added it as a job of its own: its outcome comes with that job.
-      if (spilled) return this.#box.track(spilled, t, job.run);
-      if (ms) this.#stats.runTimes.add(ms);
-      if (retried) this.#stats.retried += retried;
-      const workerId = node ? this.#ranOn(node) : 0;
-      // Before the task settles, as a local worker's lines arrive before its result.
-      for (const [stream, text, time] of logs ?? []) this.#logs.line({ workerId, taskId: t.id, stream: stream ? 'stderr' : 'stdout', text, time });
-      if (dropped && this.#droppedReported !== f.id) {
-        this.#droppedReported = f.id;
-        this.#logs.line({ workerId, taskId: t.id, stream: 'stderr', text: `[forkpool] ${dropped} line(s) of output dropped on node ${node}: at most ${LOG_BYTES_PER_JOB} bytes return with one job`, time: Date.now() });
-      }
-      if (result instanceof Error) return this.fail(t, result, ms, workerId);
-      const failed = result.errors?.length ?? 0;
-      this.#stats.completed += result.values.length - failed;
-      this.#stats.failed.error += failed;
-      if (result.errors) for (const [, error] of result.errors) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
-      t.settle(result, { workerId, ms });
-    });
+    job.tasks.forEach((t, i) => this.#end(job, t, ends[i]!));
+  }
+
+  /**
+   * Tasks of a job still running that ended on its node (early-results.ts:
+   * the rest of the job holds them no longer). Each settles now; the job's
+   * result, which carries them again, then finds them settled.
+   */
+  applyEarly(jobId: string, progress: unknown): void {
+    const job = this.#box.job(jobId);
+    if (!job) return;
+    for (const [i, end] of earlyEnds(progress)) {
+      const t = job.tasks[i];
+      if (t) this.#end(job, t, end);
+    }
+  }
+
+  #end(job: OutJob, t: Task, end: TaskEnd): void {
+    const { result, ms, node, retried, logs, dropped, spilled } = end;
+    if (t.settled) return;
+    // Its node re-added it as a job of its own: its outcome comes with that job.
+    if (spilled) return this.#box.track(spilled, t, job.run);
+    if (ms) this.#stats.runTimes.add(ms);
+    if (retried) this.#stats.retried += retried;
+    const workerId = node ? this.#ranOn(node) : 0;
+    // Before the task settles, as a local worker's lines arrive before its result.
+    for (const [stream, text, time] of logs ?? []) this.#logs.line({ workerId, taskId: t.id, stream: stream ? 'stderr' : 'stdout', text, time });
+    if (dropped && this.#droppedReported !== job.id) {
+      this.#droppedReported = job.id;
+      this.#logs.line({ workerId, taskId: t.id, stream: 'stderr', text: `[forkpool] ${dropped} line(s) of output dropped on node ${node}: at most ${LOG_BYTES_PER_JOB} bytes return with one job`, time: Date.now() });
+    }
+    if (result instanceof Error) return this.fail(t, result, ms, workerId);
+    const failed = result.errors?.length ?? 0;
+    this.#stats.completed += result.values.length - failed;
+    this.#stats.failed.error += failed;
+    if (result.errors) for (const [, error] of result.errors) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
+    t.settle(result, { workerId, ms });
   }
 
   fail(t: Task, err: Error, ms = 0, workerId = 0): void {

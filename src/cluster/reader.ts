@@ -2,8 +2,10 @@
  * Reads finished jobs for the client. A `completed` event carries the job's
  * return value, as stored in its hash by a completion BullMQ accepted under
  * the job's lock: an inline result is applied from it, saving a read (a round
- * trip per job). Any other event (a failure, a result stored by reference)
- * only wakes the reader, which reads the job's hash. Every POLL_MS (and after
+ * trip per job), and so is a `progress` event (tasks of a running job that
+ * ended on its node: early-results.ts; the job's result holds them again).
+ * Any other event (a failure, a result stored by reference) only wakes the
+ * reader, which reads the job's hash. Every POLL_MS (and after
  * a reconnect) it reads every outstanding job, so a result never depends on
  * the events stream: a trimmed or missed event only delays it, and the job
  * stays in Redis until its outcome was applied. Jobs woken in one turn are
@@ -21,6 +23,8 @@ export interface ReaderHooks {
   isOutstanding(id: string): boolean;
   /** Applies final outcomes; returns the ids applied now (they leave Redis). */
   apply(jobs: FinishedJob[]): string[];
+  /** Applies the outcomes of tasks a running job's node reported early (they come again with the job). */
+  applyEarly(id: string, progress: unknown): void;
   /** After each read: pack more, wake join(). */
   after(): void;
 }
@@ -68,6 +72,13 @@ export class ResultReader {
       this.#arrived = [];
       void this.#applyAndRemove(finished);
     });
+  }
+
+  /** A `progress` event: tasks of a running job ended on its node (early-results.ts). */
+  progress(id: string, progress: unknown): void {
+    if (!this.#hooks.isOutstanding(id)) return;
+    this.#hooks.applyEarly(id, progress);
+    this.#hooks.after();
   }
 
   readAll(): void {
