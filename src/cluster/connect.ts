@@ -1,8 +1,9 @@
 /**
  * Loads bullmq and ioredis on first use (the local default never does) and
  * opens a Redis connection that fails fast: the first connection gets
- * CONNECT_TIMEOUT_MS and no retries, so a bad URL, a wrong password or a
- * missing server is a RedisConnectionError within seconds, never a hang.
+ * CONNECT_TIMEOUT_MS and no retries, so a bad URL, a wrong password, a
+ * database the server does not have or a missing server is a
+ * RedisConnectionError within seconds, never a hang (nor db 0 instead).
  * Once connected, it reconnects with a backoff like any BullMQ client.
  */
 import type * as BullMQ from 'bullmq';
@@ -57,17 +58,21 @@ export async function connectRedis(libs: Libraries, url: string, name: string): 
     retryStrategy: () => null,
   });
   client.on('error', (err: Error) => { lastError = err; });
+  // ioredis sends the URL's SELECT during its handshake and only emits a refusal
+  // as an 'error' event, then goes on in db 0: selected again here, a db the
+  // server does not have ("ERR DB index is out of range") fails the connection.
+  const db = client.options.db ?? 0;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      client.connect().then(() => client.ping()),
+      client.connect().then(() => client.ping()).then(() => (db ? client.select(db) : undefined)),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       }),
     ]);
   } catch (err) {
     client.disconnect();
-    const reason = describe(lastError ?? err);
+    const reason = describe(lastError ?? err, db);
     throw new RedisConnectionError(shown, reason, lastError ?? err);
   } finally {
     clearTimeout(timer);
@@ -91,9 +96,10 @@ export function setupError(url: string, err: unknown): unknown {
   return new RedisConnectionError(redactUrl(url), describe(err), err);
 }
 
-function describe(err: unknown): string {
+function describe(err: unknown, db = 0): string {
   const e = err as NodeJS.ErrnoException;
   const msg = e?.message ?? String(err);
+  if (/DB index is out of range/i.test(msg)) return `the server has no database ${db} (${msg}; redis.conf's \`databases\` sets how many it has, 16 by default)`;
   if (/WRONGPASS|NOAUTH|invalid username-password/i.test(msg)) return `authentication failed (${msg})`;
   if (/NOPERM/.test(msg)) return `permission denied (${msg})`;
   if (e?.code === 'ECONNREFUSED') return 'connection refused (is redis-server running there?)';

@@ -54,6 +54,22 @@ describe('Redis that cannot be used', { skip: redisSkip }, () => {
     await expectConnectionError(limitedUrl, /permission denied.*NOPERM/);
   });
 
+  // A timeout: before the fix the pool used db 0 and ready() waited for a node forever.
+  test('a database the server does not have (/99 of 16): RedisConnectionError naming it, never db 0 in its place', { timeout: 15_000 }, async () => {
+    // ioredis only emitted SELECT's refusal as an event and went on in db 0.
+    await expectConnectionError(`redis://:right@127.0.0.1:${secured.port}/99`, /no database 99 .*DB index is out of range/);
+  });
+
+  test('forkpool run and forkpool worker with a database the server does not have: exit 255, one line naming it', async () => {
+    const url = `redis://:right@127.0.0.1:${secured.port}/99`;
+    for (const args of [['run', `${TASKS}#double`, '1', '2', '-q'], ['worker', TASKS, '-j', '1']]) {
+      const r = await runCli([...args, '--redis', url, '--queue', 'conn']);
+      assert.equal(r.code, 255, r.stderr);
+      assert.match(r.stderr, /^forkpool: Cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/99: the server has no database 99 /);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    }
+  });
+
   test('forkpool worker exits 255 with one line naming NOPERM when its ACL user lacks the prefix', async () => {
     const r = await runCli(['worker', TASKS, '--redis', limitedUrl, '--queue', 'conn', '-j', '1']);
     assert.equal(r.code, 255, r.stderr);
