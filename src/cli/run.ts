@@ -23,6 +23,8 @@ import { preview, RunStats } from './run-stats.js';
 import { StopControl } from './stop.js';
 import { buildSummary, formatSummary } from './summary.js';
 import { toJsonText } from './encode.js';
+import { resumeHint as hintFor } from './resume-hint.js';
+import { dropUnstartedJournal, journalExists } from './unstarted-journal.js';
 
 export { READ_AHEAD_CHUNKS_PER_WORKER } from './plan.js';
 export { STOP_GRACE_MS } from './stop.js';
@@ -38,6 +40,8 @@ const FATAL_CODES = new Set([
 
 export async function runCommand(config: RunConfig): Promise<number> {
   checkJournalChoice(config);
+  // --force replaces an earlier journal: the one left after a failed start is then this run's own.
+  const journalWasThere = !config.force && journalExists(config.journal);
   let source = await openInput(config);
   let sizing = source.total;
   if (source.total === undefined && !config.dryRun) {
@@ -136,6 +140,8 @@ export async function runCommand(config: RunConfig): Promise<number> {
     if (stop.stopping && source.label === 'stdin') process.stdin.destroy();
     if (fatal) await output.abandon();
     else await output.close().catch((err: unknown) => { fatal = err; });
+    // A run that could not start leaves no journal of its own to refuse the plain rerun; after a data loss, the hint is --resume.
+    if (fatal && config.journal && !journalWasThere && codeOf(fatal) !== 'ERR_FORKPOOL_REDIS_DATA_LOST') dropUnstartedJournal(config.journal);
   }
   if (fatal && codeOf(fatal) === 'ERR_FORKPOOL_REDIS_DATA_LOST') {
     // Results may be lost in Redis, never in the journal: what it holds is valid, and a resume runs the rest.
@@ -188,6 +194,11 @@ function inputText(s: JournaledItem): string {
   return s.item instanceof BadLine ? preview(s.item.text) : preview(s.item);
 }
 
+/** The same command line again, with --resume (the --redis password masked). */
+function resumeHint(config: RunConfig): string {
+  return hintFor(config.journal!, process.argv.slice(2), config.backend?.redis);
+}
+
 function checkJournalChoice(config: RunConfig): void {
   if (!config.journal || config.resume || config.force || config.dryRun) return;
   if (existsSync(config.journal) && statSync(config.journal).size > 0) {
@@ -195,11 +206,4 @@ function checkJournalChoice(config: RunConfig): void {
       `The journal ${config.journal} exists from an earlier run. Pass --resume to continue it (finished items are not run again), or --force to start over.`,
     );
   }
-}
-
-/** The same command line again, with --resume. */
-function resumeHint(config: RunConfig): string {
-  const args = process.argv.slice(2).filter((a) => a !== '--force' && a !== '--resume' && a !== '--resume-failed');
-  const quoted = args.map((a) => (/^[\w./#%=:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
-  return `The journal ${config.journal} holds every finished item. To continue where this run stopped:\n  forkpool ${quoted.join(' ')} --resume`;
 }

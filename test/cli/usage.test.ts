@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
@@ -20,6 +20,17 @@ test('an unknown export is named and the module\'s exports are listed', async ()
   writeFileSync(join(dir, 'in.txt'), '1\n2\n');
   const r = await runCli(['run', `${TASKS}#nope`, '--input', join(dir, 'in.txt'), '-o', join(dir, 'out.jsonl')]);
   assertUsageError(r, /has no exported function "nope" \(it exports: .*square/);
+});
+
+test('a run that cannot start (an unknown export) leaves no journal: the rerun with the export fixed runs, not refused', async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'in.txt'), '1\n2\n');
+  const out = join(dir, 'out.jsonl');
+  assertUsageError(await runCli(['run', `${TASKS}#nope`, '--input', join(dir, 'in.txt'), '-o', out]), /has no exported function "nope"/);
+  assert.deepEqual(readdirSync(dir), ['in.txt'], 'no journal, output or lock left');
+  const fixed = await runCli(['run', `${TASKS}#square`, '--input', join(dir, 'in.txt'), '-o', out, '-q']);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.equal(jsonLines(out).length, 2);
 });
 
 test('an unreadable input is refused: missing file, folder, no permission', async () => {
