@@ -48,10 +48,6 @@ import { MAX_ITEMS_PER_JOB, moduleVersion, unavailableTimeout, versionedQueue } 
 const UNKNOWN_CAPACITY = 4;
 const TERMINATE_CLEANUP_MS = 2_000; // terminate(): removing waiting jobs is best effort and bounded
 
-export function createClusterEngine(moduleHref: string, opts: ResolvedOptions, events: EventEmitter): Engine {
-  return new ClusterEngine(moduleHref, opts, events);
-}
-
 export class ClusterEngine implements Engine {
   readonly #opts: ResolvedOptions;
   readonly #backend: NonNullable<ResolvedOptions['backend']>;
@@ -124,7 +120,8 @@ export class ClusterEngine implements Engine {
       const hooks = {
         onHint: (id: string) => this.#reader?.wake(id), onCompleted: (id: string, value: unknown) => this.#reader?.completed(id, value),
         onProgress: (id: string, progress: unknown) => this.#reader?.progress(id, progress),
-        onReconnect: () => { this.#reader?.readAll(); void this.#orphans.collect(); },
+        // A frozen Redis answering again on the connection it never closed is the same as a reconnect.
+        onReconnect: () => this.#redisBack(), back: () => this.#redisBack(),
         unavailable: (err: RedisConnectionError) => this.#failOutstanding(err),
         dataLost: (err: Error) => this.#break(err),
       };
@@ -163,6 +160,9 @@ export class ClusterEngine implements Engine {
     this.#readyWaiters.rejectAll(err);
     this.#afterProgress();
   }
+
+  /** Redis is back: read every outstanding job (events may have been missed), remove the jobs given up on. */
+  #redisBack(): void { this.#reader?.readAll(); void this.#orphans.collect(); }
 
   /** Redis away longer than unavailableTimeout: what is outstanding fails; new tasks are refused until it is back. */
   #failOutstanding(err: Error): void {

@@ -6,6 +6,12 @@
  *   every task pending. From the moment the connection is lost, a clock runs;
  *   past `unavailableTimeout` the engine fails what is outstanding with
  *   RedisConnectionError and refuses new tasks until Redis is back.
+ *   A Redis that stops answering on an open connection (frozen: SIGSTOP, a
+ *   hung host, a link that drops packets without a reset) never closes it,
+ *   so while the pool has work a PING is kept in flight (one at a time, a
+ *   new one at the first tick after the last answer): the clock also runs
+ *   from the moment the PING still unanswered was sent. Its answer is Redis back
+ *   (`back`, as a reconnect is), the connection never having closed.
  * - **Data lost.** On connecting, the client adopts the queue's epoch key
  *   (created by the first client). After every reconnect, and every
  *   CHECK_MS while connected, the key must still hold the same value: if not,
@@ -33,6 +39,8 @@ export interface HealthHooks {
   unavailable(err: RedisConnectionError): void;
   /** Redis lost the pool's data: break. */
   dataLost(err: RedisDataLostError): void;
+  /** Redis answers again after an outage reported while the connection stayed open (no 'ready' comes). */
+  back(): void;
 }
 
 export class RedisHealth {
@@ -43,6 +51,10 @@ export class RedisHealth {
   readonly #hooks: HealthHooks;
   #epoch = '';
   #downSince = 0;
+  /** When the PING in flight was sent; 0: none in flight. */
+  #pingSince = 0;
+  /** The pool has work (ref): only then is Redis pinged; an idle pool costs Redis nothing but the epoch check. */
+  #busy = false;
   #reported = false;
   #lastEpochCheck = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -57,6 +69,8 @@ export class RedisHealth {
     client.on('close', () => { if (!this.#downSince) this.#downSince = Date.now(); });
     client.on('ready', () => {
       this.#downSince = 0;
+      // A PING sent before the connection was lost belongs to it; the next tick sends one on this one.
+      this.#pingSince = 0;
       this.#reported = false;
       // Soon, not at once: the first commands after a reconnect may still be replaying.
       this.#lastEpochCheck = Date.now() - EPOCH_PERIOD_MS + EPOCH_CHECK_MS;
@@ -74,25 +88,51 @@ export class RedisHealth {
 
   /** Redis has been away longer than the timeout: new tasks are refused with this error. */
   get outage(): RedisConnectionError | undefined {
-    if (!this.#downSince || Date.now() - this.#downSince < this.#timeoutMs) return undefined;
-    return this.#error();
+    const since = this.#awaySince();
+    if (!since || Date.now() - since < this.#timeoutMs) return undefined;
+    return this.#error(since);
   }
 
-  #error(): RedisConnectionError {
-    const s = Math.round((Date.now() - this.#downSince) / 1000);
+  /** Since when Redis has not answered: the connection lost, or the PING still in flight sent; 0 if it answers. */
+  #awaySince(): number {
+    if (this.#downSince && this.#pingSince) return Math.min(this.#downSince, this.#pingSince);
+    return this.#downSince || this.#pingSince;
+  }
+
+  #error(since: number): RedisConnectionError {
+    const s = Math.round((Date.now() - since) / 1000);
     return new RedisConnectionError(this.#url, `unavailable for ${s} s (more than unavailableTimeout, ${this.#timeoutMs} ms)`);
   }
 
   #tick(): void {
     if (this.#stopped) return;
-    if (this.#downSince) {
-      if (!this.#reported && Date.now() - this.#downSince >= this.#timeoutMs) {
-        this.#reported = true;
-        this.#hooks.unavailable(this.#error());
-      }
-      return;
+    const since = this.#awaySince();
+    if (since && !this.#reported && Date.now() - since >= this.#timeoutMs) {
+      this.#reported = true;
+      this.#hooks.unavailable(this.#error(since));
     }
+    // Lost: the reconnect's 'ready' ends the outage. Unanswered: nothing more is piled up behind the PING.
+    if (this.#downSince || this.#pingSince) return;
+    if (this.#busy) this.#ping();
     if (this.#epoch && Date.now() - this.#lastEpochCheck >= EPOCH_PERIOD_MS) void this.#checkEpoch();
+  }
+
+  #ping(): void {
+    if (this.#client.status !== 'ready') return;
+    const sent = Date.now();
+    this.#pingSince = sent;
+    const answered = () => {
+      if (this.#pingSince !== sent) return;
+      this.#pingSince = 0;
+      // Reported while the connection stayed open: no 'ready' will say Redis is back, this answer does.
+      if (this.#reported && !this.#downSince && !this.#stopped) {
+        this.#reported = false;
+        this.#lastEpochCheck = Date.now() - EPOCH_PERIOD_MS + EPOCH_CHECK_MS;
+        this.#hooks.back();
+      }
+    };
+    // A refusal (a command disabled...) is an answer too: Redis is there.
+    this.#client.ping().then(answered, answered);
   }
 
   async #checkEpoch(): Promise<void> {
@@ -110,6 +150,7 @@ export class RedisHealth {
 
   /** The clock keeps the process alive only while the pool has work. */
   ref(busy: boolean): void {
+    this.#busy = busy;
     if (busy) this.#timer?.ref();
     else this.#timer?.unref();
   }

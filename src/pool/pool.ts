@@ -26,7 +26,7 @@ import type { LogLine } from '../engine/logs.js';
 import type { ExitReason, PoolStats } from '../engine/stats.js';
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Supervisor } from '../engine/supervisor.js';
-import { createClusterEngine } from '../cluster/engine.js';
+import { ClusterEngine } from '../cluster/engine.js';
 import { Task, type ChunkOutcome, type TaskSink } from '../engine/task.js';
 import type { AnyModule, MapItem, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
@@ -78,7 +78,7 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
     checkWorkerEntry();
     this.#opts = resolveOptions(options);
     // The distributed engine loads bullmq/ioredis itself, lazily: the local default never does.
-    this.#engine = this.#opts.backend ? createClusterEngine(href, this.#opts, this) : new Supervisor(href, this.#opts, this);
+    this.#engine = this.#opts.backend ? new ClusterEngine(href, this.#opts, this) : new Supervisor(href, this.#opts, this);
   }
 
   /** Runs `name(...args)` in a worker. */

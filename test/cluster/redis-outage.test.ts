@@ -89,6 +89,77 @@ describe('Redis outages', { skip: redisSkip }, () => {
     }
   });
 
+  test('Redis frozen (SIGSTOP) longer than unavailableTimeout, its connections open: the running task and new ones reject with RedisConnectionError; after SIGCONT the pool works again and the job is removed', async (t) => {
+    const redis = await startRedis();
+    servers.push(redis);
+    nodes.push(await startNode(redis.url, 'frozen'));
+    const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'frozen' } });
+    const pid = redis.pid()!;
+    let frozen = false;
+    try {
+      // 8 s, not running()'s 30 s: the node runs the task given up on to its end before it takes the next one.
+      const marker = join(dir, 'frozen');
+      const result = pool.apply('long', [8_000, marker]);
+      result.catch(() => {});
+      while (!existsSync(marker)) await new Promise((r) => setTimeout(r, 20));
+      const client = new Redis(redis.url, { lazyConnect: true });
+      let jobKey: string;
+      try {
+        const jobKeys = (await client.keys('forkpool:frozen.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k));
+        assert.equal(jobKeys.length, 1, `one job in Redis: ${jobKeys.join(', ')}`);
+        jobKey = jobKeys[0]!;
+      } finally {
+        client.disconnect();
+      }
+
+      // No 'close' ever comes: the kernel keeps the sockets open for a stopped process.
+      const stoppedAt = Date.now();
+      process.kill(pid, 'SIGSTOP');
+      frozen = true;
+      // Bounded: before the fix the task waited for the frozen Redis forever.
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('still pending')), UNAVAILABLE_MS + 8_000).unref());
+      await assert.rejects(Promise.race([result, deadline]), (e: unknown) => e instanceof RedisConnectionError && /unavailable for \d+ s/.test((e as Error).message));
+      const ms = Date.now() - stoppedAt;
+      t.diagnostic(`rejected ${ms} ms after Redis froze`);
+      assert.ok(ms >= UNAVAILABLE_MS - 100 && ms < UNAVAILABLE_MS + 5_000, `rejected ${ms} ms after Redis froze`);
+      await assert.rejects(pool.apply('double', [1]), RedisConnectionError);
+
+      process.kill(pid, 'SIGCONT');
+      frozen = false;
+      const backAt = Date.now();
+      // Refused until the pool has heard Redis answer again (its PING in flight), then accepted.
+      let value: Promise<unknown>;
+      for (;;) {
+        value = pool.apply('double', [21]);
+        const refused = await value.then(() => false, (e: unknown) => {
+          assert.ok(e instanceof RedisConnectionError, String(e));
+          return true;
+        });
+        if (!refused) break;
+        assert.ok(Date.now() - backAt < 5_000, `new tasks still refused ${Date.now() - backAt} ms after SIGCONT`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(await value, 42);
+      t.diagnostic(`a new task ran ${Date.now() - backAt} ms after SIGCONT`);
+      // The job given up on is removed once it has ended (a running job is locked; the node may run it again, its
+      // lock having expired on Redis's clock during the freeze).
+      const after = new Redis(redis.url, { lazyConnect: true });
+      try {
+        while (await after.exists(jobKey)) {
+          assert.ok(Date.now() - backAt < 25_000, `job still in Redis ${Date.now() - backAt} ms after SIGCONT`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        t.diagnostic(`job removed ${Date.now() - backAt} ms after SIGCONT`);
+      } finally {
+        after.disconnect();
+      }
+    } finally {
+      // Continued before after() kills it: a process this test stopped is never left stopped.
+      if (frozen) process.kill(pid, 'SIGCONT');
+      await pool.terminate();
+    }
+  });
+
   test('Redis restarted without persistence: a warning at start, then tasks reject with RedisDataLostError within 10 s of Redis being back', async (t) => {
     const redis = await startRedis({ persistence: false });
     servers.push(redis);
