@@ -8,6 +8,7 @@
  * paste, which beats a password in clear.
  */
 import { redactUrl } from '../cluster/settings.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 /** `argv`: the command's arguments (`process.argv.slice(2)`); `redis`: the `--redis` URL, if any. */
 export function resumeHint(journal: string, argv: readonly string[], redis?: string): string {
@@ -20,7 +21,7 @@ export function resumeHint(journal: string, argv: readonly string[], redis?: str
     if (a === redis && all[i - 1] === '--redis') { masked = true; return shown!; }
     return a;
   });
-  const quoted = args.map((a) => (/^[\w./#%=:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  const quoted = args.map(shellQuote);
   const note = masked ? ' (put the --redis password back in place of ***)' : '';
   return `The journal ${journal} holds every finished item. To continue where this run stopped${note}:\n  forkpool ${quoted.join(' ')} --resume`;
 }
