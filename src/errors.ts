@@ -117,8 +117,9 @@ export class PoolClosedError extends ForkpoolError {
 /** The pool was terminated before the task finished. */
 export class PoolTerminatedError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_TERMINATED';
-  constructor() {
-    super('The pool was terminated before the task finished');
+  /** `what`: what could not be done, when it is not a task that was cut short ('submit a task', 'wait for workers to be ready'). */
+  constructor(what?: string) {
+    super(what ? `Cannot ${what}: the pool was terminated` : 'The pool was terminated before the task finished');
   }
 }
 

@@ -205,7 +205,7 @@ export class ClusterEngine implements Engine {
   #refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
       case 'closed': return this.#leases.holds(lease) ? undefined : new PoolClosedError();
-      case 'terminated': return new PoolTerminatedError();
+      case 'terminated': return new PoolTerminatedError('submit a task');
       case 'broken': return this.#brokenError;
       default: return this.#conn?.health.outage;
     }
@@ -305,7 +305,7 @@ export class ClusterEngine implements Engine {
 
   ready(): Promise<void> {
     if (this.#state === 'broken') return Promise.reject(this.#brokenError);
-    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError('wait for nodes to be ready'));
     if (this.#conn && this.#nodes && this.#nodes.live.length > 0) return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(new PoolClosedError('wait for nodes to be ready'));
     const waiting = this.#readyWaiters.wait();
@@ -327,7 +327,7 @@ export class ClusterEngine implements Engine {
       this.#state = 'terminated';
       const jobs = this.#box.jobIds();
       this.#failAll(new PoolTerminatedError());
-      this.#readyWaiters.rejectAll(new PoolTerminatedError());
+      this.#readyWaiters.rejectAll(new PoolTerminatedError('wait for nodes to be ready'));
       // Waiting jobs are removed; a running one is aborted on its node (link.removeWithin).
       if (this.#conn && !wasBroken && jobs.length > 0) this.#cleanup = this.#conn.removeWithin(jobs, TERMINATE_CLEANUP_MS);
     }

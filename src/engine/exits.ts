@@ -85,7 +85,11 @@ function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
 }
 
 /** Start errors that every retry would meet again, so backing off and retrying only delays the answer. */
-const FINAL_START_ERRORS = new Set(['ERR_FORKPOOL_NO_TYPESCRIPT_LOADER']);
+const FINAL_START_ERRORS = new Set([
+  'ERR_FORKPOOL_NO_TYPESCRIPT_LOADER',
+  // The thread runtime's execArgv holds a flag worker_threads refuse (Node names it).
+  'ERR_WORKER_INVALID_EXEC_ARGV',
+]);
 
 function cannotBeMended(err: Error): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {

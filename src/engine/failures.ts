@@ -113,6 +113,12 @@ function ranges(indices: readonly number[]): string {
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */
 export function startFailureMessage(exitCode: number | null, signal: string | null, runtimeError: Error | undefined): string {
-  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-  return `the worker ${how} before it was ready${runtimeError ? `: ${runtimeError.message}` : ''}`;
+  // Neither a code nor a signal: it never ran (the spawn itself threw).
+  const how = signal ? `was killed by ${signal} before it was ready` : exitCode === null ? 'could not be started' : `exited with code ${exitCode} before it was ready`;
+  // Code 0 with nothing reported: Node ends a process whose event loop is
+  // empty, and a top-level await (or an initializer's promise) that can never
+  // settle leaves it so; a bare "code 0" would send the user elsewhere.
+  const why = exitCode === 0 && !signal && !runtimeError
+    ? ' (process.exit(0) while loading, or a top-level await or initializer promise that can never settle: nothing was left to wait for)' : '';
+  return `the worker ${how}${why}${runtimeError ? `: ${runtimeError.message}` : ''}`;
 }

@@ -162,7 +162,7 @@ export class Supervisor implements Engine {
   #refusal(lease?: CallLease): Error | undefined {
     switch (this.#state) {
       case 'closed': return this.#leases.holds(lease) ? undefined : new PoolClosedError();
-      case 'terminated': return new PoolTerminatedError();
+      case 'terminated': return new PoolTerminatedError('submit a task');
       case 'broken': return this.#brokenError;
       default: return undefined;
     }
@@ -311,7 +311,7 @@ export class Supervisor implements Engine {
         // A worker that ignores SIGTERM or is stuck in native code still goes.
         setTimeout(() => this.#kill(w, 'shutdown', 'SIGKILL'), SIGKILL_GRACE_MS).unref();
       }
-      this.#workers.rejectReady(new PoolTerminatedError());
+      this.#workers.rejectReady(new PoolTerminatedError('wait for workers to be ready'));
     }
     this.#afterProgress();
     return this.whenIdle();
@@ -339,7 +339,7 @@ export class Supervisor implements Engine {
 
   ready(): Promise<void> {
     if (this.#state === 'broken') return Promise.reject(this.#brokenError);
-    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError('wait for workers to be ready'));
     if (this.#workers.allReady()) return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(new PoolClosedError('wait for workers to be ready'));
     const waiting = this.#workers.whenAllReady();

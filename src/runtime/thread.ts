@@ -101,7 +101,17 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       if (!started && command.t === 'init') {
         started = true;
         pendingInit = command;
-        startWith(pendingInit);
+        try {
+          startWith(pendingInit);
+        } catch (err) {
+          // new Worker() throws at once for what a thread cannot take (execArgv
+          // flags that are process-wide: ERR_WORKER_INVALID_EXEC_ARGV). With no
+          // thread, no 'exit' would ever come and the slot would wait forever:
+          // report the exit (a start failure) on the next turn, as a failed
+          // process spawn does.
+          exited = true;
+          setImmediate(() => handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err as Error }));
+        }
         return;
       }
       // A run command's `tr` moves its ArrayBuffers and MessagePorts to the thread instead of copying them.
