@@ -174,12 +174,13 @@ export class ClusterEngine implements Engine {
 
   // ── admission ─────────────────────────────────────────────────────────────
 
-  submit(task: Task, opts: SubmitOptions = {}): void | Promise<void> {
-    const refusal = this.#refusal(opts.lease);
+  /** `waited`: back from waiting for room, so submitted before any close(), which must not refuse it now. */
+  submit(task: Task, opts: SubmitOptions = {}, waited = false): void | Promise<void> {
+    const refusal = waited && this.#state === 'closed' ? undefined : this.#refusal(opts.lease);
     if (refusal) return task.settle(refusal);
     if (this.#box.waiting >= this.#opts.maxQueue) {
       if (!opts.wait) return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
-      return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts) ?? undefined)));
+      return new Promise<void>((resolve) => this.#spaceWaiters.push(() => resolve(this.submit(task, opts, true) ?? undefined)));
     }
     if (this.#exports && !this.#exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, this.#exports));
     if (task.signal?.aborted) return task.settle(new AbortError(task.signal.reason));

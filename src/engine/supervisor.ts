@@ -19,11 +19,10 @@
  * - a call in progress (a map or imap still reading its input) holds a lease: after close()
  *   its remaining chunks are still accepted, and join() waits for them.
  *
- * Its parts live beside it: worker-events.ts (what each worker event means),
- * exits.ts (what a worker's exit means), workers.ts (the set of slots),
- * task-queue.ts (admission and leases), send.ts (a batch onto the wire), and the pure rules dispatch.ts (who
- * takes what), failures.ts (what a death means for the running task) and
- * guards.ts (clocks and meters).
+ * Its parts live beside it: worker-events.ts (what each worker event means), exits.ts (what a
+ * worker's exit means), workers.ts (the set of slots), task-queue.ts (admission), leases.ts, send.ts
+ * (a batch onto the wire), and the pure rules dispatch.ts (who takes what), failures.ts (what a
+ * death means for the running task) and guards.ts (clocks and meters).
  */
 import type { EventEmitter } from 'node:events';
 import {
@@ -141,12 +140,13 @@ export class Supervisor implements Engine {
 
   // ── admission ─────────────────────────────────────────────────────────────
 
-  submit(task: Task, opts: SubmitOptions = {}): void | Promise<void> {
-    const refusal = this.#refusal(opts.lease);
+  /** `waited`: back from waiting for room, so submitted before any close(), which must not refuse it now. */
+  submit(task: Task, opts: SubmitOptions = {}, waited = false): void | Promise<void> {
+    const refusal = waited && this.#state === 'closed' ? undefined : this.#refusal(opts.lease);
     if (refusal) return task.settle(refusal);
     if (this.#queue.full) {
       if (!opts.wait) return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
-      return new Promise<void>((resolve) => this.#queue.waitForRoom(() => resolve(this.submit(task, opts) ?? undefined)));
+      return new Promise<void>((resolve) => this.#queue.waitForRoom(() => resolve(this.submit(task, opts, true) ?? undefined)));
     }
     const exports = this.#core.exports;
     if (exports && !exports.includes(task.name)) return task.settle(new UnknownTaskError(task.name, exports));

@@ -23,6 +23,18 @@ test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting
   assert.deepEqual(await Promise.all([running, a, b, waited]), [300, 50, 50, 7]);
 });
 
+test('calls waiting for room (waitForSpace) when close() is called were submitted before it: they run, and join() waits for them', async () => {
+  const pool = await makePool(fixture('hang-forever.mjs'), { ...opts, processes: 1, maxQueue: 1 });
+  // Not ready yet: the first call waits in the queue, so the next two wait for room.
+  const calls = [pool.apply('sleep', [300]), pool.apply('sleep', [10], { waitForSpace: true }), pool.apply('sleep', [20], { waitForSpace: true })];
+  await new Promise((r) => setTimeout(r, 50));
+  pool.close();
+  await pool.join();
+  // They were refused with PoolClosedError ("submitted after close").
+  assert.deepEqual(await Promise.all(calls), [300, 10, 20]);
+  await assert.rejects(pool.apply('sleep', [1], { waitForSpace: true }), /pool is closed/);
+});
+
 test('imap reads its input lazily: an endless generator is drained only a bounded read-ahead', async () => {
   await using pool = await makePool(fixture('hang-forever.mjs'), opts);
   let pulled = 0;
