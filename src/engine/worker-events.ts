@@ -17,7 +17,28 @@ import { canSplit, retryThrownItems } from './split.js';
 import { outcomeOf } from './wire.js';
 import type { WorkerSlot } from './worker-slot.js';
 
+/**
+ * A worker's event, applied. What a worker sends cannot hurt the main
+ * process: a message that decodes but is not what the protocol says (null, a
+ * field of the wrong type: user code writing to the worker's event pipe, a
+ * native addon scribbling on it, another forkpool version) throws somewhere
+ * below, and is a protocol failure of that worker, as a frame that does not
+ * decode is. It once crashed the main process or left the pool waiting.
+ */
 export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
+  try {
+    applyEvent(core, w, ev);
+  } catch (err) {
+    onChannelError(core, w, new Error(`worker ${w.id} sent an event the protocol does not allow (${describeEvent(ev)}): ${(err as Error)?.message}`, { cause: err }));
+  }
+}
+
+function describeEvent(ev: unknown): string {
+  const t = (ev as { t?: unknown } | null)?.t;
+  return typeof t === 'string' ? `a ${JSON.stringify(t.slice(0, 32))} event` : `${ev === null ? 'null' : typeof ev}`;
+}
+
+function applyEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
   switch (ev.t) {
     case 'done':
       // `nx`: the task the worker starts right after this one (saves a `started` event).
@@ -29,6 +50,7 @@ export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void 
     case 'startError': w.startError = reportedStartError(w, ev, core.opts.initializer); return;
     case 'recycle':
       // Past its memory cap after a task: it handed back what it had not started, and exits.
+      if (typeof ev.mem !== 'number') throw new TypeError('mem is not a number');
       w.state = 'stopping';
       w.killReason = 'memory';
       w.rss = ev.mem;
@@ -39,7 +61,11 @@ export function onWorkerEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void 
       w.reclaiming = false;
       core.requeueFront(w.giveBack(ev.ids));
       return core.afterProgress();
-    case 'overLimit': w.rss = ev.mem; return overHardLimit(core, w, ev.mem);
+    case 'overLimit':
+      // Sent by a thread that measures itself; only a pool with maxMemory asks it to.
+      if (core.opts.maxMemory === undefined || typeof ev.mem !== 'number') throw new TypeError('no memory cap was set, or mem is not a number');
+      w.rss = ev.mem;
+      return overHardLimit(core, w, ev.mem);
     case 'hub': return hubReceive(w.peer, ev.m);
     case 'unlogged': return noteMidChunk(w, ev.id, { unlogged: true });
     case 'logged': return noteMidChunk(w, ev.id, { logged: ev.items });

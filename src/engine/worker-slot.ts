@@ -89,6 +89,8 @@ export class WorkerSlot {
 
   /** The worker gave these tasks back unstarted: out of its in-flight list, as if never handed over. */
   giveBack(ids: readonly number[]): Task[] {
+    // From the worker: a string would iterate as characters and give back nothing (worker-events.ts).
+    if (!Array.isArray(ids)) throw new TypeError('the ids given back are not an array');
     const back: Task[] = [];
     for (const id of ids) {
       const t = this.take(id);

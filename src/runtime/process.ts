@@ -128,7 +128,8 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     if (owesAnswer) send({ t: 'go' });
   };
   const onEvent = (m: unknown) => {
-    if ((m as WorkerEvent).t === 'ready') {
+    // A decoded frame that is not an object is no event at all: the supervisor judges what is.
+    if ((m as WorkerEvent | null)?.t === 'ready') {
       owesAnswer = true;
       setImmediate(answerReady);
     }

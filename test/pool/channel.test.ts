@@ -32,6 +32,31 @@ test('a worker that writes a frame claiming 2 GB is killed; its task fails and t
   await pool.terminate();
 });
 
+// Well-formed frames, wrong events: each once crashed the main process (a TypeError thrown
+// from the pipe reader) or, for `recycle`, left the next call and join() waiting forever.
+const FORGED: Array<[string, unknown]> = [
+  ['null', null],
+  ['a startError without its error', { t: 'startError', phase: 'import', e: null }],
+  ['returned ids that are not a list', { t: 'returned', ids: null }],
+  ['a result whose error list holds null', { t: 'done', id: 1, ms: 1, e: [[0, null]] }],
+  ['a recycle whose ids are a string', { t: 'recycle', mem: 'x', returned: 'nope' }],
+  ['overLimit from a pool with no memory cap', { t: 'overLimit', mem: 1e12 }],
+];
+for (const [what, event] of FORGED) {
+  test(`a worker that sends ${what} is killed as a protocol failure: its task fails, the pool goes on`, { skip: isThread && PROCESS_ONLY }, async () => {
+    const pool = await makePool<typeof abuse>(TASKS, { ...opts, processes: 1 });
+    const reasons: string[] = [];
+    pool.on('workerExit', (e) => reasons.push(e.reason));
+    const err = await pool.apply('forgeEvent', [event]).then(() => assert.fail('resolved'), (e) => e);
+    assert.ok(err instanceof WorkerCrashedError, String(err));
+    assert.match(err.message, /sent an event the protocol does not allow/);
+    assert.deepEqual(reasons, ['protocol']);
+    assert.equal(await pool.apply('quick', [3]), 3);
+    pool.close();
+    await pool.join();
+  });
+}
+
 test('a result nested too deep to decode fails that task alone and the main process survives', async () => {
   const pool = await makePool<typeof abuse>(TASKS, opts);
   for (const depth of [2000, 5000, 20000]) {
