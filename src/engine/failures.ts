@@ -63,12 +63,15 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
     // the same value would fail again, so no retry.
     return { kind: 'settle', error: new DataCloneError(`the result of task ${JSON.stringify(task.name)}`, death.channelError, death.runtime === 'thread' ? 'threads' : 'processes'), failure: 'error' };
   }
-  const crashes = [...task.crashes, { exitCode: death.exitCode, signal: death.signal, pid: death.pid }];
-  if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };
+  // Past the memory cap the pool set (its RSS cap, or the V8 heap cap that comes
+  // with it): the pool's own verdict, as a timeout is, so not retried. Which of
+  // the two caps a runaway task met first once decided whether it ran again.
   if (death.memoryLimit !== undefined && (death.outOfMemory || death.reason === 'memory')) {
     const detail = death.outOfMemory ? ' (V8 ran out of heap)' : '';
     return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail, describeRunning(task)), failure: 'memory' };
   }
+  const crashes = [...task.crashes, { exitCode: death.exitCode, signal: death.signal, pid: death.pid }];
+  if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };
   return {
     kind: 'settle',
     failure: 'crash',

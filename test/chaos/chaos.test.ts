@@ -82,7 +82,7 @@ test(`chaos: ${TASKS} tasks with random kills, exits, throws, hangs and memory b
     const n = executed.get(i) ?? 0;
     const why = `task ${i} (${kind}, seed ${seed}) ran ${n} times`;
     if (kind === 'kill' || kind === 'exit') assert.equal(n, 1 + RETRIES, why);
-    else if (kind === 'oom') assert.ok(n >= 1 && n <= 1 + RETRIES, why);
+    // A memory blow-up is the pool's verdict, as a hang's timeout is: never retried.
     else assert.equal(n, 1, why);
   });
   assert.equal(callbacks, tally.ok, 'each healthy result ran its callback exactly once');

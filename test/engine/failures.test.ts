@@ -41,6 +41,15 @@ test('out of memory with a cap is a MemoryLimitError', () => {
   assert.ok(v.kind === 'settle' && v.error instanceof MemoryLimitError && v.failure === 'memory');
 });
 
+test('past the memory cap the pool set, a task is not retried, like a timeout: V8 heap cap and RSS cap alike', () => {
+  for (const facts of [{ outOfMemory: true }, { reason: 'memory' as const }]) {
+    const v = judgeRunningTask(task(3), death({ ...facts, memoryLimit: 64e6 }));
+    assert.ok(v.kind === 'settle' && v.error instanceof MemoryLimitError && v.failure === 'memory', JSON.stringify(facts));
+  }
+  // With no cap, running out of heap is a crash, and retried.
+  assert.equal(judgeRunningTask(task(1), death({ outOfMemory: true })).kind, 'retry');
+});
+
 test('a result that could not be decoded is a DataCloneError and is never retried', () => {
   const v = judgeRunningTask(task(5), death({ reason: 'protocol', channelError: new FrameDecodeError('too deep') }));
   assert.ok(v.kind === 'settle' && v.error instanceof DataCloneError && v.failure === 'error');
