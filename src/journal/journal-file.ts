@@ -30,8 +30,14 @@ export type JournalMode = 'resume' | 'overwrite';
 export class JournalFile {
   readonly path: string;
   readonly header: JournalHeader;
-  /** Records found on open, by lookup key (index for default keying, key otherwise). */
-  readonly #refs: Map<string, RecordRef>;
+  /**
+   * Records found on open, by lookup key (index for default keying, key otherwise). With
+   * custom keys it also holds the keys this run has claimed (see `claim`): a number is the
+   * input index that claimed it. One map, so a resumed key costs no second entry.
+   */
+  readonly #refs: Map<string, RecordRef | number>;
+  /** Number of distinct items recorded when the journal was opened. */
+  readonly recordedOnOpen: number;
   readonly #reader: RecordReader;
   readonly #writer: JournalWriter;
   readonly #lock: JournalLock;
@@ -41,6 +47,7 @@ export class JournalFile {
     this.header = header;
     this.#writer = writer;
     this.#refs = refs;
+    this.recordedOnOpen = refs.size;
     this.#reader = new RecordReader(path);
     this.#lock = lock;
   }
@@ -87,13 +94,24 @@ export class JournalFile {
     }
   }
 
-  /** Number of distinct items recorded when the journal was opened. */
-  get recordedOnOpen(): number {
-    return this.#refs.size;
+  lookup(lookupKey: string): RecordRef | undefined {
+    const ref = this.#refs.get(lookupKey);
+    return typeof ref === 'number' ? undefined : ref;
   }
 
-  lookup(lookupKey: string): RecordRef | undefined {
-    return this.#refs.get(lookupKey);
+  /**
+   * Claims a custom key for the item at `index` of this run, and returns its
+   * record if the journal holds one; a number instead is the index of an
+   * earlier item of this run that claimed the same key. Two items under one
+   * key would share one record, so a resume would hand one item's result to
+   * the other: the caller refuses that. The record's entry is replaced by the
+   * index, so on resume the claim costs nothing beyond the index already kept
+   * (the record is read back at once, or run again, and not looked up later).
+   */
+  claim(key: string, index: number): RecordRef | number | undefined {
+    const found = this.#refs.get(key);
+    this.#refs.set(key, typeof found === 'number' ? found : index);
+    return found;
   }
 
   /** Reads a record found on open back from disk, with its value or error rebuilt. */

@@ -56,7 +56,9 @@ export interface JournalOptions {
   journal: string;
   /**
    * Identity of an item across runs. The default is `<index>:<hash of the item>`,
-   * which also lets a rerun notice an item that changed.
+   * which also lets a rerun notice an item that changed. Each item of a run needs a key of
+   * its own: a key returned for two items throws a TypeError (`ERR_FORKPOOL_INVALID_ARG`)
+   * naming it and both indices, before the second item runs.
    * @default (item, index) => `${index}:${sha1(item)}`
    */
   key?: (item: unknown, index: number) => string;
@@ -156,7 +158,7 @@ export async function* journaled(
         const i = index++;
         const hash = hashes?.[i] ?? itemHash(item);
         const key = customKey ? String(customKey(item, i)) : `${i}:${hash}`;
-        const ref = journal.lookup(customKey ? key : String(i));
+        const ref = customKey ? claimKey(journal, key, i) : journal.lookup(String(i));
         if (ref && !customKey && ref.hash !== hash) {
           throw new JournalMismatchError(journal.path, `item ${i} differs from the one recorded at that index (hash ${hash}, recorded ${ref.hash})`);
         }
@@ -243,6 +245,8 @@ class NoJournal {
   readonly header = undefined;
   readonly recordedOnOpen = 0;
   lookup(): RecordRef | undefined { return undefined; }
+  // Nothing is recorded, so no two items can share a record: keys are not kept.
+  claim(): RecordRef | undefined { return undefined; }
   readOutcome(): RecordedOutcome { throw new Error('forkpool internal error: read from no journal'); }
   async append(_record: StoredRecord): Promise<void> { /* nothing is recorded */ }
   flushSyncOnExit(): void { /* nothing to flush */ }
@@ -269,6 +273,18 @@ async function record(journal: AnyJournal, entry: Entry, s: SettledItem): Promis
   if (journal instanceof NoJournal) return;
   const rec = encodeRecord(entry, s);
   if (rec) await journal.append(rec);
+}
+
+/**
+ * The record of an item's custom key, after making sure no earlier item of
+ * this run returned the same key: two items would share one record, and a
+ * resume would return one item's result for both (journal.md promises the
+ * output of an uninterrupted run). Thrown before the item runs or is recorded.
+ */
+function claimKey(journal: AnyJournal, key: string, index: number): RecordRef | undefined {
+  const claimed = journal.claim(key, index);
+  if (typeof claimed !== 'number') return claimed;
+  throw invalidArg(TypeError, `The \`key\` function returned the same key ${show(key)} for items ${claimed} and ${index}: each item needs a key of its own, or a resume would give one item's recorded result to the other`);
 }
 
 function fromRecord(journal: AnyJournal, ref: RecordRef, entry: Entry): JournaledItem {
