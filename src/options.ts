@@ -2,6 +2,7 @@
  * Pool options: every field documented, every value checked once, here, with
  * a message that names the option and the value received.
  */
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { invalidArg, show } from './errors.js';
 import { memoryCap } from './util/bytes.js';
@@ -95,7 +96,11 @@ export interface PoolOptions {
   env?: NodeJS.ProcessEnv;
   /** Node flags for workers, e.g. `['--enable-source-maps']`. Not inherited from this process. @default [] */
   execArgv?: string[];
-  /** Working directory of worker processes. @default process.cwd() */
+  /**
+   * Working directory of worker processes; it must be an existing directory (checked at
+   * construction, under both runtimes). Threads share this process's working directory
+   * and ignore it. @default process.cwd()
+   */
   cwd?: string;
   /**
    * Run the tasks on other machines, through BullMQ on Redis, instead of local
@@ -199,6 +204,8 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw invalidArg(TypeError, `Expected \`cwd\` to be a string, got ${show(o.cwd)}`);
   if (o.env !== undefined && (o.env === null || typeof o.env !== 'object')) throw invalidArg(TypeError, `Expected \`env\` to be an object, got ${show(o.env)}`);
   const backend = o.backend === undefined ? undefined : backendOption(o);
+  // After backendOption, which refuses `cwd` beside a backend whatever its value.
+  if (o.cwd !== undefined) checkCwd(o.cwd);
   return {
     processes: positiveInt('processes', o.processes, availableParallelism()),
     runtime,
@@ -257,6 +264,25 @@ function backendOption(o: PoolOptions): Required<BackendOptions> {
     redis, queue, moduleVersion: moduleVersion ?? '',
     unavailableTimeout: unavailableTimeout === undefined ? 60_000 : timeoutMs('backend.unavailableTimeout', unavailableTimeout),
   };
+}
+
+/**
+ * `cwd` names an existing directory. A process spawned in a missing one fails
+ * with "spawn /usr/bin/node ENOENT", which blames the node binary, and only
+ * after the pool's start attempts break it. Checked under the thread runtime
+ * too, where it is ignored, so that switching runtimes does not turn an
+ * accepted pool into a broken one. A relative path is taken from
+ * `process.cwd()`, as spawn takes it.
+ */
+function checkCwd(cwd: string): void {
+  let why: string | undefined;
+  try {
+    if (!statSync(cwd).isDirectory()) why = 'which is not a directory';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    why = code === 'ENOENT' || code === 'ENOTDIR' ? 'which does not exist' : `which cannot be used (${code ?? String(err)})`;
+  }
+  if (why) throw invalidArg(TypeError, `Expected \`cwd\` to be an existing directory, got ${show(cwd)}, ${why}`);
 }
 
 /** A worker that loads nothing slow is ready in well under a second; 30 s allows heavy imports and initializers. */

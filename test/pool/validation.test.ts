@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, UnknownTaskError, PoolClosedError, InvalidStateError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
@@ -34,6 +34,23 @@ test('bad pool options are caught at construction with the option named', { skip
   assert.throws(() => new Pool(fixture('basic.ts'), { procesess: 2 } as never), { name: 'TypeError', message: /Unknown pool option `procesess`/ });
   assert.throws(() => new Pool(fixture('does-not-exist.mjs')), { name: 'TypeError', message: /does not exist/ });
   assert.throws(() => new Pool(42 as never), TypeError);
+});
+
+test('a `cwd` that does not exist or is not a directory is a TypeError naming it, at construction', { skip: localOnly('a local option; the backend refuses `cwd` whatever its value') }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-cwd-'));
+  const missing = join(dir, 'missing');
+  const file = join(dir, 'file');
+  writeFileSync(file, '');
+  // The process runtime used to break the pool later with "spawn /usr/bin/node ENOENT", blaming node;
+  // the thread runtime ignores `cwd` but checks it alike.
+  const refused = (path: string, why: RegExp) => (e: unknown) =>
+    e instanceof TypeError && (e as { code?: unknown }).code === 'ERR_FORKPOOL_INVALID_ARG'
+    && e.message.includes(`\`cwd\``) && e.message.includes(JSON.stringify(path)) && why.test(e.message);
+  assert.throws(() => new Pool(fixture('basic.ts'), { ...opts, cwd: missing }), refused(missing, /does not exist/));
+  assert.throws(() => new Pool(fixture('basic.ts'), { ...opts, cwd: join(file, 'below') }), refused(join(file, 'below'), /does not exist/));
+  assert.throws(() => new Pool(fixture('basic.ts'), { ...opts, cwd: file }), refused(file, /not a directory/));
+  await using pool = new Pool<typeof basic>(fixture('basic.ts'), { ...opts, cwd: dir });
+  assert.equal(await pool.apply('double', [2]), 4);
 });
 
 test('bad call arguments are caught at the call', async () => {
