@@ -4,6 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { invalidArg, show } from './errors.js';
 import { memoryCap } from './util/bytes.js';
 import { nonNegativeInt, positiveInt, positiveNumber, timeoutMs } from './util/checks.js';
@@ -227,7 +228,8 @@ export function resolveOptions(o: PoolOptions = {}): ResolvedOptions {
     logs,
     env: o.env,
     execArgv: o.execArgv ?? [],
-    cwd: o.cwd,
+    // Absolute now: a later process.chdir() in this process must not move where replacement workers start.
+    cwd: o.cwd === undefined ? undefined : resolve(o.cwd),
     backend,
   };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, UnknownTaskError, PoolClosedError, InvalidStateError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
@@ -51,6 +51,23 @@ test('a `cwd` that does not exist or is not a directory is a TypeError naming it
   assert.throws(() => new Pool(fixture('basic.ts'), { ...opts, cwd: file }), refused(file, /not a directory/));
   await using pool = new Pool<typeof basic>(fixture('basic.ts'), { ...opts, cwd: dir });
   assert.equal(await pool.apply('double', [2]), 4);
+});
+
+test('a relative `cwd` is taken from process.cwd() at construction: a later chdir does not move replacement workers', { skip: localOnly('a local option') || (runtime === 'thread' && 'threads share this process\'s working directory') }, async () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'fp-cwd-rel-')));
+  mkdirSync(join(dir, 'sub'));
+  const before = process.cwd();
+  process.chdir(dir);
+  let pool: Pool<typeof basic>;
+  try {
+    pool = new Pool<typeof basic>(fixture('basic.ts'), { ...opts, processes: 1, maxTasksPerChild: 1, cwd: 'sub' });
+  } finally {
+    process.chdir(before);
+  }
+  // Each call on a new worker: the second is spawned after the chdir back.
+  assert.deepEqual([await pool.apply('cwd'), await pool.apply('cwd')], [join(dir, 'sub'), join(dir, 'sub')]);
+  pool.close();
+  await pool.join();
 });
 
 test('bad call arguments are caught at the call', async () => {
