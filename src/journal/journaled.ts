@@ -186,13 +186,21 @@ export async function* journaled(
     }
   }
 
-  const results = pool.imapSettled(name, feeder(), {
-    // In input order, the pool's own ordered mode stops reading ahead while an early item is
-    // slow, which bounds what waits here; the merge below then only interleaves recorded items.
-    ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
-    [JOB_NAMING]: { keyOf: (position) => inPool.get(position)?.key, indexOf: (position) => inPool.get(position)?.index, ...(typeof run === 'string' ? { run } : {}) },
-    ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
-  })[Symbol.asyncIterator]();
+  let results: AsyncIterator<SettledItem>;
+  try {
+    results = pool.imapSettled(name, feeder(), {
+      // In input order, the pool's own ordered mode stops reading ahead while an early item is
+      // slow, which bounds what waits here; the merge below then only interleaves recorded items.
+      ordered: opts.ordered, chunksize: opts.chunksize, timeout: opts.timeout, signal: opts.signal,
+      [JOB_NAMING]: { keyOf: (position) => inPool.get(position)?.key, indexOf: (position) => inPool.get(position)?.index, ...(typeof run === 'string' ? { run } : {}) },
+      ...(opts.readAhead === undefined ? {} : { readAhead: opts.readAhead }),
+    })[Symbol.asyncIterator]();
+  } catch (err) {
+    // Refused at the call (a pool already broken, closed or terminated): the journal and its
+    // lock are let go here, as at any other end. Kept, they refused a rerun and a cleanup.
+    await journal.close();
+    throw err;
+  }
   let poolDone = false;
   let nextResult: Promise<IteratorResult<SettledItem>> | undefined;
   const reorder = new Map<number, JournaledItem>();

@@ -136,6 +136,16 @@ test('outcomes about the run rather than the item (terminated, aborted) are not 
   assert.equal(lines(journal).length, 3, 'header plus the two real results');
 });
 
+test('a pool that refuses the call at once (broken, closed, terminated) gets the journal and its lock released', async () => {
+  const journal = join(tmp(), 'j.journal');
+  const refused = Object.assign(new Error('the pool is broken'), { code: 'ERR_FORKPOOL_POOL_BROKEN' });
+  const refusing = { imapSettled: () => { throw refused; } };
+  await assert.rejects(collect(journaled(refusing, 'square', range(3), { journal, ordered: true })), /the pool is broken/);
+  // The lock was kept, so this rerun was refused with JournalLockedError (and `forkpool run` kept a journal with nothing in it).
+  const out = await collect(journaled(new FakePool(square), 'square', range(3), { journal, ordered: true }));
+  assert.deepEqual(values(out), [0, 1, 4]);
+});
+
 test('an item rejected by `invalid` fails without running and is recorded as failed', async () => {
   const journal = join(tmp(), 'j.journal');
   const pool = new FakePool(square);
