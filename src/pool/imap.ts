@@ -208,8 +208,14 @@ export function imapSettled(
     for (const c of pending) c.withdraw();
     pending.clear();
     markInputDone();
-    // Let the input clean up (close files, sockets) when the consumer leaves early.
-    if (!exhausted) void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
+    // Let the input clean up (close files, sockets) when the consumer leaves early. Its
+    // return() is user code: one that throws (at once, or later) must not end this process,
+    // nor stop an abort from waking the consumer (stop() runs inside the abort listener).
+    if (!exhausted) {
+      try {
+        void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
+      } catch { /* the input could not clean up: nothing more to do for it */ }
+    }
   };
 
   function onAbort(): void {

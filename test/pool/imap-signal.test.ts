@@ -67,6 +67,41 @@ for (const method of ['imap', 'imapUnordered', 'imapSettled'] as const) {
   });
 }
 
+/** Two items, then a wait that never ends; its return() throws at once (user code with a bug). */
+function stallingInputWhoseReturnThrows(): AsyncIterableIterator<number> {
+  let n = 0;
+  return {
+    next: () => (n < 2 ? Promise.resolve({ done: false, value: n++ }) : new Promise(() => {})),
+    return: () => { throw new Error('return boom'); },
+    [Symbol.asyncIterator]() { return this; },
+  };
+}
+
+test('an input whose return() throws at once: an abort still ends the loop with AbortError, and nothing is thrown elsewhere', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const stray: unknown[] = [];
+  const onStray = (e: unknown) => stray.push(e);
+  process.on('uncaughtException', onStray);
+  try {
+    const ctl = new AbortController();
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const v of pool.imap('double', stallingInputWhoseReturnThrows(), { signal: ctl.signal })) {
+        seen.push(v);
+        if (seen.length === 2) setTimeout(() => ctl.abort(), 20);
+      }
+    })();
+    await assert.rejects(loop, AbortError);
+    // Already aborted: the call returns an iterator whose first step throws AbortError.
+    const it = pool.imapSettled('double', stallingInputWhoseReturnThrows(), { signal: AbortSignal.abort() });
+    await assert.rejects(it.next(), AbortError);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(stray, []);
+  } finally {
+    process.off('uncaughtException', onStray);
+  }
+});
+
 test('a long-lived signal collects no abort listeners from finished imaps', async () => {
   await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const ctl = new AbortController();
