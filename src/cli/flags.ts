@@ -9,9 +9,11 @@
  * is input, as in GNU parallel.
  */
 import { UsageError } from './errors.js';
+import { redactUrl } from '../cluster/settings.js';
 
 type Kind = 'string' | 'boolean';
-interface Flag { kind: Kind; short?: string; aliases?: string[] }
+/** `secret`: a URL that may hold a password, masked wherever a message repeats it. */
+interface Flag { kind: Kind; short?: string; aliases?: string[]; secret?: true }
 
 export const FLAGS = {
   input: { kind: 'string', aliases: ['arg-file'], short: 'a' },
@@ -42,7 +44,7 @@ export const FLAGS = {
   'no-progress': { kind: 'boolean' },
   report: { kind: 'string' },
   runtime: { kind: 'string' },
-  redis: { kind: 'string' },
+  redis: { kind: 'string', secret: true },
   queue: { kind: 'string' },
   'module-version': { kind: 'string' },
   quiet: { kind: 'boolean', short: 'q', aliases: ['silent'] },
@@ -83,7 +85,8 @@ export function tokenize(argv: string[]): Tokens {
   const sources: SourceSpec[] = [];
   const optionLikeItems: string[] = [];
   const set = (name: FlagName, v: string | boolean, shown: string) => {
-    if (name in values && values[name] !== v) throw new UsageError(`${shown} was given twice (${JSON.stringify(values[name])} and ${JSON.stringify(v)})`);
+    const echo = (x: string | boolean) => JSON.stringify((FLAGS[name] as Flag).secret && typeof x === 'string' ? redactUrl(x) : x);
+    if (name in values && values[name] !== v) throw new UsageError(`${shown} was given twice (${echo(values[name]!)} and ${echo(v)})`);
     values[name] = v;
   };
   for (let i = 0; i < argv.length; i++) {

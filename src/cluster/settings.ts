@@ -163,6 +163,8 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    // ioredis also takes the password as a query parameter (`?password=`).
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
     return u.href;
   } catch {
     return '(invalid URL)';

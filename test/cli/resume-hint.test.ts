@@ -1,7 +1,9 @@
-/** The resume hint's command line (src/cli/resume-hint.ts): the --redis password never in clear. */
+/** The resume hint's command line (src/cli/resume-hint.ts), and the --redis URL in messages: the password never in clear. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resumeHint } from '../../src/cli/resume-hint.ts';
+import { tokenize } from '../../src/cli/flags.ts';
+import { redactUrl } from '../../src/cluster/settings.ts';
 
 const URL_WITH_PASSWORD = 'redis://user:secret@127.0.0.1:6380';
 
@@ -27,5 +29,20 @@ test('a hint without a password, or without --redis, is the command line as give
   assert.equal(
     resumeHint('j', ['run', 'm.mjs#f', '-o', 'o', '::: ', 'a b']),
     "The journal j holds every finished item. To continue where this run stopped:\n  forkpool run m.mjs#f -o o '::: ' 'a b' --resume",
+  );
+});
+
+test('a password given as ?password= is masked too, in the hint and wherever the URL is shown', () => {
+  const url = 'redis://127.0.0.1:6380/0?password=s3cret';
+  assert.equal(redactUrl(url), 'redis://127.0.0.1:6380/0?password=***');
+  const hint = resumeHint('j', ['run', 'm.mjs#f', '-o', 'o', '--redis', url], url);
+  assert.doesNotMatch(hint, /s3cret/, hint);
+  assert.match(hint, /put the --redis password back/);
+});
+
+test('--redis given twice: the usage error repeats both URLs with their passwords masked', () => {
+  assert.throws(
+    () => tokenize(['run', 'm.mjs#f', 'a', '--redis', 'redis://:one@127.0.0.1:1', '--redis=redis://:two@127.0.0.1:2']),
+    (e: Error) => /--redis was given twice/.test(e.message) && !/:one@|:two@/.test(e.message) && /redis:\/\/:\*\*\*@127\.0\.0\.1:1/.test(e.message),
   );
 });
