@@ -24,7 +24,6 @@ import { StopControl } from './stop.js';
 import { buildSummary, formatSummary } from './summary.js';
 import { toJsonText } from './encode.js';
 import { resumeHint as hintFor } from './resume-hint.js';
-import { dropUnstartedJournal, journalExists } from './unstarted-journal.js';
 
 export { READ_AHEAD_CHUNKS_PER_WORKER } from './plan.js';
 export { STOP_GRACE_MS } from './stop.js';
@@ -40,8 +39,6 @@ const FATAL_CODES = new Set([
 
 export async function runCommand(config: RunConfig): Promise<number> {
   checkJournalChoice(config);
-  // --force replaces an earlier journal: the one left after a failed start is then this run's own.
-  const journalWasThere = !config.force && journalExists(config.journal);
   let source = await openInput(config);
   let sizing = source.total;
   if (source.total === undefined && !config.dryRun) {
@@ -140,8 +137,6 @@ export async function runCommand(config: RunConfig): Promise<number> {
     if (stop.stopping && source.label === 'stdin') process.stdin.destroy();
     if (fatal) await output.abandon();
     else await output.close().catch((err: unknown) => { fatal = err; });
-    // A run that could not start leaves no journal of its own to refuse the plain rerun; after a data loss, the hint is --resume.
-    if (fatal && config.journal && !journalWasThere && codeOf(fatal) !== 'ERR_FORKPOOL_REDIS_DATA_LOST') dropUnstartedJournal(config.journal);
   }
   if (fatal && codeOf(fatal) === 'ERR_FORKPOOL_REDIS_DATA_LOST') {
     // Results may be lost in Redis, never in the journal: what it holds is valid, and a resume runs the rest.

@@ -6,14 +6,21 @@
  *
  *   open ──► lock (journal-lock.ts) ──► sniff: no file, a journal, or someone's data (refused, untouched)
  *        ──► resume: index the records (journal-index.ts), cut a torn last line
- *        ──► else:   write a fresh header (temp file + rename)
+ *        ──► else:   stage a fresh header in a temporary file, renamed into place
+ *                    at the first record, or at close unless the run could not start
  *        ──► appends go through the writer (journal-writer.ts); recorded items are
  *            looked up in the index and read back one by one; close releases the lock.
+ *
+ * Why staged: a run that could not start (a Redis it cannot use, a module
+ * its workers cannot load) must not have replaced the journal it found,
+ * whose records a resume still needs (`overwrite`, `--force`), nor leave a
+ * header-only journal that refuses the plain rerun. The writer's file handle
+ * stays valid across the rename (a rename moves the name, not the file).
  */
-import { open, mkdir, rename, realpath, unlink } from 'node:fs/promises';
+import { open, mkdir, readdir, realpath, unlink } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { JournalCorruptError, JournalMismatchError } from './errors.js';
 import { JOURNAL_VERSION, decodeRecord, type JournalHeader, type RecordedOutcome, type StoredRecord } from './journal-format.js';
 import { indexJournal, sniff, RecordReader, type RecordRef } from './journal-index.js';
@@ -41,9 +48,12 @@ export class JournalFile {
   readonly #reader: RecordReader;
   readonly #writer: JournalWriter;
   readonly #lock: JournalLock;
+  /** A fresh journal not yet in place: its temporary file and where it goes (see the top of this file). */
+  #staged: Staged | undefined;
 
-  private constructor(path: string, header: JournalHeader, writer: JournalWriter, refs: Map<string, RecordRef>, lock: JournalLock) {
+  private constructor(path: string, header: JournalHeader, writer: JournalWriter, refs: Map<string, RecordRef>, lock: JournalLock, staged?: Staged) {
     this.path = path;
+    this.#staged = staged;
     this.header = header;
     this.#writer = writer;
     this.#refs = refs;
@@ -86,8 +96,13 @@ export class JournalFile {
           return new JournalFile(path, existing.header, new JournalWriter(path, await open(path, 'a'), chunksize), existing.refs, lock);
         }
       }
-      await writeFresh(path, full);
-      return new JournalFile(path, full, new JournalWriter(path, await open(path, 'a'), chunksize), new Map(), lock);
+      const staged = await stageFresh(path, full);
+      try {
+        return new JournalFile(path, full, new JournalWriter(staged.tmp, await open(staged.tmp, 'a'), chunksize), new Map(), lock, staged);
+      } catch (err) {
+        await unlink(staged.tmp).catch(() => { /* the open failed before creating anything */ });
+        throw err;
+      }
     } catch (err) {
       lock.release();
       throw err;
@@ -125,9 +140,23 @@ export class JournalFile {
     }
   }
 
-  /** Appends a record; see JournalWriter.append for when it is durable. */
+  /** Appends a record; see JournalWriter.append for when it is durable. The first one puts a fresh journal in place. */
   append(record: StoredRecord): Promise<void> {
+    if (this.#staged) this.#putInPlace();
     return this.#writer.append(JSON.stringify(record));
+  }
+
+  /**
+   * Renames a staged journal over the path, replacing any journal there.
+   * Synchronous, before the first record is handed to the writer: the
+   * writer's path (for its exit flush) and the file are then the journal's.
+   */
+  #putInPlace(): void {
+    const staged = this.#staged!;
+    this.#staged = undefined;
+    renameSync(staged.tmp, staged.target);
+    this.#writer.movedTo(staged.target);
+    syncDirectory(dirname(staged.target));
   }
 
   /** Last-resort synchronous flush for a process about to exit; see JournalWriter.flushSyncOnExit. */
@@ -135,24 +164,41 @@ export class JournalFile {
     this.#writer.flushSyncOnExit();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the journal and releases its lock. A fresh journal that recorded
+   * nothing is put in place with `keepFresh` (the run started: it ended,
+   * or was stopped); without it (the run could not start) it is dropped and
+   * whatever was at the path stays as it was.
+   */
+  async close(keepFresh = true): Promise<void> {
     try {
       await this.#writer.close();
+      if (this.#staged && keepFresh) this.#putInPlace();
     } finally {
+      if (this.#staged) {
+        try { unlinkSync(this.#staged.tmp); } catch { /* removed already */ }
+        this.#staged = undefined;
+      }
       this.#reader.close();
       this.#lock.release();
     }
   }
 }
 
+interface Staged { tmp: string; target: string }
+
+/** Temporary files of this module: `<journal>.<8 hex>.tmp`. */
+const STAGED_NAME = /^\.[0-9a-f]{8}\.tmp$/;
+
 /**
- * Writes a new journal holding only its header. Through a temporary file and
- * a rename, so the header is never torn and `overwrite` replaces an old
- * journal all at once: a crash leaves either the old journal or the new one.
+ * Writes a new journal holding only its header to a temporary file beside
+ * the path, to be renamed into place (`putInPlace`): a header is never torn,
+ * and a crash leaves the old journal or the new one, never half of either.
  */
-async function writeFresh(path: string, header: JournalHeader): Promise<void> {
+async function stageFresh(path: string, header: JournalHeader): Promise<Staged> {
   // Through a symlink, replace its target, as opening the path for writing would.
   const target = await realpath(path).catch(() => path);
+  await removeStale(target);
   // A random name and 'wx': never someone else's file, even one named like ours.
   const tmp = `${target}.${randomUUID().slice(0, 8)}.tmp`;
   const fh = await open(tmp, 'wx');
@@ -163,12 +209,26 @@ async function writeFresh(path: string, header: JournalHeader): Promise<void> {
     } finally {
       await fh.close();
     }
-    await rename(tmp, target);
   } catch (err) {
-    await unlink(tmp).catch(() => { /* never created, or renamed already */ });
+    await unlink(tmp).catch(() => { /* never created */ });
     throw err;
   }
-  syncDirectory(dirname(target));
+  return { tmp, target };
+}
+
+/**
+ * Removes staged journals left by runs killed before their first record.
+ * Safe under the lock: only a run holding it stages a journal for this path.
+ */
+async function removeStale(target: string): Promise<void> {
+  const dir = dirname(target);
+  const prefix = basename(target);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && STAGED_NAME.test(name.slice(prefix.length))) {
+      await unlink(join(dir, name)).catch(() => { /* gone, or not ours to remove */ });
+    }
+  }
 }
 
 function checkSameRun(path: string, old: JournalHeader, now: JournalHeader): void {

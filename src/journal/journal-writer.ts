@@ -24,7 +24,7 @@ export const SYNC_GROUP = 64;
 export const SYNC_AFTER_MS = 200;
 
 export class JournalWriter {
-  readonly #path: string;
+  #path: string;
   readonly #fh: FileHandle;
   #pending: string[] = [];
   /** Groups handed to the writer whose write has not started yet (see flushSyncOnExit). */
@@ -44,6 +44,11 @@ export class JournalWriter {
     this.#path = path;
     this.#fh = fh;
     this.group = Math.max(SYNC_GROUP, chunksize);
+  }
+
+  /** The file was renamed (a staged journal put in place): the exit flush opens it there. */
+  movedTo(path: string): void {
+    this.#path = path;
   }
 
   /**

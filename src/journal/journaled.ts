@@ -64,7 +64,8 @@ export interface JournalOptions {
   key?: (item: unknown, index: number) => string;
   /**
    * `resume`: continue from an existing journal (refusing one from a different run).
-   * `overwrite`: start over, truncating it.
+   * `overwrite`: start over. The old journal is replaced at the first record,
+   * or when the run ends, unless it could not run anything (see docs/journal.md).
    * @default 'resume'
    */
   journalMode?: 'resume' | 'overwrite';
@@ -118,6 +119,18 @@ const NOT_ABOUT_THE_ITEM = new Set([
   'ERR_FORKPOOL_REDIS_DATA_LOST', 'ERR_FORKPOOL_REDIS_CONNECTION',
 ]);
 
+/**
+ * Codes that mean the run could not run anything (its task, workers or
+ * backend are unusable). A run ended by one before it recorded an item leaves
+ * the journal path as it found it: a fresh journal (`overwrite`, or none
+ * there) is dropped, not put in place (journal-file.ts). Any other end puts
+ * it in place: an interrupted `overwrite` has started over.
+ */
+const CANNOT_RUN = new Set([
+  'ERR_FORKPOOL_UNKNOWN_TASK', 'ERR_FORKPOOL_POOL_BROKEN', 'ERR_FORKPOOL_WORKER_START',
+  'ERR_FORKPOOL_REDIS_CONNECTION', 'ERR_FORKPOOL_MISSING_DEPENDENCY',
+]);
+
 interface Entry { index: number; key: string; hash: string; item: unknown }
 
 export async function* journaled(
@@ -149,6 +162,8 @@ export async function* journaled(
   let feederError: unknown;
   let wake: (() => void) | undefined;
   const notify = (): void => { wake?.(); wake = undefined; };
+  // Set by an outcome saying the run cannot run anything (CANNOT_RUN), or by an input that threw.
+  const failedToRun = { seen: false };
 
   async function* feeder(): AsyncGenerator<unknown> {
     let index = 0;
@@ -180,6 +195,7 @@ export async function* journaled(
       }
     } catch (err) {
       feederError = err;
+      failedToRun.seen = true;
     } finally {
       feederDone = true;
       notify();
@@ -198,7 +214,7 @@ export async function* journaled(
   } catch (err) {
     // Refused at the call (a pool already broken, closed or terminated): the journal and its
     // lock are let go here, as at any other end. Kept, they refused a rerun and a cleanup.
-    await journal.close();
+    await journal.close(false);
     throw err;
   }
   let poolDone = false;
@@ -222,7 +238,7 @@ export async function* journaled(
         if (got === 'direct') continue;
         nextResult = undefined;
         if (got.done) { poolDone = true; continue; }
-        const settled = settleFromPool(journal, inPool, got.value);
+        const settled = settleFromPool(journal, inPool, got.value, failedToRun);
         // Without a journal nothing is appended: no promise, no extra turn per item.
         ready = settled instanceof Promise ? await settled : settled;
       }
@@ -237,7 +253,7 @@ export async function* journaled(
   } finally {
     // An early stop (break, throw, abort) closes the pool's iterator, which stops feeding it.
     if (!poolDone) await results.return?.().catch(() => undefined);
-    await journal.close();
+    await journal.close(!failedToRun.seen);
   }
 }
 
@@ -258,12 +274,12 @@ class NoJournal {
   readOutcome(): RecordedOutcome { throw new Error('forkpool internal error: read from no journal'); }
   async append(_record: StoredRecord): Promise<void> { /* nothing is recorded */ }
   flushSyncOnExit(): void { /* nothing to flush */ }
-  async close(): Promise<void> { /* nothing to close */ }
+  async close(_keepFresh?: boolean): Promise<void> { /* nothing to close */ }
 }
 
 type AnyJournal = JournalFile | NoJournal;
 
-function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: SettledItem): JournaledItem | Promise<JournaledItem> {
+function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: SettledItem, failedToRun: { seen: boolean }): JournaledItem | Promise<JournaledItem> {
   const entry = inPool.get(s.index);
   if (!entry) throw new Error(`forkpool internal error: the pool settled item ${s.index}, which it was never given`);
   inPool.delete(s.index);
@@ -272,6 +288,7 @@ function settleFromPool(journal: AnyJournal, inPool: Map<number, Entry>, s: Sett
   if (out.ok || !NOT_ABOUT_THE_ITEM.has(String((out.error as { code?: unknown }).code))) {
     return record(journal, entry, out).then(() => out);
   }
+  if (CANNOT_RUN.has(String((out.error as { code?: unknown }).code))) failedToRun.seen = true;
   return out;
 }
 

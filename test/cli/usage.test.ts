@@ -33,6 +33,23 @@ test('a run that cannot start (an unknown export) leaves no journal: the rerun w
   assert.equal(jsonLines(out).length, 2);
 });
 
+test('--force with a run that cannot start keeps the earlier journal: its records are still there to resume', async () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'in.txt'), '1\n2\n3\n');
+  const out = join(dir, 'out.jsonl');
+  const first = await runCli(['run', `${TASKS}#square`, '--input', join(dir, 'in.txt'), '-o', out, '-q']);
+  assert.equal(first.code, 0, first.stderr);
+  const journal = `${out}.journal`;
+  const before = readFileSync(journal, 'utf8');
+  const r = await runCli(['run', `${TASKS}#nope`, '--input', join(dir, 'in.txt'), '-o', out, '--force']);
+  assertUsageError(r, /has no exported function "nope"/);
+  assert.equal(readFileSync(journal, 'utf8'), before, 'the journal is as it was');
+  assert.deepEqual(readdirSync(dir).sort(), ['in.txt', 'out.jsonl', 'out.jsonl.journal']);
+  const resumed = await runCli(['run', `${TASKS}#square`, '--input', join(dir, 'in.txt'), '-o', out, '--resume']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /3 from the journal, 0 run now/);
+});
+
 test('an unreadable input is refused: missing file, folder, no permission', async () => {
   const dir = tmp();
   assertUsageError(await runCli(['run', `${TASKS}#square`, '--input', join(dir, 'missing.txt')]), /--input: no such file ".*missing.txt"/);
