@@ -85,8 +85,7 @@ export function tokenize(argv: string[]): Tokens {
   const sources: SourceSpec[] = [];
   const optionLikeItems: string[] = [];
   const set = (name: FlagName, v: string | boolean, shown: string) => {
-    const echo = (x: string | boolean) => JSON.stringify((FLAGS[name] as Flag).secret && typeof x === 'string' ? redactUrl(x) : x);
-    if (name in values && values[name] !== v) throw new UsageError(`${shown} was given twice (${echo(values[name]!)} and ${echo(v)})`);
+    if (name in values && values[name] !== v) throw givenTwice(name, shown, values[name]!, v);
     values[name] = v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -135,6 +134,17 @@ export function tokenize(argv: string[]): Tokens {
     positionals.push(a);
   }
   return { values: values as FlagValues, positionals, sources, optionLikeItems };
+}
+
+/**
+ * The usage error for a flag given twice with two values, shared with
+ * `forkpool worker` so both commands refuse it alike; the values of a secret
+ * flag (`--redis`) are masked, as everywhere a message repeats them.
+ */
+export function givenTwice(name: string, shown: string, first: string | boolean, second: string | boolean): UsageError {
+  const secret = (FLAGS as Record<string, Flag>)[name]?.secret === true;
+  const echo = (x: string | boolean) => JSON.stringify(secret && typeof x === 'string' ? redactUrl(x) : x);
+  return new UsageError(`${shown} was given twice (${echo(first)} and ${echo(second)})`);
 }
 
 /**

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '../cluster/node.js';
 import { EXIT, UsageError } from './errors.js';
+import { givenTwice } from './flags.js';
 import { checkReadable } from './paths.js';
 import { parseDuration, parsePositiveInt, parseProcesses, parseSize } from './units.js';
 
@@ -40,6 +41,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
+      tokens: true,
       options: {
         redis: { type: 'string' },
         queue: { type: 'string' },
@@ -59,6 +61,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`${(err as Error).message} (see forkpool worker --help)`);
   }
+  refuseRepeats(parsed.tokens);
   const v = parsed.values;
   if (v.help) {
     process.stdout.write(`${WORKER_HELP}\n`);
@@ -118,4 +121,20 @@ export async function workerCommand(argv: string[]): Promise<number> {
 function parseCount(text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`--max-stalled-count expects a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/**
+ * parseArgs keeps the last of a flag given twice, so `--redis A --redis B`
+ * would serve B without a word; `forkpool run` refuses that, and so does this,
+ * with the same message (the --redis password masked). `--jobs` is `-j`.
+ */
+function refuseRepeats(tokens: ReturnType<typeof parseArgs>['tokens']): void {
+  const seen = new Map<string, string>();
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option' || t.value === undefined) continue;
+    const name = t.name === 'jobs' ? 'processes' : t.name;
+    const before = seen.get(name);
+    if (before !== undefined && before !== t.value) throw givenTwice(name, t.rawName, before, t.value);
+    seen.set(name, t.value);
+  }
 }

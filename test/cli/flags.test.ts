@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp } from './helpers.js';
+import { WORKER_HELP } from '../../src/cli/worker.ts';
 
 async function workers(flags: string[], items = ['1', '2', '3', '4', '5', '6', '7', '8']): Promise<number> {
   const r = await runCli(['run', `${TASKS}#square`, ...items, '--json-summary', '-q', ...flags]);
@@ -52,4 +53,37 @@ test('options after ::: are input items, as in GNU parallel, and stderr says so 
   const data = await runCli(['run', TASKS, '-q', ':::', '-5', '-0', '--', '--not-an-option', '-Z', 'x']);
   assert.equal(data.code, 0, data.stderr);
   assert.equal(data.stderr, '', 'no note for data that only starts with a dash');
+});
+
+test('forkpool worker refuses a flag given twice, as forkpool run does: every single-value flag, -j and --jobs as one, the --redis password masked', async () => {
+  const pairs: Record<string, [string, string]> = {
+    redis: ['redis://:one@127.0.0.1:1', 'redis://:two@127.0.0.1:2'],
+    queue: ['a', 'b'],
+    processes: ['1', '2'],
+    runtime: ['process', 'thread'],
+    'max-memory': ['1GB', '2GB'],
+    'max-tasks-per-child': ['1', '2'],
+    'module-version': ['a', 'b'],
+    'lock-duration': ['5s', '6s'],
+    'stalled-interval': ['2s', '3s'],
+    'max-stalled-count': ['1', '2'],
+  };
+  // Every flag of the help that takes a value, so a flag added later is covered or this fails.
+  const listed = [...WORKER_HELP.matchAll(/^\s+(?:-\w, )?--([\w-]+) (?! )/gm)].map((m) => m[1]);
+  assert.deepEqual(listed.sort(), Object.keys(pairs).sort());
+  // Port 1 answers nothing: a repeat that slipped through would end in "Cannot use Redis" instead.
+  const base = (skip: string) => ['worker', TASKS, ...(skip === 'redis' ? [] : ['--redis', 'redis://127.0.0.1:1']), ...(skip === 'queue' ? [] : ['--queue', 'q'])];
+  const cases: Array<[string[], RegExp]> = Object.entries(pairs).map(([flag, [a, b]]) => [
+    [...base(flag), `--${flag}`, a, `--${flag}=${b}`],
+    new RegExp(`^forkpool: --${flag} was given twice \\(${JSON.stringify(flag === 'redis' ? a.replace(':one@', ':***@') : a).replace(/[.*/]/g, '\\$&')} and `),
+  ]);
+  cases.push([[...base(''), '-j', '1', '--jobs', '2'], /^forkpool: --jobs was given twice \("1" and "2"\)/]);
+  cases.push([[...base(''), '-j1', '-j', '2'], /^forkpool: -j was given twice \("1" and "2"\)/]);
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  results.forEach((r, i) => {
+    assert.equal(r.code, 255, r.stderr);
+    assert.match(r.stderr, cases[i]![1]);
+    assert.doesNotMatch(r.stderr, /one@|two@/, 'the password is never shown');
+  });
+  assert.match(results[0]!.stderr, /\("redis:\/\/:\*\*\*@127\.0\.0\.1:1" and "redis:\/\/:\*\*\*@127\.0\.0\.1:2"\)/);
 });

@@ -18,7 +18,9 @@ export interface NodeProcess {
 
 /** Starts a node and resolves once it takes jobs (its start line), or rejects with its stderr if it exits first. */
 export async function startNode(url: string, queue: string, extra: string[] = [], locks = TEST_LOCKS, env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', queue, '-j', '1', ...locks, ...extra], {
+  // -j 1 unless `extra` sets it: a flag given twice is refused (as `forkpool run` does).
+  const slots = extra.includes('-j') ? [] : ['-j', '1'];
+  const child = spawn(process.execPath, [CLI, 'worker', TASKS, '--redis', url, '--queue', queue, ...slots, ...locks, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });
