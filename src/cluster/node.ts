@@ -189,7 +189,7 @@ export class ClusterNode {
     if (!this.#heartbeat) return;
     this.#heartbeat.at = Date.now();
     try {
-      await writeHeartbeat(this.#client, this.#cfg.queue, this.#heartbeat);
+      await writeHeartbeat(this.#client, this.#cfg.queue, this.#heartbeat, true);
     } catch (err) {
       this.#cfg.log?.(`heartbeat failed: ${(err as Error).message}`);
     }
@@ -203,6 +203,7 @@ export class ClusterNode {
         queue: this.#cfg.queue,
         maxStalledCount: this.#cfg.maxStalledCount ?? MAX_STALLED_COUNT,
         periodMs: SWEEP_MS,
+        heartbeat: this.#heartbeat!,
       });
       if (moved.length > 0) this.#cfg.log?.(`recovered ${moved.length} job(s) of a lost node: ${moved.join(', ')}`);
     } catch (err) {

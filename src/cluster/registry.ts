@@ -6,7 +6,7 @@
  * clocks of the machines do not matter.
  */
 import type { RedisClient } from './connect.js';
-import { HEARTBEAT_TTL_S, nodeKey, nodesKey, type Heartbeat } from './settings.js';
+import { HEARTBEATS_WIPED_MS, HEARTBEAT_TTL_S, heartbeatsWipedKey, nodeKey, nodesKey, type Heartbeat } from './settings.js';
 
 export async function readNodes(client: RedisClient, queue: string): Promise<Heartbeat[]> {
   const ids = await client.smembers(nodesKey(queue));
@@ -23,11 +23,30 @@ export async function readNodes(client: RedisClient, queue: string): Promise<Hea
   return live.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-export async function writeHeartbeat(client: RedisClient, queue: string, hb: Heartbeat): Promise<void> {
-  await client.multi()
-    .set(nodeKey(queue, hb.id), JSON.stringify(hb), 'EX', HEARTBEAT_TTL_S)
-    .sadd(nodesKey(queue), hb.id)
-    .exec();
+/**
+ * KEYS[1] the heartbeat, KEYS[2] the node set, KEYS[3] the wipe marker; ARGV[1] the heartbeat,
+ * ARGV[2] its TTL (s), ARGV[3] the node id, ARGV[4] '1' if this node wrote it before, ARGV[5] the
+ * marker's life (ms). The sweep (recover.ts) runs it first, with the same arguments.
+ */
+export const BEAT_LUA = `
+local had = redis.call('EXISTS', KEYS[1]) == 1
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+if not had and ARGV[4] == '1' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[5]) end
+`;
+
+/** The keys and arguments of BEAT_LUA for this node's heartbeat. */
+export function beatArgs(queue: string, hb: Heartbeat, again: boolean): Array<string | number> {
+  return [nodeKey(queue, hb.id), nodesKey(queue), heartbeatsWipedKey(queue), JSON.stringify(hb), HEARTBEAT_TTL_S, hb.id, again ? '1' : '0', HEARTBEATS_WIPED_MS];
+}
+
+/**
+ * `again`: this node wrote its heartbeat before, so finding it gone (well
+ * before its TTL, as a live node beats every HEARTBEAT_MS) means Redis lost
+ * it: one script, so that no sweep runs between the write and the marker.
+ */
+export async function writeHeartbeat(client: RedisClient, queue: string, hb: Heartbeat, again = false): Promise<void> {
+  await client.eval(BEAT_LUA, 3, ...beatArgs(queue, hb, again));
 }
 
 export async function removeNode(client: RedisClient, queue: string, id: string): Promise<void> {

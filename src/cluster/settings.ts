@@ -106,6 +106,17 @@ export function nodesKey(queue: string): string {
 export function nodeKey(queue: string, id: string): string {
   return `${PREFIX}:${queue}:node:${id}`;
 }
+/**
+ * Set (PX HEARTBEATS_WIPED_MS) by a live node that finds its own heartbeat
+ * gone before its TTL (FLUSHALL, a restart without persistence): other live
+ * nodes' heartbeats are gone too until they write them again, so meanwhile
+ * the recovery sweep takes no job for want of its node's heartbeat (recover.ts).
+ */
+export function heartbeatsWipedKey(queue: string): string {
+  return `${PREFIX}:${queue}:heartbeats-wiped`;
+}
+/** Each live node writes its heartbeat again within a sweep (SWEEP_MS) or a beat (HEARTBEAT_MS) of a wipe. */
+export const HEARTBEATS_WIPED_MS = HEARTBEAT_MS;
 
 /** What a node says about itself every HEARTBEAT_MS. */
 export interface Heartbeat {

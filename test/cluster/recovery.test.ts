@@ -64,6 +64,33 @@ describe('recovery of lost jobs', { skip: redisSkip }, () => {
     }
   });
 
+  test('after a FLUSHALL, a job a live node took before it beat again is not taken from it: one run, no "lost node", no refused completion', async () => {
+    // Its own Redis: the flush must not touch the other tests' queues.
+    const own = await startRedis();
+    const queue = 'wiped';
+    const runs = join(dir, 'wiped-runs.txt');
+    const env = { FORKPOOL_TEST_TALLY: runs, FORKPOOL_TEST_TALLY_MS: '3000' };
+    const pair = await Promise.all([startNode(own.url, queue, [], undefined, env), startNode(own.url, queue, [], undefined, env)]);
+    const client = new Redis(own.url);
+    let pool: Pool<typeof tasks> | undefined;
+    try {
+      // Just after the nodes started: their heartbeats are gone until their next beats, 5 s away.
+      await client.flushall();
+      // Created after the flush, the pool adopts the new epoch: nothing of it was lost.
+      pool = new Pool<typeof tasks>(TASKS, { backend: { redis: own.url, queue } });
+      // 3 s of running spans 3 sweeps; the sweep took the job as its node's, and the other node ran it again.
+      assert.equal(await pool.apply('tally', ['21']), 42);
+      assert.deepEqual(readFileSync(runs, 'utf8').split('\n').filter(Boolean), ['21'], 'the task ran once');
+      for (const n of pair) assert.doesNotMatch(n.stderr(), /lost node|late completion|Missing lock/);
+      assert.equal(pool.stats().duplicates, 0);
+    } finally {
+      client.disconnect();
+      await pool?.terminate();
+      await Promise.all(pair.map((n) => n.stop()));
+      await own.stop();
+    }
+  });
+
   test("currentTask() on a node: a stable key and an attempt that counts the job's runs on nodes that died", async () => {
     const queue = 'context';
     nodes.push(...await Promise.all([startNode(redis.url, queue), startNode(redis.url, queue)]));
