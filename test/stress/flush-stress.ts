@@ -7,7 +7,7 @@
  * `MULTI; DBSIZE; EXISTS <epoch>; KEYS *:run:*; FLUSHALL; EXEC` (so what the
  * flush wiped is recorded atomically with it) DELAY ms after the run starts.
  *
- *   npm run build && node --import tsx repro/flush-stress.ts [iterations] [maxDelayMs]
+ *   npm run build && node --import tsx test/stress/flush-stress.ts [iterations] [maxDelayMs]
  * env: ITEMS (60), TASK_MS (150), NODES (2), LOCKS=default|test (test: 2s/1s), OUT (a JSON Lines log).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,10 +15,10 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync, existsSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../test/helpers/redis.ts';
-import { startNode, TASKS, TEST_LOCKS } from '../test/cluster/nodes.ts';
+import { startRedis } from '../helpers/redis.ts';
+import { startNode, TASKS, TEST_LOCKS } from '../cluster/nodes.ts';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const iterations = Number(process.argv[2] ?? 30);
 const maxDelay = Number(process.argv[3] ?? 500);
 const ITEMS = Number(process.env.ITEMS ?? 60);
