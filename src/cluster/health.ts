@@ -32,6 +32,14 @@ const CHECK_MS = 1_000;
 /** The epoch is read again while connected this often (a failover can swap the server under a live socket). */
 const EPOCH_PERIOD_MS = 5_000;
 
+/** KEYS[1] the epoch key, ARGV[1] a new epoch: returns the key's value, set to ARGV[1] if it had none. */
+const ADOPT_EPOCH_LUA = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;
+
 const warned = new Set<string>();
 
 export interface HealthHooks {
@@ -80,8 +88,9 @@ export class RedisHealth {
 
   /** Adopts (or creates) the queue's epoch, and warns once about risky Redis settings. */
   async start(): Promise<void> {
-    await this.#client.set(this.#key, randomBytes(8).toString('hex'), 'NX');
-    this.#epoch = (await this.#client.get(this.#key)) ?? '';
+    // One script, not SET NX then GET: a FLUSHALL between the two left the epoch read as
+    // missing (''), which switched the data-loss check off for the rest of the run.
+    this.#epoch = String(await this.#client.eval(ADOPT_EPOCH_LUA, 1, this.#key, randomBytes(8).toString('hex')));
     this.#lastEpochCheck = Date.now();
     await warnAboutSettings(this.#client, this.#url);
   }
