@@ -25,7 +25,7 @@ export type { ForkpoolErrorCode } from './errors.js';
 export {
   Manager, SharedList, SharedDict, SharedValue, Lock, RLock, Semaphore, Event, Barrier, Condition,
   Queue, JoinableQueue, Pipe, Connection,
-  EOFError, BrokenBarrierError, LockHolderDiedError, ManagerShutdownError, QueueClosedError, PipeClosedError, RecvTimeoutError,
+  EOFError, BrokenBarrierError, LockHolderDiedError, ManagerShutdownError, QueueClosedError, PipeClosedError, RecvTimeoutError, AcquireTimeoutError,
 } from './shared/index.js';
 export type { QueueOptions, PipeOptions, LockHold, WaitOptions } from './shared/index.js';
 

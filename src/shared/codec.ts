@@ -92,8 +92,27 @@ export function isHandle(v: unknown): v is Handle {
   return typeof kind === 'string' && KINDS.has(kind) && typeof (v as Record<string, unknown>).id === 'number';
 }
 
+/**
+ * Marks objects that must never cross (a Manager): their value under this
+ * key says why. Structured clone would turn a Manager into `{}` (its state is
+ * in private fields), which a task would then use as if it were one.
+ */
+export const UNSENDABLE: unique symbol = Symbol('forkpool.shared.unsendable');
+
 function encodeLeaf(o: object): unknown {
+  if (UNSENDABLE in o) return refusal(String((o as Record<typeof UNSENDABLE, unknown>)[UNSENDABLE]));
   return HANDLE in o ? (o as Shareable)[HANDLE]() : KEEP;
+}
+
+/**
+ * Stands in for an object that must not cross: a getter that throws `why`
+ * when the serializer reads it. Every path that sends a value (task
+ * arguments to a process or a thread, a shared object's arguments) clones it
+ * after encoding, and each already turns a failed clone into a
+ * DataCloneError naming what was being sent, with this message as the reason.
+ */
+function refusal(why: string): object {
+  return Object.defineProperty({}, 'refused', { enumerable: true, get() { throw new Error(why); } });
 }
 
 function decodeLeaf(o: object): unknown {

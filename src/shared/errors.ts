@@ -54,6 +54,15 @@ export class RecvTimeoutError extends ForkpoolError {
 }
 
 /**
+ * `hold({ timeout })` did not get the lock, Condition or Semaphore permit in
+ * time. `acquire({ timeout })` answers `false` instead; `hold()` must give a
+ * hold that can be disposed, so it rejects, holding nothing.
+ */
+export class AcquireTimeoutError extends ForkpoolError {
+  static override readonly code = 'ERR_FORKPOOL_ACQUIRE_TIMEOUT';
+}
+
+/**
  * Internal: the hub withdrew a wait because the caller's AbortSignal fired.
  * The caller never sees it: its proxy rejects with the signal's own reason.
  */
@@ -76,6 +85,7 @@ const BY_CODE = new Map<string, MessageCtor>([
   [QueueClosedError.code, QueueClosedError],
   [PipeClosedError.code, PipeClosedError],
   [RecvTimeoutError.code, RecvTimeoutError],
+  [AcquireTimeoutError.code, AcquireTimeoutError],
   [QueueFullError.code, QueueFullError],
   [QueueEmptyError.code, QueueEmptyError],
   [InvalidStateError.code, InvalidStateError],

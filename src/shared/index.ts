@@ -24,6 +24,6 @@ export type { LockHold } from './objects/hold.js';
 export type { WaitOptions } from './options.js';
 export {
   EOFError, BrokenBarrierError, LockHolderDiedError, ManagerShutdownError,
-  QueueClosedError, PipeClosedError, RecvTimeoutError,
+  QueueClosedError, PipeClosedError, RecvTimeoutError, AcquireTimeoutError,
 } from './errors.js';
 export { QueueFullError, QueueEmptyError } from '../errors.js';

@@ -104,6 +104,38 @@ export function checkKey(v: unknown, what: string): string {
   return v;
 }
 
+/**
+ * The entries of a SharedDict source, as `manager.dict(source)` and
+ * `dict.update(source)` both take it: a plain object (or class instance), a
+ * Map, or an iterable of [key, value] pairs with string keys. Both calls use
+ * this one check, so what one refuses the other refuses too; before they
+ * shared it, `update("ab")` stored `{ a: undefined, b: undefined }` and
+ * `update(5)` or `update(new Date())` did nothing, silently.
+ *
+ * A non-iterable object is read as a record only when it is an ordinary
+ * object: a Date, RegExp, Promise or boxed primitive has no entries of its
+ * own, and taking it as `{}` would hide the mistake.
+ */
+export function dictEntriesOf(source: unknown, what: string): Array<[string, unknown]> {
+  if (source === null || typeof source !== 'object') {
+    throw invalidArg(TypeError, `Expected the source of ${what} to be an object, a Map or [key, value] pairs, got ${show(source)}`);
+  }
+  const iterable = typeof (source as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
+  if (!iterable && Object.prototype.toString.call(source) !== '[object Object]') {
+    throw invalidArg(TypeError, `Expected the source of ${what} to be an object, a Map or [key, value] pairs, got ${Object.prototype.toString.call(source).slice(8, -1)} ${show(source)}`);
+  }
+  const list = iterable ? Array.from(source as Iterable<unknown>) : Object.entries(source);
+  for (const e of list) checkEntry(e, what);
+  return list as Array<[string, unknown]>;
+}
+
+/** One [key, value] pair with a string key; the hub checks a worker's entries again with this. */
+export function checkEntry(e: unknown, what: string): [string, unknown] {
+  if (!Array.isArray(e) || e.length !== 2) throw invalidArg(TypeError, `Expected each entry of ${what} to be a [key, value] pair, got ${show(e)}`);
+  checkKey(e[0], what);
+  return e as [string, unknown];
+}
+
 /** Every hub object's answer to an operation it does not have (`constructor`, a typo, another version's op). */
 export function unknownOp(label: string, op: string): never {
   throw invalidArg(TypeError, `${label} has no operation ${show(op)}`);

@@ -5,6 +5,7 @@
 import { checkInt, signalOf, timeoutOf, type WaitOptions } from '../options.js';
 import { SharedObject, type Ref } from './ref.js';
 import { hold, type LockHold } from './hold.js';
+import { invalidArg, show } from '../../errors.js';
 
 export class Condition extends SharedObject {
   /** @internal Use `manager.condition()`. */
@@ -16,7 +17,10 @@ export class Condition extends SharedObject {
   async release(): Promise<void> { await this.op('release'); }
   /** True while someone holds the Condition's lock. */
   async locked(): Promise<boolean> { return await this.op('locked') as boolean; }
-  hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
+  /** The lock until the hold is disposed; `acquire`'s options, AcquireTimeoutError past `timeout`. */
+  hold(options?: WaitOptions): Promise<LockHold> {
+    return hold((o) => this.acquire(o), () => this.release(), options, 'Condition.hold()');
+  }
 
   /**
    * Releases the lock, waits for `notify` (or the timeout), and takes the lock
@@ -32,6 +36,9 @@ export class Condition extends SharedObject {
    * its last result (falsy when the timeout ran out). The caller must hold the lock.
    */
   async waitFor<R>(predicate: () => R | Promise<R>, options?: WaitOptions): Promise<R> {
+    if (typeof predicate !== 'function') {
+      throw invalidArg(TypeError, `Expected the predicate of Condition.waitFor() to be a function, got ${show(predicate)}`);
+    }
     const timeout = timeoutOf(options, 'Condition.waitFor()');
     const signal = signalOf(options, 'Condition.waitFor()');
     const end = timeout === undefined ? undefined : performance.now() + timeout;

@@ -2,7 +2,7 @@
  * SharedDict: a string-keyed dictionary hosted by a Manager in the main
  * process. Each method is one atomic operation; values are copies.
  */
-import { checkKey } from '../options.js';
+import { checkKey, dictEntriesOf } from '../options.js';
 import { SharedObject, type Ref } from './ref.js';
 
 export class SharedDict<V = unknown> extends SharedObject {
@@ -19,12 +19,10 @@ export class SharedDict<V = unknown> extends SharedObject {
   async values(): Promise<V[]> { return await this.op('values') as V[]; }
   async entries(): Promise<[string, V][]> { return await this.op('entries') as [string, V][]; }
   /** Sets every entry of `source` in one atomic step (all or nothing). */
-  async update(source: Record<string, V> | Map<string, V> | Iterable<[string, V]>): Promise<void> {
-    const entries = source instanceof Map || Symbol.iterator in Object(source)
-      ? Array.from(source as Iterable<[string, V]>)
-      : Object.entries(source as Record<string, V>);
-    for (const [k] of entries) checkKey(k, 'SharedDict.update()');
-    await this.op('update', entries);
+  async update(source: Record<string, V> | Map<string, V> | Iterable<readonly [string, V]>): Promise<void> {
+    // The same check as manager.dict(source), here where the user called, so
+    // a bad source fails with a message naming it and changes nothing.
+    await this.op('update', dictEntriesOf(source, 'SharedDict.update()'));
   }
   /** Python's `setdefault`: sets `key` to `value` only if missing; returns the value now stored. */
   async setDefault(key: string, value: V): Promise<V> { return await this.op('setDefault', checkKey(key, 'SharedDict.setDefault()'), value) as V; }

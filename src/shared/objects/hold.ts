@@ -6,7 +6,8 @@
  * never exist, and nothing would release it), so the death of a previous
  * holder is reported on the hold itself instead of as LockHolderDiedError.
  */
-import { LockHolderDiedError } from '../errors.js';
+import { AcquireTimeoutError, LockHolderDiedError } from '../errors.js';
+import { signalOf, timeoutOf, type WaitOptions } from '../options.js';
 
 export interface LockHold extends AsyncDisposable {
   /** True when the previous holder died while holding the lock: check the data it protected. */
@@ -17,10 +18,25 @@ export interface LockHold extends AsyncDisposable {
   release(): Promise<void>;
 }
 
-export async function hold(acquire: () => Promise<boolean>, release: () => Promise<void>): Promise<LockHold> {
+/**
+ * Acquires with `options` (as `acquire` takes them) and returns the hold.
+ * The options are checked here, under `what` (`Lock.hold()`), so a typo
+ * (`{ timeot: 100 }`) or a stray argument (`hold('x')`) is a TypeError rather
+ * than a wait without a timeout. When `timeout` runs out, `acquire` answers
+ * false and nothing is held: hold() has no hold to give, so it rejects with
+ * AcquireTimeoutError.
+ */
+export async function hold(
+  acquire: (options?: WaitOptions) => Promise<boolean>,
+  release: () => Promise<void>,
+  options: WaitOptions | undefined,
+  what: string,
+): Promise<LockHold> {
+  const timeout = timeoutOf(options, what);
+  signalOf(options, what);
   let died: string | undefined;
   try {
-    await acquire();
+    if (!await acquire(options)) throw new AcquireTimeoutError(`${what} did not get its lock within its timeout of ${timeout} ms; nothing is held`);
   } catch (err) {
     if (!(err instanceof LockHolderDiedError)) throw err;
     died = err.previousHolder;

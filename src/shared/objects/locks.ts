@@ -27,8 +27,13 @@ abstract class LockBase extends SharedObject {
   /** True while someone holds the lock. */
   async locked(): Promise<boolean> { return await this.op('locked') as boolean; }
 
-  /** Acquires and returns a hold that releases on dispose: `await using held = await lock.hold()`. */
-  hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
+  /**
+   * Acquires and returns a hold that releases on dispose: `await using held = await lock.hold()`.
+   * Takes `acquire`'s options; past `timeout` it rejects with AcquireTimeoutError, holding nothing.
+   */
+  hold(options?: WaitOptions): Promise<LockHold> {
+    return hold((o) => this.acquire(o), () => this.release(), options, `${this.kindName}.hold()`);
+  }
 }
 
 /** A mutual-exclusion lock (Python's `Lock`). Any process may release it. */
@@ -65,6 +70,11 @@ export class Semaphore extends SharedObject {
   /** Permits available now. */
   async value(): Promise<number> { return await this.op('value') as number; }
 
-  /** Takes a permit until the hold is disposed: `await using held = await sem.hold()`. */
-  hold(): Promise<LockHold> { return hold(() => this.acquire(), () => this.release()); }
+  /**
+   * Takes a permit until the hold is disposed: `await using held = await sem.hold()`.
+   * Takes `acquire`'s options; past `timeout` it rejects with AcquireTimeoutError, holding nothing.
+   */
+  hold(options?: WaitOptions): Promise<LockHold> {
+    return hold((o) => this.acquire(o), () => this.release(), options, 'Semaphore.hold()');
+  }
 }

@@ -10,8 +10,8 @@ import { ManagerShutdownError } from '../errors.js';
 import * as hub from '../hub/hub.js';
 import { inWorker } from './worker-link.js';
 import { DataCloneError, InvalidStateError, invalidArg, show } from '../../errors.js';
-import { checkInt, checkKey, itemsOf } from '../options.js';
-import { encodeValue } from '../codec.js';
+import { checkInt, dictEntriesOf, itemsOf } from '../options.js';
+import { encodeValue, markActive, UNSENDABLE } from '../codec.js';
 import { createLocal, type Ref } from './ref.js';
 import type { Info, Kind } from '../codec.js';
 import type { HubObject } from '../hub/reply.js';
@@ -35,11 +35,29 @@ export class Manager implements AsyncDisposable {
   readonly #ids = new Set<number>();
   #shutDown = false;
 
-  constructor() {
+  /** Takes no arguments: a Manager has no options. */
+  constructor(...args: []) {
+    // Any argument is a mistake (Python's Manager() takes an address and an
+    // authkey, which mean nothing here): refused rather than ignored.
+    const given = (args as unknown[]).findIndex((a) => a !== undefined);
+    if (given >= 0) {
+      const a = (args as unknown[])[given];
+      throw invalidArg(TypeError, a !== null && typeof a === 'object'
+        ? `new Manager() takes no options, got ${show(a)}`
+        : `new Manager() takes no arguments, got ${show(a)}`);
+    }
     if (inWorker()) {
       throw new InvalidStateError('A Manager must be created in the main process and its objects passed to tasks as arguments; it was created inside a worker');
     }
     watchManager(this, this.#ids);
+    // From here task arguments are walked for shared objects, so a Manager
+    // among them is refused (see [UNSENDABLE]) even before any object exists.
+    markActive();
+  }
+
+  /** A Manager cannot be a task argument: its objects can. */
+  get [UNSENDABLE](): string {
+    return 'a Manager cannot be passed to a task or put in a shared object (it would arrive as an empty object); pass the shared objects it made (manager.list(), manager.lock()...) instead';
   }
 
   /**
@@ -59,14 +77,7 @@ export class Manager implements AsyncDisposable {
   dict<V = unknown>(source?: Record<string, V> | Map<string, V> | Iterable<readonly [string, V]>): SharedDict<V> {
     let entries: Array<[string, unknown]> | undefined;
     if (source !== undefined) {
-      if (source === null || typeof source !== 'object') {
-        throw invalidArg(TypeError, `Expected the source of manager.dict() to be an object, a Map or [key, value] pairs, got ${show(source)}`);
-      }
-      const list = Symbol.iterator in source ? Array.from(source as Iterable<unknown>) : Object.entries(source);
-      for (const e of list) {
-        if (!Array.isArray(e) || e.length !== 2) throw invalidArg(TypeError, `Expected each entry of manager.dict() to be a [key, value] pair, got ${show(e)}`);
-        checkKey(e[0], 'manager.dict()');
-      }
+      const list = dictEntriesOf(source, 'manager.dict()');
       entries = copied(list, 'manager.dict()') as Array<[string, unknown]>;
     }
     return new SharedDict<V>(this.#create('dict', 'dict', (id) => new DictState(id, entries)));

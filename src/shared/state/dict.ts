@@ -1,7 +1,7 @@
 /** The state behind a SharedDict: a Map from string keys, changed only here. */
 import { invalidArg } from '../../errors.js';
 import type { HubObject, Reply } from '../hub/reply.js';
-import { checkKey, unknownOp } from '../options.js';
+import { checkEntry, checkKey, unknownOp } from '../options.js';
 
 export class DictState implements HubObject {
   readonly label: string;
@@ -29,8 +29,8 @@ export class DictState implements HubObject {
       case 'update': {
         const entries = a[0];
         if (!Array.isArray(entries)) throw invalidArg(TypeError, `${what} expects entries`);
-        // Check every key first so a bad one changes nothing: update is all or nothing.
-        for (const e of entries) checkKey(Array.isArray(e) ? e[0] : e, what);
+        // Check every entry first so a bad one changes nothing: update is all or nothing.
+        for (const e of entries) checkEntry(e, what);
         for (const [k, v] of entries as [string, unknown][]) map.set(k, v);
         return reply.ok(undefined);
       }
