@@ -26,9 +26,11 @@ export type HubRequest =
   | { k: 'x'; r: number }
   /**
    * This worker's take log (see `objects/take-log.ts`): a SharedArrayBuffer
-   * (thread) or the path of a file to open and unlink (process).
+   * (thread); or (process) the worker's pid and descriptor of the file, already
+   * unlinked, for the hub to open as /proc/<pid>/fd/<fd>, or without /proc its
+   * path, to open and unlink.
    */
-  | { k: 'tl'; b?: SharedArrayBuffer; p?: string }
+  | { k: 'tl'; b?: SharedArrayBuffer; p?: string; pid?: number; fd?: number }
   /** Several of the above, made in one turn (a producer's window of puts), applied in order. */
   | { k: 'b'; m: HubRequest[] };
 

@@ -9,8 +9,9 @@
  * main process can still read after the worker is gone:
  *
  *   thread runtime:  a SharedArrayBuffer, one BigInt64 counter per slot
- *   process runtime: a small file in /dev/shm (or the temp directory), one
- *                    8-byte counter per slot, written with pwrite. The write
+ *   process runtime: a small unlinked file in /dev/shm (or the temp
+ *                    directory), one 8-byte counter per slot, written with
+ *                    pwrite (see `announce` for how it never leaks). The write
  *                    is in the page cache once `writeSync` returns, so it
  *                    survives a SIGKILL a microsecond later; it wakes nobody,
  *                    unlike a message per item, which cost a wake-up of the
@@ -22,7 +23,7 @@
  * acknowledgement message per item.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -62,16 +63,38 @@ function fileLog(): TakeLog {
   const fd = openSync(path, 'wx+', 0o600);
   const cell = Buffer.alloc(8);
   try {
-    postRaw({ k: 'tl', p: path });
+    postRaw(announce(path, fd));
   } catch (err) {
     closeSync(fd);
+    try { unlinkSync(path); } catch { /* already gone */ }
     throw err;
   }
-  // The hub opens the file and unlinks it at once; this process keeps its own descriptor.
+  // This process writes through its own descriptor; the hub reads through its own.
   return {
     record(slot, count) {
       cell.writeDoubleLE(count, 0);
       writeSync(fd, cell, 0, 8, slot * 8);
     },
   };
+}
+
+/**
+ * How the hub finds the file. Where /proc exists (Linux), the worker unlinks
+ * the file before telling anyone, and the hub opens it as /proc/<pid>/fd/<fd>:
+ * a name that exists only while this process does. The file then never
+ * outlives both processes, whatever order they die in. Before, the hub
+ * unlinked it on reading the announcement, and a main process that exited
+ * within ~20 ms of a worker's first get left the file in /dev/shm for good.
+ * (Unlinking once the hub confirms would leak the same way if the main
+ * process died first; only a SIGKILL in the microseconds between openSync
+ * and unlinkSync can leak now.) If this worker dies before the hub opens the
+ * file, the hub has no log for it, and a worker without a log is never lent
+ * items: nothing can be lost with it.
+ *
+ * Without /proc, the hub opens the path and unlinks it, as before.
+ */
+function announce(path: string, fd: number): { k: 'tl'; p: string } | { k: 'tl'; pid: number; fd: number } {
+  if (!existsSync(`/proc/${process.pid}/fd/${fd}`)) return { k: 'tl', p: path };
+  unlinkSync(path);
+  return { k: 'tl', pid: process.pid, fd };
 }
