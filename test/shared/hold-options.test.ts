@@ -24,7 +24,7 @@ test('hold({ timeout }) on a held Lock, RLock, Semaphore or Condition rejects wi
     await assert.rejects(obj.hold({ timeout: 100 }), (e: Error) => {
       assert.ok(e instanceof AcquireTimeoutError);
       assert.equal((e as AcquireTimeoutError).code, 'ERR_FORKPOOL_ACQUIRE_TIMEOUT');
-      assert.match(e.message, new RegExp(`${name}\\.hold\\(\\) did not get its lock within its timeout of 100 ms`));
+      assert.match(e.message, new RegExp(`${name}\\.hold\\(\\) did not get ${name === 'Semaphore' ? 'a permit' : 'the lock'} within its timeout of 100 ms`));
       return true;
     });
     assert.ok(performance.now() - t0 < 3000, `${name}.hold({ timeout: 100 }) gave up in time`);

@@ -36,7 +36,7 @@ export async function hold(
   signalOf(options, what);
   let died: string | undefined;
   try {
-    if (!await acquire(options)) throw new AcquireTimeoutError(`${what} did not get its lock within its timeout of ${timeout} ms; nothing is held`);
+    if (!await acquire(options)) throw new AcquireTimeoutError(`${what} did not get ${what.startsWith('Semaphore') ? 'a permit' : 'the lock'} within its timeout of ${timeout} ms; nothing is held`);
   } catch (err) {
     if (!(err instanceof LockHolderDiedError)) throw err;
     died = err.previousHolder;
