@@ -20,8 +20,7 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   w.startTimer?.clear();
   core.workers.remove(w);
   // Lines written just before the exit are delivered before the exit is reported.
-  w.stdout.flush();
-  w.stderr.flush();
+  for (const lines of [w.stdout, w.stderr, w.raw.stdout, w.raw.stderr]) lines.flush();
   hubPeerGone(w.peer);
   if (wasStarting) return onStartFailure(core, w, info);
   // A death by V8 running out of heap is a memory death, as the task's error says.

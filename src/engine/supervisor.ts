@@ -83,13 +83,13 @@ export class Supervisor implements Engine {
     this.#moduleHref = moduleHref;
     this.#opts = opts;
     this.#events = events;
-    this.#logs = new LogRouter(opts.logs, events);
+    this.#logs = new LogRouter(opts.logs, events, (send) => this.#workers.tellLogs(send));
     this.#queue = new TaskQueue(opts.maxQueue);
     this.#leases = new CallLeases(() => this.#afterProgress());
     this.#workers = new WorkerSet(opts, moduleHref, {
       handlers: (w) => ({
         onEvent: (ev) => onWorkerEvent(this.#core, w, ev),
-        onOutput: (stream, text) => this.#logs.chunk(w, stream, text, w.inFlight[0]?.id ?? null),
+        onOutput: (stream, text) => this.#logs.chunk(w.raw, stream, text, w.inFlight[0]?.id ?? null),
         onChannelError: (err) => onChannelError(this.#core, w, err),
         onExit: (info) => onWorkerExit(this.#core, w, info),
       }),

@@ -129,6 +129,9 @@ function timedOut(t: Task): string {
 }
 
 function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms: number): void {
+  // Its output came before its result: a line it left unfinished ends with it, before it settles (engine/logs.ts).
+  w.stdout.taskEnded(id);
+  w.stderr.taskEnded(id);
   const t = w.take(id);
   if (!t) return;
   w.tasksDone++;

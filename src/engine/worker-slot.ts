@@ -38,6 +38,12 @@ export class WorkerSlot {
   channelError: Error | undefined;
   readonly stdout: LineAssembler;
   readonly stderr: LineAssembler;
+  /**
+   * What a worker process wrote to fd 1/2 itself (native code, `fs.writeSync(1)`,
+   * its child processes): another pipe than its console output, so another
+   * pair of lines, not ordered with them (runtime/process.ts).
+   */
+  readonly raw: { stdout: LineAssembler; stderr: LineAssembler };
   readonly peer: HubPeer;
 
   constructor(
@@ -48,6 +54,7 @@ export class WorkerSlot {
   ) {
     this.stdout = new LineAssembler(id, 'stdout', emitLine);
     this.stderr = new LineAssembler(id, 'stderr', emitLine);
+    this.raw = { stdout: new LineAssembler(id, 'stdout', emitLine, false), stderr: new LineAssembler(id, 'stderr', emitLine, false) };
     this.peer = { id: `w${id}`, send: (m: unknown) => this.runtime.send({ t: 'hub', m }) };
   }
 

@@ -73,6 +73,19 @@ export class WorkerSet {
     this.#keepAlive.set(true);
   }
 
+  /**
+   * Tells every live worker whether to send its output (a `'log'` listener
+   * came or went on a `'silent'` pool): each decided it when it spawned.
+   * A command, so it reaches the worker after its `init` and before any task
+   * sent later; output it wrote before reading it is dropped.
+   */
+  tellLogs(send: boolean): void {
+    for (const w of this.#slots.values()) {
+      if (w.state === 'exited') continue;
+      try { w.runtime.send({ t: 'logs', on: send ? 1 : 0 }); } catch { /* a worker going away: its replacement spawns with the new choice */ }
+    }
+  }
+
   remove(w: WorkerSlot): void {
     this.#slots.delete(w.id);
   }

@@ -123,6 +123,13 @@ export type Command =
    */
   | { t: 'reclaim'; ids: number[] }
   | { t: 'hub'; m: unknown }
+  /**
+   * Start (1) or stop (0) sending output: a `'silent'` pool's first `'log'`
+   * listener came, or its last went, after this worker was told in `init`
+   * (its first workers spawn in the Pool's constructor, before anyone can
+   * listen). Any `logs` command is newer than `init`, which it overrides.
+   */
+  | { t: 'logs'; on: 0 | 1 }
   /** Chunk `id`'s item log stopped (a value it cannot hold, a full disk): a death during it fails the chunk whole. */
   | { t: 'unlogged'; id: number }
   /**

@@ -21,7 +21,7 @@ import { workerState, type TaskContext } from './task-context.js';
 import { isMoved } from './moved.js';
 import type { WorkerPort } from './port.js';
 import type * as SharedCodec from '../shared/codec.js';
-import { captureOutput } from './capture-output.js';
+import { captureOutput, sendOutput } from './capture-output.js';
 import { loadTaskModule, type TaskTable } from './load-module.js';
 import { memoryUse, watchOwnMemory, withLogCredit } from './thread-side.js';
 import { NUMERIC_CHUNK_MIN } from '../protocol/numeric.js';
@@ -96,6 +96,7 @@ port.onCommand((cmd: Command) => {
     case 'stop': stopping = true; if (running.size === 0) finish(); break;
     case 'reclaim': reclaim(cmd.ids); break;
     case 'hub': hub?.receive(cmd.m); break;
+    case 'logs': sendOutput(cmd.on === 1); break; // a 'silent' pool's 'log' listener came or went (capture-output.ts)
   }
 });
 // A process that could not read init at once gets it as its first command.
@@ -106,6 +107,9 @@ async function start(cmd: InitCommand): Promise<void> {
   init = cmd;
   state.workerId = cmd.workerId;
   state.runtime = cmd.runtime;
+  // With logs 'silent', output is dropped here (until a `logs` command): sending megabytes only to drop them costs the parent memory.
+  const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
+  captureOutput(cmd.logs !== 0, isProcess ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
   if (cmd.concurrency !== undefined && cmd.concurrency > 1) {
     limit = cmd.concurrency;
     // Loaded only here: one task at a time (the default) needs no context store.
@@ -116,9 +120,6 @@ async function start(cmd: InitCommand): Promise<void> {
     port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });
     return port.exit(1);
   }
-  // With logs 'silent', output is dropped here: sending megabytes only to drop them costs the parent memory.
-  const sendLog = (stream: 'stdout' | 'stderr', text: string) => port.send({ t: 'log', s: stream, x: text, task: currentContext()?.id ?? null });
-  captureOutput(cmd.logs === 0 ? () => {} : isProcess ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
   try {
     tasks = await loadTaskModule(cmd.module);
   } catch (err) {

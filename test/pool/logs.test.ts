@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool } from 'forkpool';
-import { fixture, runtime, makePool, poolOptions, onRedis } from '../helpers.ts';
+import { fixture, runtime, makePool, poolOptions, onRedis, localOnly } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -39,4 +39,40 @@ test('logs: "inherit" prints lines prefixed with worker and task; "silent" print
   assert.match(inherit.stderr, new RegExp(`^\\[${w} #\\d+\\] to stderr$`, 'm'));
   const silent = run('silent');
   assert.equal(silent.stdout + silent.stderr, '');
+});
+
+test('a "log" listener added to a "silent" pool after it was created gets the output of its existing workers', { skip: localOnly('the local workers are told to send their output') }, async () => {
+  await using pool = await makePool(fixture('log-writes.mjs'), { ...opts, processes: 1 });
+  await pool.ready();
+  const lines: string[] = [];
+  const listener = (l: { workerId: number; text: string }) => lines.push(`w${l.workerId} ${l.text}`);
+  pool.on('log', listener);
+  await pool.apply('hello', ['a']);
+  assert.deepEqual(lines, ['w1 hello a']);
+  // The last listener gone, the worker stops sending; a new one makes it start again.
+  pool.off('log', listener);
+  await pool.apply('hello', ['b']);
+  pool.once('log', listener);
+  await pool.apply('hello', ['c']);
+  pool.removeAllListeners();
+  pool.on('log', listener);
+  await pool.apply('hello', ['d']);
+  assert.deepEqual(lines, ['w1 hello a', 'w1 hello c', 'w1 hello d']);
+});
+
+test('worker output is decoded as a terminal shows it: characters split between writes, encodings, typed arrays by their bytes', async () => {
+  const lines: string[] = [];
+  await using pool = await makePool(fixture('log-writes.mjs'), { ...opts, processes: 1, logs: (l) => lines.push(l.text) });
+  await pool.apply('encodedWrites');
+  assert.deepEqual(lines, ['€', 'hi!', 'café', 'AA', '', 'view', 'caf\ufffd', '\ufffdend']);
+});
+
+test('text written without a newline is a line of its own when its task ends, before its result, never glued to the next task\'s', async () => {
+  const lines: Array<{ text: string; taskId: number | null }> = [];
+  await using pool = await makePool(fixture('log-writes.mjs'), { ...opts, processes: 1, logs: (l) => lines.push(l) });
+  await pool.apply('noNewline', ['first']);
+  assert.deepEqual(lines.map((l) => l.text), ['first']);
+  await pool.apply('hello', ['second']);
+  assert.deepEqual(lines.map((l) => l.text), ['first', 'hello second']);
+  assert.notEqual(lines[0]!.taskId, lines[1]!.taskId);
 });
