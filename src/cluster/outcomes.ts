@@ -19,6 +19,7 @@ import type { Outbox, OutJob } from './outbox.js';
 import { LOG_BYTES_PER_JOB } from './node-logs.js';
 import { earlyEnds, failureKind, taskEnds, type TaskEnd } from './outcome.js';
 import { STALLED_REASON } from './recover.js';
+import { emitSafely } from '../util/emit.js';
 
 export class Outcomes {
   readonly #box: Outbox;
@@ -92,14 +93,14 @@ export class Outcomes {
     const failed = result.errors?.length ?? 0;
     this.#stats.completed += result.values.length - failed;
     this.#stats.failed.error += failed;
-    if (result.errors) for (const [, error] of result.errors) this.#events.emit('taskError', { taskId: t.id, name: t.name, error });
+    if (result.errors) for (const [, error] of result.errors) emitSafely(this.#events, 'taskError', { taskId: t.id, name: t.name, error });
     t.settle(result, { workerId, ms });
   }
 
   fail(t: Task, err: Error, ms = 0, workerId = 0): void {
     if (t.settled) return;
     this.#stats.failed[failureKind(err)] += t.size;
-    this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
+    emitSafely(this.#events, 'taskError', { taskId: t.id, name: t.name, error: err });
     t.settle(err, { workerId, ms });
   }
 

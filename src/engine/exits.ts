@@ -13,6 +13,7 @@ import { heapLimitBytes } from './spawn.js';
 import type { ExitReason } from './stats.js';
 import type { Task } from './task.js';
 import type { WorkerSlot } from './worker-slot.js';
+import { emitSafely } from '../util/emit.js';
 
 export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   const wasStarting = w.state === 'starting' && w.killReason === undefined;
@@ -44,7 +45,7 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
     }
   }
   core.requeueFront(rests.length > 0 ? [...rests, ...behind] : behind);
-  core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
+  emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
   core.workers.replace(w, reason);
   core.afterProgress();
 }
@@ -73,7 +74,7 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
 function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
   const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, info.error), info.error);
   const failures = core.workers.startFailed();
-  core.events.emit('workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
+  emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
   // Python respawns forever here (gh-87472); a pool that cannot start its workers says so instead.
   if (core.state() !== 'terminated') {
     const final = cannotBeMended(err);

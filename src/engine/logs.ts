@@ -24,6 +24,7 @@ export const MAX_LINE_CHARS = 64 * 1024;
 const INHERIT_BACKLOG_LIMIT_BYTES = 16 * 1024 * 1024;
 
 import type { EventEmitter } from 'node:events';
+import { callSafely, emitSafely } from '../util/emit.js';
 
 export interface LogLine {
   workerId: number;
@@ -142,13 +143,15 @@ export class LogRouter {
     if (this.wanted()) (stream === 'stderr' ? w.stderr : w.stdout).push(text, taskId);
   }
 
-  /** A whole line: print or hand it over, then emit it. */
+  /**
+   * A whole line: print or hand it over, then emit it. A `logs` function or
+   * listener that throws cannot break the pool (nor keep the line from the
+   * other): its error is thrown on the next tick (util/emit.ts).
+   */
   line(line: LogLine): void {
     if (this.sink === 'inherit') printLine(line);
-    else if (typeof this.sink === 'function') {
-      try { this.sink(line); } catch { /* a throwing log sink must not break the pool */ }
-    }
-    this.events.emit('log', line);
+    else if (typeof this.sink === 'function') callSafely(this.sink, line);
+    emitSafely(this.events, 'log', line);
   }
 }
 

@@ -21,6 +21,7 @@ import type { ChunkOutcome, Task, TaskSink } from './task.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { wireOf } from './wire.js';
 import { describeRunning } from './failures.js';
+import { emitSafely } from '../util/emit.js';
 
 /** `t` can be split if its worker dies now: its wire form asked for a log, the worker has one, and never said it stopped. */
 export function canSplit(w: WorkerSlot, t: Task): boolean {
@@ -151,7 +152,7 @@ function assembly(t: Task, n: number, workerId: number): Assembly {
         keep(i, item.ms, item.ok, item.ok ? item.value : item.error);
         if (!item.ok) {
           failed++;
-          c.events.emit('taskError', { taskId: task.id, name: task.name, error: item.error });
+          emitSafely(c.events, 'taskError', { taskId: task.id, name: task.name, error: item.error });
         }
       }
       c.stats.completed += items.length - failed;

@@ -25,9 +25,7 @@
  * death means for the running task) and guards.ts (clocks and meters).
  */
 import type { EventEmitter } from 'node:events';
-import {
-  AbortError, PoolBrokenError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError,
-} from '../errors.js';
+import { AbortError, PoolBrokenError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Core } from './core.js';
 import { holdsQueued, planDispatch, planReclaim } from './dispatch.js';
@@ -44,6 +42,7 @@ import { sendRun, sendToIdle, takeFromQueue } from './send.js';
 import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { WorkerSet } from './workers.js';
+import { emitSafely } from '../util/emit.js';
 
 /** Settled once: a dispatch turn is a reaction to it. */
 const SETTLED = Promise.resolve();
@@ -286,7 +285,7 @@ export class Supervisor implements Engine {
   #fail(t: Task, err: Error, kind: FailureKind, w?: WorkerSlot): void {
     if (t.settled) return;
     this.#stats.failed[kind] += t.size;
-    this.#events.emit('taskError', { taskId: t.id, name: t.name, error: err });
+    emitSafely(this.#events, 'taskError', { taskId: t.id, name: t.name, error: err });
     t.settle(err, { workerId: w?.id ?? 0, ms: t.startedAt ? performance.now() - t.startedAt : 0 });
   }
 

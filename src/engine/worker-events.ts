@@ -11,6 +11,7 @@ import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
 import { armTaskTimeout } from './guards.js';
 import { now } from '../util/clock.js';
+import { emitSafely } from '../util/emit.js';
 import { reportedStartError } from './spawn.js';
 import type { ChunkOutcome, MidChunk, Task } from './task.js';
 import { canSplit, retryThrownItems } from './split.js';
@@ -85,7 +86,7 @@ function onReady(core: Core, w: WorkerSlot, exports: string[]): void {
       else t.settle(new UnknownTaskError(t.name, exports));
     }
   }
-  core.events.emit('workerStart', { workerId: w.id, pid: w.pid });
+  emitSafely(core.events, 'workerStart', { workerId: w.id, pid: w.pid });
   core.workers.readyChanged();
   core.afterProgress();
 }
@@ -149,7 +150,7 @@ function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms:
     } else {
       core.stats.completed += result.values.length - failed;
       core.stats.failed.error += failed;
-      if (failed) for (const [, error] of result.errors!) core.events.emit('taskError', { taskId: t.id, name: t.name, error });
+      if (failed) for (const [, error] of result.errors!) emitSafely(core.events, 'taskError', { taskId: t.id, name: t.name, error });
       t.settle(result, { workerId: w.id, ms });
     }
   }
