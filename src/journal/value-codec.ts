@@ -55,7 +55,7 @@ export function encodeValue(value: unknown): StoredValue | undefined {
 /** The value back from its record fields. `legacy`: the journal is version 1. Throws CodecError. */
 export function decodeValue(rec: { v?: unknown; x?: unknown }, legacy: boolean): unknown {
   if (Object.hasOwn(rec, 'x')) return fromV8(rec.x, 'the recorded value');
-  return legacy ? decodeLegacy(rec.v) : rec.v;
+  return legacy ? decodeLegacyTree(rec.v) : rec.v;
 }
 
 export function encodeStoredError(err: Error): StoredError {
@@ -67,13 +67,18 @@ export function encodeStoredError(err: Error): StoredError {
   const readable: Record<string, unknown> = {};
   for (const k of ['name', 'message', 'stack'] as const) if (typeof enc[k] === 'string') readable[k] = enc[k];
   if (enc.nonError) readable.nonError = true;
-  return { e: readable, ex: serialize(enc).toString('base64') };
+  try {
+    return { e: readable, ex: serialize(enc).toString('base64') };
+  } catch {
+    // Nested too deep for V8 here (the worker had more stack to spare): the readable part is kept.
+    return { e: readable };
+  }
 }
 
 /** The encodeError record back from its fields, checked field by field. Throws CodecError. */
 export function decodeStoredError(rec: { e?: unknown; ex?: unknown }, legacy: boolean): EncodedError {
   if (Object.hasOwn(rec, 'ex')) return checkEncodedError(fromV8(rec.ex, 'the recorded error'), 0);
-  return checkEncodedError(legacy ? decodeLegacy(rec.e) : rec.e, 0);
+  return checkEncodedError(legacy ? decodeLegacyTree(rec.e) : rec.e, 0);
 }
 
 /**
@@ -168,6 +173,16 @@ function checkEncodedError(x: unknown, depth: number): EncodedError {
     out.errors = errors.map((e) => checkEncodedError(e, depth + 1));
   }
   return out;
+}
+
+/** decodeLegacy, with a tree too deep for its recursion reported as damage (CodecError), not thrown as a RangeError that ended the run. */
+function decodeLegacyTree(json: unknown): unknown {
+  try {
+    return decodeLegacy(json);
+  } catch (err) {
+    if (err instanceof RangeError) throw new CodecError(`a value nested too deep to read (${err.message})`);
+    throw err;
+  }
 }
 
 /** Reads a version-1 `{"$fp": ...}` tree. An unknown tag or a bad payload is damage: CodecError. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/errno.js';
+import { MAX_JSON_DEPTH, toJsonText } from '../../dist/cli/encode.js';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CLI, runCli, TASKS, tmp, jsonLines } from './helpers.js';
@@ -46,6 +47,39 @@ test('Map, Set, BigInt, Buffer and Date results are encoded in -o JSON, and an i
   const again = await runCli(['run', `${TASKS}#rich`, 'map', 'objmap', 'set', 'bigint', 'buffer', 'date', 'baddate', '-o', out, '-k', '-q', '--resume']);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(jsonLines(out).map((x) => x.value)[6], { when: null });
+});
+
+test('a result nested 2,000 deep is written as JSON, the items after it run, and a resume replays it without a crash', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const args = ['run', `${TASKS}#rich`, 'text', 'deep', 'set', '-o', out, '-j', '1', '--chunksize', '1', '-k', '-q'];
+  const depthOf = (v: unknown): number => { let n = 0; while (Array.isArray(v)) { n++; v = v[0]; } return n; };
+  for (const extra of [[], ['--resume']]) {
+    const r = await runCli([...args, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = jsonLines(out);
+    assert.deepEqual(rows.map((x) => x.ok), [true, true, true]);
+    assert.equal(depthOf(rows[1].value), 2001);
+    assert.deepEqual(rows[2].value, ['x', 'y']);
+  }
+});
+
+test('JSON for people cuts nesting deeper than MAX_JSON_DEPTH to "[Too deep]" instead of overflowing the stack', () => {
+  let deep: unknown = 'bottom';
+  for (let i = 0; i < 20_000; i++) deep = i % 2 ? [deep] : new Map([[{ i }, deep]]);
+  const text = toJsonText(deep);
+  assert.ok(text.includes('"[Too deep]"'));
+  let max = 0;
+  for (const stack: Array<[unknown, number]> = [[JSON.parse(text), 1]]; stack.length > 0;) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    max = Math.max(max, d);
+    for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  assert.equal(max, MAX_JSON_DEPTH);
+  const cyclic: Record<string, unknown> = { n: 1 };
+  cyclic.self = [cyclic];
+  assert.equal(toJsonText(cyclic), '{"n":1,"self":["[Circular]"]}');
 });
 
 test('-o /dev/null writes no journal beside the device; --journal still chooses one', async () => {
