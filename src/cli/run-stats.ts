@@ -5,6 +5,7 @@
  * million-item run keeps a few megabytes here, whatever its length.
  */
 import type { JournaledItem } from '../journal/journaled.js';
+import { toJsonText } from './encode.js';
 
 export type Outcome = 'ok' | 'error' | 'timeout' | 'crash' | 'memory' | 'aborted' | 'input';
 
@@ -216,12 +217,17 @@ function errorText(s: JournaledItem): string {
   return `${e.name}: ${e.message}`;
 }
 
+/** When JSON.stringify throws: String() (a bigint), else, for an item nested too deep for both, the iterative JSON copy. */
+function fallbackText(item: unknown): string {
+  try { return String(item); } catch { return toJsonText(item); }
+}
+
 /** Short, one-line text of an input for tables and summaries. */
 export function preview(item: unknown, max = 80): string {
   let text: string;
   if (typeof item === 'string') text = item;
   else {
-    try { text = JSON.stringify(item) ?? String(item); } catch { text = String(item); }
+    try { text = JSON.stringify(item) ?? String(item); } catch { text = fallbackText(item); }
   }
   text = text.replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

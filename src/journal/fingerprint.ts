@@ -58,41 +58,58 @@ export function inputDigest(items: readonly unknown[], hashes?: string[]): { cou
   return { count: items.length, sha1: h.digest('hex') };
 }
 
-function feed(h: TextHash, v: unknown, seen: Set<object>): void {
-  switch (typeof v) {
-    case 'string': h.update(`s${v.length}:`); h.update(v); return;
-    case 'number': h.update(`n${Object.is(v, -0) ? '-0' : String(v)};`); return;
-    case 'bigint': h.update(`b${v};`); return;
-    case 'boolean': h.update(v ? 'T' : 'F'); return;
-    case 'undefined': h.update('U'); return;
-    case 'symbol': h.update(`y${String(v.description)};`); return;
-    case 'function': h.update(`f${v.name};`); return;
+/** The end of an object's tokens, waiting on feed's stack behind the object's parts. */
+class Close {
+  constructor(readonly text: string, readonly obj: object) {}
+}
+
+/**
+ * Feeds the canonical form of `value`. Iterative, not recursive: an item
+ * nested a few thousand deep (one JSON Lines line) overflowed the stack here
+ * and ended the whole run before any item ran. The tokens, and so every hash
+ * a journal holds, are those the recursive walk gave: parts are pushed last
+ * first so they come out in order, and an object is in `seen` (a cycle hashes
+ * as `C`) until its Close comes off the stack.
+ */
+function feed(h: TextHash, value: unknown, seen: Set<object>): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    switch (typeof v) {
+      case 'string': h.update(`s${v.length}:`); h.update(v); continue;
+      case 'number': h.update(`n${Object.is(v, -0) ? '-0' : String(v)};`); continue;
+      case 'bigint': h.update(`b${v};`); continue;
+      case 'boolean': h.update(v ? 'T' : 'F'); continue;
+      case 'undefined': h.update('U'); continue;
+      case 'symbol': h.update(`y${String(v.description)};`); continue;
+      case 'function': h.update(`f${v.name};`); continue;
+    }
+    if (v === null) { h.update('N'); continue; }
+    if (v instanceof Close) { h.update(v.text); seen.delete(v.obj); continue; }
+    const obj = v as object;
+    if (seen.has(obj)) { h.update('C'); continue; }
+    if (obj instanceof Date) { h.update(`d${obj.getTime()};`); continue; }
+    if (obj instanceof Uint8Array) { h.update(`u${obj.byteLength}:`); h.update(obj); continue; }
+    seen.add(obj);
+    if (Array.isArray(obj)) {
+      h.update(`a${obj.length}[`);
+      stack.push(new Close(']', obj));
+      for (let i = obj.length - 1; i >= 0; i--) stack.push(obj[i]);
+    } else if (obj instanceof Map) {
+      h.update(`m${obj.size}[`);
+      stack.push(new Close(']', obj));
+      const entries = [...obj];
+      for (let i = entries.length - 1; i >= 0; i--) stack.push(entries[i][1], entries[i][0]);
+    } else if (obj instanceof Set) {
+      h.update(`e${obj.size}[`);
+      stack.push(new Close(']', obj));
+      const members = [...obj];
+      for (let i = members.length - 1; i >= 0; i--) stack.push(members[i]);
+    } else {
+      const keys = Object.keys(obj).sort();
+      h.update(`o${keys.length}{`);
+      stack.push(new Close('}', obj));
+      for (let i = keys.length - 1; i >= 0; i--) stack.push((obj as Record<string, unknown>)[keys[i]], keys[i]);
+    }
   }
-  if (v === null) { h.update('N'); return; }
-  const obj = v as object;
-  if (seen.has(obj)) { h.update('C'); return; }
-  seen.add(obj);
-  if (Array.isArray(obj)) {
-    h.update(`a${obj.length}[`);
-    for (const x of obj) feed(h, x, seen);
-    h.update(']');
-  } else if (obj instanceof Date) {
-    h.update(`d${obj.getTime()};`);
-  } else if (obj instanceof Uint8Array) {
-    h.update(`u${obj.byteLength}:`); h.update(obj);
-  } else if (obj instanceof Map) {
-    h.update(`m${obj.size}[`);
-    for (const [k, x] of obj) { feed(h, k, seen); feed(h, x, seen); }
-    h.update(']');
-  } else if (obj instanceof Set) {
-    h.update(`e${obj.size}[`);
-    for (const x of obj) feed(h, x, seen);
-    h.update(']');
-  } else {
-    const keys = Object.keys(obj).sort();
-    h.update(`o${keys.length}{`);
-    for (const k of keys) { feed(h, k, seen); feed(h, (obj as Record<string, unknown>)[k], seen); }
-    h.update('}');
-  }
-  seen.delete(obj);
 }

@@ -146,3 +146,19 @@ test('a CSV record that cannot be read keeps its text as the failed item\'s inpu
   assert.match(String((rows[0]!.error as { message: string }).message), /bad\.csv line 2: expected 2 fields/);
   assert.match(String((rows[2]!.error as { message: string }).message), /bad\.csv line 5: a quoted field is never closed/);
 });
+
+test('a JSON line nested 10,000 deep fails as one item; the lines around it run and a resume goes on', async () => {
+  const dir = tmp();
+  const input = join(dir, 'deep.jsonl');
+  writeFileSync(input, `[1]\n${'['.repeat(10_000)}${']'.repeat(10_000)}\n[2]\n`);
+  const out = join(dir, 'out.jsonl');
+  for (const extra of [[], ['--resume']]) {
+    const r = await runCli(['run', TASKS, '--input', input, '-o', out, '-k', '-q', ...extra]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error/);
+    const rows = jsonLines(out);
+    assert.deepEqual(rows.map((x) => x.ok), [true, false, true]);
+    assert.deepEqual([rows[0]!.value, rows[2]!.value], [[1], [2]]);
+    assert.equal((rows[1]!.error as { name: string }).name, 'DataCloneError');
+  }
+});

@@ -48,3 +48,15 @@ test('item hashes are those of earlier versions, bytes and lone surrogates inclu
   ];
   for (const [value, hash] of pinned) assert.equal(itemHash(value), hash, `hash of ${String(value)}`);
 });
+
+test('an item nested 100,000 deep hashes without overflowing the stack; a cycle and a shared part hash as before', async () => {
+  const { itemHash } = await import('../../src/journal/fingerprint.ts');
+  let deep: unknown = [];
+  for (let i = 0; i < 100_000; i++) deep = i % 3 ? [deep] : { k: new Map([[i, deep]]) };
+  assert.match(itemHash(deep), /^[0-9a-f]{12}$/);
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = [cyclic];
+  const shared = { k: 1 };
+  assert.equal(itemHash(cyclic), 'cd32e5728b86');
+  assert.equal(itemHash([shared, shared]), 'b02be980b73a');
+});
