@@ -195,8 +195,11 @@ async function scan(path: string, shape: Shape): Promise<{ bytes: number; hash: 
   try {
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
       h.update(chunk);
+      // A UTF-8 byte order mark opening the file is dropped by the reader, so it makes no item here
+      // either (a BOM then a blank line counted one item too many).
+      const from = bytes === 0 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? 3 : 0;
       bytes += chunk.length;
-      for (let i = 0; i < chunk.length; i++) {
+      for (let i = from; i < chunk.length; i++) {
         const c = chunk[i]!;
         if (c === sep) {
           if (isItem) count++;

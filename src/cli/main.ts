@@ -50,17 +50,32 @@ async function main(argv: string[]): Promise<number> {
  * A reader that went away must never cost a stack trace. stdout: the results
  * writer stops the run itself (output.ts); anything else written there (help,
  * `--dry-run`, `--json-summary`) just ends, and the exit code says why.
+ * Any other failure to write stdout (a full disk) ends the command with exit
+ * 255 once it is done, as a failed `-o` does.
  * stderr (progress, worker logs, the summary): the run goes on without it.
  * Both listeners exist before anything is written.
  */
 let stdoutClosed = false;
+/** A write to stdout that failed otherwise (ENOSPC, EIO): the listing or summary written there is lost. */
+let stdoutFailed: NodeJS.ErrnoException | undefined;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') return;
+  if (err.code !== 'EPIPE') {
+    stdoutFailed ??= err;
+    return;
+  }
   stdoutClosed = true;
   // After the command's own code was set (the last write failed as the process was ending).
   if (process.exitCode === undefined || process.exitCode === EXIT.ok) process.exitCode = EXIT.brokenPipe;
 });
 process.stderr.on('error', () => {});
+// Checked at exit, not when main() ends: a failed write may report its error after that. A run that
+// already failed keeps its own code (the results writer reports a failed -o itself).
+process.on('exit', () => {
+  if (!stdoutFailed || (process.exitCode !== undefined && process.exitCode !== EXIT.ok)) return;
+  const shown = isEnvironmentError(stdoutFailed) ? describeEnvironmentError(Object.assign(stdoutFailed, { path: 'stdout' })) : `cannot write stdout: ${stdoutFailed.message}`;
+  process.stderr.write(`forkpool: ${shown}\n`);
+  process.exitCode = EXIT.usage;
+});
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = stdoutClosed && code === EXIT.ok ? EXIT.brokenPipe : code; },

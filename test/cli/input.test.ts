@@ -93,6 +93,13 @@ test('the input total counts exactly the items that run: blank lines, whitespace
   assert.deepEqual(fromText.values, ['a', 'b', '\u00a0', 'c']);
   assert.equal(fromText.inputTotal, 4);
   assert.equal(fromText.total, 4);
+  // A byte order mark then a blank line: the mark is not an item, nor is the line.
+  const bom = join(dir, 'bom.txt');
+  writeFileSync(bom, '\ufeff\na\nb\n');
+  const fromBom = await summaryOf(['--input', bom]);
+  assert.deepEqual(fromBom.values, ['a', 'b']);
+  assert.equal(fromBom.inputTotal, 2);
+  assert.equal(fromBom.total, 2);
   // In CSV a line of spaces is a row; only an empty line (or a lone CR) is layout.
   const csv = join(dir, 'rows.csv');
   writeFileSync(csv, 'v\r\n   \r\n\r\nb\r\n\r\n');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/errno.js';
 import { MAX_JSON_DEPTH, toJsonText } from '../../dist/cli/encode.js';
 import { join } from 'node:path';
@@ -159,6 +159,22 @@ test('a full disk (ENOSPC) is one line naming the file, not an internal error', 
   const r = await runCli(['run', `${TASKS}#square`, ...Array.from({ length: 3000 }, (_, i) => String(i)), '-o', '/dev/full', '-q']);
   assert.equal(r.code, 255, r.stderr);
   assert.match(r.stderr, /^forkpool: cannot write \/dev\/full: no space left on the device \(ENOSPC\)\n$/);
+});
+
+test('a --dry-run listing or a --json-summary that cannot be written to stdout (ENOSPC) ends with exit 255 and one line', async (t) => {
+  if (!existsSync('/dev/full')) return t.skip('no /dev/full here to give stdout a full disk');
+  const dir = tmp();
+  // stdout opened on the full device for writing (the device is only written to, never replaced).
+  const full = openSync('/dev/full', 'w');
+  try {
+    for (const args of [['--dry-run'], ['-o', join(dir, 'out.jsonl'), '-q', '--json-summary']]) {
+      const r = spawnSync(process.execPath, [CLI, 'run', `${TASKS}#square`, '1', '2', ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      assert.equal(r.status, 255, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /forkpool: cannot write stdout: no space left on the device \(ENOSPC\)\n$/, args.join(' '));
+    }
+  } finally {
+    closeSync(full);
+  }
 });
 
 test('an unwritable output, journal or report folder is refused before the run starts', async (t) => {
