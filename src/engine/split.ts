@@ -60,7 +60,10 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
   running.attempts = t.attempts;
   running.crashes = t.crashes;
   running.started = true;
-  running.startedAt = t.startedAt;
+  // It began when the items before it had run: its own run time, not the chunk's, is its `ms`.
+  let before = 0;
+  for (let i = 0; i < k; i++) before += logged[i]!.ms;
+  running.startedAt = t.startedAt > 0 ? t.startedAt + before : 0;
   const parts = [running];
   if (doomed) c.fail(running, doomed.error(describeRunning(running)), doomed.kind, w);
   else judgeWhole(running);

@@ -286,7 +286,7 @@ export class Supervisor implements Engine {
     if (t.settled) return;
     this.#stats.failed[kind] += t.size;
     emitSafely(this.#events, 'taskError', { taskId: t.id, name: t.name, error: err });
-    t.settle(err, { workerId: w?.id ?? 0, ms: t.startedAt ? performance.now() - t.startedAt : 0 });
+    t.settle(err, { workerId: w?.id ?? 0, ms: t.ranFor() });
   }
 
   // ── pool lifecycle ────────────────────────────────────────────────────────

@@ -129,6 +129,23 @@ export class Task {
   started = false;
   /** When the parent learnt the task started (performance.now()), for run times of tasks that never report one. */
   startedAt = 0;
+  /**
+   * When it was last handed to a worker (performance.now()). A task that
+   * starts after an idle gap is only recorded in the worker, and the parent
+   * reads that record when the worker dies: it started about when it arrived,
+   * so this is its start for the run time of a crash.
+   */
+  handedAt = 0;
+
+  /**
+   * How long it has run, for a task failed by the pool (a crash, a timeout,
+   * the memory cap). The memory cap can fail the running task before it said
+   * it started: it started when it was handed over.
+   */
+  ranFor(): number {
+    const since = this.startedAt || this.handedAt;
+    return since ? performance.now() - since : 0;
+  }
   /** Its arguments hold shared objects: it may block on other tasks, so nothing is queued behind it in a worker. */
   exclusive = false;
   /** Number of times the task has been handed to a worker. */

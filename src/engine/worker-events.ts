@@ -97,7 +97,9 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
   for (let i = 0; i < list.length; i++) if (list[i]!.id === id) { t = list[i]; break; }
   if (!t || t.started || (attempt !== undefined && t.wire?.at !== attempt)) return;
   t.started = true;
-  t.startedAt = performance.now();
+  // With `attempt`, the start comes from the dead worker's record, read at its death: the task
+  // started when it reached the worker (task.ts, handedAt), not now.
+  t.startedAt = attempt !== undefined && t.handedAt > 0 ? t.handedAt : performance.now();
   if (t.settled || t.timeout === undefined) return;
   const ms = t.timeout;
   const expire = () => {

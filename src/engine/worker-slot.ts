@@ -90,6 +90,7 @@ export class WorkerSlot {
     task.wire!.at = task.attempts + task.attemptBase;
     task.started = false;
     task.startedAt = 0;
+    task.handedAt = performance.now();
     this.inFlight.push(task);
     this.dispatched++;
   }

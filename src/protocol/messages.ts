@@ -146,9 +146,9 @@ export type WorkerEvent =
   | { t: 'startError'; phase: 'import' | 'initializer' | 'protocol'; e: EncodedError }
   /**
    * The task began running (sent when it starts after an idle gap, or when
-   * asked with `s`). `at`: the attempt, when the thread runtime reports a
-   * dead thread's running task from shared memory (a stale entry must not
-   * mark a later attempt of the same task).
+   * asked with `s`). `at`: the attempt, when the runtime reports a dead
+   * worker's running task from its record (a stale entry must not mark a
+   * later attempt of the same task); only those events carry it.
    */
   | { t: 'started'; id: number; at?: number }
   /**
