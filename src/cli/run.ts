@@ -196,7 +196,9 @@ function resumeHint(config: RunConfig): string {
 
 function checkJournalChoice(config: RunConfig): void {
   if (!config.journal || config.resume || config.force || config.dryRun) return;
-  if (existsSync(config.journal) && statSync(config.journal).size > 0) {
+  // Only a regular file is an earlier run's journal; anything else there is refused by the journal itself, with what it is.
+  const st = existsSync(config.journal) ? statSync(config.journal) : undefined;
+  if (st?.isFile() && st.size > 0) {
     throw new UsageError(
       `The journal ${config.journal} exists from an earlier run. Pass --resume to continue it (finished items are not run again), or --force to start over.`,
     );

@@ -45,13 +45,20 @@ export class JournalCorruptError extends ForkpoolError {
  */
 export class NotAJournalError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_NOT_A_JOURNAL';
+  /** The path refused: the journal's, or its lock file's when that is what is not a file. */
   readonly path: string;
-  constructor(path: string) {
+  /** What is there when it is not a regular file (`a FIFO (named pipe)`, `a directory`...); undefined for a file of other content. */
+  readonly kind: string | undefined;
+  constructor(path: string, kind?: string, role = 'a journal') {
     super(
-      `The file ${JSON.stringify(path)} is not a forkpool journal (its first line is not a journal header). ` +
-        `Refusing to overwrite it; pass another journal path, or move the file aside.`,
+      kind
+        ? `The path ${JSON.stringify(path)} is ${kind}, not a regular file, so it cannot be used as ${role}. ` +
+          `Refusing to touch it; pass the path of a regular file (or of one that does not exist yet).`
+        : `The file ${JSON.stringify(path)} is not a forkpool journal (its first line is not a journal header). ` +
+          `Refusing to overwrite it; pass another journal path, or move the file aside.`,
     );
     this.path = path;
+    this.kind = kind;
   }
 }
 

@@ -4,7 +4,8 @@
  *
  * This module opens a journal and puts its parts together:
  *
- *   open ──► lock (journal-lock.ts) ──► sniff: no file, a journal, or someone's data (refused, untouched)
+ *   open ──► refuse a path that is not a regular file (journal-path.ts: a device, FIFO, socket, directory)
+ *        ──► lock (journal-lock.ts) ──► sniff: no file, a journal, or someone's data (refused, untouched)
  *        ──► resume: index the records (journal-index.ts), cut a torn last line
  *        ──► else:   stage a fresh header in a temporary file, renamed into place
  *                    at the first record, or at close unless the run could not start
@@ -25,6 +26,7 @@ import { JournalCorruptError, JournalMismatchError } from './errors.js';
 import { JOURNAL_VERSION, decodeRecord, type JournalHeader, type RecordedOutcome, type StoredRecord } from './journal-format.js';
 import { indexJournal, sniff, RecordReader, type RecordRef } from './journal-index.js';
 import { JournalLock } from './journal-lock.js';
+import { refuseNonFile } from './journal-path.js';
 import { JournalWriter } from './journal-writer.js';
 import { CodecError } from './value-codec.js';
 
@@ -64,8 +66,9 @@ export class JournalFile {
 
   /**
    * Opens (or creates) a journal, holding its lock until `close`. An existing
-   * file that is not a journal is refused (`NotAJournalError`) in either mode
-   * and left untouched. In `resume` mode an existing journal must have been
+   * file that is not a journal, or a path that is not a regular file (a
+   * device, FIFO, socket or directory), is refused (`NotAJournalError`) in
+   * either mode and left untouched. In `resume` mode an existing journal must have been
    * written for the same task, keying and input, else `JournalMismatchError`.
    */
   static async open(
@@ -74,6 +77,8 @@ export class JournalFile {
     chunksize = 1,
   ): Promise<JournalFile> {
     const full: JournalHeader = { forkpool: 'journal', version: JOURNAL_VERSION, ...header, created: new Date().toISOString() };
+    // Before the lock: a device path must not even get a `<device>.lock` beside it.
+    refuseNonFile(path);
     await mkdir(dirname(path), { recursive: true }).catch(() => { /* reported by open() below, with the path */ });
     const lock = await JournalLock.acquire(path);
     try {
@@ -154,6 +159,8 @@ export class JournalFile {
   #putInPlace(): void {
     const staged = this.#staged!;
     this.#staged = undefined;
+    // Checked on open; again here, as a rename would replace a device node put there since.
+    refuseNonFile(staged.target);
     renameSync(staged.tmp, staged.target);
     this.#writer.movedTo(staged.target);
     syncDirectory(dirname(staged.target));

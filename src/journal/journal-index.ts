@@ -12,8 +12,9 @@
  * reported as `JournalCorruptError` with its line, never guessed around.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { JournalCorruptError, NotAJournalError } from './errors.js';
+import { nonFileKind } from './journal-path.js';
 import { checkHeader, claimsToBeJournal, parseObject, recordProblem, type JournalHeader, type StoredRecord } from './journal-format.js';
 
 /** Read size while indexing; big enough that a million-line journal opens in about a second. */
@@ -50,12 +51,15 @@ export interface JournalIndex {
 export async function sniff(path: string): Promise<'none' | 'journal'> {
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    // O_NONBLOCK: a FIFO put at the path since it was checked must not block this open.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
     throw err;
   }
   try {
+    const kind = nonFileKind(await fh.stat());
+    if (kind) throw new NotAJournalError(path, kind);
     const buf = Buffer.allocUnsafe(READ_CHUNK);
     const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, 0);
     if (bytesRead === 0) return 'none';

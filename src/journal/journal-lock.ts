@@ -15,11 +15,12 @@
  * that find the same stale lock cannot both delete it and then each delete
  * the other's fresh lock.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JournalLockedError, type JournalLockHolder } from './errors.js';
+import { JournalLockedError, NotAJournalError, type JournalLockHolder } from './errors.js';
+import { nonFileKind, refuseNonFile } from './journal-path.js';
 
 /** A lock file with no readable owner younger than this is being written by its creator right now; older, it was torn by a crash. */
 const UNREADABLE_LOCK_GRACE_MS = 5_000;
@@ -47,6 +48,9 @@ export class JournalLock {
   /** Takes the lock of the journal at `journalPath`, or throws JournalLockedError. */
   static async acquire(journalPath: string): Promise<JournalLock> {
     const path = `${journalPath}.lock`;
+    // A FIFO or a device there would hang or flood the read of the lock (see journal-path.ts).
+    refuseNonFile(path, `the lock file of the journal ${JSON.stringify(journalPath)}`);
+    refuseNonFile(`${path}.break`, `the lock file of the journal ${JSON.stringify(journalPath)}`);
     const mine: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
     const content = JSON.stringify(mine);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -102,12 +106,21 @@ interface FoundLock {
 
 /** The lock's content, or `gone` when it was deleted meanwhile. */
 function readLock(path: string): FoundLock | 'gone' {
-  let raw: string;
+  let fd: number;
   try {
-    raw = readFileSync(path, 'utf8');
+    // O_NONBLOCK and a check of what was opened: a FIFO put there since must not hang this read.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     throw err;
+  }
+  let raw: string;
+  try {
+    const kind = nonFileKind(fstatSync(fd));
+    if (kind) throw new NotAJournalError(path, kind, 'a lock file');
+    raw = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
   try {
     const o = JSON.parse(raw) as Partial<LockContent>;
