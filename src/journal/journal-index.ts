@@ -83,20 +83,30 @@ export async function indexJournal(path: string, keying: JournalHeader['keying']
     let header: JournalHeader | undefined;
     let goodBytes = 0;
     let lineNo = 0;
-    let carry = Buffer.alloc(0);
-    let carryOff = 0; // file offset of carry[0]
+    // The current line's bytes read so far, as views of the chunks they came in: a line
+    // spanning many chunks is joined once, when its newline comes, and each chunk is
+    // searched for a newline once. (Joining the partial line again at every chunk made
+    // resume quadratic in a huge record: 100 MB took 38 s against 3 s for the fresh run.)
+    let pending: Buffer[] = [];
+    let lineOff = 0; // file offset of the current line
     let pos = 0;
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    let buf = Buffer.allocUnsafe(READ_CHUNK);
     for (;;) {
+      // `pending` may hold a view of the last buffer: then read into a new one.
+      if (pending.length > 0) buf = Buffer.allocUnsafe(READ_CHUNK);
       const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, pos);
       if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      const chunkOff = pos;
       pos += bytesRead;
-      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
       let start = 0;
-      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+      for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
         lineNo++;
-        const isLast = carryOff + nl + 1 === fileBytes;
-        const parsed = parseObject(data.toString('utf8', start, nl));
+        const end = chunkOff + nl; // file offset of the newline
+        const isLast = end + 1 === fileBytes;
+        const text = pending.length === 0 ? chunk.toString('utf8', start, nl) : Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8');
+        pending = [];
+        const parsed = parseObject(text);
         if (!header) {
           if (!claimsToBeJournal(parsed)) throw new NotAJournalError(path); // changed since sniff
           header = checkHeader(path, parsed!);
@@ -107,13 +117,13 @@ export async function indexJournal(path: string, keying: JournalHeader['keying']
             throw new JournalCorruptError(path, lineNo, problem);
           }
           const rec = parsed as unknown as StoredRecord;
-          refs.set(keying === 'default' ? String(rec.i) : rec.k, { off: carryOff + start, len: nl - start, line: lineNo, ok: rec.ok, hash: rec.h });
+          refs.set(keying === 'default' ? String(rec.i) : rec.k, { off: lineOff, len: end - lineOff, line: lineNo, ok: rec.ok, hash: rec.h });
         }
-        goodBytes = carryOff + nl + 1;
+        goodBytes = end + 1;
         start = nl + 1;
+        lineOff = end + 1;
       }
-      carry = Buffer.from(data.subarray(start));
-      carryOff += start;
+      if (start < bytesRead) pending.push(chunk.subarray(start));
     }
     // Bytes after the last newline are a torn write: dropped (goodBytes stops before them).
     return header && { header, refs, goodBytes, fileBytes };
