@@ -9,14 +9,15 @@
  *
  * A file is opened on the first write (or at the end), so a run refused
  * before it starts (a journal from another run, say) never truncates the
- * previous output. A reader that goes away (`| head -1`) is not an error:
+ * previous output; one refused later (a resume whose input changed midway)
+ * puts the previous output back (output-file.ts). A reader that goes away (`| head -1`) is not an error:
  * `onBrokenPipe` is called once and nothing more is written.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { JournaledItem } from '../journal/journaled.js';
 import type { OutputFormat } from './args.js';
 import { toJsonText, plain } from './encode.js';
 import { BadLine } from './input.js';
+import { OutputFile } from './output-file.js';
 
 /** Lines written in one turn of the event loop go out in one write; past this size, at once. */
 const FLUSH_BYTES = 16_384;
@@ -32,7 +33,7 @@ export interface OutputOptions {
 
 export class OutputWriter {
   #stream: NodeJS.WritableStream | undefined;
-  #file: WriteStream | undefined;
+  #file: OutputFile | undefined;
   #buf: string[] = [];
   #bufBytes = 0;
   #scheduled = false;
@@ -68,21 +69,38 @@ export class OutputWriter {
     }
   }
 
+  /** Ends the output; a file then replaces the previous output for good. A failed write puts the previous one back. */
   async close(): Promise<void> {
-    await this.#drain(true);
-    if (this.#error) throw this.#error;
-    if (this.#file && !this.#broken) {
-      const file = this.#file;
-      await new Promise<void>((resolve, reject) => {
-        file.end(() => resolve());
-        file.once('error', reject);
-      });
+    try {
+      await this.#drain(true);
+      if (this.#error) throw this.#error;
+      if (this.#file && !this.#broken) {
+        const file = this.#file.stream;
+        await new Promise<void>((resolve, reject) => {
+          file.end(() => resolve());
+          file.once('error', reject);
+        });
+      }
+    } catch (err) {
+      this.#file?.restore();
+      throw err;
     }
+    this.#file?.commit();
   }
 
-  /** For a run that failed before it started: leaves an existing output file untouched unless something was written. */
+  /** For a run that failed: an existing output file is left as it was before the run (put back if it was opened). */
   async abandon(): Promise<void> {
-    if (this.#stream) await this.close().catch(() => undefined);
+    if (!this.#file) {
+      if (this.#stream) await this.close().catch(() => undefined); // stdout: what was printed stays printed
+      return;
+    }
+    await this.#drain(true).catch(() => undefined); // kept when there was no previous output
+    const stream = this.#file.stream;
+    await new Promise<void>((resolve) => {
+      stream.once('error', () => resolve());
+      stream.end(() => resolve());
+    });
+    this.#file.restore();
   }
 
   async #drain(force = false): Promise<void> {
@@ -115,8 +133,8 @@ export class OutputWriter {
     if (this.opts.target === undefined || this.opts.target === '-') {
       this.#stream = process.stdout;
     } else {
-      this.#file = createWriteStream(this.opts.target);
-      this.#stream = this.#file;
+      this.#file = new OutputFile(this.opts.target);
+      this.#stream = this.#file.stream;
     }
     this.#stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE' && this.#stream === process.stdout) {
