@@ -82,18 +82,25 @@ export class JournalLockedError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_JOURNAL_LOCKED';
   readonly path: string;
   readonly lockPath: string;
-  /** Undefined when the lock file could not be read (being written, or damaged). */
+  /** Undefined when the lock file could not be read (being written, or damaged), or when `breakPath` is what blocks. */
   readonly holder: JournalLockHolder | undefined;
-  constructor(path: string, lockPath: string, holder: JournalLockHolder | undefined) {
+  /** Set when the lock is stale but another run is taking it over: `<journal>.lock.break`, the file that blocks. */
+  readonly breakPath: string | undefined;
+  constructor(path: string, lockPath: string, holder: JournalLockHolder | undefined, breaking?: { path: string; holder: JournalLockHolder | undefined }) {
     const who = holder
       ? `pid ${holder.pid} on host ${JSON.stringify(holder.host)} since ${holder.since}`
       : 'an unknown run (the lock file is unreadable)';
     super(
-      `The journal ${JSON.stringify(path)} is in use by ${who}. Wait for that run to finish; ` +
-        `if it is no longer running, delete ${JSON.stringify(lockPath)} and run again.`,
+      breaking
+        ? `The journal ${JSON.stringify(path)} has a stale lock ${JSON.stringify(lockPath)} that another run is taking over ` +
+          `(${breaking.holder ? `pid ${breaking.holder.pid} on host ${JSON.stringify(breaking.holder.host)}, ` : ''}it holds ${JSON.stringify(breaking.path)}). ` +
+          `Run again in a moment; if no other run is starting on this journal, delete ${JSON.stringify(breaking.path)} and run again.`
+        : `The journal ${JSON.stringify(path)} is in use by ${who}. Wait for that run to finish; ` +
+          `if it is no longer running, delete ${JSON.stringify(lockPath)} and run again.`,
     );
     this.path = path;
     this.lockPath = lockPath;
     this.holder = holder;
+    this.breakPath = breaking?.path;
   }
 }

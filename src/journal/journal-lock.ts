@@ -13,7 +13,11 @@
  *
  * Taking over goes through `<journal>.lock.break` (also O_EXCL), so two runs
  * that find the same stale lock cannot both delete it and then each delete
- * the other's fresh lock.
+ * the other's fresh lock. The break file names its run like the lock does;
+ * it is held for microseconds, so one that stays was left by a run killed
+ * while taking over: it is stale, and removed, when its run is dead (this
+ * host), when it is empty or unreadable for over a second (it is written
+ * in the same synchronous step that creates it), or after 10 seconds.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, uptime } from 'node:os';
@@ -24,10 +28,12 @@ import { nonFileKind, refuseNonFile } from './journal-path.js';
 
 /** A lock file with no readable owner younger than this is being written by its creator right now; older, it was torn by a crash. */
 const UNREADABLE_LOCK_GRACE_MS = 5_000;
-/** A `.break` file older than this was left by a run that died while taking over a lock. */
+/** A `.break` file older than this was left by a run that died while taking over a lock (its pid may have been reused). */
 const BREAK_GRACE_MS = 10_000;
-/** Rounds of (create, find stale, take over) before giving up; each round waits a little when another run is taking over. */
-const MAX_ATTEMPTS = 50;
+/** An empty or unreadable `.break` file older than this was torn by a crash: its creator writes it right after creating it. */
+const UNREADABLE_BREAK_GRACE_MS = 1_000;
+/** How long a run waits for another run's take-over before giving up; a live take-over lasts microseconds. */
+const MAX_WAIT_MS = 2_000;
 const RETRY_MS = 20;
 
 interface LockContent extends JournalLockHolder { token: string }
@@ -53,7 +59,9 @@ export class JournalLock {
     refuseNonFile(`${path}.break`, `the lock file of the journal ${JSON.stringify(journalPath)}`);
     const mine: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
     const content = JSON.stringify(mine);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    let breaker: FoundLock | undefined;
+    for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
       if (tryCreate(path, content)) {
         const lock = new JournalLock(path, content);
         held.add(lock);
@@ -67,9 +75,11 @@ export class JournalLock {
       const found = readLock(path);
       if (found === 'gone') continue;
       if (!isStale(path, found)) throw new JournalLockedError(journalPath, path, holderOf(found));
-      if (!takeOver(path, found)) await sleep(RETRY_MS);
+      breaker = takeOver(path, found);
+      if (breaker) await sleep(RETRY_MS);
     }
-    throw new JournalLockedError(journalPath, path, undefined);
+    // Still blocked by a live run's take-over: say so, naming the break file, not the stale lock.
+    throw new JournalLockedError(journalPath, path, undefined, breaker && { path: `${path}.break`, holder: breaker.owner && holderOf(breaker) });
   }
 
   /** Deletes the lock file if it is still this one (a lock taken over as stale by mistake is not ours to delete). Idempotent. */
@@ -163,13 +173,21 @@ function ageMs(path: string): number {
 
 /**
  * Deletes the stale lock whose content was `found`, under the break lock.
- * Returns false when another run is taking over right now (the caller waits and looks again).
+ * Returns undefined when done, or the break file of another run taking over
+ * right now (the caller waits and looks again); a stale break file is removed.
  */
-function takeOver(path: string, found: FoundLock): boolean {
+function takeOver(path: string, found: FoundLock): FoundLock | undefined {
   const breakPath = `${path}.break`;
-  if (!tryCreate(breakPath, String(process.pid))) {
-    if (ageMs(breakPath) > BREAK_GRACE_MS) unlinkQuiet(breakPath);
-    return false;
+  const mine: LockContent = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
+  if (!tryCreate(breakPath, JSON.stringify(mine))) {
+    const other = readLock(breakPath);
+    if (other === 'gone') return undefined;
+    // Re-read just before deleting: a new break file (another run's) has other content and is kept.
+    if (breakIsStale(breakPath, other)) {
+      const again = readLock(breakPath);
+      if (again !== 'gone' && again.raw === other.raw) unlinkQuiet(breakPath);
+    }
+    return other;
   }
   try {
     // Delete only what was judged stale: another run may have replaced it since.
@@ -178,7 +196,17 @@ function takeOver(path: string, found: FoundLock): boolean {
   } finally {
     unlinkQuiet(breakPath);
   }
-  return true;
+  return undefined;
+}
+
+/** A break file left by a run that died while taking over (see the top of this file). Older forkpools wrote only a pid. */
+function breakIsStale(path: string, found: FoundLock): boolean {
+  const age = ageMs(path);
+  if (age > BREAK_GRACE_MS) return true;
+  const legacyPid = /^\d+$/.test(found.raw) ? Number(found.raw) : undefined;
+  if (legacyPid !== undefined) return !pidAlive(legacyPid);
+  if (!found.owner) return age > UNREADABLE_BREAK_GRACE_MS;
+  return found.owner.host === hostname() && !pidAlive(found.owner.pid);
 }
 
 function unlinkQuiet(path: string): void {
