@@ -72,7 +72,8 @@ process.stderr.on('error', () => {});
 // already failed keeps its own code (the results writer reports a failed -o itself).
 process.on('exit', () => {
   if (!stdoutFailed || (process.exitCode !== undefined && process.exitCode !== EXIT.ok)) return;
-  const shown = isEnvironmentError(stdoutFailed) ? describeEnvironmentError(Object.assign(stdoutFailed, { path: 'stdout' })) : `cannot write stdout: ${stdoutFailed.message}`;
+  const err: NodeJS.ErrnoException = stdoutFailed;
+  const shown = isEnvironmentError(err) ? describeEnvironmentError(Object.assign(err, { path: 'stdout' })) : `cannot write stdout: ${(err as Error).message}`;
   process.stderr.write(`forkpool: ${shown}\n`);
   process.exitCode = EXIT.usage;
 });
