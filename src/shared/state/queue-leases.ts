@@ -51,24 +51,11 @@ function reclaimEnded(): void {
   }
 }
 
-/** Told which lent items a worker's code took, in order (a JoinableQueue keeps them until `taskDone`). */
-export type OnTaken = (key: string, items: unknown[]) => void;
-
 export class Leases {
   readonly #o: number;
   readonly #byPeer = new Map<string, Lease>();
-  readonly #onTaken: OnTaken | undefined;
 
-  constructor(o: number, onTaken?: OnTaken) {
-    this.#o = o;
-    this.#onTaken = onTaken;
-  }
-
-  /** Reads worker `key`'s take log now, so what its code took is known before it is asked about (`taskDone`). */
-  sync(key: string): void {
-    const lease = this.#byPeer.get(key);
-    if (lease) this.#prune(key, lease, readTakes(key, lease.slot));
-  }
+  constructor(o: number) { this.#o = o; }
 
   /** The take-log slot worker `key` records this queue's takes in; undefined when it has none (it then acknowledges each item). */
   slot(key: string): number | undefined {
@@ -89,7 +76,7 @@ export class Leases {
   /** Worker `key` says it has taken `taken` items in all (sent with its requests, so copies are dropped without reading the log). */
   taken(key: string, taken: unknown): void {
     const lease = this.#byPeer.get(key);
-    if (lease && typeof taken === 'number') this.#prune(key, lease, taken);
+    if (lease && typeof taken === 'number') prune(lease, taken);
   }
 
   /** Lent items not taken yet, by any worker but `except` (reads the take logs: exact, but not free). */
@@ -97,7 +84,7 @@ export class Leases {
     let n = 0;
     for (const [key, lease] of this.#byPeer) {
       if (key === except) continue;
-      this.#prune(key, lease, readTakes(key, lease.slot));
+      prune(lease, readTakes(key, lease.slot));
       n += lease.items.length;
     }
     return n;
@@ -113,7 +100,7 @@ export class Leases {
     for (const [key, lease] of this.#byPeer) {
       if (key === except) continue;
       if (lease.reclaimAt !== undefined) { pending = true; continue; }
-      this.#prune(key, lease, readTakes(key, lease.slot));
+      prune(lease, readTakes(key, lease.slot));
       if (lease.items.length === 0) continue;
       lease.reclaimAt = lease.sent;
       reclaimStarted();
@@ -136,7 +123,7 @@ export class Leases {
     const upTo = lease.reclaimAt;
     lease.reclaimAt = undefined;
     reclaimEnded();
-    this.#prune(key, lease, taken);
+    prune(lease, taken);
     const back: unknown[] = [];
     // Items sent after the reclaim (answers to this worker's own waiting gets) stay lent.
     while (lease.first < upTo && lease.items.length > 0) {
@@ -152,19 +139,8 @@ export class Leases {
     if (!lease) return [];
     this.#byPeer.delete(key);
     if (lease.reclaimAt !== undefined) reclaimEnded();
-    this.#prune(key, lease, readTakes(key, lease.slot));
+    prune(lease, readTakes(key, lease.slot));
     return lease.items.drain();
-  }
-
-  /** Drops the copies of the items worker `key` took (items first..taken-1), telling `onTaken`. */
-  #prune(key: string, lease: Lease, taken: number): void {
-    const took: unknown[] | undefined = this.#onTaken && lease.first < taken ? [] : undefined;
-    while (lease.first < taken && lease.items.length > 0) {
-      const x = lease.items.shift();
-      took?.push(x);
-      lease.first++;
-    }
-    if (took?.length) this.#onTaken!(key, took);
   }
 
   clear(): void {
@@ -173,3 +149,9 @@ export class Leases {
   }
 }
 
+function prune(lease: Lease, taken: number): void {
+  while (lease.first < taken && lease.items.length > 0) {
+    lease.items.shift();
+    lease.first++;
+  }
+}

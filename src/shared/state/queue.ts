@@ -31,7 +31,6 @@ import { checkInt, checkTimeout, unknownOp } from '../options.js';
 import { MAIN, type HubObject, type Reply } from '../hub/reply.js';
 import { Waiters } from '../hub/waiters.js';
 import { Leases } from './queue-leases.js';
-import { Owed } from './queue-owed.js';
 
 /** Most items lent to one worker in one answer (its read-ahead asks for fewer when it consumes slowly). */
 export const READ_AHEAD_MAX = 128;
@@ -60,8 +59,6 @@ export class QueueState implements HubObject {
   #closed = false;
   /** JoinableQueue: items put and not yet marked done. */
   #unfinished = 0;
-  /** JoinableQueue: the items each consumer took and has not marked done, put back if it dies (`queue-owed.ts`). */
-  readonly #owed: Owed | undefined;
   /**
    * Who got the last item. Read-ahead goes only to a caller that got the
    * previous one too: with two consumers taking turns, lending to each would
@@ -78,10 +75,7 @@ export class QueueState implements HubObject {
     this.label = `${joinable ? 'JoinableQueue' : 'Queue'} #${id}`;
     this.#maxsize = maxsize;
     this.#joinable = joinable;
-    this.#owed = joinable ? new Owed() : undefined;
-    const owed = this.#owed;
-    // A lent item the worker's code took is then owed, until its taskDone().
-    this.#leases = new Leases(id, owed && ((key, items) => owed.took(key, items)));
+    this.#leases = new Leases(id);
   }
 
   call(op: string, a: unknown[], reply: Reply): void {
@@ -108,9 +102,6 @@ export class QueueState implements HubObject {
       case 'taskDone': {
         if (!this.#joinable) unknownOp(this.label, op);
         if (this.#unfinished <= 0) throw new InvalidStateError(`taskDone() called on ${this.label} more times than items were put`);
-        // What the caller's code took is in its take log, which the hub reads only when asked: read it now.
-        this.#leases.sync(reply.caller);
-        this.#owed!.done(reply.caller);
         if (--this.#unfinished === 0) for (const j of this.#joiners.drain()) j.ok(undefined);
         return reply.ok(undefined);
       }
@@ -225,18 +216,15 @@ export class QueueState implements HubObject {
 
   #deliver(getter: Getter, item: unknown): void {
     const { reply } = getter;
-    // JoinableQueue: owed by the caller once it has the item (the main process's answer cannot be lost).
-    const took = this.#owed && (() => this.#owed!.took(reply.caller, [item]));
     if (getter.want === undefined) {
       this.#lastTaker = reply.caller;
-      if (reply.caller === MAIN) took?.();
-      return reply.ok(item, () => this.#putBack(item), took);
+      return reply.ok(item, () => this.#putBack(item));
     }
     const slot = this.#leases.slot(reply.caller);
     if (slot === undefined) {
       // No take log: one item, acknowledged by the worker's link before its code sees it.
       this.#lastTaker = reply.caller;
-      return reply.ok({ l: [item] }, () => this.#putBack(item), took);
+      return reply.ok({ l: [item] }, () => this.#putBack(item));
     }
     const n = this.#readAhead(reply.caller, getter.want);
     const items = [item];
@@ -315,12 +303,7 @@ export class QueueState implements HubObject {
     this.#joiners.dropCaller(caller);
     if (this.#lastTaker === caller) this.#lastTaker = undefined;
     // What it was lent and never took is still the queue's (its take log outlives it).
-    const untaken = this.#leases.gone(caller);
-    // JoinableQueue: what its code took and never marked done goes back too,
-    // ahead of those (it was taken first), still unfinished: join() then
-    // waits for another consumer to do the work, not for an item that is nowhere.
-    const owed = this.#owed?.gone(caller) ?? [];
-    this.#returned(owed.length > 0 ? [...owed, ...untaken] : untaken);
+    this.#returned(this.#leases.gone(caller));
   }
 
   idle(): boolean { return this.#closed && this.#size() === 0 && !this.#leases.reclaiming; }
@@ -333,6 +316,5 @@ export class QueueState implements HubObject {
     for (const j of this.#joiners.drain()) j.fail(error);
     this.#items.drain();
     this.#leases.clear();
-    this.#owed?.clear();
   }
 }
