@@ -28,7 +28,7 @@ import { indexJournal, sniff, RecordReader, type RecordRef } from './journal-ind
 import { JournalLock } from './journal-lock.js';
 import { refuseNonFile } from './journal-path.js';
 import { JournalWriter } from './journal-writer.js';
-import { CodecError } from './value-codec.js';
+import { asV8, CodecError } from './value-codec.js';
 
 export { SYNC_GROUP, SYNC_AFTER_MS } from './journal-writer.js';
 export { JOURNAL_VERSION, type JournalHeader, type StoredRecord } from './journal-format.js';
@@ -147,8 +147,16 @@ export class JournalFile {
 
   /** Appends a record; see JournalWriter.append for when it is durable. The first one puts a fresh journal in place. */
   append(record: StoredRecord): Promise<void> {
+    let line: string | undefined = lineOf(record);
+    // Nested too deep for JSON.stringify here (a few thousand levels): as V8 bytes if this process
+    // can write them, else not recorded (it runs again on resume) rather than failing the whole run.
+    if (line === undefined && record.ok && Object.hasOwn(record, 'v')) {
+      const bytes = asV8((record as { v?: unknown }).v);
+      if (bytes) line = lineOf({ ...record, v: undefined, ...bytes } as StoredRecord);
+    }
+    if (line === undefined) return Promise.resolve();
     if (this.#staged) this.#putInPlace();
-    return this.#writer.append(JSON.stringify(record));
+    return this.#writer.append(line);
   }
 
   /**
@@ -235,6 +243,14 @@ async function removeStale(target: string): Promise<void> {
     if (name.startsWith(prefix) && STAGED_NAME.test(name.slice(prefix.length))) {
       await unlink(join(dir, name)).catch(() => { /* gone, or not ours to remove */ });
     }
+  }
+}
+
+function lineOf(record: StoredRecord): string | undefined {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    return undefined;
   }
 }
 

@@ -45,6 +45,16 @@ export type StoredError = { e: Record<string, unknown>; ex?: string };
  */
 export function encodeValue(value: unknown): StoredValue | undefined {
   if (isPlainJson(value)) return { v: value };
+  return asV8(value);
+}
+
+/**
+ * The value as V8 bytes, or undefined when this process cannot write it (a
+ * value nested too deep for the stack): it is then not recorded, and runs
+ * again on resume. Also the fallback for a plain-JSON value that
+ * JSON.stringify cannot write where the record is appended (journal-file.ts).
+ */
+export function asV8(value: unknown): StoredValue | undefined {
   try {
     return { x: serialize(value).toString('base64') };
   } catch {

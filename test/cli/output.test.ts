@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { describeEnvironmentError, isEnvironmentError } from '../../dist/cli/errno.js';
 import { MAX_JSON_DEPTH, toJsonText } from '../../dist/cli/encode.js';
 import { join } from 'node:path';
@@ -62,6 +62,21 @@ test('a result nested 2,000 deep is written as JSON, the items after it run, and
     assert.equal(depthOf(rows[1].value), 2001);
     assert.deepEqual(rows[2].value, ['x', 'y']);
   }
+});
+
+test('results nested 2,000 and 2,900 deep never fail the run: the first is recorded, and a resume ends as the run did', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const args = ['run', `${TASKS}#rich`, 'deep', 'deeper', 'text', '-o', out, '-j', '1', '--chunksize', '1', '-k', '-q'];
+  for (const extra of [[], ['--resume']]) {
+    const r = await runCli([...args, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(jsonLines(out).map((x) => x.ok), [true, true, true]);
+  }
+  // The 2,000-deep value and the text are recorded; the 2,900-deep one is when this process's V8
+  // can write it again (value-codec.ts), else it ran again on resume.
+  const keys = readFileSync(`${out}.journal`, 'utf8').trim().split('\n').slice(1).map((l) => (JSON.parse(l) as { i: number }).i);
+  assert.ok(keys.includes(0) && keys.includes(2), `recorded items: ${keys.join(', ')}`);
 });
 
 test('JSON for people cuts nesting deeper than MAX_JSON_DEPTH to "[Too deep]" instead of overflowing the stack', () => {
