@@ -112,7 +112,9 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
   if (v.journal !== undefined) checkWritable('--journal', v.journal, journal!);
   const resume = Boolean(v.resume || v['resume-failed']);
   if (resume && !journal) throw new UsageError(`${v['resume-failed'] ? '--resume-failed' : '--resume'} needs a journal: give --journal FILE, or --output FILE (its journal is FILE.journal)`);
-  conflict(journal !== undefined && journal === output, '--journal and --output', 'they name the same file');
+  // Through a link too: an -o that is a symlink to the journal had the output written over the journal.
+  conflict(journal !== undefined && output !== undefined && output !== '-' && sameFile(journal, output), '--journal and --output', 'they name the same file');
+  conflict(report !== undefined && ((output !== undefined && output !== '-' && sameFile(report, output)) || (journal !== undefined && sameFile(report, journal))), '--report and --output or --journal', 'they name the same file');
   // Writing over what is being read destroys the input, and a growing input never ends.
   const inputs = [...(input && input !== '-' ? [input] : []), ...sources.flatMap((s) => (s.kind === 'files' ? s.values.filter((f) => f !== '-') : []))];
   for (const [flag, target] of [['--output', output], ['--report', report], ['--journal', journal]] as const) {

@@ -14,7 +14,10 @@
  * the backup beside the partial output.
  *
  * Anything other than a regular file (a FIFO, a device) is written directly:
- * there is nothing there to keep, and a rename would not be ours to do.
+ * there is nothing there to keep, and a rename would not be ours to do. So is
+ * a file with hard links (its other names must see the new output) and one
+ * whose folder does not allow the rename; a run that fails there leaves its
+ * partial output. The new file is this process's (its owner may change).
  */
 import { createWriteStream, fchmodSync, realpathSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -30,15 +33,21 @@ export class OutputFile {
     let real = target;
     try { real = realpathSync(target); } catch { /* not there yet */ }
     const st = statSync(real, { throwIfNoEntry: false });
-    if (st?.isFile()) {
+    // A file with other names (hard links) is written in place: a rename would leave them the old text.
+    if (st?.isFile() && st.nlink === 1) {
       const path = `${real}.${randomUUID().slice(0, 8)}.bak`;
-      renameSync(real, path);
-      this.#backup = { path, target: real };
-      // An exit without `close` (a second Ctrl-C): the run was stopped, not refused, so its output stays.
-      process.once('exit', this.#onExit);
+      try {
+        renameSync(real, path);
+        this.#backup = { path, target: real };
+        // An exit without `close` (a second Ctrl-C): the run was stopped, not refused, so its output stays.
+        process.once('exit', this.#onExit);
+      } catch {
+        // A writable file in a folder that is not (EACCES): written in place, as before backups,
+        // so a run that fails there leaves its partial output.
+      }
     }
     this.stream = createWriteStream(real);
-    if (st?.isFile()) {
+    if (this.#backup && st) {
       // The new file gets the old one's permissions, not the umask's.
       this.stream.once('open', (fd: number) => { try { fchmodSync(fd, st.mode & 0o7777); } catch { /* best effort */ } });
     }

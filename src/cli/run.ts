@@ -81,6 +81,8 @@ export async function runCommand(config: RunConfig): Promise<number> {
   const onSigint = () => stop.interrupt(() => flushJournal(), stats, config.journal ? resumeHint(config) : undefined);
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  // A closed terminal (SIGHUP) stops the run the same way: journal flushed, output kept, lock released.
+  process.on('SIGHUP', onSigint);
   const sampler = setInterval(() => stats.sampleRss(thePool.stats().workers), RSS_SAMPLE_MS);
   sampler.unref();
 
@@ -127,6 +129,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     clearInterval(sampler);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off('SIGHUP', onSigint);
     stop.done();
     stats.sampleRss(thePool.stats().workers);
     stats.finishedAt = Date.now();

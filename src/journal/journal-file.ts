@@ -26,7 +26,7 @@ import { JournalCorruptError, JournalMismatchError } from './errors.js';
 import { JOURNAL_VERSION, decodeRecord, type JournalHeader, type RecordedOutcome, type StoredRecord } from './journal-format.js';
 import { indexJournal, sniff, RecordReader, type RecordRef } from './journal-index.js';
 import { JournalLock } from './journal-lock.js';
-import { refuseNonFile } from './journal-path.js';
+import { refuseNonFile, resolveJournalPath } from './journal-path.js';
 import { JournalWriter } from './journal-writer.js';
 import { asV8, CodecError } from './value-codec.js';
 
@@ -77,11 +77,15 @@ export class JournalFile {
     chunksize = 1,
   ): Promise<JournalFile> {
     const full: JournalHeader = { forkpool: 'journal', version: JOURNAL_VERSION, ...header, created: new Date().toISOString() };
-    // Before the lock: a device path must not even get a `<device>.lock` beside it.
+    // Before the lock: a device path must not even get a `<device>.lock` beside it (named as given).
     refuseNonFile(path);
+    // One file, one lock, whatever name the caller gave it (journal-path.ts).
+    path = resolveJournalPath(path);
     await mkdir(dirname(path), { recursive: true }).catch(() => { /* reported by open() below, with the path */ });
     const lock = await JournalLock.acquire(path);
     try {
+      // Whatever this run does with the journal, a staged one left by a killed run is nobody's now.
+      await removeStale(path);
       if ((await sniff(path)) === 'journal' && mode === 'resume') {
         const existing = await indexJournal(path, full.keying);
         if (existing) {
@@ -213,7 +217,6 @@ const STAGED_NAME = /^\.[0-9a-f]{8}\.tmp$/;
 async function stageFresh(path: string, header: JournalHeader): Promise<Staged> {
   // Through a symlink, replace its target, as opening the path for writing would.
   const target = await realpath(path).catch(() => path);
-  await removeStale(target);
   // A random name and 'wx': never someone else's file, even one named like ours.
   const tmp = `${target}.${randomUUID().slice(0, 8)}.tmp`;
   const fh = await open(tmp, 'wx');

@@ -11,7 +11,8 @@
  *
  * Symlinks are followed: a link to a regular file is a journal like any other.
  */
-import { statSync, type Stats } from 'node:fs';
+import { readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NotAJournalError } from './errors.js';
 
 /** What `st` is when it is not a regular file, for messages; undefined for a regular file. */
@@ -37,4 +38,26 @@ export function refuseNonFile(path: string, role = 'a journal'): void {
   } catch { /* unreadable (EACCES, ELOOP): the open that follows reports it with its code */ }
   const kind = st && nonFileKind(st);
   if (kind) throw new NotAJournalError(path, kind, role);
+}
+
+/**
+ * The file a journal path names, through symlinks (a dangling one too: it
+ * names where the journal goes) and symlinked folders. Two runs given two
+ * names of one journal must meet on one lock file and one rename target:
+ * through a link they did not, and both ran (records lost, items run twice).
+ */
+export function resolveJournalPath(path: string): string {
+  let p = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    try { return realpathSync(p); } catch { /* missing: a dangling link, or not created yet */ }
+    let target: string;
+    try {
+      target = readlinkSync(p);
+    } catch {
+      // Not a link: the file is to be created here, in its folder's real place.
+      try { return join(realpathSync(dirname(p)), basename(p)); } catch { return p; }
+    }
+    p = resolve(dirname(p), target);
+  }
+  return p;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -98,4 +98,22 @@ test('a --delay beyond 24.8 days (the limit of a Node timer) is honoured, and Ct
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
   assert.deepEqual(jsonLines(out).map((o) => o.value), [4], 'the second item still waits for its turn');
+});
+
+test('SIGHUP (a closed terminal) stops the run as Ctrl-C does: exit 130, the previous output replaced, no backup or lock left', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  const base = ['run', `${TASKS}#sleepy`, ...Array(40).fill('300'), '-j', '2', '--chunksize', '1', '-o', out];
+  const first = await runCli(['run', `${TASKS}#square`, '1', '-o', out, '-q']);
+  assert.equal(first.code, 0, first.stderr);
+  const child: ChildProcess = startCli([...base, '--force', '--progress']);
+  const done = finish(child);
+  await waitForLine(child.stderr!, /Stopping|\d+\/40|items/); // the run is under way
+  await new Promise((r) => setTimeout(r, 800));
+  child.kill('SIGHUP');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  const left = readdirSync(dir).sort();
+  assert.deepEqual(left, ['out.jsonl', 'out.jsonl.journal'], `left: ${left.join(', ')}`);
+  assert.ok(jsonLines(out).every((o) => o.input === '300'), 'the output is this run\'s');
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp } from './helpers.js';
 
@@ -59,4 +59,15 @@ test('a --resume that completes replaces the output whole, keeping its permissio
   assert.deepEqual(rows.map((x) => x.value), [1, 4, 9]);
   assert.equal(statSync(join(dir, 'out.jsonl')).mode & 0o777, 0o600);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.bak')), []);
+});
+
+test('an output with a hard link is written in place: its other name sees the new output, and no backup is left', async () => {
+  const dir = tmp();
+  const out = join(dir, 'out.jsonl');
+  writeFileSync(out, 'old\n');
+  linkSync(out, join(dir, 'other-name.jsonl'));
+  const r = await runCli(['run', `${TASKS}#square`, '3', '-o', out, '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(readFileSync(join(dir, 'other-name.jsonl'), 'utf8'), /"value":9/);
+  assert.deepEqual(readdirSync(dir).sort(), ['other-name.jsonl', 'out.jsonl', 'out.jsonl.journal']);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
@@ -48,6 +48,19 @@ test('--force with a run that cannot start keeps the earlier journal: its record
   const resumed = await runCli(['run', `${TASKS}#square`, '--input', join(dir, 'in.txt'), '-o', out, '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /3 from the journal, 0 run now/);
+});
+
+test('an -o, --journal or --report that name one file through a symlink or a hard link are refused, and the journal is left as it was', async () => {
+  const dir = tmp();
+  const journal = join(dir, 'run.journal');
+  const first = await runCli(['run', `${TASKS}#square`, '1', '2', '--journal', journal, '-q']);
+  assert.equal(first.code, 0, first.stderr);
+  const before = readFileSync(journal, 'utf8');
+  symlinkSync(journal, join(dir, 'out-link.jsonl'));
+  linkSync(journal, join(dir, 'hard.html'));
+  assertUsageError(await runCli(['run', `${TASKS}#square`, '1', '2', '-o', join(dir, 'out-link.jsonl'), '--journal', journal, '--resume']), /Conflicting flags --journal and --output: they name the same file/);
+  assertUsageError(await runCli(['run', `${TASKS}#square`, '1', '2', '--report', join(dir, 'hard.html'), '--journal', journal, '--resume']), /Conflicting flags --report and --output or --journal: they name the same file/);
+  assert.equal(readFileSync(journal, 'utf8'), before);
 });
 
 test('an unreadable input is refused: missing file, folder, no permission', async () => {
