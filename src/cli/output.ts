@@ -141,7 +141,7 @@ export class OutputWriter {
         if (!this.#broken) { this.#broken = true; this.opts.onBrokenPipe(); }
       } else {
         // A failed write(2) names no file: say which one it was.
-        if (err.path === undefined && this.opts.target !== undefined) err.path = this.opts.target === '-' ? 'stdout' : this.opts.target;
+        if (err.path === undefined) err.path = this.opts.target === undefined || this.opts.target === '-' ? 'stdout' : this.opts.target;
         this.#error ??= err;
       }
       this.#release();

@@ -176,13 +176,14 @@ test('a full disk (ENOSPC) is one line naming the file, not an internal error', 
   assert.match(r.stderr, /^forkpool: cannot write \/dev\/full: no space left on the device \(ENOSPC\)\n$/);
 });
 
-test('a --dry-run listing or a --json-summary that cannot be written to stdout (ENOSPC) ends with exit 255 and one line', async (t) => {
+test('a --dry-run listing, a --json-summary or values that cannot be written to stdout (ENOSPC) end with exit 255 and one line naming stdout', async (t) => {
   if (!existsSync('/dev/full')) return t.skip('no /dev/full here to give stdout a full disk');
   const dir = tmp();
   // stdout opened on the full device for writing (the device is only written to, never replaced).
   const full = openSync('/dev/full', 'w');
   try {
-    for (const args of [['--dry-run'], ['-o', join(dir, 'out.jsonl'), '-q', '--json-summary']]) {
+    // Values on stdout (no -o) too: the message names stdout, not nothing.
+    for (const args of [['--dry-run'], ['-o', join(dir, 'out.jsonl'), '-q', '--json-summary'], ['-q']]) {
       const r = spawnSync(process.execPath, [CLI, 'run', `${TASKS}#square`, '1', '2', ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
       assert.equal(r.status, 255, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /forkpool: cannot write stdout: no space left on the device \(ENOSPC\)\n$/, args.join(' '));
