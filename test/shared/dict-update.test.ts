@@ -2,19 +2,12 @@
 // same function, all or nothing; SharedList's bulk methods refuse non-iterables.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pool } from 'forkpool';
 import { Manager } from '../../dist/shared/index.js';
-import { runtime } from './helpers.ts';
+import { checksPool, INVALID, runtime, outcome } from './helpers.ts';
 // @ts-expect-error: a plain .mjs fixture without types
 import { BAD_SOURCES } from '../fixtures/shared/checks.mjs';
 
-const CHECKS = new URL('../fixtures/shared/checks.mjs', import.meta.url);
-const pool = (): Pool => new Pool(CHECKS, { processes: 1, runtime, logs: 'silent' });
-const INVALID = 'TypeError ERR_FORKPOOL_INVALID_ARG';
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try { await p; return 'ok'; } catch (e) { return `${(e as Error).name} ${(e as { code?: string }).code}`; }
-}
+const pool = checksPool;
 
 test('SharedDict.update() refuses what manager.dict() refuses, with ERR_FORKPOOL_INVALID_ARG naming the value, and changes nothing', async () => {
   await using m = new Manager();

@@ -24,3 +24,17 @@ export async function makeSpreadPool(processes = 2): Promise<Pool> {
   await Promise.all(Array.from({ length: processes * 2 }, () => pool.apply('busy', [10])));
   return pool;
 }
+
+/** The argument-check tests' tasks (test/fixtures/shared/checks.mjs), on a one-worker pool. */
+export const CHECKS = new URL('../fixtures/shared/checks.mjs', import.meta.url);
+export function checksPool(): Pool {
+  return new Pool(CHECKS, { processes: 1, runtime, logs: 'silent' });
+}
+
+/** What a refused argument settles as: a TypeError with the invalid-argument code. */
+export const INVALID = 'TypeError ERR_FORKPOOL_INVALID_ARG';
+
+/** How `p` settled: 'ok', or the error's name and code. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try { await p; return 'ok'; } catch (e) { return `${(e as Error).name} ${(e as { code?: string }).code}`; }
+}

@@ -2,17 +2,10 @@
 // from a worker: a typo is a TypeError, a timeout an AcquireTimeoutError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pool } from 'forkpool';
 import { AcquireTimeoutError, Manager } from '../../dist/shared/index.js';
-import { runtime } from './helpers.ts';
+import { checksPool, INVALID, runtime, outcome } from './helpers.ts';
 
-const CHECKS = new URL('../fixtures/shared/checks.mjs', import.meta.url);
-const pool = (): Pool => new Pool(CHECKS, { processes: 1, runtime, logs: 'silent' });
-const INVALID = 'TypeError ERR_FORKPOOL_INVALID_ARG';
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try { await p; return 'ok'; } catch (e) { return `${(e as Error).name} ${(e as { code?: string }).code}`; }
-}
+const pool = checksPool;
 
 test('hold({ timeout }) on a held Lock, RLock, Semaphore or Condition rejects with AcquireTimeoutError; unknown options and non-objects are TypeErrors', async () => {
   await using m = new Manager();

@@ -2,13 +2,10 @@
 // options given to new Manager(), a Manager passed to a task.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pool } from 'forkpool';
 import { Manager } from '../../dist/shared/index.js';
-import { runtime } from './helpers.ts';
+import { checksPool, INVALID, runtime } from './helpers.ts';
 
-const CHECKS = new URL('../fixtures/shared/checks.mjs', import.meta.url);
-const pool = (): Pool => new Pool(CHECKS, { processes: 1, runtime, logs: 'silent' });
-const INVALID = 'TypeError ERR_FORKPOOL_INVALID_ARG';
+const pool = checksPool;
 
 test(`[${runtime}] Condition.waitFor() with a predicate that is not a function is a TypeError with ERR_FORKPOOL_INVALID_ARG naming it, in main and in a worker`, async () => {
   await using p = pool();
