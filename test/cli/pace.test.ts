@@ -56,7 +56,9 @@ test('--max-rate caps starts per second', async () => {
   const r = await runCli(['run', `${TASKS}#startedAt`, '1', '2', '3', '--max-rate', '5/s', '-j', '3', '-q']);
   assert.equal(r.code, 0, r.stderr);
   const starts = r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
-  assert.ok(starts[2]! - starts[0]! >= 380, `starts ${starts.join(', ')}`);
+  // 5/s puts the third start 400 ms after the first; the first lags its hand-off by more IPC than the
+  // later ones on a loaded host (CI read 376 ms). Unpaced, the three start within a few ms of each other.
+  assert.ok(starts[2]! - starts[0]! >= 300, `starts ${starts.join(', ')}`);
 });
 
 test('--halt now,success=1 stops at the first success, like GNU parallel', async () => {
