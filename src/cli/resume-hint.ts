@@ -25,3 +25,8 @@ export function resumeHint(journal: string, argv: readonly string[], redis?: str
   const note = masked ? ' (put the --redis password back in place of ***)' : '';
   return `The journal ${journal} holds every finished item. To continue where this run stopped${note}:\n  forkpool ${quoted.join(' ')} --resume`;
 }
+
+/** For a `--force` run that could not start: the earlier journal is as it was, so the same command (with `--force`) is the one to run again. */
+export function unstartedForceHint(journal: string): string {
+  return `Nothing ran, and the journal ${journal} is as it was: run the same command again to start over (with --resume it would continue the earlier run instead).`;
+}

@@ -23,7 +23,7 @@ import { preview, RunStats } from './run-stats.js';
 import { StopControl } from './stop.js';
 import { buildSummary, formatSummary } from './summary.js';
 import { toJsonText } from './encode.js';
-import { resumeHint as hintFor } from './resume-hint.js';
+import { resumeHint as hintFor, unstartedForceHint } from './resume-hint.js';
 
 export { READ_AHEAD_CHUNKS_PER_WORKER } from './plan.js';
 export { STOP_GRACE_MS } from './stop.js';
@@ -147,7 +147,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     return EXIT.backendLost;
   }
   if (fatal && (codeOf(fatal) === 'ERR_FORKPOOL_REDIS_CONNECTION' || codeOf(fatal) === 'ERR_FORKPOOL_MISSING_DEPENDENCY')) {
-    throw new UsageError(`${(fatal as Error).message}${config.journal && existsSync(config.journal) ? `\n${resumeHint(config)}` : ''}`);
+    throw new UsageError(`${(fatal as Error).message}${config.journal && existsSync(config.journal) ? `\n${startedNothing(config, stats) ? unstartedForceHint(config.journal) : resumeHint(config)}` : ''}`);
   }
   if (fatal) throw toUsageError(fatal, config);
   if (stop.brokenPipe) return EXIT.brokenPipe;
@@ -190,6 +190,15 @@ function isPoolStop(err: unknown): boolean {
 
 function inputText(s: JournaledItem): string {
   return s.item instanceof BadLine ? preview(s.item.text) : preview(s.item);
+}
+
+/**
+ * A `--force` run that recorded nothing left the earlier journal where it was
+ * (a fresh journal replaces it only at its first record): `--resume` would
+ * continue that earlier run, not this one.
+ */
+function startedNothing(config: RunConfig, stats: RunStats): boolean {
+  return config.force && Object.values(stats.counts).every((n) => n === 0);
 }
 
 /** The same command line again, with --resume (the --redis password masked). */

@@ -79,4 +79,26 @@ describe('forkpool run --redis: messages and leftovers', { skip: redisSkip }, ()
       }
     });
   }
+
+  test('--force through an unreachable Redis: nothing ran, the earlier journal is untouched, and the hint is to run the same command again, not to resume', async () => {
+    const sub = mkdtempSync(join(dir, 'force-'));
+    const out = join(sub, 'out.jsonl');
+    const journal = `${out}.journal`;
+    const small = join(sub, 'in.txt');
+    writeFileSync(small, '1\n2\n3\n');
+    // An earlier run's journal, written by a run that worked.
+    const forceNode = await startNode(redis.url, 'force', []);
+    const first = await runCli(['run', `${TASKS}#tally`, '--input', small, '-o', out, '--redis', redis.url, '--queue', 'force', '-q']);
+    await forceNode.stop();
+    assert.equal(first.code, 0, first.stderr);
+    const before = readFileSync(journal, 'utf8');
+    const unreachable = `redis://:${PASSWORD}@127.0.0.1:${await freePort()}`;
+    const r = await runCli(['run', `${TASKS}#tally`, '--input', small, '-o', out, '--redis', unreachable, '--queue', 'force', '-q', '--force']);
+    assert.equal(r.code, 255, r.stderr);
+    assert.match(r.stderr, /^forkpool: Cannot use Redis at /);
+    assert.match(r.stderr, /Nothing ran, and the journal .*out\.jsonl\.journal is as it was: run the same command again/);
+    assert.doesNotMatch(r.stderr, /--resume\n$|To continue where this run stopped/, 'no resume hint: a resume would continue the earlier run');
+    assert.doesNotMatch(r.stderr, new RegExp(PASSWORD));
+    assert.equal(readFileSync(journal, 'utf8'), before, 'the earlier journal is untouched');
+  });
 });
