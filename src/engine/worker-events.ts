@@ -117,7 +117,12 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
     }
     // A logged chunk is settled once its worker is gone (engine/split.ts): only its running item timed out.
     if (canSplit(w, t)) (t.midChunk ??= {}).doomed = { error: (running) => new TaskTimeoutError(ms, running), kind: 'timeout' };
-    else core.fail(t, new TaskTimeoutError(ms, timedOut(t)), 'timeout', w);
+    else {
+      // Its output so far came before this moment: a line it left unfinished ends now, before the error (as for a result).
+      w.stdout.taskEnded(t.id);
+      w.stderr.taskEnded(t.id);
+      core.fail(t, new TaskTimeoutError(ms, timedOut(t)), 'timeout', w);
+    }
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
   };

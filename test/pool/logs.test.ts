@@ -76,3 +76,16 @@ test('text written without a newline is a line of its own when its task ends, be
   assert.deepEqual(lines.map((l) => l.text), ['first', 'hello second']);
   assert.notEqual(lines[0]!.taskId, lines[1]!.taskId);
 });
+
+test('a task killed for its timeout: the line it left unfinished arrives before its TaskTimeoutError', { skip: localOnly('the worker is killed by the pool that timed it out: on the backend the node does it, and its lines come through Redis') }, async () => {
+  const events: string[] = [];
+  await using pool = await makePool(fixture('log-writes.mjs'), { ...opts, processes: 1, logs: 'pipe', taskTimeout: 1_000 });
+  pool.on('log', (l) => events.push(`log: ${l.text}`));
+  await assert.rejects(
+    pool.apply('partialThenSpin', ['last words']).finally(() => events.push('settled')),
+    { code: 'ERR_FORKPOOL_TASK_TIMEOUT' },
+  );
+  assert.deepEqual(events, ['log: last words', 'settled']);
+  // The pool goes on with a new worker.
+  assert.equal(await pool.apply('noNewline', ['x\n']), true);
+});
