@@ -27,6 +27,13 @@ test('SharedDict.update() refuses what manager.dict() refuses, with ERR_FORKPOOL
   await d.update([['c', 3]]);
   await d.update({ e: 5 });
   assert.deepEqual(await d.toObject(), { a: 1, b: 2, c: 3, e: 5 });
+  // What docs/manager.md also names: a class instance (its own enumerable properties), a Set of pairs, a generator.
+  class Point { x = 1; y = 2; get sum() { return this.x + this.y; } }
+  await d.update(new Point());
+  await d.update(new Set([['f', 6]]));
+  await d.update((function* () { yield ['g', 7]; })());
+  assert.deepEqual(await d.toObject(), { a: 1, b: 2, c: 3, e: 5, x: 1, y: 2, f: 6, g: 7 });
+  assert.deepEqual(await m.dict(new Point()).toObject(), { x: 1, y: 2 });
 });
 
 test(`[${runtime}] SharedDict.update() from a worker refuses the same sources and changes nothing`, async () => {
