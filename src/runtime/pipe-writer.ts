@@ -15,7 +15,8 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-export function pipeWriter(stream: Writable): (chunk: Buffer) => void {
+/** `onError`: a write failed for good (EPIPE: nothing reads the pipe any more), whichever path it took. */
+export function pipeWriter(stream: Writable, onError: (err: NodeJS.ErrnoException) => void): (chunk: Buffer) => void {
   const socket = stream as Writable & { _handle?: { fd?: unknown } | null };
   return (chunk) => {
     if (!stream.writable) return;
@@ -28,8 +29,11 @@ export function pipeWriter(stream: Writable): (chunk: Buffer) => void {
     try {
       written = writeSync(fd, chunk);
     } catch (err) {
-      // A child that is gone (EPIPE) is reported by its exit; a full pipe is the stream's to wait on.
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      // A full pipe is the stream's to wait on; anything else (EPIPE) ends this pipe.
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        onError(err as NodeJS.ErrnoException);
+        return;
+      }
       written = 0;
     }
     if (written < chunk.length) stream.write(written === 0 ? chunk : chunk.subarray(written));

@@ -169,8 +169,22 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     });
     s.on('close', closed);
   }
-  // Writing to a dead child raises EPIPE on this stream; the exit path reports it.
-  commands.on('error', () => {});
+  // EPIPE or EOF on the command pipe: nothing reads it. A dead child's exit reports
+  // itself; a live one closed its end (a task's `closeSync(3)`, a library that
+  // closes inherited descriptors) and can never get another task, so after
+  // the same grace it is broken. Its reader may not notice the close at all
+  // (an fd closed under libuv just leaves epoll), so only this side can tell.
+  let commandsBroken = false;
+  const onCommandError = () => {
+    if (exited || commandsBroken) return;
+    commandsBroken = true;
+    setTimeout(() => {
+      if (!exited) handlers.onChannelError(new Error('the worker closed its command channel'));
+    }, CHANNEL_CLOSED_GRACE_MS).unref();
+  };
+  commands.on('error', onCommandError);
+  // The socket also ends when the worker closes its end (EOF on a socketpair): later sends are dropped.
+  commands.on('close', onCommandError);
   events.on('error', () => {});
   pipe.socket.on('error', () => {});
   child.on('error', (err) => { spawnError = err; });
@@ -183,11 +197,14 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     else drainTimer = setTimeout(report, PIPE_DRAIN_AFTER_EXIT_MS).unref();
   });
 
-  const writeFrame = pipeWriter(commands);
+  const writeFrame = pipeWriter(commands, onCommandError);
   const send = (command: Command) => {
     owesAnswer = false;
     const frame = encodeFrame(command.t === 'init' ? { ...command, answersReady: 1 } : command);
-    if (!commands.writable) return;
+    if (!commands.writable) {
+      onCommandError();
+      return;
+    }
     if (frame.length === 1) {
       writeFrame(frame[0]!);
       return;

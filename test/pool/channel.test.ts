@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError, DataCloneError } from 'forkpool';
 import type * as abuse from '../fixtures/abuse/tasks.mjs';
-import { fixture, runtime, isThread, localOnly, makePool } from '../helpers.ts';
+import { fixture, runtime, isThread, localOnly, makePool, onRedis } from '../helpers.ts';
 
 const TASKS = fixture('abuse/tasks.mjs');
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
@@ -20,6 +20,20 @@ test('a worker that closes its event channel fails its running task with WorkerC
   assert.ok(err instanceof WorkerCrashedError, String(err));
   assert.match(err.message, /closed its event channel/);
   assert.equal(await pool.apply('quick', [3]), 3);
+  await pool.terminate();
+});
+
+test('a worker that closes its command channel is replaced: the task it never received runs on the next worker, and nothing waits forever', { skip: isThread && PROCESS_ONLY, timeout: 60_000 }, async () => {
+  // Once it has run a task its reader no longer notices the close: the next task's write is what fails.
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, processes: 1 });
+  assert.equal(await pool.apply('quick', [1]), 1);
+  assert.equal(await pool.apply('closeCommands', []), 'closed');
+  const exits: string[] = [];
+  pool.on('workerExit', (e) => exits.push(e.reason));
+  assert.equal(await pool.apply('quick', [2]), 2);
+  assert.deepEqual(await pool.map('quick', [3, 4, 5]), [3, 4, 5]);
+  // On the backend the worker is a node's, and so is its exit event.
+  if (!onRedis) assert.deepEqual(exits, ['protocol']);
   await pool.terminate();
 });
 
