@@ -56,7 +56,7 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
   // A task whose buffers were moved to the dead thread has nothing left to send again.
   const verdict = judgeRunningTask({ name: t.name, size: t.size, first: t.first, indices: t.indices, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [] }, {
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
-    exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error,
+    exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error ?? w.uncaught,
     channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(core.opts), rss: w.rss,
     runtime: core.opts.runtime,
   });
@@ -72,7 +72,8 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
 
 /** A worker died before it was ready: back off and retry, or break the pool after `maxStartFailures` in a row. */
 function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
-  const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, info.error), info.error);
+  const cause = info.error ?? w.uncaught;
+  const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, cause), cause);
   const failures = core.workers.startFailed();
   emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
   // Python respawns forever here (gh-87472); a pool that cannot start its workers says so instead.

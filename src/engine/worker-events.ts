@@ -70,6 +70,10 @@ function applyEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
     case 'hub': return hubReceive(w.peer, ev.m);
     case 'unlogged': return noteMidChunk(w, ev.id, { unlogged: true });
     case 'logged': return noteMidChunk(w, ev.id, { logged: ev.items });
+    case 'uncaught':
+      if (typeof ev.m !== 'string') throw new TypeError('m is not a string');
+      w.uncaught = new Error(ev.m);
+      return;
   }
 }
 

@@ -36,6 +36,8 @@ export class WorkerSlot {
   startTimer: LongTimer | undefined;
   /** Why its event channel was declared broken (a message that did not decode, a closed pipe). */
   channelError: Error | undefined;
+  /** The uncaught exception a worker process said it is dying of (worker/uncaught.ts): its crash's cause. */
+  uncaught: Error | undefined;
   readonly stdout: LineAssembler;
   readonly stderr: LineAssembler;
   /**

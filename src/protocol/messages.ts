@@ -174,6 +174,8 @@ export type WorkerEvent =
   | { t: 'hub'; m: unknown }
   /** Chunk `id`'s item log stopped (a value it cannot hold, a full disk): a death during it fails the chunk whole. */
   | { t: 'unlogged'; id: number }
+  /** A worker process is about to die of this uncaught exception or unhandled rejection (worker/uncaught.ts). */
+  | { t: 'uncaught'; m: string }
   /**
    * Never on the wire: the runtime's report, after a worker died, of the items
    * of its running chunk `id` that its item log holds (finished, in order from item 0).

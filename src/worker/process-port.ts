@@ -27,6 +27,7 @@ import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent 
 import type { WorkerPort } from './port.js';
 import { readCommands } from './command-reader.js';
 import { openItemLog } from './item-log.js';
+import { reportUncaught } from './uncaught.js';
 
 const COMMAND_FD = 3;
 const EVENT_FD = 4;
@@ -52,17 +53,19 @@ export function openProcessPort(): WorkerPort {
   const init = first && early[0]?.t === 'init' ? (early.shift() as InitCommand) : undefined;
   let listening = false;
   const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
+  const send = (event: WorkerEvent) => {
+    // The two events every call sends are encoded into one reused buffer:
+    // the write below is synchronous, so it is free again when send returns.
+    const n = encodeCompactInto(event, scratch);
+    if (n > 0) writeScratch(scratch, n);
+    else writeAll(encodeFrame(event));
+  };
+  reportUncaught(send);
 
   return {
     init,
     // A `move()` result's transfer list is not needed: its bytes are copied into the frame.
-    send(event: WorkerEvent) {
-      // The two events every call sends are encoded into one reused buffer:
-      // the write below is synchronous, so it is free again when send returns.
-      const n = encodeCompactInto(event, scratch);
-      if (n > 0) writeScratch(scratch, n);
-      else writeAll(encodeFrame(event));
-    },
+    send,
     ...runningRecord(),
     onCommand(h) {
       commandHandler = h;

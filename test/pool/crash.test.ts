@@ -161,3 +161,23 @@ test('when the main process is SIGKILLed, its worker processes exit within 2 s',
   for (const p of pids) if (pidAlive(p)) process.kill(p, 'SIGKILL'); // never leave strays behind
   assert.ok(gone, `workers still alive 2 s after the parent died: ${pids.filter(pidAlive)}`);
 });
+
+test('a worker that dies of an earlier task\'s stray exception or rejection: the task it was running fails with that error as the cause', { skip: localOnly('the next task may go to another node, whose worker has no stray timer') }, async () => {
+  for (const [how, text] of [['throw', 'uncaught exception: RangeError: stray timer'], ['reject', 'unhandled rejection: TypeError: stray rejection']] as const) {
+    await using pool = await makePool<typeof crashy>(fixture('crashy.ts'), { ...opts, processes: 1 });
+    assert.equal(await pool.apply('strayError', [100, how]), 'returned');
+    const err = await pool.apply('later', [1, 5_000]).then(() => assert.fail('resolved'), (e: Error) => e);
+    assert.ok(err instanceof WorkerCrashedError, String(err));
+    // A thread's error comes from the Worker's 'error' event: its message alone.
+    assert.match(err.message, new RegExp(`exited with code 1 while running the task: ${isThread ? text.replace(/^.*?: \w+: /, '') : text}`), how);
+    assert.equal(await pool.apply('ok', [2]), 2);
+  }
+});
+
+test('an uncaught exception a worker survives (its own uncaughtException listener) is not the cause of its later crash', async () => {
+  await using pool = await makePool<typeof crashy>(fixture('crashy.ts'), { ...opts, processes: 1 });
+  assert.equal(await pool.apply('survivesStrayError', []), 'returned');
+  assert.equal(await pool.apply('later', [1, 50]), 1, 'the worker lived on');
+  const err = await pool.apply('exitWith', [3]).then(() => assert.fail('resolved'), (e: Error) => e);
+  assert.match(err.message, /exited with code 3 while running the task$/);
+});
