@@ -104,6 +104,9 @@ function describe(err: unknown, db = 0): string {
   if (/NOPERM/.test(msg)) return `permission denied (${msg})`;
   if (e?.code === 'ECONNREFUSED') return 'connection refused (is redis-server running there?)';
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return `host not found (${msg})`;
+  // ioredis's parser met a first byte no Redis reply starts with (its text asks to report it as a bug).
+  const resp = /Unknown RESP type \d+ ("[^"]*")/.exec(msg);
+  if (resp) return `the server there does not speak the Redis protocol (its answer began with ${resp[1]}): is this the port of a Redis server?`;
   return msg;
 }
 

@@ -81,7 +81,7 @@ describe('abort of a task sent to Redis', { skip: redisSkip }, () => {
     nodes.push(await startNode(redis.url, 'waiting'));
     const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue: 'waiting' } });
     const client = new Redis(redis.url);
-    const jobs = async () => (await client.keys('forkpool:waiting.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k)).length;
+    const jobs = async () => (await client.keys('forkpool:waiting.*')).filter((k) => /:[0-9a-f]{32}-\d+$/.test(k)).length;
     const file = join(dir, 'waiting');
     // Every task waits for this file: nothing ends before the test says so, however slow the machine.
     const gate = join(dir, 'waiting.gate');

@@ -46,6 +46,18 @@ describe('Redis that cannot be used', { skip: redisSkip }, () => {
     await expectConnectionError(`redis://:s3cret@127.0.0.1:${await freePort()}`, /refused/);
   });
 
+  test('a server that is not Redis (an HTTP server): RedisConnectionError saying so, not the parser\'s "please report this"', async () => {
+    const { createServer } = await import('node:net');
+    const http = createServer((socket) => socket.on('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const port = (http.address() as { port: number }).port;
+      await expectConnectionError(`redis://:s3cret@127.0.0.1:${port}`, /does not speak the Redis protocol \(its answer began with "H"\): is this the port of a Redis server\?$/);
+    } finally {
+      http.close();
+    }
+  });
+
   test('a wrong password: RedisConnectionError naming the reason, never the password', async () => {
     await expectConnectionError(`redis://:s3cret@127.0.0.1:${secured.port}`, /WRONGPASS|auth/i);
   });

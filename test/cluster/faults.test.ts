@@ -84,7 +84,7 @@ describe('node and client faults', { skip: redisSkip }, () => {
     const client = new Redis(redis.url);
     try {
       const keys = await client.keys('forkpool:exit.*');
-      const jobKeys = keys.filter((k) => /:[0-9a-f]{8}-\d+$/.test(k));
+      const jobKeys = keys.filter((k) => /:[0-9a-f]{32}-\d+$/.test(k));
       assert.deepEqual(jobKeys, [], 'no job hash left');
       for (const set of ['wait', 'active', 'completed', 'failed']) {
         const k = keys.find((x) => x.endsWith(`:${set}`));

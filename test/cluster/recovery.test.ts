@@ -97,7 +97,7 @@ describe('recovery of lost jobs', { skip: redisSkip }, () => {
     const pool = new Pool<typeof tasks>(TASKS, { backend: { redis: redis.url, queue } });
     try {
       const plain = await pool.apply('context', [undefined as unknown as string]);
-      assert.match(String(plain.key), /^[0-9a-f]{8}-\d+\/0$/);
+      assert.match(String(plain.key), /^[0-9a-f]{32}-\d+\/0$/);
       assert.equal(plain.attempt, 1);
       // The first run kills its node; the job runs again on the other one.
       const again = await pool.apply('context', [join(dir, 'context')]) as { key: string; attempt: number; first: { key: string; attempt: number } };

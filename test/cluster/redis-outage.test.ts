@@ -48,7 +48,7 @@ describe('Redis outages', { skip: redisSkip }, () => {
       const before = new Redis(redis.url, { lazyConnect: true });
       let jobKey: string;
       try {
-        const jobKeys = (await before.keys('forkpool:down.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k));
+        const jobKeys = (await before.keys('forkpool:down.*')).filter((k) => /:[0-9a-f]{32}-\d+$/.test(k));
         assert.equal(jobKeys.length, 1, `one job in Redis: ${jobKeys.join(', ')}`);
         jobKey = jobKeys[0]!;
       } finally {
@@ -105,7 +105,7 @@ describe('Redis outages', { skip: redisSkip }, () => {
       const client = new Redis(redis.url, { lazyConnect: true });
       let jobKey: string;
       try {
-        const jobKeys = (await client.keys('forkpool:frozen.*')).filter((k) => /:[0-9a-f]{8}-\d+$/.test(k));
+        const jobKeys = (await client.keys('forkpool:frozen.*')).filter((k) => /:[0-9a-f]{32}-\d+$/.test(k));
         assert.equal(jobKeys.length, 1, `one job in Redis: ${jobKeys.join(', ')}`);
         jobKey = jobKeys[0]!;
       } finally {

@@ -60,7 +60,7 @@ describe('tasks packed with a long task', { skip: redisSkip }, () => {
       // currentTask().key of a moved task is still `<job id>/<index>` of the job it was sent in.
       const keys = values.filter((_, i) => i % 2 === 1).map((v) => (v as { key: string }).key);
       assert.equal(new Set(keys).size, 100);
-      for (const key of keys) assert.match(key, /^[0-9a-f]{8}-\d+\/\d+$/);
+      for (const key of keys) assert.match(key, /^[0-9a-f]{32}-\d+\/\d+$/);
       assert.equal(pool.stats().duplicates, 0);
     } finally {
       await pool.terminate();
