@@ -57,7 +57,8 @@ export interface NodeConfig {
 }
 
 /** BullMQ's refusals of a completion without a valid lock (finished-errors.js): the job id is group 1. */
-const LATE_COMPLETION = /(?:Missing lock for job|Lock mismatch for job|Missing key for job|Job) (\S+?)(?:\. | is not in the active state\. )(?:Cmd )?moveToFinished/;
+// BullMQ's refusal of the completion, then of the retry it attempts next (`retryJob`): one job, one line.
+const LATE_COMPLETION = /(?:Missing lock for job|Lock mismatch for job|Missing key for job|Job) (\S+?)(?:\. | is not in the active state\. )(?:Cmd )?(?:moveToFinished|retryJob)/;
 /** Bound on the job ids remembered to skip. */
 const SKIPS_MAX = 10_000;
 /** Bound on the ids remembered for logging a late completion once. */
