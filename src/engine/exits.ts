@@ -22,7 +22,10 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   core.workers.remove(w);
   // Lines written just before the exit are delivered before the exit is reported.
   for (const lines of [w.stdout, w.stderr, w.raw.stdout, w.raw.stderr]) lines.flush();
-  hubPeerGone(w.peer);
+  // Only a death cuts work off: a worker recycled, or stopped by close() or
+  // terminate(), leaves the JoinableQueue items it took to whoever finishes
+  // them (a death puts them back: shared/state/queue-owed.ts).
+  hubPeerGone(w.peer, !w.leftOnPurpose);
   if (wasStarting) return onStartFailure(core, w, info);
   // A death by V8 running out of heap is a memory death, as the task's error says.
   const reason: ExitReason = w.killReason ?? (info.outOfMemory ? 'memory' : 'crash');

@@ -54,6 +54,7 @@ function applyEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
       if (typeof ev.mem !== 'number') throw new TypeError('mem is not a number');
       w.state = 'stopping';
       w.killReason = 'memory';
+      w.recycledItself = true;
       w.rss = ev.mem;
       core.stats.recycled++;
       core.requeueFront(w.giveBack(ev.returned));

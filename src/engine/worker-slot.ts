@@ -27,6 +27,8 @@ export class WorkerSlot {
   avgMs = Number.NaN;
   /** Set by whoever kills the worker on purpose, so its exit is not taken for a crash. */
   killReason: ExitReason | undefined;
+  /** It recycled itself after a task (its memory cap): a clean exit, though `killReason` says 'memory'. */
+  recycledItself = false;
   /** The error the worker reported while starting (module import or initializer). */
   startError: Error | undefined;
   rss: number | undefined;
@@ -58,6 +60,15 @@ export class WorkerSlot {
     this.stderr = new LineAssembler(id, 'stderr', emitLine);
     this.raw = { stdout: new LineAssembler(id, 'stdout', emitLine, false), stderr: new LineAssembler(id, 'stderr', emitLine, false) };
     this.peer = { id: `w${id}`, send: (m: unknown) => this.runtime.send({ t: 'hub', m }) };
+  }
+
+  /**
+   * Its exit is no death: recycled (maxTasksPerChild, or its memory cap after
+   * a task) or stopped by its pool (close, terminate, a broken pool). A crash,
+   * or a kill for a task's timeout, hard memory cap or abort, is a death.
+   */
+  get leftOnPurpose(): boolean {
+    return this.killReason === 'recycle' || this.killReason === 'shutdown' || this.recycledItself;
   }
 
   /** For dispatch planning (dispatch.ts). */

@@ -12,7 +12,8 @@
  */
 import './objects/resolve.js';
 import * as hub from './hub/hub.js';
-import { attach } from './objects/worker-link.js';
+import { attach, flushNow, postRaw } from './objects/worker-link.js';
+import { takesSinceTaskEnd } from './objects/queue-feed.js';
 import type { HubPeer } from './messages.js';
 
 export type { HubPeer };
@@ -21,10 +22,26 @@ export function hubReceive(peer: HubPeer, message: unknown): void {
   hub.receive(peer, message);
 }
 
-export function hubPeerGone(peer: HubPeer): void {
-  hub.peerGone(peer);
+/** `died`: it crashed or was killed mid-work, not recycled or stopped by its pool (see hub.peerGone). */
+export function hubPeerGone(peer: HubPeer, died: boolean): void {
+  hub.peerGone(peer, died);
 }
 
-export function attachWorkerHub(send: (message: unknown) => void): { receive(message: unknown): void } {
-  return attach(send);
+/**
+ * `taskEnded` must be called just before each task's result is sent: it tells
+ * the hub, ahead of the result, which JoinableQueue items that task took.
+ */
+export function attachWorkerHub(send: (message: unknown) => void): { receive(message: unknown): void; taskEnded(): void } {
+  return { ...attach(send), taskEnded };
+}
+
+function taskEnded(): void {
+  const q = takesSinceTaskEnd();
+  // Most tasks took no JoinableQueue item: no message.
+  if (q.length === 0) return;
+  postRaw({ k: 'te', q });
+  // Now, not at the end of the turn: the result is written right after this,
+  // and the hub must read this first (a death right after the result must
+  // not put back what the task took).
+  flushNow();
 }

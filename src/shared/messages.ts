@@ -31,6 +31,13 @@ export type HubRequest =
    * path, to open and unlink.
    */
   | { k: 'tl'; b?: SharedArrayBuffer; p?: string; pid?: number; fd?: number }
+  /**
+   * A task ended (returned or threw): sent just before its result. `q`: per
+   * JoinableQueue `[object id, lent items taken in all]` whose items this
+   * worker's code received since the last one. Those items are no longer
+   * put back if this worker dies (state/queue-owed.ts).
+   */
+  | { k: 'te'; q: Array<[number, number]> }
   /** Several of the above, made in one turn (a producer's window of puts), applied in order. */
   | { k: 'b'; m: HubRequest[] };
 

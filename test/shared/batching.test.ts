@@ -18,7 +18,7 @@ test('requests sent as one batch are applied in order and answered in one messag
   assert.deepEqual(sent, [{ k: 'b', m: [
     { k: 'r', r: 0, v: undefined }, { k: 'r', r: 1, v: undefined }, { k: 'r', r: 2, v: undefined }, { k: 'r', r: 3, v: [1, 2, 3] },
   ] }]);
-  hubPeerGone(peer);
+  hubPeerGone(peer, true);
 });
 
 test(`[${runtime}] a worker's puts made in one turn arrive in order, and one whose item cannot be copied fails alone`, async () => {

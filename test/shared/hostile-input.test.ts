@@ -36,7 +36,8 @@ test('raw hub messages with hostile ops, ids and kinds are answered with an erro
   hubReceive(peer, { k: 'q', r: 12, o: id, op: 'append', a: 'not an array' });
   // Unanswerable or meaningless: dropped without a throw.
   for (const junk of [null, 'q', 7, { k: 'q', r: { toString: 5 }, o: id, op: 'append' }, { k: 'x', r: { toString: 5 } },
-    { k: 'ack', d: 'constructor' }, { k: '__proto__' }, { k: 'constructor' }]) {
+    { k: 'ack', d: 'constructor' }, { k: '__proto__' }, { k: 'constructor' },
+    { k: 'te', q: 'x' }, { k: 'te', q: [null, [id], [id, 'x'], ['constructor', 1], [id, 3], [999_999, 1]] }]) {
     assert.doesNotThrow(() => hubReceive(peer, junk));
   }
   assert.doesNotThrow(() => hubReceive(peer, { k: 'b', m: [null, { k: 'b', m: [] }, 'x'] }), 'junk inside a batch is dropped too');
@@ -51,7 +52,7 @@ test('raw hub messages with hostile ops, ids and kinds are answered with an erro
   assert.match(byR.get(11)!.e!.message, /Malformed hub request/);
   assert.deepEqual(byR.get(12), { k: 'r', r: 12, v: undefined }, 'arguments that are not an array count as none');
   assert.equal(answers.length, STRANGE.length + 3);
-  hubPeerGone(peer);
+  hubPeerGone(peer, true);
   assert.deepEqual(await list.toArray(), [undefined]);
 });
 

@@ -97,7 +97,7 @@ test('the hub lends read-ahead only to a worker with a take log, and a dead work
   // It took 0, 1 and 2, then died: 3, 4 and 5 are first in line again.
   Atomics.store(w.log, a2!.v.s, 3n);
   assert.equal(await q.qsize(), 7);
-  hubPeerGone(w.peer);
+  hubPeerGone(w.peer, true);
   assert.deepEqual(await Promise.all(range(0, 7).map(() => q.getNowait())), [3, 4, 5, 6, 7, 8, 9]);
 });
 
@@ -118,7 +118,7 @@ test('a get from elsewhere asks the worker for its untaken items back and is ser
   hubReceive(w.peer, { k: 'n', o, op: 'reclaimed', a: [2] });
   assert.equal(await mine, 2);
   assert.deepEqual(await Promise.all(range(0, 7).map(() => q.getNowait())), [3, 4, 5, 6, 7, 8, 9]);
-  hubPeerGone(w.peer);
+  hubPeerGone(w.peer, true);
   assert.equal(await q.qsize(), 0, 'nothing comes back twice');
 });
 

@@ -7,7 +7,11 @@
  *   worker {k:'q'} ──► receive ───────┘        (applied whole, in one place)
  *   worker exits ──► peerGone ──► each object drops the worker's waiters and
  *                                 gives back its locks; un-acknowledged Queue
- *                                 items go back into their queue
+ *                                 items go back into their queue (and, if it
+ *                                 died, the JoinableQueue items it took and
+ *                                 had not marked done)
+ *   worker task ends {k:'te'} ──► taskEnded: a JoinableQueue's items that
+ *                                 task took are no longer put back on a death
  *
  * Because every operation runs here, on one thread, each one is atomic
  * without any locking of our own.
@@ -176,6 +180,16 @@ function receiveOne(peer: HubPeer, message: unknown): void {
     case 'tl':
       registerTakeLog(recordOf(peer).key, m);
       return;
+    case 'te': {
+      // A task of this worker ended: per Queue, how many lent items its code had taken by then.
+      if (!Array.isArray(m.q)) return;
+      const key = recordOf(peer).key;
+      for (const one of m.q as unknown[]) {
+        if (!Array.isArray(one) || typeof one[0] !== 'number' || typeof one[1] !== 'number') continue;
+        try { objects.get(one[0])?.state.taskEnded?.(key, one[1]); } catch { /* one broken object must not block the others */ }
+      }
+      return;
+    }
     case 'x': {
       if (typeof m.r !== 'number') return;
       const reply = recordOf(peer).parked.get(m.r);
@@ -268,8 +282,13 @@ function flush(peer: HubPeer, rec: PeerRecord): void {
   }
 }
 
-/** Worker `peer` exited. Called by the pool after every message it sent was delivered. */
-export function peerGone(peer: HubPeer): void {
+/**
+ * Worker `peer` exited. Called by the pool after every message it sent was
+ * delivered. `died`: it crashed or was killed mid-work; a worker recycled, or
+ * stopped by its pool's close or terminate, did not die (a JoinableQueue puts
+ * back the items a worker held only when it died).
+ */
+export function peerGone(peer: HubPeer, died: boolean): void {
   const rec = peers.get(peer);
   // A worker that never used a shared object has nothing to clean up.
   if (rec === undefined) return;
@@ -282,7 +301,7 @@ export function peerGone(peer: HubPeer): void {
   rec.outbox = [];
   // Waiters first, so a returned item cannot be handed to the dead worker again.
   for (const [id, entry] of [...objects]) {
-    try { entry.state.peerGone(key); } catch { /* one broken object must not block the others */ }
+    try { entry.state.peerGone(key, died); } catch { /* one broken object must not block the others */ }
     if (entry.orphan && entry.state.idle?.()) unregister(id, 'was garbage-collected');
   }
   dropTakeLog(key);

@@ -35,8 +35,14 @@ export interface HubObject {
   readonly label: string;
   /** Applies one operation. Throwing is the same as `reply.fail`. */
   call(op: string, args: unknown[], reply: Reply): void;
-  /** A worker exited: drop its waiters and give back what it held. */
-  peerGone(caller: string): void;
+  /**
+   * A worker exited: drop its waiters and give back what it held. `died`:
+   * it crashed or was killed mid-work (not recycled, nor stopped by a close
+   * or terminate of its pool).
+   */
+  peerGone(caller: string, died: boolean): void;
+  /** A task of worker `caller` ended, having taken `taken` lent items of this object in all (a JoinableQueue: see state/queue-owed.ts). */
+  taskEnded?(caller: string, taken: number): void;
   /** The object is being destroyed: fail every waiter with `error`. */
   dispose(error: Error): void;
   /** True when nothing could still use it (a closed, empty Queue); lets orphaned objects go. */

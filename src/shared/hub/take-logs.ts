@@ -1,8 +1,8 @@
 /**
  * The main side of the take logs (see `objects/take-log.ts`): each worker's
  * counters of items taken from Queues, and the slot each Queue uses in them.
- * Read only when the exact number matters (the worker died, `qsize()`),
- * never polled.
+ * Read only when the exact number matters (the worker died, `qsize()`, a
+ * JoinableQueue's `taskDone()`), never polled.
  */
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';

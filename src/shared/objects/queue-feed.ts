@@ -41,24 +41,46 @@ interface Waiter {
 interface Answer { l?: unknown; s?: unknown }
 
 const feeds = new Map<number, Feed>();
+/** JoinableQueue feeds whose code received an item since the last task ended (see `takesSinceTaskEnd`). */
+const tookSinceTaskEnd = new Set<Feed>();
 
-/** The Feed of Queue `o` in this worker. */
-export function feedOf(o: number): Feed {
+/** The Feed of Queue `o` in this worker; `joinable`: a JoinableQueue (its takes are reported at each task's end). */
+export function feedOf(o: number, joinable: boolean): Feed {
   let feed = feeds.get(o);
-  if (!feed) feeds.set(o, (feed = new Feed(o)));
+  if (!feed) feeds.set(o, (feed = new Feed(o, joinable)));
   return feed;
 }
 
+/**
+ * Per JoinableQueue whose items this worker's code received since the last
+ * call, `[object id, lent items recorded as taken in all]`: sent to the hub
+ * just before a task's result (`{k:'te'}`), so the items taken until then are
+ * no longer put back if this worker dies later (state/queue-owed.ts). The
+ * count is the take log's, not `#taken`: a reclaim moves that past items this
+ * worker never took.
+ */
+export function takesSinceTaskEnd(): Array<[number, number]> {
+  if (tookSinceTaskEnd.size === 0) return [];
+  const q: Array<[number, number]> = [];
+  for (const feed of tookSinceTaskEnd) q.push([feed.o, feed.recorded]);
+  tookSinceTaskEnd.clear();
+  return q;
+}
+
 export class Feed {
-  readonly #o: number;
+  /** The Queue's object id. */
+  readonly o: number;
+  readonly #joinable: boolean;
   readonly #items = new Deque<unknown>();
   /** Gets not served yet, in call order (a handful at most). */
   #waiters: Waiter[] = [];
   readonly #log: TakeLog | null;
   /** Take-log slot, from the hub's first answer; undefined: every item is acknowledged instead. */
   #slot: number | undefined;
-  /** Items taken from this Queue's lent items, in all (what the take log holds). */
+  /** Items taken from this Queue's lent items, in all, plus those dropped by reclaims (numbering goes on past them). */
   #taken = 0;
+  /** What the take log holds: the number of the last lent item taken, plus one. */
+  recorded = 0;
   /** Withdraws the `fill` on its way (undefined: none). */
   #filling: AbortController | undefined;
   /** Items to ask for beyond the one needed (0: none). */
@@ -66,8 +88,9 @@ export class Feed {
   /** When user code last received an item (-1: never). */
   #handedAt = -1;
 
-  constructor(o: number) {
-    this.#o = o;
+  constructor(o: number, joinable: boolean) {
+    this.o = o;
+    this.#joinable = joinable;
     this.#log = takeLog();
     onNotice(o, (v) => this.#notice(v));
   }
@@ -151,7 +174,8 @@ export class Feed {
 
   /** Records `item` as taken (before user code can see it) and decodes it. */
   #take(item: unknown): unknown {
-    if (this.#slot !== undefined) this.#log!.record(this.#slot, ++this.#taken);
+    if (this.#slot !== undefined) this.#log!.record(this.#slot, this.recorded = ++this.#taken);
+    if (this.#joinable) tookSinceTaskEnd.add(this);
     this.#handedAt = performance.now();
     return decodeValue(item);
   }
@@ -164,7 +188,7 @@ export class Feed {
   #ask(w: Waiter): void {
     w.asked = true;
     const want = this.#log ? this.#want : 0;
-    request(this.#o, this.#log ? 'take' : 'get', this.#log ? [w.timeout, want, this.#taken] : [w.timeout], w.signal).then(
+    request(this.o, this.#log ? 'take' : 'get', this.#log ? [w.timeout, want, this.#taken] : [w.timeout], w.signal).then(
       (v) => {
         if (this.#log) this.#receive(v as Answer, w);
         else if (w.done) this.#items.push(v); // cannot happen: one waiter, one plain get
@@ -179,7 +203,7 @@ export class Feed {
 
   #fill(): void {
     const filling = (this.#filling = new AbortController());
-    request(this.#o, 'fill', [this.#want, this.#taken], filling.signal).then(
+    request(this.o, 'fill', [this.#want, this.#taken], filling.signal).then(
       (v) => { this.#filling = undefined; this.#receive(v as Answer, undefined); this.#pump(); },
       () => { this.#filling = undefined; this.#pump(); });
   }
@@ -200,6 +224,7 @@ export class Feed {
 
   #handUnlogged(w: Waiter, items: unknown[]): void {
     w.done = true;
+    if (this.#joinable) tookSinceTaskEnd.add(this);
     this.#handedAt = performance.now();
     try { w.resolve(decodeValue(items[0])); } catch (err) { w.reject(err); }
     for (const x of items.slice(1)) this.#items.push(x);
@@ -218,7 +243,7 @@ export class Feed {
     this.#taken = Math.max(taken, upTo);
     // Slow down: another consumer wants items too.
     this.#want = 0;
-    post(this.#o, 'reclaimed', [taken]).catch(() => { /* a number always copies */ });
+    post(this.o, 'reclaimed', [taken]).catch(() => { /* a number always copies */ });
   }
 }
 

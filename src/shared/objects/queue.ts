@@ -43,6 +43,9 @@ export class Queue<T = unknown> extends SharedObject {
       (id) => new QueueState(id, maxsize, joinable), { maxsize }, standaloneToken);
   }
 
+  /** A JoinableQueue (its worker side reports what each task took: queue-feed.ts). */
+  get #joinable(): boolean { return (this.constructor as typeof Queue).joinable; }
+
   /** The `maxsize` it was created with (0: unbounded). */
   get maxsize(): number { return this.info.maxsize as number; }
 
@@ -77,7 +80,7 @@ export class Queue<T = unknown> extends SharedObject {
   #feedGet(options: WaitOptions | undefined): Promise<T> {
     try {
       const signal = signalOf(options, 'Queue.get()');
-      return feedOf(this.objectId).get(timeoutOf(options, 'Queue.get()'), signal) as Promise<T>;
+      return feedOf(this.objectId, this.#joinable).get(timeoutOf(options, 'Queue.get()'), signal) as Promise<T>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -87,7 +90,7 @@ export class Queue<T = unknown> extends SharedObject {
   async putNowait(item: T): Promise<void> { await this.op('put', item, 0); }
   /** `get` that never waits: QueueEmptyError at once when empty. */
   async getNowait(): Promise<T> {
-    if (this.remote) return await feedOf(this.objectId).get(0, undefined) as T;
+    if (this.remote) return await feedOf(this.objectId, this.#joinable).get(0, undefined) as T;
     return await this.op('get', 0) as T;
   }
 

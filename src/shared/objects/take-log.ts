@@ -18,8 +18,8 @@
  *                    main process each.
  *
  * The hub assigns the slots (one per Queue this worker reads) and reads a
- * counter only when it needs the exact number: when the worker died, and for
- * `qsize()`. A worker that cannot create a log falls back to one
+ * counter only when it needs the exact number: when the worker died, for
+ * `qsize()`, and for a JoinableQueue's `taskDone()` (which item it settles). A worker that cannot create a log falls back to one
  * acknowledgement message per item.
  */
 import { randomUUID } from 'node:crypto';

@@ -51,11 +51,29 @@ function reclaimEnded(): void {
   }
 }
 
+/** Told which lent items a worker's code took, in order, and the lease number of the first (a JoinableQueue keeps them until `taskDone`). */
+export type OnTaken = (key: string, items: unknown[], firstN: number) => void;
+
 export class Leases {
   readonly #o: number;
   readonly #byPeer = new Map<string, Lease>();
+  readonly #onTaken: OnTaken | undefined;
 
-  constructor(o: number) { this.#o = o; }
+  constructor(o: number, onTaken?: OnTaken) {
+    this.#o = o;
+    this.#onTaken = onTaken;
+  }
+
+  /** Reads worker `key`'s take log now, so what its code took is known before a `taskDone` is settled. */
+  sync(key: string): void {
+    const lease = this.#byPeer.get(key);
+    if (lease) this.#prune(key, lease, readTakes(key, lease.slot));
+  }
+
+  /** Reads every worker's take log now (a `taskDone` that may settle any worker's item). */
+  syncAll(): void {
+    for (const [key, lease] of this.#byPeer) this.#prune(key, lease, readTakes(key, lease.slot));
+  }
 
   /** The take-log slot worker `key` records this queue's takes in; undefined when it has none (it then acknowledges each item). */
   slot(key: string): number | undefined {
@@ -76,7 +94,7 @@ export class Leases {
   /** Worker `key` says it has taken `taken` items in all (sent with its requests, so copies are dropped without reading the log). */
   taken(key: string, taken: unknown): void {
     const lease = this.#byPeer.get(key);
-    if (lease && typeof taken === 'number') prune(lease, taken);
+    if (lease && typeof taken === 'number') this.#prune(key, lease, taken);
   }
 
   /** Lent items not taken yet, by any worker but `except` (reads the take logs: exact, but not free). */
@@ -84,7 +102,7 @@ export class Leases {
     let n = 0;
     for (const [key, lease] of this.#byPeer) {
       if (key === except) continue;
-      prune(lease, readTakes(key, lease.slot));
+      this.#prune(key, lease, readTakes(key, lease.slot));
       n += lease.items.length;
     }
     return n;
@@ -100,7 +118,7 @@ export class Leases {
     for (const [key, lease] of this.#byPeer) {
       if (key === except) continue;
       if (lease.reclaimAt !== undefined) { pending = true; continue; }
-      prune(lease, readTakes(key, lease.slot));
+      this.#prune(key, lease, readTakes(key, lease.slot));
       if (lease.items.length === 0) continue;
       lease.reclaimAt = lease.sent;
       reclaimStarted();
@@ -123,7 +141,7 @@ export class Leases {
     const upTo = lease.reclaimAt;
     lease.reclaimAt = undefined;
     reclaimEnded();
-    prune(lease, taken);
+    this.#prune(key, lease, taken);
     const back: unknown[] = [];
     // Items sent after the reclaim (answers to this worker's own waiting gets) stay lent.
     while (lease.first < upTo && lease.items.length > 0) {
@@ -139,8 +157,20 @@ export class Leases {
     if (!lease) return [];
     this.#byPeer.delete(key);
     if (lease.reclaimAt !== undefined) reclaimEnded();
-    prune(lease, readTakes(key, lease.slot));
+    this.#prune(key, lease, readTakes(key, lease.slot));
     return lease.items.drain();
+  }
+
+  /** Drops the copies of the items worker `key` took (items first..taken-1), telling `onTaken`. */
+  #prune(key: string, lease: Lease, taken: number): void {
+    const firstN = lease.first;
+    const took: unknown[] | undefined = this.#onTaken && lease.first < taken ? [] : undefined;
+    while (lease.first < taken && lease.items.length > 0) {
+      const x = lease.items.shift();
+      took?.push(x);
+      lease.first++;
+    }
+    if (took?.length) this.#onTaken!(key, took, firstN);
   }
 
   clear(): void {
@@ -149,9 +179,3 @@ export class Leases {
   }
 }
 
-function prune(lease: Lease, taken: number): void {
-  while (lease.first < taken && lease.items.length > 0) {
-    lease.items.shift();
-    lease.first++;
-  }
-}

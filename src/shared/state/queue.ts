@@ -14,6 +14,10 @@
  * added, even before the pool has heard of the death. Its place is held
  * (`#admitting`) meanwhile, so the queue never passes its maxsize.
  *
+ * A JoinableQueue also keeps the items a worker's running task took and has
+ * not marked done (`queue-owed.ts`): if that worker dies, they go back to
+ * the front, still unfinished (at least once; a plain Queue is at most once).
+ *
  * Getters:
  *   get   the main process, or a worker without a take log: one item, acknowledged
  *   take  a worker's proxy: `{ l: items, s: slot }`, the first for the caller,
@@ -31,6 +35,7 @@ import { checkInt, checkTimeout, unknownOp } from '../options.js';
 import { MAIN, type HubObject, type Reply } from '../hub/reply.js';
 import { Waiters } from '../hub/waiters.js';
 import { Leases } from './queue-leases.js';
+import { Owed } from './queue-owed.js';
 
 /** Most items lent to one worker in one answer (its read-ahead asks for fewer when it consumes slowly). */
 export const READ_AHEAD_MAX = 128;
@@ -59,6 +64,8 @@ export class QueueState implements HubObject {
   #closed = false;
   /** JoinableQueue: items put and not yet marked done. */
   #unfinished = 0;
+  /** JoinableQueue: the items each consumer took and has not marked done, put back if it dies (`queue-owed.ts`). */
+  readonly #owed: Owed | undefined;
   /**
    * Who got the last item. Read-ahead goes only to a caller that got the
    * previous one too: with two consumers taking turns, lending to each would
@@ -75,7 +82,10 @@ export class QueueState implements HubObject {
     this.label = `${joinable ? 'JoinableQueue' : 'Queue'} #${id}`;
     this.#maxsize = maxsize;
     this.#joinable = joinable;
-    this.#leases = new Leases(id);
+    this.#owed = joinable ? new Owed() : undefined;
+    const owed = this.#owed;
+    // A lent item the worker's code took is then owed, until its taskDone().
+    this.#leases = new Leases(id, owed && ((key, items, firstN) => owed.took(key, items, firstN)));
   }
 
   call(op: string, a: unknown[], reply: Reply): void {
@@ -102,6 +112,13 @@ export class QueueState implements HubObject {
       case 'taskDone': {
         if (!this.#joinable) unknownOp(this.label, op);
         if (this.#unfinished <= 0) throw new InvalidStateError(`taskDone() called on ${this.label} more times than items were put`);
+        // Which item this settles must be exact, or a death could later put
+        // back an item already counted done. What workers' code took from
+        // their read-ahead is only in their take logs, which the hub reads
+        // when asked: the caller's now, everyone's if another's item may be
+        // the one settled (queue-owed.ts says which).
+        if (reply.caller !== MAIN) this.#leases.sync(reply.caller);
+        this.#owed!.done(reply.caller, () => this.#leases.syncAll());
         if (--this.#unfinished === 0) for (const j of this.#joiners.drain()) j.ok(undefined);
         return reply.ok(undefined);
       }
@@ -216,15 +233,18 @@ export class QueueState implements HubObject {
 
   #deliver(getter: Getter, item: unknown): void {
     const { reply } = getter;
+    // JoinableQueue: owed by the caller once it has the item (the main process's answer cannot be lost).
+    const took = this.#owed && (() => this.#owed!.took(reply.caller, [item]));
     if (getter.want === undefined) {
       this.#lastTaker = reply.caller;
-      return reply.ok(item, () => this.#putBack(item));
+      if (reply.caller === MAIN) took?.();
+      return reply.ok(item, () => this.#putBack(item), took);
     }
     const slot = this.#leases.slot(reply.caller);
     if (slot === undefined) {
       // No take log: one item, acknowledged by the worker's link before its code sees it.
       this.#lastTaker = reply.caller;
-      return reply.ok({ l: [item] }, () => this.#putBack(item));
+      return reply.ok({ l: [item] }, () => this.#putBack(item), took);
     }
     const n = this.#readAhead(reply.caller, getter.want);
     const items = [item];
@@ -296,14 +316,32 @@ export class QueueState implements HubObject {
     reply.ok(undefined);
   }
 
-  peerGone(caller: string): void {
+  /**
+   * A task of worker `caller` ended (returned or threw) having taken lease
+   * items numbered below `taken` (sent by the worker before its result, so
+   * takes by its next task are not counted): the items it took are no
+   * longer at risk, and its death later puts none of them back.
+   */
+  taskEnded(caller: string, taken: number): void {
+    if (!this.#owed) return;
+    this.#leases.taken(caller, taken);
+    this.#owed.taskEnded(caller, taken);
+  }
+
+  /** `died`: it crashed or was killed mid-work, not recycled, closed or terminated (only a death puts taken items back). */
+  peerGone(caller: string, died: boolean): void {
     this.#getters.dropCaller(caller);
     // A blocked put from a dead worker was never accepted: its caller never saw success.
     this.#putters.dropCaller(caller);
     this.#joiners.dropCaller(caller);
     if (this.#lastTaker === caller) this.#lastTaker = undefined;
     // What it was lent and never took is still the queue's (its take log outlives it).
-    this.#returned(this.#leases.gone(caller));
+    const untaken = this.#leases.gone(caller);
+    // JoinableQueue: what its code took and never marked done goes back too,
+    // ahead of those (it was taken first), still unfinished: join() then
+    // waits for another consumer to do the work, not for an item that is nowhere.
+    const owed = this.#owed?.gone(caller, died) ?? [];
+    this.#returned(owed.length > 0 ? [...owed, ...untaken] : untaken);
   }
 
   idle(): boolean { return this.#closed && this.#size() === 0 && !this.#leases.reclaiming; }
@@ -316,5 +354,6 @@ export class QueueState implements HubObject {
     for (const j of this.#joiners.drain()) j.fail(error);
     this.#items.drain();
     this.#leases.clear();
+    this.#owed?.clear();
   }
 }
