@@ -52,12 +52,7 @@ export class ClusterEngine implements Engine {
   readonly #opts: ResolvedOptions;
   readonly #backend: NonNullable<ResolvedOptions['backend']>;
   readonly #events: EventEmitter;
-  /**
-   * Prefix of this client's job ids. BullMQ silently keeps an existing job
-   * when one is added under its id, and jobs of a terminated or crashed
-   * client stay in Redis for a while: ids must not repeat across clients, so
-   * 128 random bits (32 bits once gave one pool another pool's old result).
-   */
+  // Job id prefix: BullMQ keeps an existing job added under its id again, and left-over jobs stay, so 128 bits.
   readonly #clientId = randomBytes(16).toString('hex');
   readonly #box: Outbox;
   readonly #leases = new CallLeases(() => this.#afterProgress());
