@@ -52,8 +52,7 @@ export class ClusterEngine implements Engine {
   readonly #opts: ResolvedOptions;
   readonly #backend: NonNullable<ResolvedOptions['backend']>;
   readonly #events: EventEmitter;
-  // Job id prefix: BullMQ keeps an existing job added under its id again, and left-over jobs stay, so 128 bits.
-  readonly #clientId = randomBytes(16).toString('hex');
+  readonly #clientId = randomBytes(16).toString('hex'); // job id prefix, 128 bits: BullMQ keeps an old job re-added under its id
   readonly #box: Outbox;
   readonly #leases = new CallLeases(() => this.#afterProgress());
   readonly #aborts = new AbortGroups((t) => this.#abort(t));
