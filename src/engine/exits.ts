@@ -57,7 +57,10 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
 function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
   const state = core.state();
   // A task whose buffers were moved to the dead thread has nothing left to send again.
-  const verdict = judgeRunningTask({ name: t.name, size: t.size, first: t.first, indices: t.indices, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [] }, {
+  const verdict = judgeRunningTask({
+    name: t.name, size: t.size, first: t.first, indices: t.indices, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [],
+    sentUndecodable: w.undecodableFrom === undefined ? undefined : w.undecodableFrom === t.id,
+  }, {
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
     exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error ?? w.uncaught,
     channelError: w.channelError, pid: w.pid, workerId: w.id, memoryLimit: heapLimitBytes(core.opts), rss: w.rss,

@@ -4,7 +4,7 @@
  * next start. No processes, no timers: the supervisor applies the verdicts.
  */
 import { DataCloneError, MemoryLimitError, PoolTerminatedError, WorkerCrashedError } from '../errors.js';
-import { FrameDecodeError } from '../protocol/framing.js';
+import { UndecodableMessageError } from '../protocol/undecodable.js';
 import type { FailureKind, ExitReason } from './stats.js';
 import type { CrashRecord } from './task.js';
 
@@ -49,6 +49,12 @@ export interface TaskFacts {
   retries: number;
   /** Crashes so far, this one not included. */
   crashes: readonly CrashRecord[];
+  /**
+   * After a message that did not decode: whether this task sent it (known
+   * one task at a time); undefined when unknown, and then every task that
+   * was running is taken for its sender.
+   */
+  sentUndecodable?: boolean | undefined;
 }
 
 export type Verdict =
@@ -58,10 +64,13 @@ export type Verdict =
 /** The fate of the task a worker was running when it died. */
 export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
   if (death.reason === 'shutdown' && death.terminated) return { kind: 'settle', error: new PoolTerminatedError(), failure: undefined };
-  if (death.reason === 'protocol' && (death.channelError instanceof FrameDecodeError || death.channelError?.name === 'DataCloneError')) {
+  const undecodable = death.channelError instanceof UndecodableMessageError || death.channelError?.name === 'DataCloneError';
+  if (death.reason === 'protocol' && undecodable && task.sentUndecodable !== false) {
     // Its message was sent whole but cannot be read here (nested too deep...):
-    // the same value would fail again, so no retry.
-    return { kind: 'settle', error: new DataCloneError(`the result of task ${JSON.stringify(task.name)}`, death.channelError, death.runtime === 'thread' ? 'threads' : 'processes'), failure: 'error' };
+    // the same value would fail again, so no retry. Which message it was is
+    // unknown (it did not decode): its result, or a value for a shared object.
+    const what = `the result of task ${JSON.stringify(task.name)} (or a value it sent to a shared object)`;
+    return { kind: 'settle', error: new DataCloneError(what, death.channelError, death.runtime === 'thread' ? 'threads' : 'processes'), failure: 'error' };
   }
   // Past the memory cap the pool set (its RSS cap, or the V8 heap cap that comes
   // with it): the pool's own verdict, as a timeout is, so not retried. Which of

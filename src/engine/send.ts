@@ -4,7 +4,7 @@
  * fails alone; the rest of its batch is still sent.
  */
 import { isArrayBuffer } from 'node:util/types';
-import { DataCloneError } from '../errors.js';
+import { cloneFailure } from '../protocol/clone-failure.js';
 import type { Command, TransferItem } from '../protocol/messages.js';
 import type { Core } from './core.js';
 import type { Task } from './task.js';
@@ -143,17 +143,30 @@ function stringChars(t: Pick<Task, 'args' | 'items'>): number {
 function send(w: WorkerSlot, batch: Task[], withTransfer: boolean): void {
   const cmd: Extract<Command, { t: 'run' }> = { t: 'run', tasks: batch.map((t) => t.wire!) };
   if (withTransfer) cmd.tr = batch.flatMap((t) => (t.transfer ?? []) as TransferItem[]);
-  w.runtime.send(cmd);
+  const n = w.runtime.send(cmd);
+  for (const t of batch) t.sentIn = n;
   // From here the sender's ArrayBuffers are detached: the task can never be sent again.
   if (withTransfer) for (const t of batch) if (t.transfer?.length) t.moved = true;
 }
 
+/**
+ * The worker could not decode command `n` (arguments nested deeper than its
+ * deserializer follows; this side's serializer, on a shallower stack or a
+ * smaller one, wrote them). Its tasks never reached the worker: they fail
+ * alone, as arguments that cannot be serialized do, where sending them again
+ * would fail on every worker in turn. False when `n` carried no task of
+ * this worker's (a shared object's answer): the caller decides.
+ */
+export function refuseUndecodable(core: Core, w: WorkerSlot, n: number, err: Error): boolean {
+  const lost = w.inFlight.filter((t) => t.sentIn === n && !t.started);
+  for (const t of lost) refuse(core, w, t, err);
+  return lost.length > 0;
+}
+
 function refuse(core: Core, w: WorkerSlot, t: Task, err: unknown): void {
   w.giveBack([t.id]);
-  // v8 names a port in the arguments "Unserializable host object: MessagePort {…}": say what to do instead.
-  const port = core.opts.runtime === 'process' && err instanceof Error && /MessagePort/.test(err.message);
-  const why = port ? new Error('a MessagePort only crosses between threads (use runtime: \'thread\')', { cause: err }) : err;
-  core.fail(t, new DataCloneError(`the arguments of task ${JSON.stringify(t.name)}`, why, core.opts.runtime === 'thread' ? 'threads' : 'processes'), 'error', w);
+  // v8 names a port in the arguments "Unserializable host object: MessagePort {…}": cloneFailure says what to do instead.
+  core.fail(t, cloneFailure(`the arguments of task ${JSON.stringify(t.name)}`, err, core.opts.runtime === 'thread' ? 'threads' : 'processes'), 'error', w);
 }
 
 function isPort(x: TransferItem): boolean {

@@ -127,6 +127,8 @@ export class Task {
   settled = false;
   /** The worker said this task began running (for blame when the worker dies). */
   started = false;
+  /** The number of the command that carried it to its worker (RuntimeWorker.send): the worker names it if it cannot decode it. */
+  sentIn = 0;
   /** When the parent learnt the task started (performance.now()), for run times of tasks that never report one. */
   startedAt = 0;
   /**

@@ -16,6 +16,9 @@ import { reportedStartError } from './spawn.js';
 import type { ChunkOutcome, MidChunk, Task } from './task.js';
 import { canSplit, retryThrownItems } from './split.js';
 import { outcomeOf } from './wire.js';
+import { refuseUndecodable } from './send.js';
+import { decodeError } from '../protocol/values.js';
+import { UndecodableMessageError } from '../protocol/undecodable.js';
 import type { WorkerSlot } from './worker-slot.js';
 
 /**
@@ -69,6 +72,7 @@ function applyEvent(core: Core, w: WorkerSlot, ev: WorkerEvent): void {
       w.rss = ev.mem;
       return overHardLimit(core, w, ev.mem);
     case 'hub': return hubReceive(w.peer, ev.m);
+    case 'undecodable': return onUndecodableCommand(core, w, ev.n, decodeError(ev.e));
     case 'unlogged': return noteMidChunk(w, ev.id, { unlogged: true });
     case 'logged': return noteMidChunk(w, ev.id, { logged: ev.items });
     case 'uncaught':
@@ -188,9 +192,27 @@ export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
   core.kill(w, 'memory');
 }
 
+/**
+ * The worker could not decode a command. A `run`'s tasks fail alone
+ * (send.ts); any other command (a shared object's answer it now waits for in
+ * vain) leaves it unable to go on: replaced, as for a message it sent that
+ * did not decode here.
+ */
+function onUndecodableCommand(core: Core, w: WorkerSlot, n: unknown, err: Error): void {
+  if (typeof n !== 'number') throw new TypeError('n is not a number');
+  if (refuseUndecodable(core, w, n, err)) return core.afterProgress();
+  onChannelError(core, w, new UndecodableMessageError(`worker ${w.id} could not decode a message from the pool: ${err.message}`, { cause: err }));
+}
+
 /** Its channel cannot be trusted (a message that did not decode, a closed pipe): a crash of that worker. */
 export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
   if (w.state === 'exited') return;
+  if (w.channelError === undefined && err instanceof UndecodableMessageError && core.opts.concurrentTasksPerWorker === 1) {
+    // One at a time, in the order sent: the first task still held is the one
+    // that was running when the worker wrote that message (its start may be
+    // known only from the worker's record, read after its death).
+    w.undecodableFrom = w.inFlight[0]?.id;
+  }
   w.channelError ??= err;
   core.kill(w, 'protocol');
 }

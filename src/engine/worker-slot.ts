@@ -40,6 +40,13 @@ export class WorkerSlot {
   channelError: Error | undefined;
   /** The uncaught exception a worker process said it is dying of (worker/uncaught.ts): its crash's cause. */
   uncaught: Error | undefined;
+  /**
+   * The task a message that did not decode came from, when that is known:
+   * one task at a time, the first one this worker still holds (its `done`, or
+   * a shared-object call of its own: the worker writes in the order it runs).
+   * It alone fails with DataCloneError; the others die as victims of the kill.
+   */
+  undecodableFrom: number | undefined;
   readonly stdout: LineAssembler;
   readonly stderr: LineAssembler;
   /**

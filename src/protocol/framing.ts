@@ -14,6 +14,7 @@
 import { serialize, deserialize } from './v8.js';
 import { V8_TAG, decodeCompact, encodeCompact } from './compact.js';
 import { encodeF64Frame } from './compact-f64.js';
+import { UndecodableMessageError } from './undecodable.js';
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -30,7 +31,7 @@ export class CorruptStreamError extends Error {
 }
 
 /** One frame arrived whole but could not be deserialized (the stream stays in step). */
-export class FrameDecodeError extends Error {
+export class FrameDecodeError extends UndecodableMessageError {
   override name = 'FrameDecodeError';
 }
 

@@ -127,8 +127,9 @@ function jsonExact(v: unknown, budget: { left: number }): boolean {
  * of that chunk: torn, stale, or not there. The log may belong to a chunk
  * that ended long ago (a newer one may have died before finishing its first
  * item): the caller matches the id with the chunk it is judging.
+ * `between`: what an item's value crossed, for its DataCloneError's message.
  */
-export function decodeItemLog(log: Buffer): { id: number; items: LoggedItem[] } | undefined {
+export function decodeItemLog(log: Buffer, between: 'processes' | 'threads' = 'processes'): { id: number; items: LoggedItem[] } | undefined {
   if (log.length < ITEM_LOG_HEADER) return undefined;
   const items: LoggedItem[] = [];
   const want = log.readUInt32LE(0);
@@ -150,7 +151,7 @@ export function decodeItemLog(log: Buffer): { id: number; items: LoggedItem[] } 
     } catch (err) {
       // Written whole, so the item finished, but its value cannot be read here
       // (nested too deep...): it fails alone, as it would in a `done` frame.
-      items.push({ ms, ok: false, error: new DataCloneError(`the result of item ${index}`, err) });
+      items.push({ ms, ok: false, error: new DataCloneError(`the result of item ${index}`, err, between) });
     }
     at = end + ITEM_LOG_TRAILER;
   }

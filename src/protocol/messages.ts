@@ -177,6 +177,13 @@ export type WorkerEvent =
   /** A worker process is about to die of this uncaught exception or unhandled rejection (worker/uncaught.ts). */
   | { t: 'uncaught'; m: string }
   /**
+   * Command `n` (counted from 1, `init` being the first) arrived whole but
+   * could not be deserialized here (nested deeper than this side's
+   * deserializer follows). Its tasks never reached this worker: they fail
+   * with DataCloneError instead of being sent again to every worker in turn.
+   */
+  | { t: 'undecodable'; n: number; e: EncodedError }
+  /**
    * Never on the wire: the runtime's report, after a worker died, of the items
    * of its running chunk `id` that its item log holds (finished, in order from item 0).
    */

@@ -32,6 +32,8 @@ const CHANNEL_CLOSED_GRACE_MS = 500;
 /** V8 prints one of these to stderr when a heap allocation fails. */
 const V8_OOM_MARKER = /heap out of memory|Reached heap limit|Allocation failed|Fatal JavaScript (?:invalid size error|OOM)|Fatal javascript OOM/i;
 const PAGE_SIZE = 4096;
+/** Pushed to the frame reader to read on past a frame that did not decode (no new bytes). */
+const NOTHING = Buffer.alloc(0);
 
 export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const execArgv = [...spec.execArgv];
@@ -136,17 +138,20 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     handlers.onEvent(m as WorkerEvent);
   };
   const pipe = readPipe(events, (chunk: Buffer) => {
-    if (corrupt) return;
-    try {
-      reader.push(chunk, onEvent);
-    } catch (err) {
-      // An impossible length means the stream is out of step for good: read no
-      // more of it. A frame that would not decode is one bad message: the
-      // supervisor kills the worker either way (it cannot know what was lost).
-      if (err instanceof CorruptStreamError) corrupt = true;
-      if (err instanceof CorruptStreamError || err instanceof FrameDecodeError) handlers.onChannelError(err);
-      // A bug in a handler must not desynchronise the stream silently.
-      else process.nextTick(() => { throw err; });
+    for (let rest = chunk; !corrupt; rest = NOTHING) {
+      try {
+        return reader.push(rest, onEvent);
+      } catch (err) {
+        // An impossible length means the stream is out of step for good: read no
+        // more of it. A frame that would not decode is one bad message: the
+        // supervisor kills the worker either way (it cannot know what was lost),
+        // but the frames behind it in this read are read on (the loop): they
+        // hold results of tasks that finished, which must not run again.
+        if (err instanceof CorruptStreamError) corrupt = true;
+        if (err instanceof CorruptStreamError || err instanceof FrameDecodeError) handlers.onChannelError(err);
+        // A bug in a handler must not desynchronise the stream silently.
+        else return process.nextTick(() => { throw err; });
+      }
     }
   });
   const reader = new FrameReader({ reusedChunks: pipe.reused });
@@ -198,20 +203,24 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   });
 
   const writeFrame = pipeWriter(commands, onCommandError);
-  const send = (command: Command) => {
+  /** Commands encoded so far: the worker counts the frames it reads the same way. */
+  let sent = 0;
+  const send = (command: Command): number => {
     owesAnswer = false;
     const frame = encodeFrame(command.t === 'init' ? { ...command, answersReady: 1 } : command);
+    const n = ++sent;
     if (!commands.writable) {
       onCommandError();
-      return;
+      return n;
     }
     if (frame.length === 1) {
       writeFrame(frame[0]!);
-      return;
+      return n;
     }
     commands.cork();
     for (const b of frame) commands.write(b);
     commands.uncork();
+    return n;
   };
   const handles = [child, commands, events, pipe.socket, child.stdout!, child.stderr!] as Array<{ unref?(): void }>;
   return {
@@ -261,7 +270,7 @@ function failedSpawn(err: Error, handlers: Parameters<SpawnWorker>[1]): RuntimeW
 function deadWorker(): RuntimeWorker {
   return {
     pid: undefined,
-    send() {},
+    send: () => 0,
     kill() {},
     logsItems: false,
     itemStartedAt: () => undefined,

@@ -12,6 +12,7 @@ import type { WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
 import { decodeItemLog, itemLogMemory } from '../protocol/item-log.js';
+import { UndecodableMessageError } from '../protocol/undecodable.js';
 
 /** A thread's item log starts this small; few chunks log more. */
 const ITEM_LOG_INITIAL_BYTES = 64 * 1024;
@@ -27,6 +28,8 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
   let exited = false;
   let lastError: Error | undefined;
   let refd = true;
+  /** Commands sent, `init` (in workerData) being the first: the thread counts them the same way. */
+  let sent = 0;
 
   // The init command becomes workerData, so the thread can start without a round trip.
   const startWith = (init: unknown) => {
@@ -53,14 +56,15 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
       setImmediate(() => {
         for (;;) {
           let m: { message: unknown } | undefined;
-          try { m = receiveMessageOnPort(port1); } catch (err) { handlers.onChannelError(err as Error); break; }
+          // One that does not decode is taken off the port as it throws: read on, the ones behind it may be results.
+          try { m = receiveMessageOnPort(port1); } catch (err) { handlers.onChannelError(undecodable(err)); continue; }
           if (!m) break;
           handlers.onEvent(m.message as WorkerEvent);
         }
         port1.close();
         // The task it was running (no `started` message is sent for it): judged, not run again blindly.
         // The finished items of a logged chunk it was running keep their outcomes.
-        const logged = decodeItemLog(Buffer.from(itemLog));
+        const logged = decodeItemLog(Buffer.from(itemLog), 'threads');
         if (running[0] > 0) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
         if (logged) handlers.onEvent({ t: 'logged', id: logged.id, items: logged.items });
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -86,20 +90,24 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     // result, which made a burst of tiny tasks garbage-bound.
     for (let i = 0; i < DRAIN_PER_EVENT; i++) {
       let next: { message: unknown } | undefined;
-      try { next = receiveMessageOnPort(port1); } catch (err) { handlers.onChannelError(err as Error); return; }
+      try { next = receiveMessageOnPort(port1); } catch (err) { handlers.onChannelError(undecodable(err)); return; }
       if (!next) return;
       handle(next.message as WorkerEvent);
     }
   });
-  // A message that cannot be deserialized here (nested too deep...) is lost:
-  // the supervisor treats it like a corrupt channel and replaces the thread.
-  port1.on('messageerror', (err: Error) => handlers.onChannelError(err));
+  // A message that cannot be deserialized here (nested deeper than this
+  // thread's deserializer can follow: the worker thread's larger stack
+  // serialized it) is lost, and with it maybe a `done`: the supervisor
+  // replaces the thread, and its running task fails with DataCloneError, not
+  // retried, as a frame that does not decode does under the process runtime.
+  port1.on('messageerror', (err: Error) => handlers.onChannelError(undecodable(err)));
 
   return {
     pid: process.pid,
     send(command) {
       if (!started && command.t === 'init') {
         started = true;
+        sent = 1;
         pendingInit = command;
         try {
           startWith(pendingInit);
@@ -112,10 +120,11 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
           exited = true;
           setImmediate(() => handlers.onExit({ exitCode: null, signal: null, outOfMemory: false, error: err as Error }));
         }
-        return;
+        return sent;
       }
       // A run command's `tr` moves its ArrayBuffers and MessagePorts to the thread instead of copying them.
       if (!exited) port1.postMessage(command, command.t === 'run' ? command.tr : undefined);
+      return ++sent;
     },
     kill() {
       if (!exited) void worker?.terminate();
@@ -131,6 +140,11 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
     unref() { refd = false; worker?.unref(); port1.unref(); },
   } satisfies RuntimeWorker;
 };
+
+/** A message the port could not deserialize, as the pool judges it (engine/failures.ts). */
+function undecodable(err: unknown): UndecodableMessageError {
+  return new UndecodableMessageError(`a message could not be decoded: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
 
 /**
  * `env` without its undefined entries. A process's spawn leaves those out of

@@ -40,8 +40,12 @@ export interface RuntimeHandlers {
 export interface RuntimeWorker {
   /** OS pid (for threads: the pool's own pid). */
   readonly pid: number | undefined;
-  /** Sends a command. Throws synchronously if it cannot be serialized. */
-  send(command: Command): void;
+  /**
+   * Sends a command. Throws synchronously if it cannot be serialized. Returns
+   * its number among the commands sent to this worker (`init` is 1), which
+   * the worker names if it cannot decode it (the `undecodable` event).
+   */
+  send(command: Command): number;
   /** Sends a signal (processes) or terminates the thread (threads; any signal). */
   kill(signal: NodeJS.Signals): void;
   /**

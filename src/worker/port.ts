@@ -4,6 +4,13 @@
 import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { ItemLog } from './item-log.js';
 
+/**
+ * Both ports count the commands they receive (`init` is 1, as the parent's
+ * runtime counts them) and answer one that arrived whole but does not
+ * deserialize here with an `undecodable` event naming its number: the
+ * parent fails that command's tasks (their arguments cannot cross), or
+ * replaces this worker if it held none. The commands after it are still read.
+ */
 export interface WorkerPort {
   /**
    * Sends one event to the parent. Throws if the event cannot be serialized.
@@ -33,6 +40,7 @@ export interface WorkerPort {
   readOne?(): boolean;
   /** Called when the parent is gone: the worker must exit. */
   onParentGone(handler: () => void): void;
+
   /** Ends the worker after everything sent has been handed to the OS. */
   exit(code: number): never;
   /**

@@ -21,11 +21,12 @@
  * running one.
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
-import { FrameReader, encodeFrame } from '../protocol/framing.js';
+import { FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 import { readCommands } from './command-reader.js';
+import { encodeError } from '../protocol/values.js';
 import { openItemLog } from './item-log.js';
 import { reportUncaught } from './uncaught.js';
 
@@ -35,6 +36,8 @@ const EVENT_FD = 4;
 const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
 /** One synchronous read of the command pipe at start-up (an init frame is a few hundred bytes). */
 const FIRST_READ_BYTES = 64 * 1024;
+/** Pushed to the frame reader to read on past a frame that did not decode (no new bytes). */
+const NOTHING = Buffer.alloc(0);
 
 export function openProcessPort(): WorkerPort {
   // One reader for the whole stream: the synchronous first read and the
@@ -43,23 +46,39 @@ export function openProcessPort(): WorkerPort {
   const reader = new FrameReader({ reusedChunks: true });
   let commandHandler: ((c: Command) => void) | undefined;
   let goneHandler: () => void = () => {};
+  /** Commands read so far, undecodable ones included: the parent numbers them the same way (port.ts). */
+  let received = 0;
   /** Commands read before a handler was registered (the first is `init`). */
   const early: Command[] = [];
   const deliver = (m: unknown) => {
+    received++;
     if (commandHandler) commandHandler(m as Command);
     else early.push(m as Command);
   };
-  const first = readCommandSync(reader, deliver);
-  const init = first && early[0]?.t === 'init' ? (early.shift() as InitCommand) : undefined;
-  let listening = false;
+  // One command that does not decode (nested deeper than this process's
+  // deserializer follows) is reported and skipped: the frames behind it are
+  // read on, the reader stays in step, and its tasks fail in the parent.
+  const feed = (chunk: Buffer, onMessage: (m: unknown) => void) => {
+    for (let rest = chunk; ; rest = NOTHING) {
+      try {
+        return reader.push(rest, onMessage);
+      } catch (err) {
+        if (!(err instanceof FrameDecodeError)) throw err;
+        send({ t: 'undecodable', n: ++received, e: encodeError(err) });
+      }
+    }
+  };
   const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
-  const send = (event: WorkerEvent) => {
+  function send(event: WorkerEvent): void {
     // The two events every call sends are encoded into one reused buffer:
     // the write below is synchronous, so it is free again when send returns.
     const n = encodeCompactInto(event, scratch);
     if (n > 0) writeScratch(scratch, n);
     else writeAll(encodeFrame(event));
-  };
+  }
+  const first = readCommandSync(feed, deliver);
+  const init = first && early[0]?.t === 'init' ? (early.shift() as InitCommand) : undefined;
+  let listening = false;
   reportUncaught(send);
 
   return {
@@ -74,12 +93,12 @@ export function openProcessPort(): WorkerPort {
     onParentGone(h) { goneHandler = h; },
     readOne() {
       // Once the Socket reads the pipe, a second reader would take its bytes.
-      return !listening && readCommandSync(reader, deliver);
+      return !listening && readCommandSync(feed, deliver);
     },
     listen() {
       if (listening) return;
       listening = true;
-      readCommands(COMMAND_FD, (chunk) => reader.push(chunk, deliver), () => goneHandler());
+      readCommands(COMMAND_FD, (chunk) => feed(chunk, deliver), () => goneHandler());
     },
     exit(code: number): never {
       process.exit(code);
@@ -93,10 +112,10 @@ export function openProcessPort(): WorkerPort {
  * only when a command is known to be on its way: `init`, written right
  * after the spawn, and the answer to `ready`. The pipe is blocking in this
  * process. False if a read failed (a pipe made non-blocking, say): whatever
- * was read stays in `reader`, and the command then arrives once the port
+ * was read stays in the reader, and the command then arrives once the port
  * listens. EOF means the parent is gone.
  */
-function readCommandSync(reader: FrameReader, deliver: (m: unknown) => void): boolean {
+function readCommandSync(feed: (chunk: Buffer, onMessage: (m: unknown) => void) => void, deliver: (m: unknown) => void): boolean {
   const buf = Buffer.allocUnsafe(FIRST_READ_BYTES);
   let got = false;
   const onMessage = (m: unknown) => { got = true; deliver(m); };
@@ -108,7 +127,7 @@ function readCommandSync(reader: FrameReader, deliver: (m: unknown) => void): bo
       return false;
     }
     if (n === 0) process.exit(0);
-    reader.push(buf.subarray(0, n), onMessage);
+    feed(buf.subarray(0, n), onMessage);
   }
   return true;
 }

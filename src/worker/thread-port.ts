@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Command, InitCommand, TransferItem, WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
 import { openSharedItemLog } from './item-log.js';
+import { encodeError } from '../protocol/values.js';
 import type { GrowableMemory } from '../protocol/item-log.js';
 
 /** What the thread runtime hands a worker thread (runtime/thread.ts). */
@@ -20,13 +21,17 @@ export interface ThreadWorkerData {
 export function openThreadPort(port: MessagePort, running: Float64Array | undefined, init: InitCommand, itemLog?: GrowableMemory): WorkerPort {
   let goneHandler: () => void = () => {};
   port.on('close', () => goneHandler());
+  /** Commands received, `init` (in workerData) being the first, as the parent's runtime counts them (port.ts). */
+  let received = 1;
+  // A command this thread cannot deserialize would otherwise be dropped in silence, and its tasks wait forever.
+  port.on('messageerror', (err: Error) => port.postMessage({ t: 'undecodable', n: ++received, e: encodeError(err) } satisfies WorkerEvent));
   return {
     init,
     send(event, transfer) {
       port.postMessage(event, transfer as TransferItem[] | undefined);
     },
     onCommand(h) {
-      port.on('message', (m: Command) => h(m));
+      port.on('message', (m: Command) => { received++; h(m); });
     },
     // A MessagePort is cheap to listen on, and it keeps the thread alive while its start-up awaits.
     listen() {},

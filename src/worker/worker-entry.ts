@@ -16,7 +16,7 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { PROTOCOL_VERSION, type Command, type InitCommand, type Outcome, type TransferItem, type WireTask } from '../protocol/messages.js';
 import { cloneable, encodeError, type EncodedError } from '../protocol/values.js';
-import { DataCloneError } from '../errors.js';
+import { cloneFailure } from '../protocol/clone-failure.js';
 import { workerState, type TaskContext } from './task-context.js';
 import { isMoved } from './moved.js';
 import type { WorkerPort } from './port.js';
@@ -214,7 +214,7 @@ function runTask(task: WireTask): Promise<void> | undefined {
   else if (task.id !== announcedNext) {
     if (port.recordStart && limit === 1) port.recordStart(task.id, task.at ?? 1);
     else port.send({ t: 'started', id: task.id });
-  }
+  } else if (!isProcess && port.recordStart && limit === 1) port.recordStart(task.id, task.at ?? 1); // the `nx` naming it may not decode there; a thread's record costs two stores
   announcedNext = undefined;
   let controller: AbortController | undefined;
   let abortedWith: { reason: unknown } | undefined;
@@ -360,7 +360,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
     for (let i = 0; i < values.length; i++) {
       if (!cloneable(values[i])) {
         values[i] = undefined;
-        (errors ??= []).push([i, encodeError(new DataCloneError('the result', err, BETWEEN))]);
+        (errors ??= []).push([i, encodeError(cloneFailure('the result', err, BETWEEN))]);
       }
     }
     port.send({ t: 'done', id: task.id, v: values, e: errors, ms, it: times, nx });
@@ -375,7 +375,7 @@ function sendOne(task: WireTask, o: Outcome, t0: number): void {
   try {
     port.send({ t: 'done', id: task.id, o, ms, nx }, o.ok && typeof o.v === 'object' ? movedWith.get(o) : undefined);
   } catch (err) {
-    port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(new DataCloneError('the result', err, BETWEEN)) }, ms, nx });
+    port.send({ t: 'done', id: task.id, o: { ok: false, e: encodeError(cloneFailure('the result', err, BETWEEN)) }, ms, nx });
   }
 }
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataCloneError, MemoryLimitError, PoolTerminatedError, WorkerCrashedError } from '../../src/errors.ts';
 import { FrameDecodeError } from '../../src/protocol/framing.ts';
+import { UndecodableMessageError } from '../../src/protocol/undecodable.ts';
 import { describeRunning, judgeRunningTask, startBackoffMs, START_BACKOFF_MAX_MS, type DeathFacts } from '../../src/engine/failures.ts';
 
 const death = (over: Partial<DeathFacts> = {}): DeathFacts => ({
@@ -53,6 +54,21 @@ test('past the memory cap the pool set, a task is not retried, like a timeout: V
 test('a result that could not be decoded is a DataCloneError and is never retried', () => {
   const v = judgeRunningTask(task(5), death({ reason: 'protocol', channelError: new FrameDecodeError('too deep') }));
   assert.ok(v.kind === 'settle' && v.error instanceof DataCloneError && v.failure === 'error');
+});
+
+test('a thread\'s message that did not decode is judged as a process\'s frame is: DataCloneError, never retried', () => {
+  const v = judgeRunningTask(task(5), death({ reason: 'protocol', runtime: 'thread', channelError: new UndecodableMessageError('a message could not be decoded') }));
+  assert.ok(v.kind === 'settle' && v.error instanceof DataCloneError && v.failure === 'error');
+  assert.match(v.kind === 'settle' ? v.error.message : '', / between threads: a message could not be decoded$/);
+});
+
+test('after a message that did not decode, only the task that sent it is blamed: a neighbour dies as a crash victim', () => {
+  const undecodable = death({ reason: 'protocol', channelError: new FrameDecodeError('too deep') });
+  const sender = judgeRunningTask({ ...task(5), sentUndecodable: true }, undecodable);
+  assert.ok(sender.kind === 'settle' && sender.error instanceof DataCloneError);
+  assert.equal(judgeRunningTask({ ...task(5), sentUndecodable: false }, undecodable).kind, 'retry');
+  const victim = judgeRunningTask({ ...task(0), sentUndecodable: false }, undecodable);
+  assert.ok(victim.kind === 'settle' && victim.error instanceof WorkerCrashedError && victim.failure === 'crash');
 });
 
 test('a broken channel (not a decode failure) is a crash whose message says why', () => {

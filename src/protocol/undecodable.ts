@@ -1,0 +1,10 @@
+/**
+ * A message that arrived whole but could not be deserialized here (nested
+ * deeper than this side's deserializer can follow, garbage bytes): the
+ * process runtime's frame that did not decode, or a thread's `messageerror`.
+ * Its sender wrote it, so the same value would fail again: the task it came
+ * from fails with DataCloneError and is not retried (engine/failures.ts).
+ */
+export class UndecodableMessageError extends Error {
+  override name = 'UndecodableMessageError';
+}
