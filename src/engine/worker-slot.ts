@@ -106,6 +106,11 @@ export class WorkerSlot {
 
   /** Hands `task` to this worker (it is not started until the worker says so). */
   hand(task: Task): void {
+    // A new attempt gets a new clock (worker-events.ts arms it when the task starts). The
+    // previous attempt's timer is stopped here: left armed, it would time out this attempt
+    // early (a retry on the same worker) and keep the process alive until it fired.
+    task.timer?.clear();
+    task.timer = undefined;
     task.attempts++;
     task.wire!.at = task.attempts + task.attemptBase;
     task.started = false;

@@ -5,7 +5,7 @@ import { Pool, WorkerCrashedError } from 'forkpool';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executions, fixture, runtime, makePool } from '../helpers.ts';
+import { executions, fixture, runtime, makePool, localOnly } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -56,4 +56,25 @@ test('with retryOn "error", a chunk runs again only its items that threw: map an
     assert.equal(runs.get(107), 2);
     assert.deepEqual([...runs].filter(([n, count]) => n !== 107 && count !== 1), [], `${how}: every other item ran once`);
   }
+});
+
+test('a retry gets a timeout clock of its own: a task that threw late in its first attempt finishes its second on the same worker', async () => {
+  // Each attempt takes 1.5 s of a 2.5 s timeout. The first attempt's clock, if it were still
+  // running, would run out 1 s into the second one and kill it as timed out.
+  await using pool = await makePool(fixture('flaky.mjs'), { ...opts, processes: 1, retries: 1, retryOn: 'error' });
+  const exits: unknown[] = [];
+  pool.on('workerExit', (e) => exits.push(e));
+  assert.equal(await pool.apply('slowThrowOnFirstAttempt', [1_500], { timeout: 2_500 }), 2);
+  assert.deepEqual(exits, [], 'no worker was killed');
+});
+
+test('a task retried after crashes leaves no timer behind: once the pool has joined, nothing of it keeps the process alive', { skip: localOnly('the timers of a local pool, in this process') }, async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 2 });
+  // Three attempts, each with a one-minute clock: a clock left armed holds the process for that minute.
+  await assert.rejects(pool.apply('alwaysCrash', [], { timeout: 60_000 }), WorkerCrashedError);
+  pool.close();
+  await pool.join();
+  assert.equal(timers(), before, `timers still armed: ${process.getActiveResourcesInfo().join(', ')}`);
 });
