@@ -11,12 +11,19 @@
  * signals to them, their memory, local-only options...) skip there, each with
  * its reason. It runs when redis-server is installed; with
  * FORKPOOL_REQUIRE_REDIS=1 (CI) a missing redis-server fails it instead.
- * All of test/pool, not a selection: skipped checks cost nothing and the
- * rest take about a minute.
+ * All of test/pool, not a selection: skipped checks cost nothing.
  *
- *   node scripts/test.mjs [--runtime process|thread] [--only pool,shared,...] [--backend local|redis]
+ * Every test file of every run is one job (`node --test` on that file, with
+ * its run's environment), and `--jobs` of them (default 2, the CI machine's
+ * cores) run at a time across all the runs, the slowest known files first:
+ * one run per `node --test` left a core idle while the last long file of
+ * each run finished alone. A file's output is printed whole when it ends.
+ * At the end: the wall time summed per run, the slowest files, and the
+ * closing line with the totals.
+ *
+ *   node scripts/test.mjs [--runtime process|thread] [--only pool,shared,...] [--backend local|redis] [--jobs N]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -26,6 +33,8 @@ const args = process.argv.slice(2);
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const only = opt('--only')?.split(',');
 const runtimes = opt('--runtime') ? [opt('--runtime')] : ['process', 'thread'];
+const jobs = Number(opt('--jobs') ?? 2);
+if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs expects a positive integer, got ${opt('--jobs')}`);
 /** `local`: no conformance run; `redis`: only it; default both. */
 const backendOpt = opt('--backend');
 if (backendOpt !== undefined && backendOpt !== 'local' && backendOpt !== 'redis') throw new Error(`--backend expects local or redis, got ${backendOpt}`);
@@ -34,6 +43,17 @@ const redisInstalled = spawnSync('redis-server', ['--version'], { stdio: 'ignore
 const conformance = backendOpt !== 'local' && runtimes.includes('process') && (redisInstalled || process.env.FORKPOOL_REQUIRE_REDIS === '1');
 /** Suites whose behaviour depends on the runtime. */
 const PER_RUNTIME = ['pool', 'chaos', 'shared'];
+/**
+ * Files that take a minute or more in some run (`=== slowest files` at the
+ * end of a run lists them), started first so that none ends the suite alone
+ * on one core. Order only: a file missing here just starts later.
+ */
+const SLOW_FIRST = [
+  'test/pool/item-log.test.ts', 'test/chaos/chaos.test.ts', 'test/shared/stress.test.ts', 'test/pool/imap-chunks.test.ts',
+  'test/pool/scheduling.test.ts', 'test/pool/lifecycle.test.ts', 'test/cli/resume.test.ts', 'test/cluster/run-resume.test.ts',
+  'test/pool/api.test.ts', 'test/pool/resources.test.ts', 'test/cli/output.test.ts', 'test/cluster/recovery.test.ts',
+  'test/cluster/run-redis-errors.test.ts', 'test/cluster/faults.test.ts', 'test/package/build.test.ts', 'test/cluster/abort.test.ts',
+];
 
 function files(dir) {
   if (!existsSync(dir)) return [];
@@ -84,33 +104,87 @@ function failures(text) {
 const totals = { pass: 0, fail: 0, skipped: 0 };
 const failed = [];
 const tmp = mkdtempSync(join(tmpdir(), 'forkpool-test-'));
-let failedRuns = 0;
-for (const [i, run] of runs.entries()) {
-  const tap = join(tmp, `run-${i}.tap`);
-  console.log(`\n=== ${run.label}: ${run.list.map((f) => relative(root, f)).join(' ')}`);
-  const r = spawnSync(process.execPath, [
-    '--import', 'tsx', '--test', '--test-concurrency=2', ...(run.flags ?? []),
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...run.list,
-  ], { cwd: root, stdio: 'inherit', env: { ...process.env, ...run.env } });
-  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
-  const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  totals.pass += count('pass');
-  // A test cancelled by --test-timeout (a hung file) failed too.
-  totals.fail += count('fail') + count('cancelled');
-  totals.skipped += count('skipped');
-  if (r.status !== 0) failedRuns++;
-  for (const block of failures(text)) failed.push(`--- ${run.label}\n${block}`);
-}
+let failedJobs = 0;
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
+/** One file of one run; a run's files are independent (node --test gives each its own process). */
+const queue = runs.flatMap((run) => run.list.map((file) => ({ run, file, name: relative(root, file) })));
+const rank = (job) => { const i = SLOW_FIRST.indexOf(job.name); return i < 0 ? SLOW_FIRST.length : i; };
+queue.sort((a, b) => rank(a) - rank(b)); // stable: the rest keep the suites' order
 if (!only || only.includes('types')) {
-  console.log('\n=== types: tsc --noEmit -p test/types');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(root, 'test/types')], { stdio: 'inherit' });
-  if (r.status === 0) totals.pass++;
-  else { totals.fail++; failedRuns++; }
+  queue.push({ run: { label: 'types', env: {} }, name: 'tsc --noEmit -p test/types', types: true });
+}
+for (const run of runs) console.log(`=== ${run.label}: ${run.list.length} files`);
+
+/** Per run: passed, failed, skipped, and the files' wall times added up. */
+const perRun = new Map(runs.map((run) => [run.label, { pass: 0, fail: 0, skipped: 0, ms: 0 }]));
+const fileTimes = [];
+const running = new Set();
+
+function runJob(job, n) {
+  const tap = join(tmp, `job-${n}.tap`);
+  const args = job.types
+    ? [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', join(root, 'test/types')]
+    : ['--import', 'tsx', '--test', ...(job.run.flags ?? []),
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+      job.file];
+  const started = Date.now();
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...job.run.env } });
+  const out = [];
+  child.stdout.on('data', (d) => out.push(d));
+  child.stderr.on('data', (d) => out.push(d));
+  const entry = { job, started };
+  running.add(entry);
+  return new Promise((resolve) => child.on('close', (code, signal) => {
+    running.delete(entry);
+    const ms = Date.now() - started;
+    // Printed whole, so that two files running at once never interleave their lines.
+    process.stdout.write(`\n=== ${job.run.label}: ${job.name} (${secs(ms)})\n${Buffer.concat(out).toString()}`);
+    if (job.types) {
+      if (code === 0) totals.pass++;
+      else { totals.fail++; failedJobs++; failed.push(`--- types\n${Buffer.concat(out).toString()}`); }
+      return resolve();
+    }
+    const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+    const count = (k) => Number(new RegExp(`^# ${k} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const r = perRun.get(job.run.label);
+    r.pass += count('pass');
+    // A test cancelled by --test-timeout (a hung file) failed too.
+    r.fail += count('fail') + count('cancelled');
+    r.skipped += count('skipped');
+    r.ms += ms;
+    fileTimes.push({ label: job.run.label, name: job.name, ms });
+    if (code !== 0) {
+      failedJobs++;
+      // A file that died before its tests reported (a syntax error, a crash at import) has no failing test to show.
+      if (!failures(text).length) failed.push(`--- ${job.run.label} ${job.name}: exited with ${signal ?? code}`);
+    }
+    for (const block of failures(text)) failed.push(`--- ${job.run.label} ${job.name}\n${block}`);
+    resolve();
+  }));
 }
 
+// A file that hangs prints nothing until it ends: say which ones are taking long, for a CI log.
+const watch = setInterval(() => {
+  const now = Date.now();
+  for (const { job, started } of running) if (now - started > 300_000) console.log(`\n... still running after ${secs(now - started)}: ${job.run.label} ${job.name}`);
+}, 300_000);
+const wallStart = Date.now();
+let next = 0;
+await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+  while (next < queue.length) {
+    const n = next++;
+    await runJob(queue[n], n);
+  }
+}));
+clearInterval(watch);
+
+for (const r of perRun.values()) { totals.pass += r.pass; totals.fail += r.fail; totals.skipped += r.skipped; }
+console.log(`\n=== per run (files' wall times added up; ${jobs} at a time)\n${[...perRun].map(([label, r]) => `${secs(r.ms).padStart(9)}  ${label}: ${r.pass} passed, ${r.fail} failed, ${r.skipped} skipped`).join('\n')}`);
+const slowest = fileTimes.sort((a, b) => b.ms - a.ms).slice(0, 15);
+console.log(`\n=== slowest files\n${slowest.map((f) => `${secs(f.ms).padStart(9)}  ${f.name} [${f.label}]`).join('\n')}`);
+console.log(`\n=== wall time: ${secs(Date.now() - wallStart)}`);
 if (failed.length) console.log(`\n=== failures, again\n${failed.join('\n')}`);
 console.log(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
-process.exit(failedRuns > 0 || totals.fail > 0 ? 1 : 0);
+process.exit(failedJobs > 0 || totals.fail > 0 ? 1 : 0);
