@@ -24,7 +24,7 @@
  *   node scripts/test.mjs [--runtime process|thread] [--only pool,shared,...] [--backend local|redis] [--jobs N]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -187,4 +187,6 @@ console.log(`\n=== slowest files\n${slowest.map((f) => `${secs(f.ms).padStart(9)
 console.log(`\n=== wall time: ${secs(Date.now() - wallStart)}`);
 if (failed.length) console.log(`\n=== failures, again\n${failed.join('\n')}`);
 console.log(`\ntests: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+// The files' TAP output was read above; each run left a folder of it in the temp dir.
+rmSync(tmp, { recursive: true, force: true });
 process.exit(failedJobs > 0 || totals.fail > 0 ? 1 : 0);
