@@ -35,6 +35,8 @@ export class FrameDecodeError extends UndecodableMessageError {
   override name = 'FrameDecodeError';
 }
 
+const NOTHING = Buffer.alloc(0);
+
 /** Payloads up to this size are copied behind their header into one buffer: one plain write beats a writev of two. */
 const COALESCE_BELOW_BYTES = 64 * 1024;
 
@@ -133,6 +135,25 @@ export class FrameReader {
       this.#drain(onMessage);
     } finally {
       this.#keepRest(chunk);
+    }
+  }
+
+  /**
+   * `push`, reading on past frames that do not decode: each one's error goes
+   * to `onUndecodable` and the frames behind it in the chunk are still
+   * delivered (they may hold results of finished tasks, which must not run
+   * again, or commands the sender waits on). `CorruptStreamError` and errors
+   * thrown by `onMessage` still throw: the stream or the handler is broken.
+   */
+  pushAll(chunk: Buffer, onMessage: (message: unknown) => void, onUndecodable: (err: FrameDecodeError) => void): void {
+    // A failed frame was consumed before it threw, and the rest of the chunk queued: an empty push reads on.
+    for (let rest = chunk; ; rest = NOTHING) {
+      try {
+        return this.push(rest, onMessage);
+      } catch (err) {
+        if (!(err instanceof FrameDecodeError)) throw err;
+        onUndecodable(err);
+      }
     }
   }
 

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { CorruptStreamError, FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
+import { CorruptStreamError, FrameReader, encodeFrame } from '../protocol/framing.js';
 import { readPipe } from './pipe-reader.js';
 import { pipeWriter } from './pipe-writer.js';
 import type { Command, WorkerEvent } from '../protocol/messages.js';
@@ -33,7 +33,6 @@ const CHANNEL_CLOSED_GRACE_MS = 500;
 const V8_OOM_MARKER = /heap out of memory|Reached heap limit|Allocation failed|Fatal JavaScript (?:invalid size error|OOM)|Fatal javascript OOM/i;
 const PAGE_SIZE = 4096;
 /** Pushed to the frame reader to read on past a frame that did not decode (no new bytes). */
-const NOTHING = Buffer.alloc(0);
 
 export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
   const execArgv = [...spec.execArgv];
@@ -138,19 +137,21 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     handlers.onEvent(m as WorkerEvent);
   };
   const pipe = readPipe(events, (chunk: Buffer) => {
-    for (let rest = chunk; !corrupt; rest = NOTHING) {
-      try {
-        return reader.push(rest, onEvent);
-      } catch (err) {
-        // An impossible length means the stream is out of step for good: read no
-        // more of it. A frame that would not decode is one bad message: the
-        // supervisor kills the worker either way (it cannot know what was lost),
-        // but the frames behind it in this read are read on (the loop): they
-        // hold results of tasks that finished, which must not run again.
-        if (err instanceof CorruptStreamError) corrupt = true;
-        if (err instanceof CorruptStreamError || err instanceof FrameDecodeError) handlers.onChannelError(err);
+    if (corrupt) return;
+    try {
+      // A frame that would not decode is one bad message: the supervisor kills
+      // the worker (it cannot know what was lost), but the frames behind it in
+      // this read are read on: they hold results of tasks that finished, which
+      // must not run again.
+      reader.pushAll(chunk, onEvent, (err) => handlers.onChannelError(err));
+    } catch (err) {
+      // An impossible length means the stream is out of step for good: read no more of it.
+      if (err instanceof CorruptStreamError) {
+        corrupt = true;
+        handlers.onChannelError(err);
+      } else {
         // A bug in a handler must not desynchronise the stream silently.
-        else return process.nextTick(() => { throw err; });
+        process.nextTick(() => { throw err; });
       }
     }
   });

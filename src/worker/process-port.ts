@@ -21,7 +21,7 @@
  * running one.
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
-import { FrameDecodeError, FrameReader, encodeFrame } from '../protocol/framing.js';
+import { FrameReader, encodeFrame } from '../protocol/framing.js';
 import { MAX_COMPACT_FRAME, encodeCompactInto } from '../protocol/compact.js';
 import { ITEM_RECORD_SLACK_MS, type Command, type InitCommand, type WorkerEvent } from '../protocol/messages.js';
 import type { WorkerPort } from './port.js';
@@ -37,7 +37,6 @@ const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
 /** One synchronous read of the command pipe at start-up (an init frame is a few hundred bytes). */
 const FIRST_READ_BYTES = 64 * 1024;
 /** Pushed to the frame reader to read on past a frame that did not decode (no new bytes). */
-const NOTHING = Buffer.alloc(0);
 
 export function openProcessPort(): WorkerPort {
   // One reader for the whole stream: the synchronous first read and the
@@ -58,16 +57,8 @@ export function openProcessPort(): WorkerPort {
   // One command that does not decode (nested deeper than this process's
   // deserializer follows) is reported and skipped: the frames behind it are
   // read on, the reader stays in step, and its tasks fail in the parent.
-  const feed = (chunk: Buffer, onMessage: (m: unknown) => void) => {
-    for (let rest = chunk; ; rest = NOTHING) {
-      try {
-        return reader.push(rest, onMessage);
-      } catch (err) {
-        if (!(err instanceof FrameDecodeError)) throw err;
-        send({ t: 'undecodable', n: ++received, e: encodeError(err) });
-      }
-    }
-  };
+  const feed = (chunk: Buffer, onMessage: (m: unknown) => void) =>
+    reader.pushAll(chunk, onMessage, (err) => send({ t: 'undecodable', n: ++received, e: encodeError(err) }));
   const scratch = Buffer.allocUnsafe(MAX_COMPACT_FRAME);
   function send(event: WorkerEvent): void {
     // The two events every call sends are encoded into one reused buffer:

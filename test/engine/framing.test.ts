@@ -96,6 +96,40 @@ test('a whole frame that does not deserialize is a FrameDecodeError and the read
   assert.deepEqual(out, [{ ok: true }]);
 });
 
+test('pushAll reads on past frames that do not decode, in one chunk or split, and reports each once', () => {
+  const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]);
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(garbage.length, 0);
+  const bad = Buffer.concat([header, garbage]);
+  const good = (id: number) => Buffer.concat(encodeFrame({ t: 'started', id }));
+  // Two bad frames among three good ones: every good one arrives, in order, and each bad one is reported.
+  const bytes = Buffer.concat([good(1), bad, good(2), bad, good(3)]);
+  for (const { reused } of MODES) {
+    for (const step of [1, 5, 7, bytes.length]) {
+      const reader = new FrameReader({ reusedChunks: reused });
+      const out: unknown[] = [];
+      const errors: Error[] = [];
+      const buffer = Buffer.allocUnsafe(step);
+      for (let i = 0; i < bytes.length; i += step) {
+        const piece = bytes.subarray(i, i + step);
+        const chunk = reused ? buffer.subarray(0, piece.copy(buffer)) : Buffer.from(piece);
+        reader.pushAll(chunk, (m) => out.push(m), (err) => errors.push(err));
+        if (reused) buffer.fill(0xee);
+      }
+      const label = `step ${step}, reused ${reused}`;
+      assert.deepEqual(out, [1, 2, 3].map((id) => ({ t: 'started', id })), label);
+      assert.equal(errors.length, 2, label);
+      assert.ok(errors.every((e) => e instanceof FrameDecodeError), label);
+      assert.equal(reader.pending, 0, label);
+    }
+  }
+  // A broken stream and a broken handler still throw: neither is one bad message.
+  const corrupt = Buffer.alloc(4);
+  corrupt.writeUInt32LE(MAX_FRAME_BYTES + 1, 0);
+  assert.throws(() => new FrameReader().pushAll(corrupt, () => {}, () => {}), CorruptStreamError);
+  assert.throws(() => new FrameReader().pushAll(good(4), () => { throw new TypeError('handler bug'); }, () => {}), /handler bug/);
+});
+
 test('started and primitive done events take the compact form and read back exactly, mixed with V8 frames and split anywhere', () => {
   const events = [
     { t: 'started', id: 1 },
