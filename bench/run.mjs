@@ -88,7 +88,7 @@ function legendFor(opts, workloads, notes) {
     has('W5') && `W5 speedup = time on 1 worker / time on 2 for ${s.w5Tasks} × fib(${s.w5Grains[0]}) (small) and fib(${s.w5Grains[1]}) (large).`,
     has('W6') && "W6: MB = 10^6 bytes per direction. 'wrong type': the 1 MB Uint8Array did not come back as a typed array with the same bytes (measured once, then not timed further).",
     ...notes,
-    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.python}; load average ${m.loadavg1m} at the end.`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.python}${m.cpuIdle ? `, cpuidle ${m.cpuIdle}` : ''}; load average ${m.loadavg1m} at the end.`,
   ].filter(Boolean).join('\n');
 }
 
