@@ -4,7 +4,7 @@
  * queue, `ready` makes a worker eligible, and hub traffic goes to the
  * shared-object hub.
  */
-import { MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
+import { DataCloneError, MemoryLimitError, TaskTimeoutError, UnknownTaskError } from '../errors.js';
 import { describeChunk, describeRunning } from './failures.js';
 import { ITEM_RECORD_SLACK_MS, type WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
@@ -207,7 +207,19 @@ function onUndecodableCommand(core: Core, w: WorkerSlot, n: unknown, err: Error)
 /** Its channel cannot be trusted (a message that did not decode, a closed pipe): a crash of that worker. */
 export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
   if (w.state === 'exited') return;
-  if (w.channelError === undefined && err instanceof UndecodableMessageError && core.opts.concurrentTasksPerWorker === 1) {
+  const lost = err instanceof UndecodableMessageError ? err.result : undefined;
+  if (lost) {
+    // A result that did not decode, known by its frame's head (protocol/done-head.ts).
+    // The task the worker started right after it is known too, whatever becomes of the worker:
+    // taken for unstarted, it would run a second time elsewhere.
+    if (lost.nx !== undefined) markStarted(core, w, lost.nx);
+    const t = w.inFlight.find((x) => x.id === lost.id);
+    // The stream is in step and the worker sound: only that task fails. But a
+    // logged chunk's finished items keep their outcomes only through its
+    // worker's item log, read at its death (engine/split.ts): that worker goes.
+    if (!t || !canSplit(w, t)) return failLostResult(core, w, t, err);
+    if (w.channelError === undefined) w.undecodableFrom = lost.id;
+  } else if (w.channelError === undefined && err instanceof UndecodableMessageError && core.opts.concurrentTasksPerWorker === 1) {
     // One at a time, in the order sent: the first task still held is the one
     // that was running when the worker wrote that message (its start may be
     // known only from the worker's record, read after its death).
@@ -215,4 +227,22 @@ export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
   }
   w.channelError ??= err;
   core.kill(w, 'protocol');
+}
+
+/**
+ * The result of `t` could not be read here: it fails with DataCloneError, not
+ * retried (the same value would fail again), as a result that failed to
+ * serialize in the worker does. Gone from the worker's tasks as any result.
+ */
+function failLostResult(core: Core, w: WorkerSlot, t: Task | undefined, err: Error): void {
+  if (t) {
+    // Its output came before its result, as for any result.
+    w.stdout.taskEnded(t.id);
+    w.stderr.taskEnded(t.id);
+    w.take(t.id);
+    w.tasksDone++;
+    const between = core.opts.runtime === 'thread' ? 'threads' : 'processes';
+    core.fail(t, new DataCloneError(`the result of task ${JSON.stringify(t.name)}`, err, between), 'error', w);
+  }
+  core.afterProgress();
 }

@@ -14,7 +14,8 @@
 import { serialize, deserialize } from './v8.js';
 import { V8_TAG, decodeCompact, encodeCompact } from './compact.js';
 import { encodeF64Frame } from './compact-f64.js';
-import { UndecodableMessageError } from './undecodable.js';
+import { UndecodableMessageError, type LostResult } from './undecodable.js';
+import { DONE_HEAD_BYTES, DONE_V8, isDone, readDoneHead, writeDoneHead } from './done-head.js';
 
 export const FRAME_HEADER_BYTES = 4;
 
@@ -54,15 +55,19 @@ export function encodeFrame(message: unknown): Buffer[] {
     return numbers;
   }
   const payload = serialize(message);
-  checkSize(payload.length);
+  // A result names its task ahead of the V8 bytes: readable here even if they are not (done-head.ts).
+  const head = isDone(message) ? DONE_HEAD_BYTES : 0;
+  checkSize(head + payload.length);
   if (payload.length < COALESCE_BELOW_BYTES) {
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-    frame.writeUInt32LE(payload.length, 0);
-    payload.copy(frame, FRAME_HEADER_BYTES);
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + head + payload.length);
+    frame.writeUInt32LE(head + payload.length, 0);
+    if (head) writeDoneHead(message as { id: number; nx?: number }, frame, FRAME_HEADER_BYTES);
+    payload.copy(frame, FRAME_HEADER_BYTES + head);
     return [frame];
   }
-  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  header.writeUInt32LE(payload.length, 0);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES + head);
+  header.writeUInt32LE(head + payload.length, 0);
+  if (head) writeDoneHead(message as { id: number; nx?: number }, header, FRAME_HEADER_BYTES);
   return [header, payload];
 }
 
@@ -171,8 +176,10 @@ export class FrameReader {
       this.#need = -1;
       const first = this.#chunks[0]!;
       let message: unknown;
+      let lost: LostResult | undefined;
       try {
-        if (first.length - this.#offset >= n && first[this.#offset] !== V8_TAG) {
+        const tag = first[this.#offset];
+        if (first.length - this.#offset >= n && tag !== V8_TAG && tag !== DONE_V8) {
           // A compact frame inside one chunk: read in place, no view, no copy.
           // Consumed first, so a frame that fails to decode leaves the reader in step.
           const at = this.#offset;
@@ -180,11 +187,12 @@ export class FrameReader {
           message = decodeCompact(first, at, n);
         } else {
           const payload = this.#take(n);
+          if (payload[0] === DONE_V8) lost = readDoneHead(payload, 0);
           // With reused chunks, copied: a typed array in the message would be a view of the read buffer.
-          message = payload[0] === V8_TAG ? deserialize(this.#reused ? Buffer.from(payload) : payload) : decodeCompact(payload, 0, n);
+          message = decodePayload(payload, this.#reused);
         }
       } catch (err) {
-        throw decodeError(n, err);
+        throw decodeError(n, err, lost);
       }
       onMessage(message);
     }
@@ -273,13 +281,25 @@ export class FrameReader {
 
 /** A frame assembled in a buffer of its own (nothing else points into it). */
 function decodeWhole(payload: Buffer): unknown {
+  let lost: LostResult | undefined;
   try {
-    return payload[0] === V8_TAG ? deserialize(payload) : decodeCompact(payload, 0, payload.length);
+    if (payload[0] === DONE_V8) lost = readDoneHead(payload, 0);
+    return decodePayload(payload, false);
   } catch (err) {
-    throw decodeError(payload.length, err);
+    throw decodeError(payload.length, err, lost);
   }
 }
 
-function decodeError(n: number, err: unknown): FrameDecodeError {
-  return new FrameDecodeError(`a ${n}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
+/** One whole payload; `copy`: it lies in memory that will be overwritten. */
+function decodePayload(payload: Buffer, copy: boolean): unknown {
+  const tag = payload[0];
+  if (tag !== V8_TAG && tag !== DONE_V8) return decodeCompact(payload, 0, payload.length);
+  const v8 = tag === DONE_V8 ? payload.subarray(DONE_HEAD_BYTES) : payload;
+  return deserialize(copy ? Buffer.from(v8) : v8);
+}
+
+function decodeError(n: number, err: unknown, lost: LostResult | undefined): FrameDecodeError {
+  const e = new FrameDecodeError(`a ${n}-byte message could not be decoded: ${(err as Error).message}`, { cause: err });
+  if (lost) e.result = lost;
+  return e;
 }

@@ -7,4 +7,16 @@
  */
 export class UndecodableMessageError extends Error {
   override name = 'UndecodableMessageError';
+  /**
+   * Known when the message was a task's result whose frame names it
+   * (protocol/done-head.ts): only that task fails, and the worker goes on.
+   */
+  result?: LostResult;
+}
+
+/** Which result a frame that did not decode held, read from its head. */
+export interface LostResult {
+  id: number;
+  /** The task the worker started right after it, if the event named one. */
+  nx: number | undefined;
 }

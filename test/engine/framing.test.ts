@@ -2,6 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CorruptStreamError, FrameDecodeError, FrameReader, MAX_FRAME_BYTES, encodeFrame } from '../../src/protocol/framing.ts';
+import { DONE_V8 } from '../../src/protocol/done-head.ts';
+
+/** The first byte of a payload that goes through V8: its version tag, or the head of a result (done-head.ts). */
+const v8Start = (f: Buffer[]) => f[0]![4] === 0xff || f[0]![4] === DONE_V8;
 
 /**
  * Feeds `bytes` in pieces of `step` bytes, as a socket delivers them: fresh
@@ -157,8 +161,8 @@ test('started and primitive done events take the compact form and read back exac
     { t: 'done', id: 20, v: [undefined], e: [[0, { name: 'Error', message: 'x' }]], ms: 3 },
   ];
   const frames = events.map((e) => encodeFrame(e));
-  // The first ten are single compact buffers (no V8 version tag after the length); the rest are V8.
-  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= 12, `event ${i}`));
+  // The first twelve are single compact buffers (no V8 version tag after the length); the rest are V8, behind a head naming the task.
+  frames.forEach((f, i) => assert.equal(f[0]![4] === DONE_V8, i >= 12, `event ${i}`));
   const bytes = Buffer.concat(frames.flat());
   readEveryWay(bytes, [1, 2, 5, 9, 64, bytes.length], (out, reader, label) => {
     assert.equal(out.length, events.length);
@@ -168,8 +172,43 @@ test('started and primitive done events take the compact form and read back exac
   });
 });
 
+test('a result whose V8 bytes do not decode still names its task and the next one started, in one chunk or split', () => {
+  // Garbage where the V8 payload should be: the head before it still reads.
+  const event = { t: 'done', id: 2 ** 40 + 3, o: { ok: true, v: { a: 1 } }, ms: 1, nx: 2 ** 40 + 4 };
+  const [frame] = [Buffer.concat(encodeFrame(event))];
+  assert.equal(frame[4], DONE_V8);
+  const broken = Buffer.from(frame);
+  broken.fill(0xff, 4 + 17 + 2);
+  const without = Buffer.from(Buffer.concat(encodeFrame({ ...event, nx: undefined })));
+  without.fill(0xff, 4 + 17 + 2);
+  const good = Buffer.concat(encodeFrame({ t: 'started', id: 9 }));
+  const bytes = Buffer.concat([broken, good, without]);
+  for (const { reused } of MODES) {
+    for (const step of [1, 10, bytes.length]) {
+      const reader = new FrameReader({ reusedChunks: reused });
+      const out: unknown[] = [];
+      const errors: FrameDecodeError[] = [];
+      const buffer = Buffer.allocUnsafe(step);
+      for (let i = 0; i < bytes.length; i += step) {
+        const piece = bytes.subarray(i, i + step);
+        reader.pushAll(reused ? buffer.subarray(0, piece.copy(buffer)) : Buffer.from(piece), (m) => out.push(m), (e) => errors.push(e));
+        if (reused) buffer.fill(0xee);
+      }
+      const label = `step ${step}, reused ${reused}`;
+      assert.deepEqual(out, [{ t: 'started', id: 9 }], label);
+      assert.deepEqual(errors.map((e) => e.result), [{ id: 2 ** 40 + 3, nx: 2 ** 40 + 4 }, { id: 2 ** 40 + 3, nx: undefined }], label);
+    }
+  }
+  // A frame with no head (garbage, or any other event) names nothing.
+  const garbage = Buffer.from([5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff]);
+  const errors: FrameDecodeError[] = [];
+  new FrameReader().pushAll(garbage, () => {}, (e) => errors.push(e));
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.result, undefined);
+});
+
 test('a compact frame with an unknown tag or the wrong size is a FrameDecodeError, and the reader stays in step', () => {
-  const bad = [Buffer.from([0x07, 1, 2]), Buffer.from([0x01, 0, 0]), Buffer.from([0x02, 4, ...new Array(24).fill(0)])];
+  const bad = [Buffer.from([0x7e, 1, 2]), Buffer.from([0x01, 0, 0]), Buffer.from([0x02, 4, ...new Array(24).fill(0)])];
   for (const payload of bad) assertRejectedInStep(payload);
 });
 
@@ -228,7 +267,7 @@ test("a map's chunks of numbers cross as a head and their raw bytes, both ways, 
     { t: 'done', id: 9, vf: numbers, ms: 1, e: [[0, { name: 'Error', message: 'x' }]] },
   ];
   const frames = [...compact, ...v8].map((c) => encodeFrame(c));
-  frames.forEach((f, i) => assert.equal(f[0]![4] === 0xff, i >= compact.length, `message ${i}`));
+  frames.forEach((f, i) => assert.equal(v8Start(f), i >= compact.length, `message ${i}`));
   // The numbers are not copied on the way out: the last iovec is the array's own memory.
   assert.equal(frames[1]!.at(-1)!.buffer, big.buffer);
   const bytes = Buffer.concat(frames.flat());
