@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '../cluster/node.js';
+import { RedisConnectionError } from '../cluster/errors.js';
 import { EXIT, UsageError } from './errors.js';
 import { givenTwice } from './flags.js';
 import { checkReadable } from './paths.js';
@@ -101,7 +102,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError((err as Error).message);
+    // Redis's errors name the URL; any other (the module's workers could not start, it serves nothing) names the module.
+    if (err instanceof RedisConnectionError) throw new UsageError(err.message);
+    throw new UsageError(`Cannot serve ${modulePath}: ${(err as Error).message}`);
   }
 
   // Runs until a signal; a second signal does not cut the drain short (the drain is bounded).

@@ -138,6 +138,8 @@ export class ClusterNode {
 
   async #begin(): Promise<void> {
     const exports = await this.#exports();
+    // Every job sent here would fail as an unknown task: a wrong file, not a node to keep running.
+    if (exports.length === 0) throw new Error('the module exports no functions: this node would have no task to run (export each task function by name)');
     this.#heartbeat = { id: this.id, host: hostname(), pid: process.pid, version: this.version, exports, slots: this.slots, at: Date.now() };
     // The heartbeat exists before the first job is taken: a job of a node without one is recovered by the sweep.
     await writeHeartbeat(this.#client, this.#cfg.queue, this.#heartbeat);
