@@ -208,22 +208,24 @@ function onUndecodableCommand(core: Core, w: WorkerSlot, n: unknown, err: Error)
 export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
   if (w.state === 'exited') return;
   const lost = err instanceof UndecodableMessageError ? err.result : undefined;
-  if (lost) {
-    // A result that did not decode, known by its frame's head (protocol/done-head.ts).
+  // A result that did not decode, known by its frame's head (protocol/done-head.ts).
+  // One naming no task of this worker is garbage that happens to look like a head: below.
+  const t = lost && w.inFlight.find((x) => x.id === lost.id);
+  if (lost && t) {
     // The task the worker started right after it is known too, whatever becomes of the worker:
     // taken for unstarted, it would run a second time elsewhere.
     if (lost.nx !== undefined) markStarted(core, w, lost.nx);
-    const t = w.inFlight.find((x) => x.id === lost.id);
     // The stream is in step and the worker sound: only that task fails. But a
     // logged chunk's finished items keep their outcomes only through its
     // worker's item log, read at its death (engine/split.ts): that worker goes.
-    if (!t || !canSplit(w, t)) return failLostResult(core, w, t, err);
-    if (w.channelError === undefined) w.undecodableFrom = lost.id;
-  } else if (w.channelError === undefined && err instanceof UndecodableMessageError && core.opts.concurrentTasksPerWorker === 1) {
+    if (!canSplit(w, t)) return failLostResult(core, w, t, err);
+  }
+  if (w.channelError === undefined && err instanceof UndecodableMessageError) {
     // One at a time, in the order sent: the first task still held is the one
     // that was running when the worker wrote that message (its start may be
     // known only from the worker's record, read after its death).
-    w.undecodableFrom = w.inFlight[0]?.id;
+    if (t) w.undecodableFrom = t.id;
+    else if (core.opts.concurrentTasksPerWorker === 1) w.undecodableFrom = w.inFlight[0]?.id;
   }
   w.channelError ??= err;
   core.kill(w, 'protocol');
@@ -234,15 +236,13 @@ export function onChannelError(core: Core, w: WorkerSlot, err: Error): void {
  * retried (the same value would fail again), as a result that failed to
  * serialize in the worker does. Gone from the worker's tasks as any result.
  */
-function failLostResult(core: Core, w: WorkerSlot, t: Task | undefined, err: Error): void {
-  if (t) {
-    // Its output came before its result, as for any result.
-    w.stdout.taskEnded(t.id);
-    w.stderr.taskEnded(t.id);
-    w.take(t.id);
-    w.tasksDone++;
-    const between = core.opts.runtime === 'thread' ? 'threads' : 'processes';
-    core.fail(t, new DataCloneError(`the result of task ${JSON.stringify(t.name)}`, err, between), 'error', w);
-  }
+function failLostResult(core: Core, w: WorkerSlot, t: Task, err: Error): void {
+  // Its output came before its result, as for any result.
+  w.stdout.taskEnded(t.id);
+  w.stderr.taskEnded(t.id);
+  w.take(t.id);
+  w.tasksDone++;
+  const between = core.opts.runtime === 'thread' ? 'threads' : 'processes';
+  core.fail(t, new DataCloneError(`the result of task ${JSON.stringify(t.name)}`, err, between), 'error', w);
   core.afterProgress();
 }

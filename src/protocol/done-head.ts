@@ -5,10 +5,12 @@
  * Why: a result the worker could serialize may still fail to deserialize in
  * the parent (nested deeper than the parent's stack follows). Without this
  * head, the parent knew only that some frame was lost: it had to kill the
- * worker, and a task named only by the lost `nx` (already running) was taken
- * for unstarted and ran a second time elsewhere. With it, the parent fails
- * that one task with DataCloneError, records the next one's start, and the
- * worker goes on: the stream is still in step.
+ * worker, and the task the worker had started next (named only by the lost
+ * `nx`) died with it, or, taken for unstarted, could run a second time
+ * elsewhere. With it, the parent fails that one task with DataCloneError,
+ * records the next one's start, and the worker goes on: the stream is still
+ * in step. A head naming no task the worker holds is garbage: the worker is
+ * killed as for any frame that does not decode.
  *
  * Layout of the payload (after the frame's length prefix), little-endian:
  *   [0x07][id: f64][nx: f64, NaN for none][the V8 payload of the whole event]

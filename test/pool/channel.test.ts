@@ -71,6 +71,20 @@ for (const [what, event] of FORGED) {
   });
 }
 
+test('a worker that sends an unreadable result for a task it was never given is killed: its task fails, the pool goes on', { skip: localOnly('the node judges its own worker; the client sees no workerExit') || (isThread && PROCESS_ONLY), timeout: 60_000 }, async () => {
+  // Garbage that happens to look like a result's head (protocol/done-head.ts)
+  // must not pass for one: the head names a task this worker does not hold.
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, processes: 1 });
+  const reasons: string[] = [];
+  pool.on('workerExit', (e) => reasons.push(e.reason));
+  const err = await pool.apply('forgeLostResult', [987_654_321]).then(() => assert.fail('resolved'), (e) => e);
+  assert.ok(err instanceof DataCloneError, String(err));
+  assert.deepEqual(reasons, ['protocol']);
+  assert.equal(await pool.apply('quick', [3]), 3);
+  pool.close();
+  await pool.join();
+});
+
 test('a result nested too deep to decode fails that task alone and the main process survives', async () => {
   const pool = await makePool<typeof abuse>(TASKS, opts);
   for (const depth of [2000, 5000, 20000]) {
