@@ -129,14 +129,7 @@ export type Command =
    * (its first workers spawn in the Pool's constructor, before anyone can
    * listen). Any `logs` command is newer than `init`, which it overrides.
    */
-  | { t: 'logs'; on: 0 | 1 }
-  /** Chunk `id`'s item log stopped (a value it cannot hold, a full disk): a death during it fails the chunk whole. */
-  | { t: 'unlogged'; id: number }
-  /**
-   * Never on the wire: the runtime's report, after a worker died, of the items
-   * of its running chunk `id` that its item log holds (finished, in order from item 0).
-   */
-  | { t: 'logged'; id: number; items: LoggedItem[] };
+  | { t: 'logs'; on: 0 | 1 };
 
 /** Outcome of one call: ok with a value, or the encoded error. */
 export type Outcome = { ok: true; v: unknown; h?: 1 } | { ok: false; e: EncodedError };
