@@ -13,16 +13,18 @@ const v8Start = (f: Buffer[]) => f[0]![4] === 0xff || f[0]![4] === DONE_V8;
  * with a socket's `onread` buffer. A message that still pointed into it
  * would come out garbled.
  */
-function feed(reader: FrameReader, bytes: Buffer, step: number, reused: boolean, onMessage: (m: unknown) => void): void {
+function feed(reader: FrameReader, bytes: Buffer, step: number, reused: boolean, onMessage: (m: unknown) => void, onUndecodable?: (err: FrameDecodeError) => void): void {
   const buffer = Buffer.allocUnsafe(Math.min(step, bytes.length));
+  // With `onUndecodable`, through `pushAll`, which reads on past frames that do not decode.
+  const push = (chunk: Buffer) => (onUndecodable ? reader.pushAll(chunk, onMessage, onUndecodable) : reader.push(chunk, onMessage));
   for (let i = 0; i < bytes.length; i += step) {
     const piece = bytes.subarray(i, i + step);
     if (!reused) {
-      reader.push(piece, onMessage);
+      push(piece);
       continue;
     }
     piece.copy(buffer);
-    reader.push(buffer.subarray(0, piece.length), onMessage);
+    push(buffer.subarray(0, piece.length));
     buffer.fill(0xee);
   }
 }
@@ -113,13 +115,7 @@ test('pushAll reads on past frames that do not decode, in one chunk or split, an
       const reader = new FrameReader({ reusedChunks: reused });
       const out: unknown[] = [];
       const errors: Error[] = [];
-      const buffer = Buffer.allocUnsafe(step);
-      for (let i = 0; i < bytes.length; i += step) {
-        const piece = bytes.subarray(i, i + step);
-        const chunk = reused ? buffer.subarray(0, piece.copy(buffer)) : Buffer.from(piece);
-        reader.pushAll(chunk, (m) => out.push(m), (err) => errors.push(err));
-        if (reused) buffer.fill(0xee);
-      }
+      feed(reader, bytes, step, reused, (m) => out.push(m), (err) => errors.push(err));
       const label = `step ${step}, reused ${reused}`;
       assert.deepEqual(out, [1, 2, 3].map((id) => ({ t: 'started', id })), label);
       assert.equal(errors.length, 2, label);
@@ -188,12 +184,7 @@ test('a result whose V8 bytes do not decode still names its task and the next on
       const reader = new FrameReader({ reusedChunks: reused });
       const out: unknown[] = [];
       const errors: FrameDecodeError[] = [];
-      const buffer = Buffer.allocUnsafe(step);
-      for (let i = 0; i < bytes.length; i += step) {
-        const piece = bytes.subarray(i, i + step);
-        reader.pushAll(reused ? buffer.subarray(0, piece.copy(buffer)) : Buffer.from(piece), (m) => out.push(m), (e) => errors.push(e));
-        if (reused) buffer.fill(0xee);
-      }
+      feed(reader, bytes, step, reused, (m) => out.push(m), (e) => errors.push(e));
       const label = `step ${step}, reused ${reused}`;
       assert.deepEqual(out, [{ t: 'started', id: 9 }], label);
       assert.deepEqual(errors.map((e) => e.result), [{ id: 2 ** 40 + 3, nx: 2 ** 40 + 4 }, { id: 2 ** 40 + 3, nx: undefined }], label);
