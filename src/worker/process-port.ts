@@ -36,7 +36,6 @@ const EVENT_FD = 4;
 const RUNNING_FD_ENV = 'FORKPOOL_RUNNING_FD';
 /** One synchronous read of the command pipe at start-up (an init frame is a few hundred bytes). */
 const FIRST_READ_BYTES = 64 * 1024;
-/** Pushed to the frame reader to read on past a frame that did not decode (no new bytes). */
 
 export function openProcessPort(): WorkerPort {
   // One reader for the whole stream: the synchronous first read and the
