@@ -13,7 +13,7 @@
 import './objects/resolve.js';
 import * as hub from './hub/hub.js';
 import { attach, flushNow, postRaw } from './objects/worker-link.js';
-import { takesSinceTaskEnd } from './objects/queue-feed.js';
+import { setTaskOf, takesOfTask } from './objects/queue-feed.js';
 import type { HubPeer } from './messages.js';
 
 export type { HubPeer };
@@ -28,15 +28,18 @@ export function hubPeerGone(peer: HubPeer, died: boolean): void {
 }
 
 /**
- * `taskEnded` must be called just before each task's result is sent: it tells
- * the hub, ahead of the result, which JoinableQueue items that task took.
+ * `taskEnded(id)` must be called just before each task's result is sent: it
+ * tells the hub, ahead of the result, which JoinableQueue items that task
+ * took. `runningTask` names the task whose code runs now (0: none), so that
+ * with several tasks at once each one's items are its own.
  */
-export function attachWorkerHub(send: (message: unknown) => void): { receive(message: unknown): void; taskEnded(): void } {
+export function attachWorkerHub(send: (message: unknown) => void, runningTask: () => number): { receive(message: unknown): void; taskEnded(id: number): void } {
+  setTaskOf(runningTask);
   return { ...attach(send), taskEnded };
 }
 
-function taskEnded(): void {
-  const q = takesSinceTaskEnd();
+function taskEnded(id: number): void {
+  const q = takesOfTask(id);
   // Most tasks took no JoinableQueue item: no message.
   if (q.length === 0) return;
   postRaw({ k: 'te', q });

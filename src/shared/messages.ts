@@ -33,11 +33,11 @@ export type HubRequest =
   | { k: 'tl'; b?: SharedArrayBuffer; p?: string; pid?: number; fd?: number }
   /**
    * A task ended (returned or threw): sent just before its result. `q`: per
-   * JoinableQueue `[object id, lent items taken in all]` whose items this
-   * worker's code received since the last one. Those items are no longer
-   * put back if this worker dies (state/queue-owed.ts).
+   * JoinableQueue `[object id, lent items taken in all, ...numbers of the
+   * items the task that just ended holds]` whose items that task's code took.
+   * Those items are no longer put back if this worker dies (state/queue-owed.ts).
    */
-  | { k: 'te'; q: Array<[number, number]> }
+  | { k: 'te'; q: number[][] }
   /** Several of the above, made in one turn (a producer's window of puts), applied in order. */
   | { k: 'b'; m: HubRequest[] };
 

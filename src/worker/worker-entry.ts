@@ -58,7 +58,7 @@ let stopping = false;
  * parent would take it for unstarted after a crash and run it again.
  */
 let announcedNext: number | undefined;
-let hub: { receive(m: unknown): void; taskEnded(): void } | undefined;
+let hub: { receive(m: unknown): void; taskEnded(id: number): void } | undefined;
 /**
  * The shared-object runtime is loaded only when a task brings a shared object:
  * it is a sizeable module graph, and most pools never use it (it would cost
@@ -70,7 +70,7 @@ let shared: typeof SharedCodec | undefined;
 async function loadShared(): Promise<typeof SharedCodec> {
   if (shared) return shared;
   const [codec, link] = await Promise.all([import('../shared/codec.js'), import('../shared/link.js')]);
-  hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }));
+  hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }), () => currentContext()?.id ?? 0);
   useSharedCodec(codec);
   return (shared = codec);
 }
@@ -347,7 +347,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
   // Until a shared object has arrived, results cannot hold one: skip the walk.
   const enc = vf ? undefined : shared?.encodeShared(values);
   const ms = now() - t0;
-  beforeResult();
+  beforeResult(task.id);
   const nx = (announcedNext = queue[0]?.id);
   if (vf) {
     // A thread moves the block instead of copying it; a process writes its bytes into the pipe.
@@ -370,7 +370,7 @@ async function runChunk(task: WireTask, fn: TaskFn | undefined, t0: number): Pro
 /** Sends a single call's result; a value that cannot be serialized (or moved) fails that task alone. */
 function sendOne(task: WireTask, o: Outcome, t0: number): void {
   const ms = now() - t0;
-  beforeResult();
+  beforeResult(task.id);
   const nx = (announcedNext = queue[0]?.id);
   try {
     port.send({ t: 'done', id: task.id, o, ms, nx }, o.ok && typeof o.v === 'object' ? movedWith.get(o) : undefined);
@@ -383,8 +383,8 @@ function sendOne(task: WireTask, o: Outcome, t0: number): void {
  * Before a task's result: the hub learns which JoinableQueue items the task took (shared/link.ts).
  * Past the memory limit: hand back the tasks not started and stop, so the parent knows it is going when the result arrives.
  */
-function beforeResult(): void {
-  hub?.taskEnded();
+function beforeResult(id: number): void {
+  hub?.taskEnded(id);
   if (init?.memoryLimit === undefined || stopping) return;
   const mem = memoryUse(isProcess);
   if (mem <= init.memoryLimit) return;

@@ -181,12 +181,13 @@ function receiveOne(peer: HubPeer, message: unknown): void {
       registerTakeLog(recordOf(peer).key, m);
       return;
     case 'te': {
-      // A task of this worker ended: per Queue, how many lent items its code had taken by then.
+      // A task of this worker ended: per Queue, how many lent items the worker's code had taken by then, and which its task held.
       if (!Array.isArray(m.q)) return;
       const key = recordOf(peer).key;
       for (const one of m.q as unknown[]) {
         if (!Array.isArray(one) || typeof one[0] !== 'number' || typeof one[1] !== 'number') continue;
-        try { objects.get(one[0])?.state.taskEnded?.(key, one[1]); } catch { /* one broken object must not block the others */ }
+        const held = one.slice(2).filter((n): n is number => Number.isInteger(n) && (n as number) >= -1);
+        try { objects.get(one[0])?.state.taskEnded?.(key, one[1], held); } catch { /* one broken object must not block the others */ }
       }
       return;
     }

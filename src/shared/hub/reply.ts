@@ -41,8 +41,8 @@ export interface HubObject {
    * or terminate of its pool).
    */
   peerGone(caller: string, died: boolean): void;
-  /** A task of worker `caller` ended, having taken `taken` lent items of this object in all (a JoinableQueue: see state/queue-owed.ts). */
-  taskEnded?(caller: string, taken: number): void;
+  /** A task of worker `caller` ended when the worker had taken `taken` lent items of this object in all, its own code holding the items numbered `held` (a JoinableQueue: see state/queue-owed.ts). */
+  taskEnded?(caller: string, taken: number, held: readonly number[]): void;
   /** The object is being destroyed: fail every waiter with `error`. */
   dispose(error: Error): void;
   /** True when nothing could still use it (a closed, empty Queue); lets orphaned objects go. */

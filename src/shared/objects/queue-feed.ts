@@ -41,8 +41,21 @@ interface Waiter {
 interface Answer { l?: unknown; s?: unknown }
 
 const feeds = new Map<number, Feed>();
-/** JoinableQueue feeds whose code received an item since the last task ended (see `takesSinceTaskEnd`). */
-const tookSinceTaskEnd = new Set<Feed>();
+/**
+ * The task running now (0: none), so a JoinableQueue item is held by the task
+ * whose code took it: a worker may run several at once. Set by the worker
+ * entry through `attachWorkerHub`; always 0 in the main process.
+ */
+let taskOf: () => number = () => 0;
+/** JoinableQueue feeds holding items taken by each task (key 0: code outside any task). */
+const heldBy = new Map<number, Set<Feed>>();
+
+export function setTaskOf(f: () => number): void { taskOf = f; }
+
+/** `taskDone()` of JoinableQueue `o` in this worker: the item it settles (see `Feed.settle`); null if this worker never took one. */
+export function settleOne(o: number): number | null {
+  return feeds.get(o)?.settle() ?? null;
+}
 
 /** The Feed of Queue `o` in this worker; `joinable`: a JoinableQueue (its takes are reported at each task's end). */
 export function feedOf(o: number, joinable: boolean): Feed {
@@ -52,18 +65,21 @@ export function feedOf(o: number, joinable: boolean): Feed {
 }
 
 /**
- * Per JoinableQueue whose items this worker's code received since the last
- * call, `[object id, lent items recorded as taken in all]`: sent to the hub
- * just before a task's result (`{k:'te'}`), so the items taken until then are
- * no longer put back if this worker dies later (state/queue-owed.ts). The
- * count is the take log's, not `#taken`: a reclaim moves that past items this
- * worker never took.
+ * Task `id` ended: per JoinableQueue whose items its code took and did not
+ * mark done, `[object id, lent items recorded as taken in all, ...the lease
+ * number of each item]` (-1 for an item acknowledged on arrival). Sent to the
+ * hub just before the task's result (`{k:'te'}`), so those items are no
+ * longer put back if this worker dies later, and nobody else's are
+ * (state/queue-owed.ts): a task running beside it keeps its own at risk. The
+ * count is the take log's, not `#taken`: a reclaim moves that past items
+ * this worker never took.
  */
-export function takesSinceTaskEnd(): Array<[number, number]> {
-  if (tookSinceTaskEnd.size === 0) return [];
-  const q: Array<[number, number]> = [];
-  for (const feed of tookSinceTaskEnd) q.push([feed.o, feed.recorded]);
-  tookSinceTaskEnd.clear();
+export function takesOfTask(id: number): number[][] {
+  const held = heldBy.get(id);
+  if (!held) return [];
+  heldBy.delete(id);
+  const q: number[][] = [];
+  for (const feed of held) q.push([feed.o, feed.recorded, ...feed.release(id)]);
   return q;
 }
 
@@ -87,6 +103,8 @@ export class Feed {
   #want = 0;
   /** When user code last received an item (-1: never). */
   #handedAt = -1;
+  /** JoinableQueue: per task (0: none), the lease numbers (-1: acknowledged) of items its code took and has not marked done, oldest first. */
+  readonly #held = new Map<number, number[]>();
 
   constructor(o: number, joinable: boolean) {
     this.o = o;
@@ -175,9 +193,46 @@ export class Feed {
   /** Records `item` as taken (before user code can see it) and decodes it. */
   #take(item: unknown): unknown {
     if (this.#slot !== undefined) this.#log!.record(this.#slot, this.recorded = ++this.#taken);
-    if (this.#joinable) tookSinceTaskEnd.add(this);
+    if (this.#joinable) this.#hold(this.#slot !== undefined ? this.#taken - 1 : -1);
     this.#handedAt = performance.now();
     return decodeValue(item);
+  }
+
+  /** The running task's code took item `n` (see `#held`). */
+  #hold(n: number): void {
+    const task = taskOf();
+    const mine = this.#held.get(task);
+    if (mine) mine.push(n);
+    else this.#held.set(task, [n]);
+    let held = heldBy.get(task);
+    if (!held) heldBy.set(task, (held = new Set()));
+    held.add(this);
+  }
+
+  /**
+   * `taskDone()` in this worker: the number of the item it settles, the
+   * oldest its task holds; null when the task holds none (the hub then
+   * settles an item whose task has ended, or another's: queue-owed.ts).
+   */
+  settle(): number | null {
+    const task = taskOf();
+    const mine = this.#held.get(task);
+    if (!mine) return null;
+    const n = mine.shift()!;
+    if (mine.length === 0) {
+      this.#held.delete(task);
+      const held = heldBy.get(task);
+      held?.delete(this);
+      if (held?.size === 0) heldBy.delete(task);
+    }
+    return n;
+  }
+
+  /** Task `id` ended: the items it holds are no longer this worker's to account for. */
+  release(id: number): number[] {
+    const mine = this.#held.get(id) ?? [];
+    this.#held.delete(id);
+    return mine;
   }
 
   #fail(w: Waiter, err: unknown): void {
@@ -224,7 +279,7 @@ export class Feed {
 
   #handUnlogged(w: Waiter, items: unknown[]): void {
     w.done = true;
-    if (this.#joinable) tookSinceTaskEnd.add(this);
+    if (this.#joinable) this.#hold(-1);
     this.#handedAt = performance.now();
     try { w.resolve(decodeValue(items[0])); } catch (err) { w.reject(err); }
     for (const x of items.slice(1)) this.#items.push(x);

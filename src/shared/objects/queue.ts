@@ -10,7 +10,7 @@ import { QueueClosedError } from '../errors.js';
 import { invalidArg } from '../../errors.js';
 import { standaloneToken } from '../hub/collect.js';
 import { checkInt, checkOptionKeys, signalOf, timeoutOf, type WaitOptions } from '../options.js';
-import { feedOf } from './queue-feed.js';
+import { feedOf, settleOne } from './queue-feed.js';
 import { requestJoined } from './worker-link.js';
 import { encodeValue } from '../codec.js';
 import { SharedObject, adopt, createLocal, takeAdopted, type Ref } from './ref.js';
@@ -124,7 +124,11 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   protected static override readonly joinable: boolean = true;
 
   /** Marks one item taken with `get` as processed. InvalidStateError when called more often than items were put. */
-  async taskDone(): Promise<void> { await this.op('taskDone'); }
+  async taskDone(): Promise<void> {
+    // In a worker: the item it settles is the oldest one this task took (null: it holds none).
+    if (this.remote) await this.op('taskDone', settleOne(this.objectId));
+    else await this.op('taskDone');
+  }
   /** Resolves once every item put has been marked done (Python's `join()` has no timeout; `signal` stops waiting). */
   async join(options?: Pick<WaitOptions, 'signal'>): Promise<void> {
     // Checked, not ignored: a join given a timeout it would not keep waits forever.

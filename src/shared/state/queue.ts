@@ -118,7 +118,9 @@ export class QueueState implements HubObject {
         // when asked: the caller's now, everyone's if another's item may be
         // the one settled (queue-owed.ts says which).
         if (reply.caller !== MAIN) this.#leases.sync(reply.caller);
-        this.#owed!.done(reply.caller, () => this.#leases.syncAll());
+        // A worker names the item: its task's oldest (a lease number, -1 one acknowledged on arrival), or null: it holds none.
+        const which = typeof a[0] === 'number' && Number.isInteger(a[0]) && a[0] >= -1 ? a[0] : a[0] === null ? null : undefined;
+        this.#owed!.done(reply.caller, () => this.#leases.syncAll(), which);
         if (--this.#unfinished === 0) for (const j of this.#joiners.drain()) j.ok(undefined);
         return reply.ok(undefined);
       }
@@ -317,15 +319,16 @@ export class QueueState implements HubObject {
   }
 
   /**
-   * A task of worker `caller` ended (returned or threw) having taken lease
-   * items numbered below `taken` (sent by the worker before its result, so
-   * takes by its next task are not counted): the items it took are no
-   * longer at risk, and its death later puts none of them back.
+   * A task of worker `caller` ended (returned or threw), its code holding
+   * the items numbered `held` (sent by the worker before its result; -1 for
+   * one acknowledged on arrival), when the worker's take log counted `taken`
+   * lent items in all: those items are no longer at risk, and its death
+   * later puts none of them back. Items other tasks of that worker hold stay at risk.
    */
-  taskEnded(caller: string, taken: number): void {
+  taskEnded(caller: string, taken: number, held: readonly number[]): void {
     if (!this.#owed) return;
     this.#leases.taken(caller, taken);
-    this.#owed.taskEnded(caller, taken);
+    this.#owed.taskEnded(caller, held);
   }
 
   /** `died`: it crashed or was killed mid-work, not recycled, closed or terminated (only a death puts taken items back). */
