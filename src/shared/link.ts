@@ -31,11 +31,11 @@ export function hubPeerGone(peer: HubPeer, died: boolean): void {
  * `taskEnded(id)` must be called just before each task's result is sent: it
  * tells the hub, ahead of the result, which JoinableQueue items that task
  * took. `runningTask` names the task whose code runs now (0: none), so that
- * with several tasks at once each one's items are its own.
+ * with several tasks at once (`concurrent`) each one's items, and locks, are its own.
  */
-export function attachWorkerHub(send: (message: unknown) => void, runningTask: () => number): { receive(message: unknown): void; taskEnded(id: number): void } {
+export function attachWorkerHub(send: (message: unknown) => void, runningTask: () => number, concurrent: boolean): { receive(message: unknown): void; taskEnded(id: number): void } {
   setTaskOf(runningTask);
-  return { ...attach(send), taskEnded };
+  return { ...attach(send, concurrent ? runningTask : undefined), taskEnded };
 }
 
 function taskEnded(id: number): void {

@@ -15,9 +15,11 @@ export type HubRequest =
   /**
    * Apply operation `op` with arguments `a` to object `o`; answer with request
    * id `r`. Queue operations only workers send: `take`/`fill` (read-ahead, see
-   * state/queue.ts), `puts` (consecutive puts of one turn), `reclaimed`.
+   * state/queue.ts), `puts` (consecutive puts of one turn), `reclaimed`. `t`:
+   * the calling task, from a worker running several at once (who holds a
+   * lock: `Reply.holder` in hub/reply.ts).
    */
-  | { k: 'q'; r: number; o: number; op: string; a: unknown[] }
+  | { k: 'q'; r: number; o: number; op: string; a: unknown[]; t?: number }
   /** Apply `op` and send no answer (a Pipe `send` whose outcome the worker already knows). */
   | { k: 'n'; o: number; op: string; a: unknown[] }
   /** Delivery `d` reached the worker: the item is the worker's now, do not put it back. */

@@ -70,7 +70,7 @@ let shared: typeof SharedCodec | undefined;
 async function loadShared(): Promise<typeof SharedCodec> {
   if (shared) return shared;
   const [codec, link] = await Promise.all([import('../shared/codec.js'), import('../shared/link.js')]);
-  hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }), () => currentContext()?.id ?? 0);
+  hub = link.attachWorkerHub((m) => port.send({ t: 'hub', m }), () => currentContext()?.id ?? 0, limit > 1);
   useSharedCodec(codec);
   return (shared = codec);
 }

@@ -199,7 +199,7 @@ function receiveOne(peer: HubPeer, message: unknown): void {
     }
     case 'q': {
       if (typeof m.r !== 'number') return; // no request id: nothing to answer
-      const reply = remoteReply(peer, recordOf(peer), m.r);
+      const reply = remoteReply(peer, recordOf(peer), m.r, m.t);
       if (typeof m.o !== 'number' || typeof m.op !== 'string') {
         reply.fail(invalidArg(TypeError, `Malformed hub request: expected a numeric object id and a string operation, got ${show(m.o)} and ${show(m.op)}`));
         return;
@@ -211,10 +211,12 @@ function receiveOne(peer: HubPeer, message: unknown): void {
   }
 }
 
-function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
+/** `task`: the calling task, named only by a worker that runs several at once (see Reply.holder). */
+function remoteReply(peer: HubPeer, rec: PeerRecord, r: number, task: unknown): Reply {
   let done = false;
   const reply: Reply = {
     caller: rec.key,
+    holder: typeof task === 'number' && task > 0 ? `${rec.key} task ${task}` : rec.key,
     onCancel: undefined,
     ok(value, onLost, onDelivered) {
       if (done) return;
@@ -242,7 +244,7 @@ function remoteReply(peer: HubPeer, rec: PeerRecord, r: number): Reply {
 }
 
 function silentReply(caller: string): Reply {
-  return { caller, onCancel: undefined, ok() {}, fail() {} };
+  return { caller, holder: caller, onCancel: undefined, ok() {}, fail() {} };
 }
 
 /** True while worker `key` is alive (answers to it can still arrive). */

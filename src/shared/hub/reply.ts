@@ -12,6 +12,12 @@ export interface Reply {
   /** `'main'` or the worker's peer id. */
   readonly caller: string;
   /**
+   * Who holds a lock this call takes: the caller, or, when a worker runs
+   * several tasks at once (`concurrentTasksPerWorker`), the calling task of
+   * it (`w2 task 17`), so two tasks of one worker exclude each other.
+   */
+  readonly holder: string;
+  /**
    * Answers with a value. `onLost` is for values that must not vanish (a Queue
    * item): it runs if the caller dies before confirming receipt, so the item
    * can go back into the queue. `onDelivered` runs when the worker confirms
@@ -54,6 +60,7 @@ export function localReply(resolve: (v: unknown) => void, reject: (e: Error) => 
   let done = false;
   return {
     caller: MAIN,
+    holder: MAIN,
     ok(value) { if (!done) { done = true; resolve(value); } },
     fail(error) { if (!done) { done = true; reject(error); } },
     onCancel: undefined,

@@ -33,6 +33,7 @@ const pending = new Map<number, Pending>();
 /** What each object's proxies do with a notice from the hub (`{k:'o'}`), by object id. */
 const noticeHandlers = new Map<number, (v: unknown) => void>();
 let nextRequest = 1;
+let taskOfRequest: (() => number) | undefined;
 /** Requests of this turn, not sent yet. */
 let outbox: Outgoing[] = [];
 
@@ -49,8 +50,14 @@ export function inWorker(): boolean {
   return send !== undefined || (globalThis as Record<symbol, { workerId?: number } | undefined>)[WORKER_STATE]?.workerId !== undefined;
 }
 
-export function attach(sender: (m: unknown) => void): { receive(message: unknown): void } {
+/**
+ * `callingTask`: given when the worker runs several tasks at once, so each
+ * request names the task whose code made it (0: none); the hub then tells
+ * their locks apart (`Reply.holder`).
+ */
+export function attach(sender: (m: unknown) => void, callingTask?: () => number): { receive(message: unknown): void } {
   send = sender;
+  taskOfRequest = callingTask;
   return { receive };
 }
 
@@ -112,7 +119,8 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
   const r = nextRequest++;
   const p = new Promise((resolve, reject) => {
     pending.set(r, { resolve, reject, signal });
-    enqueue({ m: { k: 'q', r, o, op, a: trimmed(a) } });
+    const t = taskOfRequest?.();
+    enqueue({ m: t ? { k: 'q', r, o, op, a: trimmed(a), t } : { k: 'q', r, o, op, a: trimmed(a) } });
   });
   if (signal) {
     const onAbort = (): void => { if (pending.has(r)) enqueue({ m: { k: 'x', r } }); };

@@ -5,8 +5,9 @@
  * so no notification can slip between "release" and "park".
  *
  * The lock is a plain (non-reentrant) Lock rather than Python's default RLock:
- * ownership here is per process, and an RLock would let two async functions
- * of the main process hold it at once.
+ * ownership here is per process (per task in a worker running several at
+ * once: `Reply.holder`), and an RLock would let two async functions of the
+ * main process hold it at once.
  */
 import { InvalidStateError } from '../../errors.js';
 import { LockHolderDiedError, WaitCancelledError } from '../errors.js';
@@ -32,13 +33,13 @@ export class ConditionState implements HubObject {
       case 'acquire': case 'release': case 'locked': return this.#lock.call(op, a, reply);
       case 'wait': return this.#wait(reply, checkTimeout(a[0], `${this.label}.wait()`));
       case 'notify': {
-        this.#mustHold(reply.caller, 'notify');
+        this.#mustHold(reply.holder, 'notify');
         const n = a[0] === undefined ? 1 : checkInt(a[0], 'n', `${this.label}.notify()`, 0);
         for (let i = 0; i < n; i++) this.#sleepers.shift()?.wake(true);
         return reply.ok(undefined);
       }
       case 'notifyAll':
-        this.#mustHold(reply.caller, 'notifyAll');
+        this.#mustHold(reply.holder, 'notifyAll');
         for (const s of this.#sleepers.drain()) s.wake(true);
         return reply.ok(undefined);
       default: unknownOp(this.label, op);
@@ -46,13 +47,14 @@ export class ConditionState implements HubObject {
   }
 
   #wait(reply: Reply, timeout: number | undefined): void {
-    this.#mustHold(reply.caller, 'wait');
+    this.#mustHold(reply.holder, 'wait');
     this.#lock.releaseAll();
     const sleeper: Sleeper = {
       caller: reply.caller,
       // Woken or timed out, the caller must hold the lock again before wait() returns.
       wake: (notified) => this.#lock.enqueue({
         caller: reply.caller,
+        holder: reply.holder,
         grant: (died) => (died ? reply.fail(new LockHolderDiedError(
           `${this.label}: woke up holding the lock, but its previous holder (worker ${died}) died while holding it`, died)) : reply.ok(notified)),
         fail: (e) => reply.fail(e),
@@ -63,13 +65,14 @@ export class ConditionState implements HubObject {
     // caller's `finally { release() }` stays right.
     this.#sleepers.add(sleeper, timeout, (s) => s.wake(false), reply, () => this.#lock.enqueue({
       caller: reply.caller,
+      holder: reply.holder,
       grant: () => reply.fail(new WaitCancelledError('the wait was cancelled')),
       fail: (e) => reply.fail(e),
     }, undefined, () => {}));
   }
 
-  #mustHold(caller: string, what: string): void {
-    if (this.#lock.owner !== caller) {
+  #mustHold(holder: string, what: string): void {
+    if (this.#lock.owner !== holder) {
       throw new InvalidStateError(`${what}() on ${this.label} needs its lock held by the caller; acquire() it first`);
     }
   }
