@@ -141,7 +141,7 @@ const LOCAL_ONLY: Record<string, string> = {
   initializer: '(not supported yet)', initargs: '(not supported yet)', execArgv: '(node flags of the node)',
   hardMemoryFactor: '(its default)', maxOldGenerationSizeMb: '(node flags of the node)', env: "(the node's environment)",
   cwd: "(the node's working directory)", startTimeout: '(its default)', maxStartFailures: '(its default)',
-  concurrentTasksPerWorker: '(not supported yet)',
+  concurrentTasksPerWorker: '--concurrency',
 };
 
 export interface ResolvedOptions {

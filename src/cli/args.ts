@@ -52,6 +52,8 @@ export interface RunConfig {
   processes: number | undefined;
   chunksize: number | 'auto';
   maxTasksPerChild: number | undefined;
+  /** Items each worker runs at once (the pool's concurrentTasksPerWorker), for async I/O tasks. */
+  concurrency: number | undefined;
   timeout: number | undefined;
   retries: number;
   retryOn: RetryOn[];
@@ -136,7 +138,7 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
   const retries = v.retries === undefined ? 0 : parseCount('--retries', v.retries);
   if (v['retry-on'] !== undefined && retries === 0) throw new UsageError('--retry-on needs --retries N (how many times to retry)');
   const maxRate = v['max-rate'] === undefined ? undefined : parseRate(v['max-rate']);
-  const backend = backendOf(v.redis, v.queue, v['module-version'], { '-j': v.processes, '--runtime': v.runtime, '--max-memory': v['max-memory'], '--max-tasks-per-child': v['max-tasks-per-child'] });
+  const backend = backendOf(v.redis, v.queue, v['module-version'], { '-j': v.processes, '--runtime': v.runtime, '--max-memory': v['max-memory'], '--max-tasks-per-child': v['max-tasks-per-child'], '--concurrency': v.concurrency });
 
   return {
     help: false,
@@ -163,6 +165,7 @@ export function parseRunArgs(argv: string[], cwd = process.cwd()): ParsedRun {
       processes: v.processes === undefined ? undefined : parseProcesses(v.processes),
       chunksize: v.chunksize === undefined || v.chunksize === 'auto' ? 'auto' : parsePositiveInt('--chunksize', v.chunksize),
       maxTasksPerChild: v['max-tasks-per-child'] === undefined ? undefined : parsePositiveInt('--max-tasks-per-child', v['max-tasks-per-child']),
+      concurrency: v.concurrency === undefined ? undefined : parsePositiveInt('--concurrency', v.concurrency),
       timeout: v.timeout === undefined ? undefined : parseDuration('--timeout', v.timeout),
       retries,
       retryOn,

@@ -28,6 +28,7 @@ export const FLAGS = {
   processes: { kind: 'string', short: 'j', aliases: ['jobs'] },
   chunksize: { kind: 'string' },
   'max-tasks-per-child': { kind: 'string' },
+  concurrency: { kind: 'string' },
   timeout: { kind: 'string' },
   retries: { kind: 'string' },
   'retry-on': { kind: 'string' },

@@ -29,6 +29,7 @@ Pool
   --runtime process|thread     default: process
   --chunksize N|auto           items per message to a worker (default: auto)
   --max-tasks-per-child N      replace a worker after N tasks
+  --concurrency N              items each worker runs at once (default 1), for async I/O tasks
   --timeout DURATION           per item, e.g. 30s, 500ms, 2m (a bare number is seconds)
   --retries N                  re-run a failed item up to N times (default: crashes only)
   --retry-on error,crash,timeout   which failures --retries re-runs

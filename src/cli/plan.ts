@@ -14,7 +14,8 @@ import { longTimeout, type LongTimer } from '../util/timers.js';
 import type { RunConfig } from './args.js';
 
 /**
- * Chunks the pool may hold per worker. Results that workers finished but the
+ * Chunks the pool may hold per worker (per item a worker runs at once, with
+ * `--concurrency`). Results that workers finished but the
  * runner has not journaled yet are re-run after a crash of the runner, so
  * this is kept small: one chunk running and one waiting per worker keeps
  * every worker fed (the input is read in this process, so it is never late),
@@ -46,18 +47,27 @@ export function workersOf(config: RunConfig): number {
   return config.processes ?? availableParallelism();
 }
 
+/** Items that can run at once: each worker runs `--concurrency` of them. */
+function slotsOf(config: RunConfig): number {
+  return workersOf(config) * (config.concurrency ?? 1);
+}
+
 export function plan(config: RunConfig, total: number | undefined): Plan {
-  const workers = workersOf(config);
+  const slots = slotsOf(config);
   // Paced starts: the pool holds one item per worker, so an item handed over starts at once.
-  if (config.delay !== undefined) return { chunksize: 1, readAhead: workers };
-  if (config.chunksize !== 'auto') return { chunksize: config.chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * config.chunksize };
+  if (config.delay !== undefined) return { chunksize: 1, readAhead: slots };
+  if (config.chunksize !== 'auto') return { chunksize: config.chunksize, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * slots * config.chunksize };
   // Through Redis, a job is judged whole: with --timeout one item per job,
   // two jobs per nominal slot (--max-memory belongs to the nodes there).
   if (config.backend !== undefined && config.timeout !== undefined) {
-    return { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers };
+    return { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * slots };
   }
+  // --concurrency: a worker running several tasks keeps no item log, so a
+  // crash would fail a chunk whole, its finished items too; such items mostly
+  // wait, and one per task costs them nothing that shows.
+  if ((config.concurrency ?? 1) > 1) return { chunksize: 1, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * slots };
   const span = chunkFor(config, total);
-  return { chunksize: span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * workers * span };
+  return { chunksize: span, readAhead: READ_AHEAD_CHUNKS_PER_WORKER * slots * span };
 }
 
 /** The chunk `--chunksize auto` cuts for this input. */
@@ -66,7 +76,7 @@ function chunkFor(config: RunConfig, total: number | undefined): number {
   if (config.backend !== undefined) {
     return Math.min(DISTRIBUTED_CHUNK_MAX, Math.max(1, Math.floor(total / (DISTRIBUTED_NOMINAL_SLOTS * DISTRIBUTED_CHUNKS_PER_SLOT))));
   }
-  return Math.min(AUTO_CHUNK_MAX, Math.max(1, Math.floor(total / (workersOf(config) * AUTO_CHUNKS_PER_WORKER))));
+  return Math.min(AUTO_CHUNK_MAX, Math.max(1, Math.floor(total / (slotsOf(config) * AUTO_CHUNKS_PER_WORKER))));
 }
 
 /**
@@ -76,7 +86,7 @@ function chunkFor(config: RunConfig, total: number | undefined): number {
  * when the input ended — or a stand-in total that yields the largest chunk.
  */
 export async function peek(items: AsyncIterable<unknown>, config: RunConfig): Promise<{ items: AsyncIterable<unknown>; total: number | undefined; sizing: number | undefined }> {
-  const enough = workersOf(config) * AUTO_CHUNKS_PER_WORKER * AUTO_CHUNK_MAX;
+  const enough = slotsOf(config) * AUTO_CHUNKS_PER_WORKER * AUTO_CHUNK_MAX;
   const it = items[Symbol.asyncIterator]();
   const head: unknown[] = [];
   const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), PEEK_MS).unref());

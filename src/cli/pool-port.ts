@@ -16,6 +16,8 @@ export interface RunnerPoolOptions {
   processes?: number;
   runtime: 'process' | 'thread';
   maxTasksPerChild?: number;
+  /** Items a worker runs at once (`--concurrency`). */
+  concurrency?: number;
   taskTimeout?: number;
   maxMemory?: number | string;
   retries: number;
@@ -39,6 +41,7 @@ export function createPool(modulePath: string, options: RunnerPoolOptions): Runn
     // Only set options are passed: the pool's defaults stay the pool's business.
     ...(local && options.processes !== undefined && { processes: options.processes }),
     ...(local && options.maxTasksPerChild !== undefined && { maxTasksPerChild: options.maxTasksPerChild }),
+    ...(local && options.concurrency !== undefined && { concurrentTasksPerWorker: options.concurrency }),
     ...(options.taskTimeout !== undefined && { taskTimeout: options.taskTimeout }),
     ...(local && options.maxMemory !== undefined && { maxMemory: options.maxMemory }),
     ...(native && options.retries > 0 && { retries: options.retries, retryOn: options.retryOn.includes('error') ? 'error' : 'crash' }),

@@ -65,6 +65,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     processes: config.backend === undefined ? lanes : config.processes,
     runtime: config.runtime,
     maxTasksPerChild: config.maxTasksPerChild,
+    concurrency: config.concurrency,
     taskTimeout: config.timeout,
     retries: config.retries,
     retryOn: config.retryOn,

@@ -25,6 +25,7 @@ Start one on each machine; they share the work. Details: docs/distributed.md
   --runtime process|thread    default: process
   --max-memory SIZE           recycle a local worker whose memory passes SIZE, e.g. 1GB
   --max-tasks-per-child N     replace a local worker after N tasks
+  --concurrency N             tasks each local worker runs at once (default 1), for async I/O tasks
   --module-version V          serve pools of this version (default: 12 hex digits of the
                               module file's SHA-256, which pools compute the same way)
   --lock-duration DURATION    BullMQ lock (default 5s); a dead node's job restarts elsewhere
@@ -51,6 +52,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         runtime: { type: 'string' },
         'max-memory': { type: 'string' },
         'max-tasks-per-child': { type: 'string' },
+        concurrency: { type: 'string' },
         'module-version': { type: 'string' },
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
@@ -94,6 +96,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         runtime: v.runtime as 'process' | 'thread' | undefined,
         maxMemory: v['max-memory'] === undefined ? undefined : parseSize('--max-memory', v['max-memory']),
         maxTasksPerChild: v['max-tasks-per-child'] === undefined ? undefined : parsePositiveInt('--max-tasks-per-child', v['max-tasks-per-child']),
+        concurrentTasksPerWorker: v.concurrency === undefined ? undefined : parsePositiveInt('--concurrency', v.concurrency),
       },
       lockDuration: v['lock-duration'] === undefined ? undefined : parseDuration('--lock-duration', v['lock-duration']),
       stalledInterval: v['stalled-interval'] === undefined ? undefined : parseDuration('--stalled-interval', v['stalled-interval']),

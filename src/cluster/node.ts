@@ -44,7 +44,7 @@ export interface NodeConfig {
   modulePath: string;
   redis: string;
   queue: string;
-  /** Local worker processes (slots). */
+  /** Local worker processes (times `local.concurrentTasksPerWorker`: the slots). */
   processes: number;
   moduleVersion?: string;
   /** Local pool options: maxMemory, runtime, maxTasksPerChild... */
@@ -132,8 +132,9 @@ export class ClusterNode {
     this.#supervisor = new Supervisor(pathToFileURL(cfg.modulePath).href, resolveOptions({ ...cfg.local, processes: cfg.processes, logs: this.#logs.sink }), events);
   }
 
+  /** Jobs taken at once: each local worker runs `concurrentTasksPerWorker` tasks at a time. */
   get slots(): number {
-    return this.#cfg.processes;
+    return this.#cfg.processes * (this.#cfg.local?.concurrentTasksPerWorker ?? 1);
   }
 
   async #begin(): Promise<void> {

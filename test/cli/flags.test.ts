@@ -63,6 +63,7 @@ test('forkpool worker refuses a flag given twice, as forkpool run does: every si
     runtime: ['process', 'thread'],
     'max-memory': ['1GB', '2GB'],
     'max-tasks-per-child': ['1', '2'],
+    concurrency: ['1', '2'],
     'module-version': ['a', 'b'],
     'lock-duration': ['5s', '6s'],
     'stalled-interval': ['2s', '3s'],
