@@ -168,9 +168,14 @@ export class ResultTimeoutError extends ForkpoolError {
 export class TaskTimeoutError extends ForkpoolError {
   static override readonly code = 'ERR_FORKPOOL_TASK_TIMEOUT';
   readonly timeout: number;
-  /** `running`: what ran past it, for the message ('one of the items at indices 0–31, one chunk (...)'); 'the task' when not given. */
-  constructor(ms: number, running = 'the task') {
-    super(`${running[0]!.toUpperCase()}${running.slice(1)} ran longer than its timeout of ${ms} ms; its worker was killed and replaced`);
+  /**
+   * `running`: what ran past it, for the message ('one of the items at indices 0–31, one chunk (...)'); 'the task' when not given.
+   * `graceMs`: its worker runs other tasks beside it, so it was asked to stop first (concurrentTasksPerWorker).
+   */
+  constructor(ms: number, running = 'the task', graceMs?: number) {
+    super(`${running[0]!.toUpperCase()}${running.slice(1)} ran longer than its timeout of ${ms} ms; ${graceMs === undefined
+      ? 'its worker was killed and replaced'
+      : `its signal was aborted, and its worker is killed (with the tasks beside it) if it has not stopped within ${graceMs} ms (abortGrace)`}`);
     this.timeout = ms;
   }
 }

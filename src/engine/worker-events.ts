@@ -9,7 +9,7 @@ import { describeChunk, describeRunning } from './failures.js';
 import { ITEM_RECORD_SLACK_MS, type WorkerEvent } from '../protocol/messages.js';
 import { hubReceive } from '../shared/link.js';
 import type { Core } from './core.js';
-import { armTaskTimeout } from './guards.js';
+import { armAbortGrace, armTaskTimeout } from './guards.js';
 import { now } from '../util/clock.js';
 import { emitSafely } from '../util/emit.js';
 import { reportedStartError } from './spawn.js';
@@ -130,7 +130,18 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
       // Its output so far came before this moment: a line it left unfinished ends now, before the error (as for a result).
       w.stdout.taskEnded(t.id);
       w.stderr.taskEnded(t.id);
-      core.fail(t, new TaskTimeoutError(ms, timedOut(t)), 'timeout', w);
+      // Several tasks at once: the others running beside it are innocent. Its
+      // signal aborts, and the worker is killed only if the task has not
+      // ended within abortGrace (a task that stops, or an async one that
+      // finishes late, spares them), as for a caller's abort.
+      const grace = core.opts.concurrentTasksPerWorker > 1 ? t.abortGrace ?? core.opts.abortGrace : undefined;
+      const err = new TaskTimeoutError(ms, timedOut(t), grace);
+      core.fail(t, err, 'timeout', w);
+      if (grace !== undefined) {
+        w.runtime.send({ t: 'abort', id: t.id, reason: new Error(err.message) });
+        armAbortGrace(grace, () => w.runs(t), () => core.kill(w, 'timeout'));
+        return;
+      }
     }
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');

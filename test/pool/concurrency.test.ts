@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
@@ -14,7 +14,7 @@ import { fixture, runtime, executions, localOnly } from '../helpers.ts';
 
 const TASKS = fixture('transfer.mjs');
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
-const PER_WORKER = localOnly('`concurrentTasksPerWorker` is refused beside `backend` (not supported by forkpool worker yet)');
+const PER_WORKER = localOnly('`concurrentTasksPerWorker` is a forkpool worker flag (--concurrency), refused beside `backend`');
 
 
 test('ten 100 ms async tasks on one worker with concurrentTasksPerWorker: 10 run together (under the 1 s they take one by one)', { skip: PER_WORKER }, async () => {
@@ -56,6 +56,41 @@ test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not
   } finally {
     await pool.terminate();
   }
+});
+
+test('a timeout beside other tasks aborts its task, and the worker lives on when the task stops within abortGrace: the tasks beside it finish', { skip: PER_WORKER }, async () => {
+  await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, abortGrace: 2000 });
+  await pool.ready();
+  const [pid] = pool.pids();
+  const exits: string[] = [];
+  pool.on('workerExit', (e) => exits.push(e.reason));
+  const file = join(mkdtempSync(join(tmpdir(), 'fp-conc-')), 'reason.txt');
+  const timedOut = pool.apply('napUntilAborted', [10_000], { timeout: 300 });
+  const told = pool.apply('abortReason', [file], { timeout: 300 });
+  const beside = pool.apply('nap', [800]);
+  await assert.rejects(timedOut, { code: 'ERR_FORKPOOL_TASK_TIMEOUT' });
+  await assert.rejects(told, { code: 'ERR_FORKPOOL_TASK_TIMEOUT' });
+  // Before, the worker was killed at the timeout and this failed with WorkerCrashedError.
+  assert.equal(typeof await beside, 'number');
+  // The task's signal said why.
+  assert.match(readFileSync(file, 'utf8'), /longer than its timeout of 300 ms/);
+  assert.deepEqual(exits, []);
+  assert.deepEqual(pool.pids(), [pid]);
+  assert.equal(pool.stats().failed.crash, 0);
+});
+
+test('a timed-out task that does not stop within abortGrace still has its worker killed: the tasks beside it fail as crash victims', { skip: PER_WORKER }, async () => {
+  await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 2, abortGrace: 300 });
+  await pool.ready();
+  const exits: string[] = [];
+  pool.on('workerExit', (e) => exits.push(e.reason));
+  // The nap starts first, then the spin blocks the worker's thread past its timeout and the grace.
+  const beside = pool.apply('nap', [50]);
+  const stuck = pool.apply('spin', [4000], { timeout: 300 });
+  await assert.rejects(stuck, { code: 'ERR_FORKPOOL_TASK_TIMEOUT' });
+  await assert.rejects(beside, WorkerCrashedError);
+  assert.deepEqual(exits, ['timeout']);
+  assert.equal(await pool.apply('nap', [1]) > 0, true, 'a new worker runs the next task');
 });
 
 test('concurrentTasksPerWorker is checked at construction', { skip: PER_WORKER }, () => {
