@@ -13,7 +13,7 @@
 import './objects/resolve.js';
 import * as hub from './hub/hub.js';
 import { attach, flushNow, postRaw } from './objects/worker-link.js';
-import { setTaskOf, takesOfTask } from './objects/queue-feed.js';
+import { takesOfTask } from './objects/queue-feed.js';
 import type { HubPeer } from './messages.js';
 
 export type { HubPeer };
@@ -34,8 +34,7 @@ export function hubPeerGone(peer: HubPeer, died: boolean): void {
  * with several tasks at once (`concurrent`) each one's items, and locks, are its own.
  */
 export function attachWorkerHub(send: (message: unknown) => void, runningTask: () => number, concurrent: boolean): { receive(message: unknown): void; taskEnded(id: number): void } {
-  setTaskOf(runningTask);
-  return { ...attach(send, concurrent ? runningTask : undefined), taskEnded };
+  return { ...attach(send, runningTask, concurrent), taskEnded };
 }
 
 function taskEnded(id: number): void {

@@ -18,7 +18,7 @@
  */
 import { Deque } from '../../util/deque.js';
 import { decodeValue, HANDLE, type Shareable } from '../codec.js';
-import { onNotice, post, request } from './worker-link.js';
+import { onNotice, post, request, runningTask } from './worker-link.js';
 import { takeLog, type TakeLog } from './take-log.js';
 
 /** A consumer spending less than this between items reads ahead. */
@@ -42,15 +42,11 @@ interface Answer { l?: unknown; s?: unknown }
 
 const feeds = new Map<number, Feed>();
 /**
- * The task running now (0: none), so a JoinableQueue item is held by the task
- * whose code took it: a worker may run several at once. Set by the worker
- * entry through `attachWorkerHub`; always 0 in the main process.
+ * JoinableQueue feeds holding items taken by each task (key 0: code outside
+ * any task): an item is held by the task whose code took it, since a worker
+ * may run several at once (`runningTask`, from worker-link.ts).
  */
-let taskOf: () => number = () => 0;
-/** JoinableQueue feeds holding items taken by each task (key 0: code outside any task). */
 const heldBy = new Map<number, Set<Feed>>();
-
-export function setTaskOf(f: () => number): void { taskOf = f; }
 
 /** `taskDone()` of JoinableQueue `o` in this worker: the item it settles (see `Feed.settle`); null if this worker never took one. */
 export function settleOne(o: number): number | null {
@@ -200,7 +196,7 @@ export class Feed {
 
   /** The running task's code took item `n` (see `#held`). */
   #hold(n: number): void {
-    const task = taskOf();
+    const task = runningTask();
     const mine = this.#held.get(task);
     if (mine) mine.push(n);
     else this.#held.set(task, [n]);
@@ -215,7 +211,7 @@ export class Feed {
    * settles an item whose task has ended, or another's: queue-owed.ts).
    */
   settle(): number | null {
-    const task = taskOf();
+    const task = runningTask();
     const mine = this.#held.get(task);
     if (!mine) return null;
     const n = mine.shift()!;

@@ -33,7 +33,10 @@ const pending = new Map<number, Pending>();
 /** What each object's proxies do with a notice from the hub (`{k:'o'}`), by object id. */
 const noticeHandlers = new Map<number, (v: unknown) => void>();
 let nextRequest = 1;
-let taskOfRequest: (() => number) | undefined;
+/** The task whose code runs now (0: none); set by the worker entry (see `attach`). */
+let taskOf: () => number = () => 0;
+/** Whether requests name their task: only a worker running several at once needs it. */
+let namesTask = false;
 /** Requests of this turn, not sent yet. */
 let outbox: Outgoing[] = [];
 
@@ -51,15 +54,20 @@ export function inWorker(): boolean {
 }
 
 /**
- * `callingTask`: given when the worker runs several tasks at once, so each
- * request names the task whose code made it (0: none); the hub then tells
- * their locks apart (`Reply.holder`).
+ * `runningTask`: the task whose code runs now (0: none), for a JoinableQueue's
+ * per-task accounts (queue-feed.ts). With several tasks at once
+ * (`concurrent`), each request also names it, so the hub tells their locks
+ * apart (`Reply.holder`).
  */
-export function attach(sender: (m: unknown) => void, callingTask?: () => number): { receive(message: unknown): void } {
+export function attach(sender: (m: unknown) => void, runningTask: () => number, concurrent: boolean): { receive(message: unknown): void } {
   send = sender;
-  taskOfRequest = callingTask;
+  taskOf = runningTask;
+  namesTask = concurrent;
   return { receive };
 }
+
+/** The task whose code runs now in this worker (0: none, or not in a worker). */
+export function runningTask(): number { return taskOf(); }
 
 function enqueue(o: Outgoing): void {
   if (outbox.push(o) === 1) queueMicrotask(flush);
@@ -119,7 +127,7 @@ export function request(o: number, op: string, a: unknown[], signal?: AbortSigna
   const r = nextRequest++;
   const p = new Promise((resolve, reject) => {
     pending.set(r, { resolve, reject, signal });
-    const t = taskOfRequest?.();
+    const t = namesTask ? taskOf() : 0;
     enqueue({ m: t ? { k: 'q', r, o, op, a: trimmed(a), t } : { k: 'q', r, o, op, a: trimmed(a) } });
   });
   if (signal) {
