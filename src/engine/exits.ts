@@ -34,6 +34,12 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   // under way, so each is judged. A task whose bytes were moved into the
   // thread counts as started: they died with it, it cannot run elsewhere.
   const inFlight = w.inFlight.splice(0);
+  // How many it was running at once, each one's error says it died beside the
+  // others. Settled ones count: a task failed at once by its timeout or abort
+  // stays in flight while it still runs, and may be what got the worker killed.
+  let running = 0;
+  for (const t of inFlight) if (t.started || t.moved) running++;
+  const beside = Math.max(0, running - 1);
   const behind: Task[] = [];
   const rests: Task[] = [];
   for (const t of inFlight) {
@@ -43,7 +49,7 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
       behind.push(t);
     } else if (!t.settled) {
       // A logged chunk leaves the items after its running one (split.ts): they go first, being older.
-      const rest = settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason));
+      const rest = settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason, beside));
       if (rest) rests.push(rest);
     }
   }
@@ -54,12 +60,12 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
 }
 
 /** Settles or retries the task a worker was running when it died (the rules are in failures.ts). */
-function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason): void {
+function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason, beside: number): void {
   const state = core.state();
   // A task whose buffers were moved to the dead thread has nothing left to send again.
   const verdict = judgeRunningTask({
     name: t.name, size: t.size, first: t.first, indices: t.indices, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [],
-    sentUndecodable: w.undecodableFrom === undefined ? undefined : w.undecodableFrom === t.id,
+    sentUndecodable: w.undecodableFrom === undefined ? undefined : w.undecodableFrom === t.id, beside,
   }, {
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
     exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error ?? w.uncaught,

@@ -55,6 +55,11 @@ export interface TaskFacts {
    * was running is taken for its sender.
    */
   sentUndecodable?: boolean | undefined;
+  /**
+   * Other tasks the worker had started and was still running when it died
+   * (concurrentTasksPerWorker > 1); 0 or undefined when it ran this one alone.
+   */
+  beside?: number | undefined;
 }
 
 export type Verdict =
@@ -75,9 +80,10 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
   // Past the memory cap the pool set (its RSS cap, or the V8 heap cap that comes
   // with it): the pool's own verdict, as a timeout is, so not retried. Which of
   // the two caps a runaway task met first once decided whether it ran again.
+  const running = describeRunning(task) + besideNote(task.beside);
   if (death.memoryLimit !== undefined && (death.outOfMemory || death.reason === 'memory')) {
     const detail = death.outOfMemory ? ' (V8 ran out of heap)' : '';
-    return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail, describeRunning(task)), failure: 'memory' };
+    return { kind: 'settle', error: new MemoryLimitError(death.memoryLimit, death.rss, detail, running), failure: 'memory' };
   }
   const crashes = [...task.crashes, { exitCode: death.exitCode, signal: death.signal, pid: death.pid }];
   if (crashes.length <= task.retries && death.poolAlive) return { kind: 'retry', crashes };
@@ -86,10 +92,29 @@ export function judgeRunningTask(task: TaskFacts, death: DeathFacts): Verdict {
     failure: 'crash',
     error: new WorkerCrashedError({
       exitCode: death.exitCode, signal: death.signal as NodeJS.Signals | null, pid: death.pid, workerId: death.workerId,
-      detail: death.outOfMemory ? 'V8 ran out of heap memory' : (death.channelError ?? death.runtimeError)?.message, attempts: crashes,
-      running: describeRunning(task), thread: death.runtime === 'thread',
+      detail: crashDetail(task, death), attempts: crashes, running, thread: death.runtime === 'thread',
     }),
   };
+}
+
+/** ', one of 3 tasks it was running at once' for a task that died beside others. */
+function besideNote(beside: number | undefined): string {
+  return beside ? `, one of ${beside + 1} tasks it was running at once` : '';
+}
+
+/**
+ * The end of a crash error's message. A task that died beside others needs
+ * to hear whether it was the cause: a kill for a timeout or an abort was the
+ * pool's verdict on another task (that one already failed with its own
+ * error), and a crash cannot be pinned on one of the tasks at all.
+ */
+function crashDetail(task: TaskFacts, death: DeathFacts): string | undefined {
+  const own = death.outOfMemory ? 'V8 ran out of heap memory' : (death.channelError ?? death.runtimeError)?.message;
+  if (!task.beside) return own;
+  const why = death.reason === 'timeout' || death.reason === 'abort'
+    ? `the pool killed it because a task beside this one ${death.reason === 'timeout' ? 'overran its timeout' : 'was aborted'} and had not stopped within abortGrace`
+    : 'which of them caused it, the pool cannot tell';
+  return own ? `${own}; ${why}` : why;
 }
 
 /**

@@ -97,3 +97,25 @@ test('describeRunning names the item, the chunk\'s items, or the task', () => {
   assert.ok(m.kind === 'settle' && m.error instanceof MemoryLimitError);
   assert.match(m.error.message, /while running the item at index 4 \(V8 ran out of heap\)/);
 });
+
+test('a task that died beside others says so: a crash no one task can be blamed for, or the pool\'s kill over another task', () => {
+  const alone = judgeRunningTask({ ...task(0), beside: 0 }, death({ signal: 'SIGKILL', exitCode: null }));
+  assert.ok(alone.kind === 'settle');
+  assert.match(alone.error.message, /killed by SIGKILL while running the task$/);
+  const crash = judgeRunningTask({ ...task(0), beside: 2 }, death({ signal: 'SIGSEGV', exitCode: null }));
+  assert.ok(crash.kind === 'settle' && crash.error instanceof WorkerCrashedError);
+  assert.match(crash.error.message, /killed by SIGSEGV while running the task, one of 3 tasks it was running at once: which of them caused it, the pool cannot tell$/);
+  // The worker's own last words come first.
+  const said = judgeRunningTask({ ...task(0), beside: 1 }, death({ runtimeError: new Error('boom') }));
+  assert.ok(said.kind === 'settle');
+  assert.match(said.error.message, /exited with code 7 while running the task, one of 2 tasks it was running at once: boom; which of them caused it/);
+  for (const [reason, what] of [['timeout', 'overran its timeout'], ['abort', 'was aborted']] as const) {
+    const v = judgeRunningTask({ ...task(0), beside: 1 }, death({ reason, signal: 'SIGKILL', exitCode: null }));
+    assert.ok(v.kind === 'settle' && v.error instanceof WorkerCrashedError);
+    assert.match(v.error.message, new RegExp(`one of 2 tasks it was running at once: the pool killed it because a task beside this one ${what} and had not stopped within abortGrace$`));
+  }
+  // The hard memory cap cannot tell which task grew either.
+  const m = judgeRunningTask({ ...task(0), beside: 1 }, death({ reason: 'memory', memoryLimit: 1e8, rss: 2e8 }));
+  assert.ok(m.kind === 'settle' && m.error instanceof MemoryLimitError);
+  assert.match(m.error.message, /while running the task, one of 2 tasks it was running at once$/);
+});

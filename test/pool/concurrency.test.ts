@@ -46,7 +46,10 @@ test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not
     const settled = await Promise.allSettled(running);
     for (const s of settled) {
       assert.equal(s.status, 'rejected');
-      assert.ok((s as PromiseRejectedResult).reason instanceof WorkerCrashedError, String((s as PromiseRejectedResult).reason));
+      const reason = (s as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof WorkerCrashedError, String(reason));
+      // Each says it died beside others, and that the pool cannot tell which one crashed it.
+      assert.match(reason.message, /while running the task, one of 3 tasks it was running at once.*: which of them caused it, the pool cannot tell$/);
     }
     assert.deepEqual(await Promise.all(waiting), [4, 5]);
     const counts = executions(file);
@@ -88,9 +91,32 @@ test('a timed-out task that does not stop within abortGrace still has its worker
   const beside = pool.apply('nap', [50]);
   const stuck = pool.apply('spin', [4000], { timeout: 300 });
   await assert.rejects(stuck, { code: 'ERR_FORKPOOL_TASK_TIMEOUT' });
-  await assert.rejects(beside, WorkerCrashedError);
+  // Not a crash of its own: the message says the pool killed the worker over the task beside it.
+  await assert.rejects(beside, (err: Error) => {
+    assert.ok(err instanceof WorkerCrashedError, String(err));
+    assert.match(err.message, /one of 2 tasks it was running at once: the pool killed it because a task beside this one overran its timeout and had not stopped within abortGrace$/);
+    return true;
+  });
   assert.deepEqual(exits, ['timeout']);
   assert.equal(await pool.apply('nap', [1]) > 0, true, 'a new worker runs the next task');
+});
+
+test('an aborted task that does not stop within abortGrace: the task beside it fails with a message naming the abort', { skip: PER_WORKER }, async () => {
+  await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 2, abortGrace: 300 });
+  await pool.ready();
+  const exits: string[] = [];
+  pool.on('workerExit', (e) => exits.push(e.reason));
+  const ac = new AbortController();
+  const beside = pool.apply('nap', [50]);
+  const stuck = pool.apply('spin', [4000], { signal: ac.signal });
+  setTimeout(() => ac.abort(), 200);
+  await assert.rejects(stuck, { name: 'AbortError' });
+  await assert.rejects(beside, (err: Error) => {
+    assert.ok(err instanceof WorkerCrashedError, String(err));
+    assert.match(err.message, /one of 2 tasks it was running at once: the pool killed it because a task beside this one was aborted and had not stopped within abortGrace$/);
+    return true;
+  });
+  assert.deepEqual(exits, ['abort']);
 });
 
 test('concurrentTasksPerWorker is checked at construction', { skip: PER_WORKER }, () => {
