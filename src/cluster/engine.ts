@@ -154,9 +154,8 @@ export class ClusterEngine implements Engine {
   /** Connection failed (or bullmq is missing): every task and ready() get the error; nothing hangs. */
   #break(err: Error): void {
     if (this.#state === 'terminated' || this.#state === 'broken') return;
-    this.#state = 'broken';
-    this.#brokenError = err;
-    this.#failAll(err);
+    [this.#state, this.#brokenError] = ['broken', err];
+    this.#failAll(err, true);
     this.#readyWaiters.rejectAll(err);
     this.#afterProgress();
   }
@@ -327,7 +326,7 @@ export class ClusterEngine implements Engine {
       const wasBroken = this.#state === 'broken';
       this.#state = 'terminated';
       const jobs = this.#box.jobIds();
-      this.#failAll(new PoolTerminatedError());
+      this.#failAll(new PoolTerminatedError(), true);
       this.#readyWaiters.rejectAll(new PoolTerminatedError('wait for nodes to be ready'));
       // Waiting jobs are removed; a running one is aborted on its node (link.removeWithin).
       if (this.#conn && !wasBroken && jobs.length > 0) this.#cleanup = this.#conn.removeWithin(jobs, TERMINATE_CLEANUP_MS);
@@ -336,8 +335,9 @@ export class ClusterEngine implements Engine {
     return this.whenIdle();
   }
 
-  #failAll(err: Error): void {
+  #failAll(err: Error, ended = false): void { // ended: so does every open call, after its tasks (its consumer reads them first)
     for (const t of [...this.#box.takeAll(), ...this.#runs.takePending()]) t.settle(err);
+    if (ended) this.#leases.end(err);
   }
 
   whenIdle(): Promise<void> {

@@ -17,6 +17,15 @@ export type EngineState = 'running' | 'closed' | 'terminated' | 'broken';
 export interface CallLease {
   /** Called once when join() starts waiting: read the rest of the input without waiting for the consumer. */
   onDrain: (() => void) | undefined;
+  /**
+   * Called once if the engine ends while the call is open (terminate(), or
+   * the pool broke): the call reads no more input, and its consumer gets
+   * `error` once it has read what already finished. Without it, an imap
+   * waiting for an input that never yields again would never hear of the end.
+   */
+  onEnd: ((error: Error) => void) | undefined;
+  /** The error the engine ended with, once it has: a call that sets `onEnd` late looks here. */
+  ended: Error | undefined;
   release(): void;
 }
 

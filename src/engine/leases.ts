@@ -14,6 +14,8 @@ export class CallLeases {
   open(): CallLease {
     const lease: CallLease = {
       onDrain: undefined,
+      onEnd: undefined,
+      ended: undefined,
       release: () => {
         if (this.#open.delete(lease)) this.onReleased();
       },
@@ -33,5 +35,14 @@ export class CallLeases {
   /** join() is waiting: every open call reads the rest of its input now. */
   drain(): void {
     for (const lease of [...this.#open]) lease.onDrain?.();
+  }
+
+  /** The engine ended (terminate(), or the pool broke): every open call stops reading and ends with `error`. */
+  end(error: Error): void {
+    for (const lease of [...this.#open]) {
+      if (lease.ended) continue;
+      lease.ended = error;
+      lease.onEnd?.(error);
+    }
   }
 }

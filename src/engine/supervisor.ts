@@ -316,10 +316,11 @@ export class Supervisor implements Engine {
     return this.whenIdle();
   }
 
-  #failAll(err: Error): void {
+  #failAll(err: Error): void { // the pool ended: every task fails, then every open call (its consumer reads those failures first)
     for (const t of this.#queue.drain()) t.settle(err);
     for (const w of this.#workers.values()) for (const t of w.inFlight) t.settle(err);
     this.#queue.wakeRoomWaiters();
+    this.#leases.end(err);
   }
 
   /**

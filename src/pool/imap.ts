@@ -55,8 +55,13 @@ export interface ImapPlan {
   signal?: AbortSignal;
 }
 
-/** The iterator, plus `drain()`: read the rest of the input now, without waiting for the consumer (join()). */
-export type ImapIterator = AsyncIterableIterator<SettledItem> & { drain(): void };
+/**
+ * The iterator, plus `drain()`: read the rest of the input now, without
+ * waiting for the consumer (join()); and `end(error)`: the engine ended
+ * (terminate(), a broken pool): read no more input, and after what already
+ * finished, the consumer's next() throws `error`.
+ */
+export type ImapIterator = AsyncIterableIterator<SettledItem> & { drain(): void; end(error: Error): void };
 
 export function imapSettled(
   source: Iterable<unknown> | AsyncIterable<unknown>,
@@ -83,6 +88,8 @@ export function imapSettled(
   let stopped = false;
   let inputError: { error: unknown } | undefined;
   let aborted: AbortError | undefined;
+  /** The engine's end (see ImapIterator.end), thrown once what already finished has been read. */
+  let ended: Error | undefined;
   let wake: (() => void) | undefined;
   let readAhead = plan.readAhead;
   let chunksize = plan.chunksize;
@@ -154,9 +161,9 @@ export function imapSettled(
           // to the worker as 32 messages instead of one.
           const next = it.next();
           const r = isPromise(next) ? await next : next;
-          // The consumer left or the call was aborted while the input was
-          // producing this item: it is dropped, and nothing more is submitted.
-          if (stopped) return;
+          // The consumer left, the call was aborted or the engine ended while
+          // the input was producing this item: it is dropped, and nothing more is submitted.
+          if (stopped || ended) return;
           if (r.done) { exhausted = true; break; }
           chunk.push(toItem(r.value));
         }
@@ -208,14 +215,18 @@ export function imapSettled(
     for (const c of pending) c.withdraw();
     pending.clear();
     markInputDone();
-    // Let the input clean up (close files, sockets) when the consumer leaves early. Its
-    // return() is user code: one that throws (at once, or later) must not end this process,
+    closeInput();
+  };
+
+  /** Lets the input clean up (close files, sockets) when it will not be read to its end. */
+  const closeInput = () => {
+    if (exhausted) return;
+    exhausted = true;
+    // Its return() is user code: one that throws (at once, or later) must not end this process,
     // nor stop an abort from waking the consumer (stop() runs inside the abort listener).
-    if (!exhausted) {
-      try {
-        void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
-      } catch { /* the input could not clean up: nothing more to do for it */ }
-    }
+    try {
+      void Promise.resolve((it as AsyncIterator<unknown>).return?.()).catch(() => {});
+    } catch { /* the input could not clean up: nothing more to do for it */ }
   };
 
   function onAbort(): void {
@@ -230,6 +241,15 @@ export function imapSettled(
     drain() {
       readAhead = Infinity;
       void pump();
+    },
+    end(error) {
+      if (stopped || ended) return;
+      ended = error;
+      // The chunks in flight were failed first (their items are yielded before
+      // the error); the input may be waiting for something that never comes.
+      closeInput();
+      markInputDone();
+      notify();
     },
     async next(): Promise<IteratorResult<SettledItem>> {
       for (;;) {
@@ -253,6 +273,12 @@ export function imapSettled(
             throw item.error;
           }
           return { done: false, value: item.value as SettledItem };
+        }
+        if (ended) {
+          // Nothing finished is left to yield: the input was not read to its end, so this is no `done`.
+          const error = ended;
+          stop();
+          throw error;
         }
         if (inputError && outstanding === 0) {
           const { error } = inputError;

@@ -331,6 +331,9 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
       adaptive: grows ? { maxChunk, readAheadChunks: options.readAhead === undefined ? readAheadChunks : 0 } : undefined,
     });
     lease.onDrain = () => it.drain();
+    lease.onEnd = (error) => it.end(error);
+    // A journaled call's lease is older than this imap: the engine may have ended meanwhile.
+    if (lease.ended) it.end(lease.ended);
     return it;
   }
 }
