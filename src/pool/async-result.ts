@@ -14,6 +14,7 @@
  * from it (`then`, `get()`, `map()`'s promise) reports as any promise does.
  */
 import { longTimeout, type LongTimer } from '../util/timers.js';
+import { SETTLE_TASK, type ChunkOutcome } from '../engine/task.js';
 import { InvalidStateError, ResultTimeoutError, invalidArg, show } from '../errors.js';
 
 const SETTLE = Symbol('settle');
@@ -109,6 +110,13 @@ export class AsyncResult<T> extends Promise<T> {
     if (!waiters) return;
     this.#waiters = undefined;
     for (const w of waiters) w();
+  }
+
+  /** @internal A plain applyAsync's task settles its result through this (engine/task.ts TaskTarget): no sink closure per call. */
+  [SETTLE_TASK](r: ChunkOutcome | Error): void {
+    if (r instanceof Error) this[SETTLE]({ s: 'rejected', e: r });
+    else if (r.errors) this[SETTLE]({ s: 'rejected', e: r.errors[0]![1] });
+    else this[SETTLE]({ s: 'fulfilled', v: r.values[0] as T });
   }
 
   override get [Symbol.toStringTag](): string {

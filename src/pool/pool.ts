@@ -27,7 +27,7 @@ import type { ExitReason, PoolStats } from '../engine/stats.js';
 import type { CallLease, Engine } from '../engine/engine.js';
 import { Supervisor } from '../engine/supervisor.js';
 import { ClusterEngine } from '../cluster/engine.js';
-import { Task, type ChunkOutcome, type TaskSink } from '../engine/task.js';
+import { Task, type ChunkOutcome, type TaskSink, type TaskTarget } from '../engine/task.js';
 import type { AnyModule, MapItem, TaskArgs, TaskName, TaskResult } from './types.js';
 import { journaled, type JournalOptions } from '../journal/journaled.js';
 import { checkWorkerEntry } from '../runtime/entry-path.js';
@@ -371,7 +371,7 @@ const WAIT = Object.freeze({ wait: true });
 const NO_WAIT = Object.freeze({ wait: false });
 
 /** A single call's task (apply, applyAsync). */
-function singleTask(name: string, args: unknown[], call: Readonly<CallSettings>, sink: TaskSink): Task {
+function singleTask(name: string, args: unknown[], call: Readonly<CallSettings>, sink: TaskSink | TaskTarget): Task {
   return new Task({ name, args, settings: call, sink });
 }
 

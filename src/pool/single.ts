@@ -9,7 +9,7 @@
  * control objects.
  */
 import { CallbackError, invalidArg, show } from '../errors.js';
-import type { TaskSink } from '../engine/task.js';
+import type { TaskSink, TaskTarget } from '../engine/task.js';
 import { rejectResult, resolveResult, type AsyncResult } from './async-result.js';
 import { withCallSite, type CallSite } from './call-site.js';
 
@@ -19,7 +19,9 @@ export function asyncResultSink<T>(
   callback: ((v: T) => unknown) | undefined,
   errorCallback: ((e: unknown) => unknown) | undefined,
   site: CallSite | undefined,
-): TaskSink {
+): TaskSink | TaskTarget {
+  // The common case: the result settles itself (no closure per call).
+  if (!callback && !errorCallback && !site) return result;
   if (!callback && !errorCallback) {
     return (r) => {
       if (r instanceof Error) rejectResult(result, site ? withCallSite(r, site) : r);
