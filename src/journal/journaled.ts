@@ -250,6 +250,12 @@ export async function* journaled(
         yield r;
       }
     }
+  } catch (err) {
+    // The pool's loop itself ends with the reason when the pool breaks or is
+    // terminated while it waits for input (pool/imap.ts `end`): a reason that
+    // nothing can run counts as an outcome saying so would.
+    if (CANNOT_RUN.has(String((err as { code?: unknown } | null)?.code))) failedToRun.seen = true;
+    throw err;
   } finally {
     // An early stop (break, throw, abort) closes the pool's iterator, which stops feeding it.
     if (!poolDone) await results.return?.().catch(() => undefined);

@@ -7,6 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PoolBrokenError, PoolTerminatedError } from 'forkpool';
 import type * as basic from '../fixtures/basic.ts';
 import { fixture, runtime, makePool, localOnly } from '../helpers.ts';
@@ -95,5 +98,19 @@ test('imap: a pool that breaks while the input has stalled ends the loop with Po
   const outcome = await within(loop, 20_000);
   assert.ok(outcome instanceof PoolBrokenError, String(outcome));
   assert.equal(state.returned, true);
+  await pool.terminate();
+});
+
+test('a journaled imapSettled whose pool breaks before anything ran: PoolBrokenError, and no journal is left behind', { skip: localOnly('breaks the pool by making its local workers fail to start') }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-imap-end-'));
+  const pool = await makePool(fixture('throws-on-import.mjs'), { ...opts, maxStartFailures: 2 });
+  const state = { returned: false };
+  const loop = (async () => {
+    for await (const _ of pool.imapSettled('anything', stallsAfter(0, state), { journal: join(dir, 'run.journal') })) { /* nothing comes */ }
+  })().then(() => 'ended as done', (e: unknown) => e);
+  const outcome = await within(loop, 20_000);
+  assert.ok(outcome instanceof PoolBrokenError, String(outcome));
+  // Nothing ran, so the fresh journal is not put in place: a rerun starts clean instead of being refused as a resume.
+  assert.deepEqual(readdirSync(dir), []);
   await pool.terminate();
 });
