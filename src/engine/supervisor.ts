@@ -31,7 +31,7 @@ import type { Core } from './core.js';
 import { holdsQueued, planDispatch, planReclaim } from './dispatch.js';
 import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from './engine.js';
 import { onWorkerExit } from './exits.js';
-import { MemoryMeter, armAbortGrace } from './guards.js';
+import { MemoryMeter } from './guards.js';
 import { LogRouter } from './logs.js';
 import { AbortGroups } from './signals.js';
 import { StatsBook, type ExitReason, type FailureKind, type PoolStats } from './stats.js';
@@ -39,7 +39,7 @@ import type { Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
 import { CallLeases } from './leases.js';
 import { sendRun, sendToIdle, takeFromQueue } from './send.js';
-import { onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
+import { abortInWorker, onChannelError, onWorkerEvent, overHardLimit } from './worker-events.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { WorkerSet } from './workers.js';
 import { emitSafely } from '../util/emit.js';
@@ -233,11 +233,8 @@ export class Supervisor implements Engine {
     if (!holder) this.#queue.forget(); // still queued: dispatch skips settled tasks, so it never runs
     this.#fail(t, new AbortError(t.signal?.reason), 'aborted');
     if (!holder) return this.#afterProgress();
-    let reason: unknown = t.signal?.reason;
-    try { structuredClone(reason); } catch { reason = String(reason); }
-    holder.runtime.send({ t: 'abort', id: t.id, reason });
     // Running now: a grace period to notice its signal, then the worker is killed.
-    if (holder.runs(t)) armAbortGrace(t.abortGrace ?? this.#opts.abortGrace, () => holder.runs(t), () => this.#kill(holder, 'abort'));
+    abortInWorker(this.#core, holder, t, t.signal?.reason, 'abort');
   }
 
   // ── worker lifecycle ──────────────────────────────────────────────────────

@@ -134,14 +134,10 @@ function markStarted(core: Core, w: WorkerSlot, id: number, attempt?: number): v
       // signal aborts, and the worker is killed only if the task has not
       // ended within abortGrace (a task that stops, or an async one that
       // finishes late, spares them), as for a caller's abort.
-      const grace = core.opts.concurrentTasksPerWorker > 1 ? t.abortGrace ?? core.opts.abortGrace : undefined;
+      const grace = core.opts.concurrentTasksPerWorker > 1 ? abortGraceOf(core, t) : undefined;
       const err = new TaskTimeoutError(ms, timedOut(t), grace);
       core.fail(t, err, 'timeout', w);
-      if (grace !== undefined) {
-        w.runtime.send({ t: 'abort', id: t.id, reason: new Error(err.message) });
-        armAbortGrace(grace, () => w.runs(t), () => core.kill(w, 'timeout'));
-        return;
-      }
+      if (grace !== undefined) return abortInWorker(core, w, t, new Error(err.message), 'timeout');
     }
     // A synchronous infinite loop cannot be interrupted any other way.
     core.kill(w, 'timeout');
@@ -192,6 +188,24 @@ function noteMidChunk(w: WorkerSlot, id: number, news: MidChunk): void {
 }
 
 /** A worker passed `hardMemoryFactor` × `maxMemory` while running a task: fail that task, kill the worker. */
+/** How long an aborted task may go on before its worker is killed: its own (a distributed job carries its client's), else the pool's. */
+function abortGraceOf(core: Core, t: Task): number {
+  return t.abortGrace ?? core.opts.abortGrace;
+}
+
+/**
+ * Asks `w` to abort task `t` (its `currentTask().signal` aborts with
+ * `reason`) and, if `t` is running there, kills `w` for `why` should `t`
+ * still run once its abortGrace has passed: a caller's abort, and a timeout
+ * beside other tasks. A task only queued in the worker is dropped there.
+ */
+export function abortInWorker(core: Core, w: WorkerSlot, t: Task, reason: unknown, why: 'abort' | 'timeout'): void {
+  // The reason crosses to the worker: one that cannot be cloned goes as its text.
+  try { structuredClone(reason); } catch { reason = String(reason); }
+  w.runtime.send({ t: 'abort', id: t.id, reason });
+  if (w.runs(t)) armAbortGrace(abortGraceOf(core, t), () => w.runs(t), () => core.kill(w, why));
+}
+
 export function overHardLimit(core: Core, w: WorkerSlot, mem: number): void {
   if (w.inFlight.length === 0 || w.killReason !== undefined) return;
   const limit = core.opts.maxMemory!;

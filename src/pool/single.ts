@@ -20,12 +20,12 @@ export function asyncResultSink<T>(
   errorCallback: ((e: unknown) => unknown) | undefined,
   site: CallSite | undefined,
 ): TaskSink | TaskTarget {
-  // The common case: the result settles itself (no closure per call).
-  if (!callback && !errorCallback && !site) return result;
   if (!callback && !errorCallback) {
+    // The common case: the result settles itself (no closure per call).
+    if (!site) return result;
     return (r) => {
-      if (r instanceof Error) rejectResult(result, site ? withCallSite(r, site) : r);
-      else if (r.errors) rejectResult(result, site ? withCallSite(r.errors[0]![1], site) : r.errors[0]![1]);
+      if (r instanceof Error) rejectResult(result, withCallSite(r, site));
+      else if (r.errors) rejectResult(result, withCallSite(r.errors[0]![1], site));
       else resolveResult(result, r.values[0] as T);
     };
   }
