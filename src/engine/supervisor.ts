@@ -28,7 +28,7 @@ import type { EventEmitter } from 'node:events';
 import { AbortError, PoolBrokenError, PoolClosedError, PoolTerminatedError, QueueFullError, UnknownTaskError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Core } from './core.js';
-import { holdsQueued, planDispatch, planReclaim } from './dispatch.js';
+import { holdsQueued, mayFill, planDispatch, planReclaim } from './dispatch.js';
 import type { CallLease, ChunkHint, Engine, EngineState, SubmitOptions } from './engine.js';
 import { onWorkerExit } from './exits.js';
 import { MemoryMeter } from './guards.js';
@@ -204,11 +204,11 @@ export class Supervisor implements Engine {
 
   #dispatch(): void {
     this.#dispatchScheduled = false;
-    const views = [...this.#workers.values()];
     const limits = { queued: this.#queue.size, maxTasksPerChild: this.#opts.maxTasksPerChild, concurrency: this.#opts.concurrentTasksPerWorker };
     // Most calls come after a result with nothing queued: only the reclaim check has work then.
-    if (this.#queue.size > 0) {
-      for (const { slot: w, room } of planDispatch(views, limits).fills) {
+    // In a burst, most find every worker's pipeline still over half full: nothing to plan.
+    if (this.#queue.size > 0 && mayFill(this.#workers.values(), limits)) {
+      for (const { slot: w, room } of planDispatch(this.#workers.values(), limits).fills) {
         if (this.#queue.size === 0) break;
         const batch = takeFromQueue(this.#core, w, room);
         if (batch.length > 0) sendRun(this.#core, w, batch);
@@ -218,7 +218,7 @@ export class Supervisor implements Engine {
       // Workers with room and nothing queued while tasks wait behind running ones:
       // ask the busiest to give back what they have not started. A worker
       // answers between two tasks, so a task is never both returned and run.
-      for (const w of planReclaim(views, limits)) {
+      for (const w of planReclaim([...this.#workers.values()], limits)) {
         w.reclaiming = true;
         w.runtime.send({ t: 'reclaim', ids: w.inFlight.slice(limits.concurrency).map((t) => t.id) });
       }

@@ -1,7 +1,7 @@
 /** The dispatch rules, without processes (src/engine/dispatch.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, holdsQueued, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
+import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, holdsQueued, mayFill, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
 
 function slot(id: number, over: Partial<SlotView> = {}): SlotView {
   return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
@@ -103,4 +103,39 @@ test('with concurrency N, reclaim asks only for tasks queued behind the N runnin
 test('concurrency 1 plans exactly as before (the default)', () => {
   const slots = [slot(1, { inFlightCount: 3 }), slot(2), slot(3, { inFlightCount: 1 })];
   assert.deepEqual(planDispatch(slots, { ...limits(10), concurrency: 1 }), planDispatch(slots, limits(10)));
+});
+
+test('mayFill: false when every worker holds more than half its pipeline, true as soon as one has drained to half', () => {
+  const fast = { avgMs: 0.1 }; // capacity 20
+  assert.equal(mayFill([slot(1, { ...fast, inFlightCount: 15 }), slot(2, { ...fast, inFlightCount: 11 })], limits(100)), false);
+  assert.equal(mayFill([slot(1, { ...fast, inFlightCount: 15 }), slot(2, { ...fast, inFlightCount: 10 })], limits(100)), true);
+  // Starting, exclusive or used-up workers take nothing.
+  assert.equal(mayFill([slot(1, { state: 'starting' }), slot(2, { lastExclusive: true, inFlightCount: 1 }), slot(3, { dispatched: 5 })], limits(100, 5)), false);
+  assert.equal(mayFill([], limits(100)), false);
+});
+
+test('mayFill never says no when planDispatch would fill a worker (random worker states)', () => {
+  // A seeded generator: a failure names a state that can be replayed.
+  let seed = 12345;
+  const rand = (n: number) => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % n; };
+  const states = ['starting', 'ready', 'ready', 'ready', 'stopping', 'exited'] as const;
+  const times = [Number.NaN, 0, 0.1, 0.5, 1, 3, 50];
+  let fills = 0;
+  let skipped = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const concurrency = 1 + rand(3);
+    const maxTasksPerChild = rand(4) === 0 ? 1 + rand(40) : Infinity;
+    const slots = Array.from({ length: 1 + rand(4) }, (_, id) => slot(id, {
+      state: states[rand(states.length)], inFlightCount: rand(70), lastExclusive: rand(8) === 0,
+      avgMs: times[rand(times.length)], dispatched: rand(40), reclaiming: rand(5) === 0,
+    }));
+    const l = { queued: 1 + rand(200), maxTasksPerChild, concurrency };
+    const planned = planDispatch(slots, l).fills.length > 0;
+    const may = mayFill(slots, l);
+    if (planned) fills++;
+    if (!may) skipped++;
+    assert.ok(may || !planned, `mayFill said no to a plan that fills: ${JSON.stringify({ slots, l })}`);
+  }
+  // The generator reaches both kinds of turn.
+  assert.ok(fills > 1000 && skipped > 1000, `fills ${fills}, skipped ${skipped}`);
 });
