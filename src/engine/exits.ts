@@ -42,6 +42,7 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   const beside = Math.max(0, running - 1);
   const behind: Task[] = [];
   const rests: Task[] = [];
+  const retried: Task[] = [];
   for (const t of inFlight) {
     if (!t.started && !t.moved) {
       // Never started: innocent, it runs elsewhere.
@@ -49,18 +50,19 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
       behind.push(t);
     } else if (!t.settled) {
       // A logged chunk leaves the items after its running one (split.ts): they go first, being older.
-      const rest = settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason, beside));
+      const rest = settleDeadChunk(core, w, t, (part) => judge(core, w, part, info, reason, beside, retried));
       if (rest) rests.push(rest);
     }
   }
-  core.requeueFront(rests.length > 0 ? [...rests, ...behind] : behind);
+  // In the order they came: retries first (the oldest), then what is left of logged chunks, then the unstarted.
+  core.requeueFront(retried.length + rests.length > 0 ? [...retried, ...rests, ...behind] : behind);
   emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
   core.workers.replace(w, reason);
   core.afterProgress();
 }
 
-/** Settles or retries the task a worker was running when it died (the rules are in failures.ts). */
-function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason, beside: number): void {
+/** Settles the task a worker was running when it died, or adds it to `retried` (the rules are in failures.ts). */
+function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitReason, beside: number, retried: Task[]): void {
   const state = core.state();
   // A task whose buffers were moved to the dead thread has nothing left to send again.
   const verdict = judgeRunningTask({
@@ -76,7 +78,12 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
     t.crashes = verdict.crashes;
     core.stats.retried++;
     t.minWorkerId = core.workers.newestId; // only a worker spawned after this crash may take it
-    return core.requeueFront([t]);
+    // It died beside other tasks, and which of them crashed the worker nobody
+    // can tell: run alone, the innocent ones finish, and a second death is
+    // the culprit's own (run together again, they would all die with it).
+    if (beside > 0) t.exclusive = true;
+    retried.push(t);
+    return;
   }
   if (verdict.failure) core.fail(t, verdict.error, verdict.failure, w);
   else t.settle(verdict.error);

@@ -160,7 +160,11 @@ export class Task {
     const since = this.startedAt || this.handedAt;
     return since ? performance.now() - since : 0;
   }
-  /** Its arguments hold shared objects: it may block on other tasks, so nothing is queued behind it in a worker. */
+  /**
+   * It runs alone on its worker, with nothing beside or queued behind it: its
+   * arguments hold shared objects (it may block on other tasks), or it is a
+   * retry after its worker died running it beside others (engine/exits.ts).
+   */
   exclusive = false;
   /** Number of times the task has been handed to a worker. */
   attempts = 0;

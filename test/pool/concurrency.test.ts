@@ -61,6 +61,30 @@ test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not
   }
 });
 
+test('with retries, tasks that died beside others run again alone: the innocent ones finish, the culprit fails alone', { skip: PER_WORKER }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
+  const file = join(dir, 'runs.txt');
+  await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, retries: 1 });
+  await pool.ready();
+  const [a, bad, b] = await Promise.allSettled([1, 2, 3].map((x) => pool.apply('countThenCrashOrFinish', [file, x, join(dir, 'peers'), 3, 2])));
+  // Retried together on one fresh worker, the culprit took the other two down again.
+  assert.deepEqual(a, { status: 'fulfilled', value: 1 });
+  assert.deepEqual(b, { status: 'fulfilled', value: 3 });
+  assert.equal(bad!.status, 'rejected');
+  await assert.rejects(Promise.reject((bad as PromiseRejectedResult).reason), (err: Error) => {
+    assert.ok(err instanceof WorkerCrashedError, String(err));
+    // Its second death came alone: the message blames it, and lists both attempts.
+    assert.match(err.message, /while running the task \(2 attempts: code 7, code 7\)$/);
+    return true;
+  });
+  const counts = executions(file);
+  for (const x of [1, 2, 3]) assert.equal(counts.get(x), 2, `task ${x} ran ${counts.get(x)} times`);
+  // Retried in the order they were submitted.
+  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n').slice(3).map(Number), [1, 2, 3]);
+  assert.equal(pool.stats().retried, 3);
+  assert.equal(pool.stats().failed.crash, 1);
+});
+
 test('a timeout beside other tasks aborts its task, and the worker lives on when the task stops within abortGrace: the tasks beside it finish', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, abortGrace: 2000 });
   await pool.ready();
