@@ -54,8 +54,10 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
       if (rest) rests.push(rest);
     }
   }
-  // In the order they came: retries first (the oldest), then what is left of logged chunks, then the unstarted.
-  core.requeueFront(retried.length + rests.length > 0 ? [...retried, ...rests, ...behind] : behind);
+  // Retries last, in the order they came: each waits for a worker spawned
+  // after this death, and at the head of the queue it would hold back what a
+  // live worker could take now.
+  core.requeueFront(retried.length + rests.length > 0 ? [...rests, ...behind, ...retried] : behind);
   emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason, exitCode: info.exitCode, signal: info.signal });
   core.workers.replace(w, reason);
   core.afterProgress();
