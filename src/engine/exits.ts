@@ -70,6 +70,8 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
   const verdict = judgeRunningTask({
     name: t.name, size: t.size, first: t.first, indices: t.indices, retries: t.moved ? 0 : t.retries, crashes: t.crashes ?? [],
     sentUndecodable: w.undecodableFrom === undefined ? undefined : w.undecodableFrom === t.id, beside,
+    // Recorded by a worker running several at once (`ExitInfo.culprit`): the one whose code ended it.
+    culprit: beside > 0 && info.culprit !== undefined ? info.culprit === t.id : undefined,
   }, {
     reason, poolAlive: state !== 'terminated' && state !== 'broken', terminated: state === 'terminated',
     exitCode: info.exitCode, signal: info.signal, outOfMemory: info.outOfMemory, runtimeError: info.error ?? w.uncaught,
@@ -80,10 +82,12 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
     t.crashes = verdict.crashes;
     core.stats.retried++;
     t.minWorkerId = core.workers.newestId; // only a worker spawned after this crash may take it
-    // It died beside other tasks, and which of them crashed the worker nobody
-    // can tell: run alone, the innocent ones finish, and a second death is
-    // the culprit's own (run together again, they would all die with it).
-    if (beside > 0) t.exclusive = true;
+    // It died beside other tasks. Run together again, the culprit would take
+    // the others down with it every time: it runs alone, and so does every
+    // task when the culprit is unknown (a signal, a native crash; the worker
+    // records process.exit and uncaught errors from one task's code). The
+    // innocent ones finish, and a second death is the culprit's own.
+    if (beside > 0 && (info.culprit === undefined || info.culprit === t.id)) t.exclusive = true;
     retried.push(t);
     return;
   }

@@ -60,6 +60,12 @@ export interface TaskFacts {
    * (concurrentTasksPerWorker > 1); 0 or undefined when it ran this one alone.
    */
   beside?: number | undefined;
+  /**
+   * With others beside it: true when the worker recorded this task's code as
+   * what ended it (process.exit, an uncaught error), false when another
+   * task's; undefined when it could not tell (a signal, a native crash).
+   */
+  culprit?: boolean | undefined;
 }
 
 export type Verdict =
@@ -113,6 +119,8 @@ function crashDetail(task: TaskFacts, death: DeathFacts): string | undefined {
   if (!task.beside) return own;
   const why = death.reason === 'timeout' || death.reason === 'abort'
     ? `the pool killed it because a task beside this one ${death.reason === 'timeout' ? 'overran its timeout' : 'was aborted'} and had not stopped within abortGrace`
+    : task.culprit === true ? 'this task\'s code ended it'
+    : task.culprit === false ? 'another task\'s code ended it, not this one\'s'
     : 'which of them caused it, the pool cannot tell';
   return own ? `${own}; ${why}` : why;
 }

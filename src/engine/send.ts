@@ -17,8 +17,21 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
   const concurrency = core.opts.concurrentTasksPerWorker;
   // One clock read per batch: its tasks are all taken at this instant.
   const takenAt = performance.now();
+  // Retries first, those this worker may run: spawned after their crash, and
+  // empty for one that runs alone (it died beside other tasks: exits.ts). The
+  // same rules as below, where the queue's head waits instead of being passed.
+  while (room > 0 && core.queue.retrying) {
+    const held = w.inFlight.length; // `hand` adds to it
+    const task = core.queue.takeRetry((t) => t.minWorkerId < w.id && (t.exclusive ? held === 0 : !(t.transfer && held >= concurrency)));
+    if (!task) break;
+    wireOf(task);
+    core.stats.waitTimes.add(takenAt - task.enqueuedAt);
+    w.hand(task);
+    batch.push(task);
+    room--;
+    if (task.exclusive) return batch;
+  }
   for (let task = core.queue.peek(); task && room > 0; task = core.queue.peek()) {
-    if (task.minWorkerId >= w.id) break; // a retry waits for a fresh worker
     wireOf(task);
     // A task holding shared objects may block (a lock, a barrier, a queue):
     // it runs only on an idle worker, and nothing is queued behind it.

@@ -2,12 +2,19 @@
  * Tasks waiting for a worker, and the `maxQueue` bound on them (with waiters
  * for room). `size` counts live tasks only: a task settled while queued
  * (aborted, withdrawn) is taken out of the count at once and skipped later.
+ *
+ * Retries after a crash wait apart, in their own lane: each may only run on a
+ * worker spawned after the crash, and one that died beside other tasks only
+ * on an empty one. At the head of the one queue they held back every task
+ * behind them from the live workers until such a worker came.
  */
 import { Deque } from '../util/deque.js';
 import type { Task } from './task.js';
 
 export class TaskQueue {
   readonly #tasks = new Deque<Task>();
+  /** Retries after a crash (`minWorkerId` set), oldest first; few at any time. */
+  #retries: Task[] = [];
   #roomWaiters: Array<() => void> = [];
   #size = 0;
 
@@ -32,7 +39,8 @@ export class TaskQueue {
   }
 
   add(task: Task, front: boolean): void {
-    if (front) this.#tasks.unshift(task);
+    if (task.minWorkerId > 0) this.#retries.push(task);
+    else if (front) this.#tasks.unshift(task);
     else this.#tasks.push(task);
     this.#size++;
   }
@@ -52,6 +60,20 @@ export class TaskQueue {
     return this.#tasks.shift()!;
   }
 
+  /** Some retry waits in its lane (it may be settled already: `takeRetry` drops those). */
+  get retrying(): boolean {
+    return this.#retries.length > 0;
+  }
+
+  /** Takes the oldest live retry that `fits` (the worker at hand may run it). */
+  takeRetry(fits: (t: Task) => boolean): Task | undefined {
+    if (this.#retries.some((t) => t.settled)) this.#retries = this.#retries.filter((t) => !t.settled);
+    const i = this.#retries.findIndex(fits);
+    if (i < 0) return undefined;
+    this.#size--;
+    return this.#retries.splice(i, 1)[0];
+  }
+
   /** A queued task was settled where it stands (abort, withdraw); it will be skipped. */
   forget(): void {
     this.#size--;
@@ -60,6 +82,8 @@ export class TaskQueue {
   /** Removes every task (live or not) and returns the live ones. */
   drain(): Task[] {
     this.#size = 0;
-    return this.#tasks.drain().filter((t) => !t.settled);
+    const retries = this.#retries;
+    this.#retries = [];
+    return [...retries, ...this.#tasks.drain()].filter((t) => !t.settled);
   }
 }

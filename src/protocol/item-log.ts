@@ -27,6 +27,14 @@ import { decodeError, type EncodedError } from './values.js';
 /** Where entries start in the file: the running-task record owns the first page. */
 export const ITEM_LOG_BASE = 4096;
 /**
+ * Where the running-task record keeps, as a float64, the id of the task whose
+ * code ended the worker (process.exit, an uncaught error), when the worker
+ * runs several at once and so can tell (worker-entry.ts). After the record's
+ * 24 bytes (id, attempt, item start); a thread's shared record holds it as
+ * its fourth float64.
+ */
+export const CULPRIT_BYTE = 24;
+/**
  * Bytes of entries one chunk may write. Past it the worker stops logging that
  * chunk and says so (`unlogged`): a death then fails the chunk whole, as if
  * no log existed. Chunks are sized by run time, so only very large results

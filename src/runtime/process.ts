@@ -22,6 +22,7 @@ import type { Command, WorkerEvent } from '../protocol/messages.js';
 import type { RuntimeWorker, SpawnWorker } from './types.js';
 import { workerEntryPath } from './entry-path.js';
 import { closeWorkerFile, openWorkerFile, readLoggedItems } from './worker-file.js';
+import { CULPRIT_BYTE } from '../protocol/item-log.js';
 import { forgetPid, watchPid } from './reaper.js';
 import { PROCESS_WORKER_ARG } from '../worker/kind.js';
 
@@ -102,6 +103,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
     // it), read after every frame it sent has been handled: judged, not run
     // again blindly.
     const running = readRecord(record);
+    const culprit = readCulprit(record);
     // The finished items of the last logged chunk it ran: they keep their
     // outcomes if that chunk is still unsettled (a chunk announced by `nx` is
     // not in the record, so the log names its own chunk).
@@ -114,6 +116,7 @@ export const spawnProcessWorker: SpawnWorker = (spec, handlers) => {
       signal: exited.signal,
       outOfMemory: V8_OOM_MARKER.test(stderrTail),
       error: spawnError,
+      culprit,
     });
   };
   const closed = () => { if (--open === 0) report(); };
@@ -260,6 +263,18 @@ function readRecord(fd: number | undefined): Float64Array | undefined {
     return undefined;
   }
   return record[0]! > 0 ? record : undefined;
+}
+
+/** The task whose code ended the worker, if it recorded one (worker-entry.ts). */
+function readCulprit(fd: number | undefined): number | undefined {
+  if (fd === undefined) return undefined;
+  const slot = new Float64Array(1);
+  try {
+    if (readSync(fd, slot, 0, 8, CULPRIT_BYTE) < 8) return undefined;
+  } catch {
+    return undefined;
+  }
+  return slot[0]! > 0 ? slot[0] : undefined;
 }
 
 /** A worker whose spawn threw: its exit (a start failure) is reported on the next turn. */

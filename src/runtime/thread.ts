@@ -68,12 +68,13 @@ export const spawnThreadWorker: SpawnWorker = (spec, handlers) => {
         if (running[0] > 0) handlers.onEvent({ t: 'started', id: running[0], at: running[1] });
         if (logged) handlers.onEvent({ t: 'logged', id: logged.id, items: logged.items });
         const oom = (lastError as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError });
+        handlers.onExit({ exitCode: code, signal: null, outOfMemory: oom, error: lastError, culprit: running[3]! > 0 ? running[3] : undefined });
       });
     });
   };
   const logBacklog = new Int32Array(new SharedArrayBuffer(4));
-  const running = new Float64Array(new SharedArrayBuffer(24));
+  // The task it runs (id, attempt, item start) and the one whose code ended it (worker/port.ts recordCulprit).
+  const running = new Float64Array(new SharedArrayBuffer(32));
   // Grows as a chunk of large results needs (worker/item-log.ts).
   const itemLog = itemLogMemory(ITEM_LOG_INITIAL_BYTES);
   const handle = (m: WorkerEvent) => {

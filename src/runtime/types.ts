@@ -21,6 +21,8 @@ export interface ExitInfo {
   outOfMemory: boolean;
   /** An error the runtime itself reported (spawn failure, uncaught error in a thread). */
   error?: Error;
+  /** The task whose code ended the worker, when the worker recorded it (several tasks at once: worker-entry.ts). */
+  culprit?: number;
 }
 
 export interface RuntimeHandlers {

@@ -59,6 +59,12 @@ export interface WorkerPort {
    */
   recordItem?(id: number, attempt: number, at: number): void;
   /**
+   * Records, as this worker exits, the task whose code ended it (a worker
+   * running several tasks at once knows it from the exit's async context),
+   * in the same record, for the parent's blame. Absent without a record.
+   */
+  recordCulprit?(id: number): void;
+  /**
    * Where a chunk that asks for it (`WireTask.pl`) records each finished
    * item, in a file the parent reads only if this worker dies. Absent when the
    * runtime gave it none: such a chunk then fails whole if the worker dies.

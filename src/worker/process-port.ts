@@ -28,6 +28,7 @@ import type { WorkerPort } from './port.js';
 import { readCommands } from './command-reader.js';
 import { encodeError } from '../protocol/values.js';
 import { openItemLog } from './item-log.js';
+import { CULPRIT_BYTE } from '../protocol/item-log.js';
 import { reportUncaught } from './uncaught.js';
 
 const COMMAND_FD = 3;
@@ -130,7 +131,7 @@ function readCommandSync(feed: (chunk: Buffer, onMessage: (m: unknown) => void) 
  * wake the parent, which reads it only when this worker has died or a
  * chunk's clock has run out.
  */
-function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem' | 'itemLog'> {
+function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem' | 'recordCulprit' | 'itemLog'> {
   const fd = Number(process.env[RUNNING_FD_ENV]);
   // Not for the task's own children.
   delete process.env[RUNNING_FD_ENV];
@@ -152,6 +153,9 @@ function runningRecord(): Pick<WorkerPort, 'recordStart' | 'recordItem' | 'itemL
       record[1] = attempt;
       record[2] = at;
       writeSync(fd, bytes, 0, 24, 0);
+    },
+    recordCulprit(id) {
+      writeSync(fd, Buffer.from(new Float64Array([id]).buffer), 0, 8, CULPRIT_BYTE);
     },
   };
 }

@@ -40,6 +40,7 @@ export function openThreadPort(port: MessagePort, running: Float64Array | undefi
     recordStart: running ? (id, attempt) => { running[0] = id; running[1] = attempt; } : undefined,
     // Item first: the parent checks the id after reading it, so it never pairs a new id with an old item's start.
     recordItem: running ? (id, attempt, at) => { running[2] = at; running[1] = attempt; running[0] = id; } : undefined,
+    recordCulprit: running ? (id) => { running[3] = id; } : undefined,
     // Memory shared with the parent (runtime/thread.ts), read there only after this thread is gone.
     itemLog: itemLog ? openSharedItemLog(itemLog) : undefined,
     exit(code: number): never {

@@ -31,6 +31,7 @@ import { now } from '../util/clock.js';
 import { call, movedWith, useSharedCodec, type TaskFn } from './call.js';
 import { openProcessPort } from './process-port.js';
 import { openThreadPort, type ThreadWorkerData } from './thread-port.js';
+import { concurrentContexts } from './concurrent.js';
 
 /** A worker process (not a thread): node:worker_threads is loaded only by threads, which need its workerData. */
 const isProcess = takeProcessWorkerArg();
@@ -112,9 +113,7 @@ async function start(cmd: InitCommand): Promise<void> {
   captureOutput(cmd.logs !== 0, isProcess ? sendLog : withLogCredit(sendLog, workerData!.logBacklog));
   if (cmd.concurrency !== undefined && cmd.concurrency > 1) {
     limit = cmd.concurrency;
-    // Loaded only here: one task at a time (the default) needs no context store.
-    const { AsyncLocalStorage } = await import('node:async_hooks');
-    state.contexts = contexts = new AsyncLocalStorage<TaskContext>();
+    state.contexts = contexts = await concurrentContexts(port);
   }
   if (cmd.v !== PROTOCOL_VERSION) {
     port.send({ t: 'startError', phase: 'protocol', e: encodeError(new Error(`forkpool protocol mismatch: pool speaks v${cmd.v}, worker entry v${PROTOCOL_VERSION} (two different forkpool versions?)`)) });

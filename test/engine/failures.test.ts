@@ -119,3 +119,16 @@ test('a task that died beside others says so: a crash no one task can be blamed 
   assert.ok(m.kind === 'settle' && m.error instanceof MemoryLimitError);
   assert.match(m.error.message, /while running the task, one of 2 tasks it was running at once$/);
 });
+
+test('a worker that recorded whose code ended it: that task is blamed, the others are told it was not them', () => {
+  const own = judgeRunningTask({ ...task(0), beside: 2, culprit: true }, death({ runtimeError: new Error('boom') }));
+  assert.ok(own.kind === 'settle' && own.error instanceof WorkerCrashedError);
+  assert.match(own.error.message, /exited with code 7 while running the task, one of 3 tasks it was running at once: boom; this task's code ended it$/);
+  const other = judgeRunningTask({ ...task(0), beside: 2, culprit: false }, death({}));
+  assert.ok(other.kind === 'settle');
+  assert.match(other.error.message, /exited with code 7 while running the task, one of 3 tasks it was running at once: another task's code ended it, not this one's$/);
+  // Alone, there is nobody else to blame: the message is as before.
+  const alone = judgeRunningTask({ ...task(0), beside: 0, culprit: undefined }, death({}));
+  assert.ok(alone.kind === 'settle');
+  assert.match(alone.error.message, /exited with code 7 while running the task$/);
+});

@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, WorkerCrashedError } from 'forkpool';
 import type * as tasks from '../fixtures/transfer.mjs';
+import type * as beside from '../fixtures/beside.mjs';
 import { fixture, runtime, executions, localOnly } from '../helpers.ts';
 
 const TASKS = fixture('transfer.mjs');
+const BESIDE = fixture('beside.mjs');
 const opts = { processes: 1, runtime, logs: 'silent' } as const;
 const PER_WORKER = localOnly('`concurrentTasksPerWorker` is a forkpool worker flag (--concurrency), refused beside `backend`');
 
@@ -35,55 +37,72 @@ test('interleaved tasks each see their own currentTask()', { skip: PER_WORKER },
   assert.equal(new Set(pairs.map(([id]) => id)).size, 16);
 });
 
-test('a worker that dies running 3 tasks fails exactly those 3; the 2 it had not started run once, elsewhere', { skip: PER_WORKER }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
-  const file = join(dir, 'runs.txt');
-  const pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3 });
-  try {
-    await pool.ready();
-    const running = [1, 2, 3].map((x) => pool.apply('countThenCrash', [file, x, join(dir, 'peers'), 3, 2]));
-    const waiting = [4, 5].map((x) => pool.apply('count', [file, x]));
-    const settled = await Promise.allSettled(running);
-    for (const s of settled) {
-      assert.equal(s.status, 'rejected');
-      const reason = (s as PromiseRejectedResult).reason;
-      assert.ok(reason instanceof WorkerCrashedError, String(reason));
-      // Each says it died beside others, and that the pool cannot tell which one crashed it.
-      assert.match(reason.message, /while running the task, one of 3 tasks it was running at once.*: which of them caused it, the pool cannot tell$/);
-    }
-    assert.deepEqual(await Promise.all(waiting), [4, 5]);
-    const counts = executions(file);
-    assert.deepEqual([...counts.keys()].sort(), [1, 2, 3, 4, 5]);
-    for (const [x, c] of counts) assert.equal(c, 1, `task ${x} ran ${c} times`);
-    assert.equal(pool.stats().failed.crash, 3);
-  } finally {
-    await pool.terminate();
-  }
-});
+// How the worker dies, and what its three tasks' errors then say.
+const DEATHS = [
+  {
+    how: 'own', task: 'crashBeside', code: 7, title: 'process.exit in one task\'s code: that task is blamed, the others are told it was not them',
+    culprit: /while running the task, one of 3 tasks it was running at once: this task's code ended it$/,
+    victim: /while running the task, one of 3 tasks it was running at once: another task's code ended it, not this one's$/,
+  },
+  {
+    how: 'own', task: 'rejectBeside', code: 1, title: 'an unhandled rejection from one task\'s code: that task is blamed',
+    culprit: /exited with code 1 while running the task, one of 3 tasks it was running at once: (unhandled rejection: Error: )?task 2 let this go; this task's code ended it$/,
+    victim: /exited with code 1 while running the task, one of 3 tasks it was running at once: (unhandled rejection: Error: )?task 2 let this go; another task's code ended it, not this one's$/,
+  },
+  {
+    how: 'timer', task: 'crashBeside', code: 9, title: 'an exit from code no task started (a module\'s timer): no task can be blamed',
+    culprit: /while running the task, one of 3 tasks it was running at once: which of them caused it, the pool cannot tell$/,
+    victim: /while running the task, one of 3 tasks it was running at once: which of them caused it, the pool cannot tell$/,
+  },
+] as const;
 
-test('with retries, tasks that died beside others run again alone: the innocent ones finish, the culprit fails alone', { skip: PER_WORKER }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
-  const file = join(dir, 'runs.txt');
-  await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, retries: 1 });
-  await pool.ready();
-  const [a, bad, b] = await Promise.allSettled([1, 2, 3].map((x) => pool.apply('countThenCrashOrFinish', [file, x, join(dir, 'peers'), 3, 2])));
-  // Retried together on one fresh worker, the culprit took the other two down again.
-  assert.deepEqual(a, { status: 'fulfilled', value: 1 });
-  assert.deepEqual(b, { status: 'fulfilled', value: 3 });
-  assert.equal(bad!.status, 'rejected');
-  await assert.rejects(Promise.reject((bad as PromiseRejectedResult).reason), (err: Error) => {
+for (const d of DEATHS) {
+  test(`a worker that dies running 3 tasks fails exactly those 3, and the 2 it had not started run once, elsewhere: ${d.title}`, { skip: PER_WORKER }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
+    const file = join(dir, 'runs.txt');
+    const pool = new Pool<typeof beside>(BESIDE, { ...opts, concurrentTasksPerWorker: 3 });
+    try {
+      await pool.ready();
+      const running = [1, 2, 3].map((x) => pool.apply(d.task, [file, x, join(dir, 'peers'), 3, 2, d.how]));
+      const waiting = [4, 5].map((x) => pool.apply('count', [file, x]));
+      const settled = await Promise.allSettled(running);
+      settled.forEach((s, i) => {
+        assert.equal(s.status, 'rejected');
+        const reason = (s as PromiseRejectedResult).reason;
+        assert.ok(reason instanceof WorkerCrashedError, String(reason));
+        assert.equal(reason.exitCode, d.code);
+        assert.match(reason.message, i === 1 ? d.culprit : d.victim);
+      });
+      assert.deepEqual(await Promise.all(waiting), [4, 5]);
+      const counts = executions(file);
+      assert.deepEqual([...counts.keys()].sort(), [1, 2, 3, 4, 5]);
+      for (const [x, c] of counts) assert.equal(c, 1, `task ${x} ran ${c} times`);
+      assert.equal(pool.stats().failed.crash, 3);
+    } finally {
+      await pool.terminate();
+    }
+  });
+
+  test(`with retries, the innocent tasks that died beside a culprit finish, and the culprit fails alone: ${d.title}`, { skip: PER_WORKER }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
+    const file = join(dir, 'runs.txt');
+    await using pool = new Pool<typeof beside>(BESIDE, { ...opts, concurrentTasksPerWorker: 3, retries: 1 });
+    await pool.ready();
+    const [a, bad, b] = await Promise.allSettled([1, 2, 3].map((x) => pool.apply(d.task, [file, x, join(dir, 'peers'), 3, 2, d.how])));
+    // Retried together on one fresh worker, the culprit took the other two down again.
+    assert.deepEqual(a, { status: 'fulfilled', value: 1 });
+    assert.deepEqual(b, { status: 'fulfilled', value: 3 });
+    assert.equal(bad!.status, 'rejected');
+    const err = (bad as PromiseRejectedResult).reason;
     assert.ok(err instanceof WorkerCrashedError, String(err));
     // Its second death came alone: the message blames it, and lists both attempts.
-    assert.match(err.message, /while running the task \(2 attempts: code 7, code 7\)$/);
-    return true;
+    assert.match(err.message, new RegExp(`while running the task \\(2 attempts: code ${d.code}, code ${d.code}\\)(: .*)?$`));
+    const counts = executions(file);
+    for (const x of [1, 2, 3]) assert.equal(counts.get(x), 2, `task ${x} ran ${counts.get(x)} times`);
+    assert.equal(pool.stats().retried, 3);
+    assert.equal(pool.stats().failed.crash, 1);
   });
-  const counts = executions(file);
-  for (const x of [1, 2, 3]) assert.equal(counts.get(x), 2, `task ${x} ran ${counts.get(x)} times`);
-  // Retried in the order they were submitted.
-  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n').slice(3).map(Number), [1, 2, 3]);
-  assert.equal(pool.stats().retried, 3);
-  assert.equal(pool.stats().failed.crash, 1);
-});
+}
 
 test('a timeout beside other tasks aborts its task, and the worker lives on when the task stops within abortGrace: the tasks beside it finish', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, abortGrace: 2000 });

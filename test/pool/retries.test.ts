@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, WorkerCrashedError } from 'forkpool';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executions, fixture, runtime, makePool, localOnly } from '../helpers.ts';
@@ -14,6 +14,22 @@ test('retries re-run a task whose worker crashed, on a fresh worker', async () =
   await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 1 });
   assert.equal(await pool.apply('crashOnFirstAttempt'), 2);
   assert.equal(pool.stats().retried, 1);
+});
+
+test('a retry waiting for a fresh worker does not hold back the tasks a live worker can take meanwhile', { skip: localOnly('a node starts its own workers; the retry is the queue\'s, in BullMQ') }, async () => {
+  // Every worker after the first two takes 1.5 s to start: the crashed one's replacement comes late.
+  await using pool = new Pool(fixture('flaky.mjs'), { ...opts, retries: 1, initializer: 'slowAfter', initargs: [2, 1500] });
+  await pool.ready();
+  const file = join(mkdtempSync(join(tmpdir(), 'forkpool-retry-lane-')), 'runs.txt');
+  const died = new Promise<number>((resolve) => pool.on('workerExit', (e) => resolve(e.workerId)));
+  const crashing = pool.apply('countThenCrashOnFirstAttempt', [file, 0, 50]);
+  const dead = await died;
+  // Submitted while the retry waits for the replacement: the surviving worker runs them now.
+  const ids = await Promise.all([1, 2, 3, 4, 5].map((x) => pool.apply('countWhere', [file, x])));
+  assert.ok(ids.every((id) => id !== dead && id <= 2), `ran on workers ${ids}`);
+  assert.equal(await crashing, 3);
+  // Before, the retry at the queue's head held them until worker 3 was ready, and ran first.
+  assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n').map(Number), [0, 1, 2, 3, 4, 5, 0]);
 });
 
 test('a task that crashes more than `retries` times rejects with the crash error listing every attempt', async () => {
