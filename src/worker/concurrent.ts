@@ -18,7 +18,12 @@ export async function concurrentContexts(port: WorkerPort): Promise<AsyncLocalSt
   // task started (a module's timer) names nobody.
   process.on('exit', () => {
     const id = store.getStore()?.id;
-    if (id !== undefined) port.recordCulprit?.(id);
+    try {
+      if (id !== undefined) port.recordCulprit?.(id);
+    } catch {
+      // The record's fd is gone (a task closed it): the parent blames nobody.
+      // A throw here would replace the exit code the parent reports.
+    }
   });
   return store;
 }

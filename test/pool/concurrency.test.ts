@@ -104,6 +104,24 @@ for (const d of DEATHS) {
   });
 }
 
+test('a task that closes the record and exits: the worker still dies with its exit code, and blames nobody it cannot name', { skip: PER_WORKER }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-conc-'));
+  const file = join(dir, 'runs.txt');
+  await using pool = new Pool<typeof beside>(BESIDE, { ...opts, concurrentTasksPerWorker: 3 });
+  await pool.ready();
+  const settled = await Promise.allSettled([1, 2, 3].map((x) => pool.apply('closeRecordThenExit', [file, x, join(dir, 'peers'), 3, 2])));
+  // Before, the failed record write threw out of process.exit() into the task: it rejected with EBADF and the worker lived on.
+  settled.forEach((s, i) => {
+    assert.equal(s.status, 'rejected');
+    const reason = (s as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof WorkerCrashedError, String(reason));
+    assert.equal(reason.exitCode, 7);
+    // A process's record is gone; a thread's is memory and still names the task.
+    const blame = runtime === 'process' ? 'which of them caused it, the pool cannot tell' : i === 1 ? 'this task\'s code ended it' : 'another task\'s code ended it, not this one\'s';
+    assert.ok(reason.message.endsWith(`one of 3 tasks it was running at once: ${blame}`), reason.message);
+  });
+});
+
 test('a timeout beside other tasks aborts its task, and the worker lives on when the task stops within abortGrace: the tasks beside it finish', { skip: PER_WORKER }, async () => {
   await using pool = new Pool<typeof tasks>(TASKS, { ...opts, concurrentTasksPerWorker: 3, abortGrace: 2000 });
   await pool.ready();
