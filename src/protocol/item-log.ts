@@ -29,7 +29,7 @@ export const ITEM_LOG_BASE = 4096;
 /**
  * Where the running-task record keeps, as a float64, the id of the task whose
  * code ended the worker (process.exit, an uncaught error), when the worker
- * runs several at once and so can tell (worker-entry.ts). After the record's
+ * runs several at once and so can tell (worker/concurrent.ts). After the record's
  * 24 bytes (id, attempt, item start); a thread's shared record holds it as
  * its fourth float64.
  */

@@ -265,7 +265,7 @@ function readRecord(fd: number | undefined): Float64Array | undefined {
   return record[0]! > 0 ? record : undefined;
 }
 
-/** The task whose code ended the worker, if it recorded one (worker-entry.ts). */
+/** The task whose code ended the worker, if it recorded one (worker/concurrent.ts). */
 function readCulprit(fd: number | undefined): number | undefined {
   if (fd === undefined) return undefined;
   const slot = new Float64Array(1);

@@ -21,7 +21,7 @@ export interface ExitInfo {
   outOfMemory: boolean;
   /** An error the runtime itself reported (spawn failure, uncaught error in a thread). */
   error?: Error;
-  /** The task whose code ended the worker, when the worker recorded it (several tasks at once: worker-entry.ts). */
+  /** The task whose code ended the worker, when the worker recorded it (several tasks at once: worker/concurrent.ts). */
   culprit?: number;
 }
 

@@ -22,7 +22,8 @@ export async function concurrentContexts(port: WorkerPort): Promise<AsyncLocalSt
       if (id !== undefined) port.recordCulprit?.(id);
     } catch {
       // The record's fd is gone (a task closed it): the parent blames nobody.
-      // A throw here would replace the exit code the parent reports.
+      // A throw here would leave process.exit() into the task's code, and
+      // the worker would live on.
     }
   });
   return store;
