@@ -121,6 +121,19 @@ test('an async callback is waited for: its rejection rejects the AsyncResult wit
   assert.equal(await pool.apply('double', [50]), 100);
 });
 
+test('a callback whose result has a throwing `then` getter rejects with CallbackError instead of leaving the result pending', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const badThen = () => ({ get then(): never { throw new Error('then getter failed'); } });
+  const isGetterError = (e: unknown) => e instanceof CallbackError && (e.cause as Error).message === 'then getter failed';
+  await assert.rejects(pool.applyAsync('double', [1], { callback: badThen }).get(2000), isGetterError);
+  await assert.rejects(pool.applyAsync('fail', ['x'], { errorCallback: badThen }).get(2000), isGetterError);
+  await assert.rejects(pool.mapAsync('double', [1, 2], { callback: badThen }).get(2000), isGetterError);
+  // A thenable whose `then` throws when called counts as the callback failing too.
+  const throwingThen = () => ({ then() { throw new Error('then call failed'); } });
+  await assert.rejects(pool.applyAsync('double', [1], { callback: throwingThen }).get(2000), (e) => e instanceof CallbackError && (e.cause as Error).message === 'then call failed');
+  assert.equal(await pool.apply('double', [5]), 10);
+});
+
 test('get and wait reject a timeout that is not a number', async () => {
   await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
   const r = pool.applyAsync('double', [1]);
