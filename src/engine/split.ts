@@ -84,22 +84,35 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
  * errors (`retryOn: 'error'`) and has retries left: only those items run
  * again, each alone; the others keep their results and do not run twice.
  */
-export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerId: number, ms: number): void {
+export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerId: number, ms: number, retriable: (error: [number, Error]) => boolean): void {
   const n = result.values.length;
   const whole = assembly(t, n, workerId);
-  const threw = new Set(result.errors!.map(([i]) => i));
+  const threw = new Map<number, Error>();
+  let final = 0;
+  for (const entry of result.errors!) {
+    if (retriable(entry)) threw.set(entry[0], entry[1]);
+    else {
+      // Not worth a retry (a result that cannot be cloned): it fails now, as the chunk would have.
+      whole.keep(entry[0], result.times?.[entry[0]] ?? ms / n, false, entry[1]);
+      emitSafely(c.events, 'taskError', { taskId: t.id, name: t.name, error: entry[1] });
+      final++;
+    }
+  }
+  const failed = new Set(result.errors!.map(([i]) => i));
   const parts: Task[] = [];
   for (let i = 0; i < n; i++) {
     const itemMs = result.times?.[i] ?? ms / n;
-    if (!threw.has(i)) {
+    if (!failed.has(i)) {
       whole.keep(i, itemMs, true, result.values[i]);
       continue;
     }
+    if (!threw.has(i)) continue;
     const again = partOf(t, i, i + 1, whole.sink(i, 1));
     again.attempts = t.attempts;
     parts.push(again);
   }
-  c.stats.completed += n - threw.size;
+  c.stats.completed += n - failed.size;
+  c.stats.failed.error += final;
   c.stats.retried += threw.size;
   t.timer?.clear();
   t.timer = undefined;

@@ -163,9 +163,9 @@ function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms:
   core.stats.runTimes.add(ms);
   if (!t.settled) {
     const failed = result.errors?.length ?? 0;
-    if (failed > 0 && t.retryOnError && t.attempts <= t.retries) {
+    if (failed > 0 && t.retryOnError && t.attempts <= t.retries && result.errors!.some(retriable)) {
       // A chunk runs again only its items that threw (split.ts).
-      if (t.items && t.items.length > 1) retryThrownItems(core, t, result, w.id, ms);
+      if (t.items && t.items.length > 1) retryThrownItems(core, t, result, w.id, ms, retriable);
       else {
         core.stats.retried++;
         core.requeueFront([t]);
@@ -178,6 +178,15 @@ function onDone(core: Core, w: WorkerSlot, id: number, result: ChunkOutcome, ms:
     }
   }
   core.afterProgress();
+}
+
+/**
+ * A thrown error runs again under `retryOn: 'error'`; a result that could not
+ * be cloned does not: the same code returns the same value, so a retry would
+ * only run the task again for the same DataCloneError.
+ */
+function retriable([, e]: [number, Error]): boolean {
+  return (e as { code?: unknown }).code !== 'ERR_FORKPOOL_DATA_CLONE';
 }
 
 /** What the worker or its runtime said about a logged chunk it holds (engine/split.ts reads it when the worker is gone). */

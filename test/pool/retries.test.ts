@@ -5,7 +5,7 @@ import { Pool, WorkerCrashedError } from 'forkpool';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executions, fixture, runtime, makePool, localOnly } from '../helpers.ts';
+import { backend, executions, fixture, runtime, makePool, localOnly } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -72,6 +72,25 @@ test('with retryOn "error", a chunk runs again only its items that threw: map an
     assert.equal(runs.get(107), 2);
     assert.deepEqual([...runs].filter(([n, count]) => n !== 107 && count !== 1), [], `${how}: every other item ran once`);
   }
+});
+
+test('with retryOn "error", a result that cannot be cloned fails at once with DataCloneError and never runs again: apply, and one item of a chunk beside one that threw', async () => {
+  await using pool = await makePool(fixture('flaky.mjs'), { ...opts, retries: 3, retryOn: 'error' });
+  const file = join(mkdtempSync(join(tmpdir(), 'forkpool-retry-clone-')), 'runs.txt');
+  await assert.rejects(pool.apply('recordThen', [file, 0, 'unclonable']), { name: 'DataCloneError', code: 'ERR_FORKPOOL_DATA_CLONE' });
+  assert.equal(executions(file).get(0), 1, 'the task ran once');
+  if (!backend) assert.equal(pool.stats().retried, 0);
+  const items = [[1, 'ok'], [2, 'throw'], [3, 'unclonable'], [4, 'ok']].map(([n, how]) => [file, n, how] as const);
+  const settled: Array<{ ok: boolean; value?: unknown; error?: unknown }> = [];
+  for await (const s of pool.imapSettled('recordThen', items, { chunksize: 4, spread: true })) settled[s.index] = s;
+  assert.deepEqual(settled.map((s) => s.ok), [true, true, false, true]);
+  assert.equal(settled[1]!.value, 2, 'the item that threw succeeded on its retry');
+  assert.equal((settled[2]!.error as Error).name, 'DataCloneError');
+  const runs = executions(file);
+  assert.deepEqual([1, 2, 3, 4].map((n) => runs.get(n)), [1, 2, 1, 1], 'only the item that threw ran twice');
+  // On Redis a node retries a thrown error in its own pool; the caller's stats see only the outcome.
+  if (!backend) assert.equal(pool.stats().retried, 1);
+  assert.equal(pool.stats().failed.error, 2, 'the two clone failures');
 });
 
 test('a retry gets a timeout clock of its own: a task that threw late in its first attempt finishes its second on the same worker', async () => {
