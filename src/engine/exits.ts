@@ -7,7 +7,8 @@ import { WorkerStartError } from '../errors.js';
 import type { ExitInfo } from '../runtime/types.js';
 import { hubPeerGone } from '../shared/link.js';
 import type { Core } from './core.js';
-import { judgeRunningTask, startFailureMessage } from './failures.js';
+import { START_PROBATION_MS, judgeRunningTask, startFailureMessage } from './failures.js';
+import { proven } from './workers.js';
 import { settleDeadChunk } from './split.js';
 import { heapLimitBytes } from './spawn.js';
 import type { ExitReason } from './stats.js';
@@ -27,6 +28,15 @@ export function onWorkerExit(core: Core, w: WorkerSlot, info: ExitInfo): void {
   // them (a death puts them back: shared/state/queue-owed.ts).
   hubPeerGone(w.peer, !w.leftOnPurpose);
   if (wasStarting) return onStartFailure(core, w, info);
+  const afterReady = diedBeforeAnyTask(w, info);
+  if (afterReady !== undefined) {
+    // Its start failed after all: the tasks it held never started, they run elsewhere.
+    const behind = w.inFlight.splice(0);
+    for (const t of behind) t.attempts--;
+    core.requeueFront(behind);
+    return onStartFailure(core, w, info, afterReady);
+  }
+  if (proven(w, performance.now())) core.workers.startSucceeded();
   // A death by V8 running out of heap is a memory death, as the task's error says.
   const reason: ExitReason = w.killReason ?? (info.outOfMemory ? 'memory' : 'crash');
   // Only a task the worker said it started can be the one that killed it; a
@@ -96,9 +106,9 @@ function judge(core: Core, w: WorkerSlot, t: Task, info: ExitInfo, reason: ExitR
 }
 
 /** A worker died before it was ready: back off and retry, or break the pool after `maxStartFailures` in a row. */
-function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
+function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo, msAfterReady?: number): void {
   const cause = info.error ?? w.uncaught;
-  const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, cause), cause);
+  const err = w.startError ?? new WorkerStartError(w.id, startFailureMessage(info.exitCode, info.signal, cause, msAfterReady), cause);
   const failures = core.workers.startFailed();
   emitSafely(core.events, 'workerExit', { workerId: w.id, pid: w.pid, reason: 'start-failure', exitCode: info.exitCode, signal: info.signal, error: err });
   // Python respawns forever here (gh-87472); a pool that cannot start its workers says so instead.
@@ -108,6 +118,19 @@ function onStartFailure(core: Core, w: WorkerSlot, info: ExitInfo): void {
     else core.workers.restartLater(w);
   }
   core.afterProgress();
+}
+
+/**
+ * How many ms after `ready` a worker died of its own accord (an exit, not a
+ * signal: a kill from outside is no fault of its start) without having started
+ * a task, within its probation; undefined if its death is an ordinary one.
+ */
+function diedBeforeAnyTask(w: WorkerSlot, info: ExitInfo): number | undefined {
+  if (w.killReason !== undefined || w.recycledItself || w.channelError || info.signal || w.readyAt === 0) return undefined;
+  if (w.tasksDone > 0) return undefined;
+  for (const t of w.inFlight) if (t.started || t.moved) return undefined;
+  const ms = performance.now() - w.readyAt;
+  return ms < START_PROBATION_MS ? ms : undefined;
 }
 
 /** Start errors that every retry would meet again, so backing off and retrying only delays the answer. */

@@ -8,6 +8,14 @@ import { UndecodableMessageError } from '../protocol/undecodable.js';
 import type { FailureKind, ExitReason } from './stats.js';
 import type { CrashRecord } from './task.js';
 
+/**
+ * How long a worker must live past `ready`, having run no task, before its
+ * start counts as a success. An initializer that leaves a rejected promise or
+ * a throwing timer behind kills its worker a moment after `ready`; counted as
+ * an ordinary crash, the worker was replaced at once, forever.
+ */
+export const START_PROBATION_MS = 1000;
+
 /** Backoff between failed worker starts: base, doubling, capped. */
 export const START_BACKOFF_BASE_MS = 50;
 export const START_BACKOFF_MAX_MS = 2000;
@@ -157,7 +165,13 @@ function ranges(indices: readonly number[]): string {
 }
 
 /** The error of a worker that exited before it was ready, when it reported none itself. */
-export function startFailureMessage(exitCode: number | null, signal: string | null, runtimeError: Error | undefined): string {
+export function startFailureMessage(exitCode: number | null, signal: string | null, runtimeError: Error | undefined, msAfterReady?: number): string {
+  if (msAfterReady !== undefined) {
+    // Ready, then dead before any task ran: an error its module or initializer
+    // left behind (a promise rejected and not awaited, a throwing timer).
+    const how = `exited with code ${exitCode} ${Math.round(msAfterReady)} ms after it was ready, before it ran any task (an error its module or initializer left behind`;
+    return `the worker ${how}${runtimeError ? `: ${runtimeError.message})` : ')'}`;
+  }
   // Neither a code nor a signal: it never ran (the spawn itself threw).
   const how = signal ? `was killed by ${signal} before it was ready` : exitCode === null ? 'could not be started' : `exited with code ${exitCode} before it was ready`;
   // Code 0 with nothing reported: Node ends a process whose event loop is

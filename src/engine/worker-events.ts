@@ -86,7 +86,8 @@ function onReady(core: Core, w: WorkerSlot, exports: string[]): void {
   if (w.state !== 'starting') return;
   w.state = 'ready';
   w.startTimer?.clear();
-  core.workers.startSucceeded();
+  // Its start counts as a success once it has run a task or lived a while (workers.ts, proven).
+  w.readyAt = performance.now();
   if (!core.exports) {
     core.exports = exports;
     // Tasks queued before anyone knew the exports: reject the unknown names now.

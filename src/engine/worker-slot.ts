@@ -23,6 +23,8 @@ export class WorkerSlot {
   /** Tasks handed over in this worker's life (for maxTasksPerChild). */
   dispatched = 0;
   tasksDone = 0;
+  /** When it said `ready` (performance.now()); 0 before. */
+  readyAt = 0;
   /** Running average of task run time in ms; NaN until the first result. */
   avgMs = Number.NaN;
   /** Set by whoever kills the worker on purpose, so its exit is not taken for a crash. */

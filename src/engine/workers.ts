@@ -6,7 +6,7 @@
 import type { ResolvedOptions } from '../options.js';
 import { spawnerFor } from '../runtime/index.js';
 import type { RuntimeHandlers, SpawnWorker } from '../runtime/types.js';
-import { startBackoffMs } from './failures.js';
+import { START_PROBATION_MS, startBackoffMs } from './failures.js';
 import type { LogLine } from './logs.js';
 import { KeepAlive } from './keep-alive.js';
 import { startWorker } from './spawn.js';
@@ -134,12 +134,24 @@ export class WorkerSet {
     this.#readyWaiters.rejectAll(err);
   }
 
+  /** A worker that proved its start (proven) left: the failures before it are no longer in a row. */
   startSucceeded(): void {
     this.#startFailures = 0;
   }
 
-  /** Counts a failed start; returns how many in a row. */
+  /**
+   * Counts a failed start; returns how many in a row. A live worker that has
+   * proved its start since the last failure ends the row first: checked here,
+   * when a failure needs the count, so a healthy pool arms no timer for it.
+   */
   startFailed(): number {
+    const now = performance.now();
+    for (const w of this.#slots.values()) {
+      if (proven(w, now)) {
+        this.#startFailures = 0;
+        break;
+      }
+    }
     return ++this.#startFailures;
   }
 
@@ -205,4 +217,9 @@ export class WorkerSet {
   pids(): number[] {
     return [...this.#slots.values()].map((w) => w.pid).filter((p): p is number => p !== undefined);
   }
+}
+
+/** Its start succeeded: it ran a task, or lived START_PROBATION_MS past `ready`. */
+export function proven(w: WorkerSlot, now: number): boolean {
+  return w.tasksDone > 0 || (w.readyAt > 0 && now - w.readyAt >= START_PROBATION_MS);
 }
