@@ -33,6 +33,20 @@ test(`[${runtime}] items lent to a worker that returned are counted by qsize() a
   assert.deepEqual(rest, range(got.length + 1, ITEMS));
 });
 
+test(`[${runtime}] a get whose timeout runs out while a busy worker holds lent items says so, and the items are still there afterwards, in order`, async () => {
+  await using pool = makePool(1);
+  await using manager = new Manager();
+  const q = await filled();
+  const lent = manager.event();
+  const task = pool.apply('getFastThenSpin', [q, 200, lent, 1_500]) as Promise<{ got: number[]; held: number }>;
+  await lent.wait();
+  await assert.rejects(q.get({ timeout: 200 }), (e: Error) =>
+    e.name === 'QueueEmptyError' && /had no item to give within the get\(\) timeout of 200 ms: items \d+ lent ahead to worker \d+ were not given back in time/.test(e.message));
+  const { got, held } = await task;
+  assert.ok(held > 0, 'the worker was lent items ahead of its gets');
+  assert.equal(await q.get({ timeout: 5_000 }), got.length, 'the first lent item comes next');
+});
+
 test(`[${runtime}] another worker's gets take back what a fast consumer holds, in order, none twice`, async () => {
   await using pool = await makeSpreadPool(2);
   await using m = new Manager();

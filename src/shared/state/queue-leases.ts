@@ -128,6 +128,17 @@ export class Leases {
     return pending;
   }
 
+  /** The workers a reclaim is still waiting for, and how many items each was lent and has not taken (for an error that says why a get found nothing). */
+  awaited(): string {
+    const parts: string[] = [];
+    for (const [key, lease] of this.#byPeer) {
+      if (lease.reclaimAt === undefined) continue;
+      this.#prune(key, lease, readTakes(key, lease.slot));
+      parts.push(`${lease.items.length} lent ahead to worker ${key.replace(/^w/, '')}`);
+    }
+    return parts.join(', ');
+  }
+
   /** True while a reclaim is on its way. */
   get reclaiming(): boolean {
     for (const lease of this.#byPeer.values()) if (lease.reclaimAt !== undefined) return true;

@@ -198,8 +198,18 @@ export class QueueState implements HubObject {
     if (!reclaiming && this.#closed) throw new QueueClosedError(`get() on ${this.label}, which is closed and empty`);
     if (!reclaiming && timeout === 0) throw new QueueEmptyError(`${this.label} is empty`);
     this.#releaseFillers();
-    this.#getters.add(getter, timeout === 0 ? undefined : timeout, (g) =>
-      g.reply.fail(new QueueEmptyError(`${this.label} stayed empty for the get() timeout of ${timeout} ms`)), reply);
+    this.#getters.add(getter, timeout === 0 ? undefined : timeout, (g) => g.reply.fail(this.#timedOut(timeout!)), reply);
+  }
+
+  /**
+   * A get's timeout ran out. The queue may not be empty: items lent ahead to a
+   * worker stay its until that worker answers the reclaim, which it does only
+   * when its code yields to its event loop. Say so rather than "empty".
+   */
+  #timedOut(timeout: number): QueueEmptyError {
+    const awaited = this.#leases.reclaiming ? this.#leases.awaited() : '';
+    if (!awaited) return new QueueEmptyError(`${this.label} stayed empty for the get() timeout of ${timeout} ms`);
+    return new QueueEmptyError(`${this.label} had no item to give within the get() timeout of ${timeout} ms: items ${awaited} were not given back in time (that worker's code has not yielded to its event loop since it read them; they are still queued)`);
   }
 
   /** Read-ahead: up to `want` items now; parked when there are none yet and nobody else waits. */
