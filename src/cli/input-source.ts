@@ -15,6 +15,8 @@ export interface InputSource {
   label: string;
   /** Files: whether a recorded identity is a prefix of this input (it only grew). */
   grewFrom?: (recorded: Record<string, unknown>) => Promise<boolean>;
+  /** A stream read once (a pipe, FIFO or device): ends the reading on a stop, even an open() still waiting for a writer. */
+  close?: () => void;
 }
 
 /** How records are read and shaped: the input options of RunConfig (`spread`: rows stay arrays of fields, in column order). */

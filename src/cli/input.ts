@@ -15,7 +15,7 @@
  * With `--spread`, rows with a header stay arrays of their fields (column
  * order), to be spread into the function's parameters.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -39,14 +39,31 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
   if (input === undefined && args.length > 0) {
     return { items: shapeRecords(asRecords(args), config, 'arguments'), total: countArgs(args, config), identity: { args: args.length, sha1: sha1(args.join('\n')) }, label: 'arguments' };
   }
+  // An inherited descriptor by name (`<(cmd)` gives /dev/fd/63): read that
+  // descriptor itself. Opening the path again fails on a socket (ENXIO) and,
+  // on a FIFO whose writer is done, waits for a new writer forever.
+  const fd = input === undefined ? undefined : /^\/(?:dev\/fd|proc\/self\/fd)\/(\d+)$/.exec(input)?.[1] ?? (input === '/dev/stdin' ? '0' : undefined);
+  if (fd === '0') return openInput({ ...config, input: '-' });
+  if (fd !== undefined) {
+    const stream = createReadStream('', { fd: Number(fd) });
+    return { items: shapeRecords(records(stream, config.nul), config, input!), total: undefined, identity: undefined, label: input!, close: () => stream.destroy() };
+  }
   if (input === undefined || input === '-') {
     if (input === undefined && process.stdin.isTTY) {
       throw new UsageError('No input: give --input FILE, pipe items into stdin (--input -), or list them after the module');
     }
+    checkStdin();
     return { items: shapeRecords(records(process.stdin, config.nul), config, 'stdin'), total: undefined, identity: undefined, label: 'stdin' };
   }
-  const { bytes, hash, count } = await scan(input, config);
   const label = basename(input);
+  if (!statSync(input).isFile()) {
+    // A pipe, FIFO or device (`--input <(cmd)`, `/dev/stdin`) can be read
+    // once only: a scan up front would drain it (the run then saw no items)
+    // or, a FIFO, wait for a second writer forever. It is read as stdin is,
+    // with no count or digest up front.
+    return { ...readOnce(input, config), total: undefined, identity: undefined, label };
+  }
+  const { bytes, hash, count } = await scan(input, config);
   return {
     items: shapeRecords(records(createReadStream(input), config.nul), config, label),
     total: count,
@@ -54,6 +71,37 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
     label,
     grewFrom: (recorded) => grewFrom(input, recorded, { file: label, format: config.format, bytes }, config.nul ? 0 : 10),
   };
+}
+
+/**
+ * A FIFO's open() waits for a writer, in a libuv thread that nothing can
+ * cancel, and that keeps even process.exit() from ending the process. When a
+ * stop comes before any writer did, `close` opens the FIFO for writing itself
+ * (without blocking: a reader is waiting) and closes it at once: the pending
+ * open completes, and the stream reads its end.
+ */
+function readOnce(path: string, config: RunConfig): Pick<InputSource, 'items' | 'close'> {
+  const stream = createReadStream(path);
+  let opened = false;
+  stream.once('open', () => { opened = true; });
+  const close = () => {
+    if (!opened && statSync(path, { throwIfNoEntry: false })?.isFIFO()) {
+      try {
+        closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch { /* the writer came meanwhile (the open is done), or the FIFO is gone */ }
+    }
+    stream.destroy();
+  };
+  return { items: shapeRecords(records(stream, config.nul), config, basename(path)), close };
+}
+
+/** Stdin redirected from a folder (`< dir`) would read as no items at all: say so instead. */
+export function checkStdin(): void {
+  let folder = false;
+  try {
+    folder = fstatSync(0).isDirectory();
+  } catch { /* no stdin at all: reading it ends at once, as an empty input */ }
+  if (folder) throw new UsageError('stdin is a folder (a `< folder` redirection?), not a file or pipe of items');
 }
 
 function countArgs(args: string[], shape: Shape): number {

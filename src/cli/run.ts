@@ -139,6 +139,7 @@ export async function runCommand(config: RunConfig): Promise<number> {
     else { thePool.close(); await thePool.join(); }
     // A stop left stdin unread (its producer may never write again): close it, so this process can exit.
     if (stop.stopping && source.label === 'stdin') process.stdin.destroy();
+    if (stop.stopping) source.close?.();
     if (fatal) await output.abandon();
     else await output.close().catch((err: unknown) => { fatal = err; });
   }

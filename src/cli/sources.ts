@@ -46,7 +46,13 @@ export function fromSources(specs: SourceSpec[], shape: Shape): InputSource {
 }
 
 function readList(path: string, nul: boolean): string[] {
-  const read = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  let read: string;
+  try {
+    read = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`:::: ${path === '-' ? '- (stdin)' : JSON.stringify(path)}: cannot read it: ${code === 'EISDIR' ? 'it is a folder (EISDIR)' : code}`);
+  }
   // Without a UTF-8 byte order mark, as records() reads files (input.ts).
   const text = read.charCodeAt(0) === 0xfeff ? read.slice(1) : read;
   return text.split(nul ? '\0' : /\r?\n/).filter((x) => x.trim() !== '');

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonLines, runCli, TASKS, tmp } from './helpers.js';
+import { CLI, finish, jsonLines, runCli, startCli, TASKS, tmp } from './helpers.js';
 
 const lines = (r: { stdout: string }) => r.stdout.trim().split('\n');
 
@@ -167,5 +168,51 @@ test('a JSON line nested 10,000 deep fails as one item; the lines around it run 
     assert.deepEqual(rows.map((x) => x.ok), [true, false, true]);
     assert.deepEqual([rows[0]!.value, rows[2]!.value], [[1], [2]]);
     assert.equal((rows[1]!.error as { name: string }).name, 'DataCloneError');
+  }
+});
+
+test('--input that is a pipe or device (/dev/stdin, <(cmd)) is read once: every item runs, none lost to a scan up front', async () => {
+  // Through a shell, as a user types it: a real pipe, and a process substitution's /dev/fd path.
+  for (const [script, how] of [['seq 1 5 | "$0" "$@" --input /dev/stdin', '/dev/stdin'], ['seq 1 5 > "$D/p"; exec 3< "$D/p"; "$0" "$@" --input /dev/fd/3', '/dev/fd/3']] as const) {
+    const D = tmp();
+    const r = await finish(spawn('sh', ['-c', script.replace('exec 3< "$D/p"', `mkfifo "$D/q"; (cat "$D/p" > "$D/q" &); exec 3< "$D/q"`), process.execPath, CLI, 'run', `${TASKS}#square`, '-q', '--json-summary'], { env: { ...process.env, D }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(r.code, 0, `${how}: ${r.stderr}`);
+    assert.deepEqual(lines(r).map(Number).sort((a, b) => a - b), [1, 4, 9, 16, 25], how);
+    assert.equal(JSON.parse(r.stderr.trim().split('\n').pop()!).ok, 5, how);
+  }
+});
+
+test('--input FIFO: its items run once a writer comes; with no writer, SIGTERM still ends the run (exit 130)', { timeout: 30_000 }, async () => {
+  const dir = tmp();
+  const fifo = join(dir, 'items.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const child = startCli(['run', `${TASKS}#square`, '--input', fifo, '-q']);
+  const done = finish(child);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  writeFileSync(fifo, '2\n3\n'); // blocks until the run has opened it for reading
+  const r = await done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(lines(r).map(Number).sort((a, b) => a - b), [4, 9]);
+
+  const idle = startCli(['run', `${TASKS}#square`, '--input', fifo]);
+  const ended = finish(idle);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  idle.kill('SIGTERM');
+  const stopped = await ended;
+  assert.equal(stopped.code, 130, stopped.stderr);
+  assert.match(stopped.stderr, /Interrupted: 0 items/);
+});
+
+test('stdin redirected from a folder is refused, naming stdin, for plain input and for :::: -', async () => {
+  const folder = openSync(tmp(), 'r');
+  try {
+    for (const args of [['run', `${TASKS}#square`], ['run', `${TASKS}#square`, '::::', '-']]) {
+      const r = await finish(spawn(process.execPath, [CLI, ...args], { stdio: [folder, 'pipe', 'pipe'] }));
+      assert.equal(r.code, 255, r.stderr);
+      assert.match(r.stderr, /stdin.*folder|folder.*stdin/);
+      assert.equal(r.stdout, '');
+    }
+  } finally {
+    closeSync(folder);
   }
 });
