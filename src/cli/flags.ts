@@ -119,7 +119,7 @@ export function tokenize(argv: string[]): Tokens {
       }
       continue;
     }
-    if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a) || a === '-0') {
+    if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a) || a === '-0' || isNulCluster(a)) {
       // A cluster of short flags (`-kq`); a string flag takes the rest of the cluster or the next argument (`-j4`, `-j -1`).
       for (let c = 1; c < a.length; c++) {
         const name = byShort.get(a[c]!);
@@ -159,6 +159,11 @@ function isOptionSpelling(a: string): boolean {
     return byLong.has(eq > 0 ? a.slice(2, eq) : a.slice(2));
   }
   return /^-[^\d-]/.test(a) && byShort.has(a[1]!);
+}
+
+/** `-0q`, `-0kj4`: `-0` (`--null`) clustered with other short flags, not a number (`-0.5`, `-0e3` stay items). */
+function isNulCluster(a: string): boolean {
+  return /^-0[a-zA-Z]/.test(a) && byShort.has(a[2]!) && Number.isNaN(Number(a));
 }
 
 function unknown(flag: string): UsageError {

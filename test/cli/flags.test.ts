@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp } from './helpers.js';
 import { WORKER_HELP } from '../../src/cli/worker.ts';
+import { tokenize } from '../../src/cli/flags.ts';
 
 async function workers(flags: string[], items = ['1', '2', '3', '4', '5', '6', '7', '8']): Promise<number> {
   const r = await runCli(['run', `${TASKS}#square`, ...items, '--json-summary', '-q', ...flags]);
@@ -87,4 +88,17 @@ test('forkpool worker refuses a flag given twice, as forkpool run does: every si
     assert.doesNotMatch(r.stderr, /one@|two@/, 'the password is never shown');
   });
   assert.match(results[0]!.stderr, /\("redis:\/\/:\*\*\*@127\.0\.0\.1:1" and "redis:\/\/:\*\*\*@127\.0\.0\.1:2"\)/);
+});
+
+test('-0 clusters with other short flags (-0q, -0kq) as -q0 does; -0.5 and -0e3 stay items', async () => {
+  for (const flags of [['-0q'], ['-q0'], ['-0kq']]) {
+    const r = await runCli(['run', `${TASKS}#square`, ...flags], { stdin: '2\u00003\u0000' });
+    assert.equal(r.code, 0, `${flags}: ${r.stderr}`);
+    assert.deepEqual(r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b), [4, 9], `${flags}: the NUL-separated stdin items ran`);
+    assert.equal(r.stderr, '', `${flags}: quiet`);
+  }
+  const numbers = tokenize(['-0.5', '-0e3', '-0q']);
+  assert.deepEqual(numbers.positionals, ['-0.5', '-0e3']);
+  assert.equal(numbers.values.null, true);
+  assert.equal(numbers.values.quiet, true);
 });
