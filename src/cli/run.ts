@@ -11,6 +11,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { count } from './units.js';
 import { journaled, NO_JOURNAL, type JournaledItem } from '../journal/journaled.js';
+import { sniff } from '../journal/journal-index.js';
 import type { RunConfig } from './args.js';
 import { EXIT, exitCodeFor, toUsageError, UsageError } from './errors.js';
 import { BadLine, badLineError, openInput, type InputSource } from './input.js';
@@ -38,7 +39,7 @@ const FATAL_CODES = new Set([
 ]);
 
 export async function runCommand(config: RunConfig): Promise<number> {
-  checkJournalChoice(config);
+  await checkJournalChoice(config);
   let source = await openInput(config);
   let sizing = source.total;
   if (source.total === undefined && !config.dryRun) {
@@ -208,11 +209,12 @@ function resumeHint(config: RunConfig): string {
   return hintFor(config.journal!, process.argv.slice(2), config.backend?.redis);
 }
 
-function checkJournalChoice(config: RunConfig): void {
+async function checkJournalChoice(config: RunConfig): Promise<void> {
   if (!config.journal || config.resume || config.force || config.dryRun) return;
   // Only a regular file is an earlier run's journal; anything else there is refused by the journal itself, with what it is.
   const st = existsSync(config.journal) ? statSync(config.journal) : undefined;
-  if (st?.isFile() && st.size > 0) {
+  // A file that is not a journal at all: say that (NotAJournalError), not "pass --resume or --force", which both refuse it.
+  if (st?.isFile() && st.size > 0 && await sniff(config.journal).catch((err: unknown) => { throw toUsageError(err, config); }) === 'journal') {
     throw new UsageError(
       `The journal ${config.journal} exists from an earlier run. Pass --resume to continue it (finished items are not run again), or --force to start over.`,
     );

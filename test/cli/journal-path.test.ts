@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finish, startCli, TASKS, tmp } from './helpers.js';
 
@@ -53,4 +53,18 @@ test('an output that is a device gets no journal beside it', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.ok(statSync(dev).isCharacterDevice());
   assert.equal(existsSync(`${dev}.journal`), false);
+});
+
+test('a file that is not a journal at the --journal path: every mode says so (not "pass --resume or --force"), and the file is untouched', async () => {
+  const dir = tmp();
+  const path = join(dir, 'notes.txt');
+  writeFileSync(path, 'my notes\n');
+  for (const mode of [[], ['--resume'], ['--force']]) {
+    const r = await finish(startCli(['run', `${TASKS}#square`, '2', '-q', '--journal', path, ...mode]));
+    assert.equal(r.code, 255, r.stderr);
+    assert.match(r.stderr, /is not a forkpool journal/, `mode ${mode.join(' ') || '(none)'}`);
+    assert.doesNotMatch(r.stderr, /Pass --resume/);
+    assert.equal(r.stdout, '', 'nothing ran');
+  }
+  assert.equal(readFileSync(path, 'utf8'), 'my notes\n');
 });
