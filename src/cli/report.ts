@@ -18,7 +18,8 @@
  * Rows of the Gantt are worker slots: when a worker is replaced (crash,
  * timeout, recycling) its successor takes the same row, after a restart mark.
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { isRegularOrNew } from './paths.js';
 import { MAX_FAILURES, TICK_MS, type RunStats, type Span, type Outcome } from './run-stats.js';
 import type { Summary } from './summary.js';
 import { count, formatBytes, formatDuration } from './units.js';
@@ -33,8 +34,23 @@ const COLOUR: Record<Outcome, string> = {
   ok: '#3a8d4f', error: '#d6453d', timeout: '#e8950c', crash: '#7a1020', memory: '#8e44ad', aborted: '#8a8a8a', input: '#d6453d',
 };
 
+/**
+ * Writes the report whole or not at all: a regular file goes through a
+ * temporary file beside it and a rename, so a full disk leaves the old report
+ * (or none), never a torn one. A write error names the report's path (a
+ * write's own error has none).
+ */
 export async function writeReport(path: string, stats: RunStats, summary: Summary, title: string): Promise<void> {
-  await writeFile(path, renderReport(stats, summary, title));
+  const html = renderReport(stats, summary, title);
+  const staged = isRegularOrNew(path) ? `${path}.${process.pid}.tmp` : undefined;
+  try {
+    await writeFile(staged ?? path, html);
+    if (staged) await rename(staged, path);
+  } catch (err) {
+    if (staged) await rm(staged, { force: true }).catch(() => {});
+    if (err && typeof err === 'object') (err as NodeJS.ErrnoException).path = path;
+    throw err;
+  }
 }
 
 export function renderReport(stats: RunStats, summary: Summary, title: string): string {

@@ -156,15 +156,18 @@ export async function runCommand(config: RunConfig): Promise<number> {
   if (stop.brokenPipe) return EXIT.brokenPipe;
 
   const exitCode = stop.interrupted ? EXIT.interrupted : exitCodeFor(stats.failed - stats.counts.aborted);
-  const summary = buildSummary(stats, {
+  let summary = buildSummary(stats, {
     chunksize, exitCode, interrupted: stop.interrupted, halted: stop.haltReason,
     output: config.output, journal: config.journal, report: config.report,
   });
-  if (config.report) await writeReport(config.report, stats, summary, `${config.moduleSpec}#${config.exportName}`);
+  // A report that cannot be written fails the command, after the summary: the run itself is over and its results out.
+  const reportFailed = config.report ? await writeReport(config.report, stats, summary, `${config.moduleSpec}#${config.exportName}`).then(() => undefined, (err: unknown) => err) : undefined;
+  if (reportFailed) summary = { ...summary, report: undefined, exitCode: EXIT.usage };
   if (!config.quiet) process.stderr.write(`\n${formatSummary(summary)}\n`);
   if (stop.interrupted && config.journal) process.stderr.write(`${resumeHint(config)}\n`);
   // Stdout carries the results unless they went to a file: then, and only then, it gets the JSON summary.
   if (config.jsonSummary) (output.usesStdout ? process.stderr : process.stdout).write(`${JSON.stringify(summary)}\n`);
+  if (reportFailed) throw toUsageError(reportFailed, config);
   return exitCode;
 }
 

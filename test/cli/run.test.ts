@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, TASKS, tmp, jsonLines } from './helpers.js';
 
@@ -137,4 +137,18 @@ test('off a terminal, progress is a short status line, and --quiet prints nothin
   assert.doesNotMatch(loud.stderr, /\x1b\[/, 'no terminal control codes in a log');
   const quiet = await runCli(['run', `${TASKS}#square`, '1', '2', '-q']);
   assert.equal(quiet.stderr, '');
+});
+
+test('a --report that cannot be written (/dev/full) names the file, after the summary, and the exit code says it failed; a regular one leaves no temporary file', async () => {
+  const r = await runCli(['run', `${TASKS}#square`, '2', '3', '--report', '/dev/full']);
+  assert.equal(r.code, 255, r.stderr);
+  assert.match(r.stderr, /2 succeeded/, 'the summary is printed');
+  assert.match(r.stderr, /exit code 255/);
+  assert.doesNotMatch(r.stderr, /report \/dev\/full/, 'the summary does not list a report that was not written');
+  assert.match(r.stderr, /forkpool: cannot write \/dev\/full: no space left/);
+  const dir = tmp();
+  const ok = await runCli(['run', `${TASKS}#square`, '2', '-q', '--report', join(dir, 'run.html')]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(readdirSync(dir), ['run.html']);
+  assert.match(readFileSync(join(dir, 'run.html'), 'utf8'), /^<!doctype html>/);
 });
