@@ -15,7 +15,9 @@
  *   is starting (it could wait behind a task that never finishes), and a busy
  *   worker is refilled only once half its pipeline has drained (fewer, larger
  *   messages: each one wakes the worker);
- * - nothing more goes to a worker running a task that holds shared objects (it may block);
+ * - nothing is queued behind a task that holds shared objects (it may block
+ *   on a task that would then never start): a worker holding one takes only
+ *   tasks that start at once; nothing at all joins a retry that runs alone;
  * - with the queue empty and a worker with room, the busiest workers are asked
  *   to give back the tasks queued behind their running ones.
  */
@@ -33,8 +35,10 @@ export interface SlotView {
   readonly state: 'starting' | 'ready' | 'stopping' | 'exited';
   /** Tasks handed over and not finished (the head is running). */
   readonly inFlightCount: number;
-  /** The last task handed over holds shared objects. */
+  /** The last task handed over runs alone (a retry after a death beside others). */
   readonly lastExclusive: boolean;
+  /** A task it holds has shared objects in its arguments: nothing may queue behind it (read only when that matters: it scans). */
+  readonly holdsBlocking: boolean;
   /** Running average task time in ms; NaN until the first result. */
   readonly avgMs: number;
   /** Tasks handed over in this worker's life (for maxTasksPerChild). */
@@ -87,8 +91,9 @@ export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: Dis
     if (w.inFlightCount >= concurrency) {
       if (idle > 0 || starting > 0) continue;
       if (w.inFlightCount - (concurrency - 1) > pipeline / 2) continue;
+      if (w.holdsBlocking) continue;
     }
-    const room = Math.min(capacity - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
+    const room = Math.min((w.inFlightCount > 0 && w.holdsBlocking ? concurrency : capacity) - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
     if (room > 0) fills.push({ slot: w, room });
   }
   return { fills, idle };
@@ -107,7 +112,7 @@ export function mayFill(slots: Iterable<SlotView>, limits: DispatchLimits): bool
   for (const w of slots) {
     if (w.state !== 'ready' || w.lastExclusive || w.dispatched >= limits.maxTasksPerChild) continue;
     if (w.inFlightCount < concurrency) return true;
-    if (w.inFlightCount - (concurrency - 1) <= pipelineCapacity(w.avgMs) / 2) return true;
+    if (w.inFlightCount - (concurrency - 1) <= pipelineCapacity(w.avgMs) / 2 && !w.holdsBlocking) return true;
   }
   return false;
 }

@@ -20,11 +20,15 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
   // Retries first, those this worker may run: spawned after their crash, and
   // empty for one that runs alone (it died beside other tasks: exits.ts). The
   // same rules as below, where the queue's head waits instead of being passed.
+  // A task with shared objects in its arguments may block on another task: it
+  // goes only where it starts at once, and while it is in the worker, so does
+  // every other task. Queued behind it, a task it waits for would never start.
+  let blocking = w.holdsBlocking;
   while (room > 0 && core.queue.retrying) {
     const held = w.inFlight.length; // `hand` adds to it
-    const task = core.queue.takeRetry((t) => t.minWorkerId < w.id && (t.exclusive ? held === 0 : !(t.transfer && held >= concurrency)));
+    const task = core.queue.takeRetry((t) => t.minWorkerId < w.id && (t.exclusive ? held === 0 : !((t.transfer || blocking || wireOf(t).h === 1) && held >= concurrency)));
     if (!task) break;
-    wireOf(task);
+    if (task.wire!.h === 1) blocking = true;
     core.stats.waitTimes.add(takenAt - task.enqueuedAt);
     w.hand(task);
     batch.push(task);
@@ -32,19 +36,20 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
     if (task.exclusive) return batch;
   }
   for (let task = core.queue.peek(); task && room > 0; task = core.queue.peek()) {
-    wireOf(task);
-    // A task holding shared objects may block (a lock, a barrier, a queue):
-    // it runs only on an idle worker, and nothing is queued behind it.
+    const shared = wireOf(task).h === 1;
+    // A retry that runs alone goes only to a worker holding nothing.
     if (task.exclusive && (w.inFlight.length > 0 || batch.length > 0)) break;
     // Moved bytes cannot be sent again, so such a task never waits inside a
     // worker (where a reclaim or the worker's death would send it back): it
-    // goes only where it starts at once.
-    if (task.transfer && w.inFlight.length >= concurrency) break;
+    // goes only where it starts at once; so does a task with shared objects,
+    // and any task joining one (above).
+    if ((task.transfer || shared || blocking) && w.inFlight.length >= concurrency) break;
     core.queue.take();
     core.stats.waitTimes.add(takenAt - task.enqueuedAt);
     w.hand(task);
     batch.push(task);
     room--;
+    if (shared) blocking = true;
     if (task.exclusive) break;
   }
   return batch;

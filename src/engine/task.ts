@@ -161,9 +161,10 @@ export class Task {
     return since ? performance.now() - since : 0;
   }
   /**
-   * It runs alone on its worker, with nothing beside or queued behind it: its
-   * arguments hold shared objects (it may block on other tasks), or it is a
+   * It runs alone on its worker, with nothing beside or queued behind it: a
    * retry after its worker died running it beside others (engine/exits.ts).
+   * (A task whose arguments hold shared objects, `wire.h`, only has nothing
+   * queued behind it: send.ts.)
    */
   exclusive = false;
   /** Number of times the task has been handed to a worker. */

@@ -24,7 +24,8 @@ export function wireOf(t: Task): WireTask {
     if (t.timeout !== undefined || t.signal) t.wire.s = 1;
     if (t.itemTimes && t.items) t.wire.pt = 1;
     if (t.itemTimeout && t.timeout !== undefined && t.items && t.items.length > 1) t.wire.pi = 1;
-    if (enc.found) { t.wire.h = 1; t.exclusive = true; }
+    // h: its arguments hold shared objects, so it may block on other tasks (send.ts: it only starts at once, nothing queued behind it).
+    if (enc.found) t.wire.h = 1;
     // A chunk's items are logged as they finish (not with shared objects, whose proxies the log cannot hold).
     else if (t.itemLog && t.items && t.items.length > 1) t.wire.pl = 1;
   }

@@ -85,9 +85,20 @@ export class WorkerSlot {
     return this.inFlight.length;
   }
 
-  /** The last task handed over holds shared objects: nothing may be queued behind it. */
+  /** The last task handed over runs alone (a retry after it died beside others): nothing may join it. */
   get lastExclusive(): boolean {
     return this.inFlight[this.inFlight.length - 1]?.exclusive ?? false;
+  }
+
+  /**
+   * A task it holds has shared objects in its arguments and may block on
+   * other tasks (a lock, a queue): only a task that starts at once may join
+   * it, never one queued behind it. Such a worker holds at most
+   * `concurrentTasksPerWorker` tasks, so the scan is short.
+   */
+  get holdsBlocking(): boolean {
+    for (const t of this.inFlight) if (t.wire?.h === 1) return true;
+    return false;
   }
 
   /**

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, holdsQueued, mayFill, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
 
 function slot(id: number, over: Partial<SlotView> = {}): SlotView {
-  return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
+  return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, holdsBlocking: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
 }
 const limits = (queued: number, maxTasksPerChild = Infinity) => ({ queued, maxTasksPerChild });
 
@@ -89,9 +89,18 @@ test('with concurrency N, nothing queues behind N running tasks while another wo
   for (const f of both.fills) assert.equal(f.room, pipelineCapacity(0.01) - 1);
 });
 
-test('with concurrency N, a worker running a task that holds shared objects takes nothing more', () => {
+test('with concurrency N, a worker running a retry that runs alone takes nothing more', () => {
   const plan = planDispatch([slot(1, { inFlightCount: 1, lastExclusive: true })], { ...limits(10), concurrency: 4 });
   assert.deepEqual(plan.fills, []);
+});
+
+test('with concurrency N, a worker holding a task with shared objects takes tasks that start at once beside it, none queued behind', () => {
+  const l = { ...limits(10), concurrency: 4 };
+  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 1, holdsBlocking: true })], l).fills.map((f) => f.room), [3]);
+  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 4, holdsBlocking: true })], l).fills, []);
+  assert.equal(mayFill([slot(1, { inFlightCount: 4, holdsBlocking: true })], l), false);
+  // Without one, the same worker would have a pipeline on top of its running slots.
+  assert.ok(planDispatch([slot(1, { inFlightCount: 4 })], l).fills[0]!.room > 0);
 });
 
 test('with concurrency N, reclaim asks only for tasks queued behind the N running ones', () => {
@@ -126,7 +135,7 @@ test('mayFill never says no when planDispatch would fill a worker (random worker
     const concurrency = 1 + rand(3);
     const maxTasksPerChild = rand(4) === 0 ? 1 + rand(40) : Infinity;
     const slots = Array.from({ length: 1 + rand(4) }, (_, id) => slot(id, {
-      state: states[rand(states.length)], inFlightCount: rand(70), lastExclusive: rand(8) === 0,
+      state: states[rand(states.length)], inFlightCount: rand(70), lastExclusive: rand(8) === 0, holdsBlocking: rand(8) === 0,
       avgMs: times[rand(times.length)], dispatched: rand(40), reclaiming: rand(5) === 0,
     }));
     const l = { queued: 1 + rand(200), maxTasksPerChild, concurrency };
