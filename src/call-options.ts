@@ -109,8 +109,15 @@ export function checkOptionKeys(o: unknown, known: ReadonlySet<string>, method: 
   for (const key in o) {
     // `transfer` outside a single call gets the reason, not just the list.
     if (!known.has(key)) throw invalidArg(TypeError, key === 'transfer' ? TRANSFER_SINGLE_ONLY : `Unknown option \`${key}\` for ${method}() (known options: ${[...known].join(', ')})`);
+    // Read as `=== true`: `ordered: 'yes'` would quietly mean false.
+    if (BOOLEAN_KEYS.has(key)) {
+      const v = (o as Record<string, unknown>)[key];
+      if (v !== undefined && typeof v !== 'boolean') throw invalidArg(TypeError, `Expected \`${key}\` of ${method}() to be true or false, got ${show(v)}`);
+    }
   }
 }
+
+const BOOLEAN_KEYS: ReadonlySet<string> = new Set(['waitForSpace', 'ordered', 'spread', 'resumeFailed']);
 
 /** What a task needs to know of its call's options (one shared object for the common case). */
 export interface CallSettings {

@@ -135,3 +135,13 @@ test('join() before close() or terminate() is an error, as in Python', async () 
   await assert.rejects(pool.join(), InvalidStateError);
   await pool.terminate();
 });
+
+test('boolean call options that are not true or false are a TypeError naming the option and the value', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  assert.throws(() => pool.imapSettled('double', [1], { ordered: 'yes' as never }), { name: 'TypeError', message: /`ordered` of imapSettled\(\) to be true or false, got "yes"/ });
+  assert.throws(() => pool.imapSettled('double', [[1]], { spread: 1 as never }), { name: 'TypeError', message: /`spread`.*got 1/ });
+  assert.throws(() => pool.applyAsync('double', [1], { waitForSpace: 'true' as never }), { name: 'TypeError', message: /`waitForSpace` of applyAsync\(\)/ });
+  const ordered: number[] = [];
+  for await (const s of pool.imapSettled('double', [1, 2, 3], { ordered: true })) ordered.push(s.value as number);
+  assert.deepEqual(ordered, [2, 4, 6]);
+});
