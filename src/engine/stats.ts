@@ -26,7 +26,9 @@ export interface WorkerStats {
 }
 
 export interface PoolStats {
+  /** Tasks waiting in the pool for a worker. */
   queued: number;
+  /** Tasks running in workers (up to `concurrentTasksPerWorker` per worker; a chunk is one task). */
   running: number;
   completed: number;
   failed: Record<FailureKind, number>;

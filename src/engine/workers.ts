@@ -208,9 +208,11 @@ export class WorkerSet {
   }
 
   /** Workers running a task right now. */
+  /** Tasks running now: each worker runs up to `concurrentTasksPerWorker` of those it holds (the rest wait inside it). */
   get running(): number {
+    const c = this.#opts.concurrentTasksPerWorker;
     let n = 0;
-    for (const w of this.#slots.values()) if (w.inFlight.length > 0) n++;
+    for (const w of this.#slots.values()) n += Math.min(w.inFlight.length, c);
     return n;
   }
 

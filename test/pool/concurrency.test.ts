@@ -183,3 +183,15 @@ test('an aborted task that does not stop within abortGrace: the task beside it f
 test('concurrentTasksPerWorker is checked at construction', { skip: PER_WORKER }, () => {
   assert.throws(() => new Pool(TASKS, { ...opts, concurrentTasksPerWorker: 0 }), { code: 'ERR_FORKPOOL_INVALID_ARG', message: /`concurrentTasksPerWorker` to be a positive integer, got 0/ });
 });
+
+test('stats().running counts the tasks running, not the busy workers: three at once on one worker read 3', { skip: localOnly('`concurrentTasksPerWorker` is refused beside `backend`') }, async () => {
+  await using pool = new Pool(fixture('basic.ts'), { ...opts, concurrentTasksPerWorker: 3 });
+  await pool.ready();
+  const sleeping = [1, 2, 3, 4].map((x) => pool.apply('slowDouble', [x, 600]));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const s = pool.stats();
+  assert.equal(s.running, 3, JSON.stringify(s));
+  assert.ok(s.queued <= 1, 'the fourth waits, in the pool or inside the worker behind the three');
+  assert.deepEqual(await Promise.all(sleeping), [2, 4, 6, 8]);
+  assert.equal(pool.stats().running, 0);
+});
