@@ -114,3 +114,13 @@ test('a journaled imapSettled whose pool breaks before anything ran: PoolBrokenE
   assert.deepEqual(readdirSync(dir), []);
   await pool.terminate();
 });
+
+test('imapSettled whose whole input was read: terminate() yields every item (the unfinished ones as PoolTerminatedError), then the loop ends', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  const outcomes: Array<[number, string]> = [];
+  for await (const s of pool.imapSettled('slowDouble', [[1, 10], [2, 10], [3, 5_000], [4, 5_000], [5, 5_000]], { chunksize: 1, spread: true })) {
+    outcomes.push([s.index, s.ok ? 'ok' : (s.error as Error).name]);
+    if (outcomes.length === 2) void pool.terminate();
+  }
+  assert.deepEqual(outcomes.sort((a, b) => a[0] - b[0]), [[0, 'ok'], [1, 'ok'], [2, 'PoolTerminatedError'], [3, 'PoolTerminatedError'], [4, 'PoolTerminatedError']]);
+});
