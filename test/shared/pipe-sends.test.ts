@@ -2,7 +2,7 @@
 // the state of both ends; what it may send is still exactly what the hub allows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Manager, Pipe } from '../../dist/shared/index.js';
+import { Manager, Pipe, Queue } from '../../dist/shared/index.js';
 import { makePool, runtime } from './helpers.ts';
 
 test(`[${runtime}] a worker's send of a value that cannot be copied rejects with DataCloneError, and a send after the other end was closed with PipeClosedError`, async () => {
@@ -28,4 +28,12 @@ test(`[${runtime}] sends made in one turn arrive in order, and one that cannot b
   assert.equal(c.filter((x) => x === 'resolved').length, 101);
   assert.equal(c[100], 'ERR_FORKPOOL_DATA_CLONE');
   assert.equal(await mine.poll(), false, 'nothing else arrived');
+});
+
+test(`[${runtime}] a worker's Queue put of a value that cannot be copied says what it had to cross: ${runtime === 'thread' ? 'threads' : 'processes'}`, async () => {
+  await using pool = makePool(1);
+  const q = new Queue<unknown>();
+  const message = await pool.apply('putFunctionMessage', [q]) as string;
+  assert.match(message, new RegExp(`^DataCloneError: Could not send the arguments of put\\(\\) between ${runtime === 'thread' ? 'threads' : 'processes'}: `));
+  assert.equal(await q.qsize(), 0);
 });

@@ -12,6 +12,7 @@
  * for the item can run (see `receive`).
  */
 import { DataCloneError, InvalidStateError } from '../../errors.js';
+import { workerState } from '../../worker/task-context.js';
 import { rebuildError, WaitCancelledError } from '../errors.js';
 import type { HubAnswer, HubRequest } from '../messages.js';
 
@@ -96,17 +97,22 @@ function flush(): void {
   for (const o of batch) o.sent?.resolve();
 }
 
+/** What a call to a shared object crosses from this worker, for DataCloneError's message. */
+function between(): 'processes' | 'threads' {
+  return workerState().runtime === 'thread' ? 'threads' : 'processes';
+}
+
 function sendAlone(o: Outgoing): void {
   const m = o.m;
   try {
     send!(m);
   } catch (err) {
     if (o.joined && m.k === 'q') return split(m, o.joined);
-    if (o.sent && m.k === 'n') return o.sent.reject(new DataCloneError(`the arguments of ${m.op}()`, err));
+    if (o.sent && m.k === 'n') return o.sent.reject(new DataCloneError(`the arguments of ${m.op}()`, err, between()));
     if (m.k !== 'q') throw err;
     const p = pending.get(m.r);
     pending.delete(m.r);
-    p?.reject(new DataCloneError(`the arguments of ${m.op}()`, err));
+    p?.reject(new DataCloneError(`the arguments of ${m.op}()`, err, between()));
     return;
   }
   o.sent?.resolve();
