@@ -111,8 +111,9 @@ export class Pool<M extends object = AnyModule> extends EventEmitter<PoolEvents>
 
   #checkCall(name: string, args: unknown): unknown[] {
     checkName(name);
-    const list = (args ?? []) as unknown[];
-    if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}`);
+    const list = (args === undefined ? [] : args) as unknown[];
+    // null included: `apply('f', null)` most likely meant f(null), which is `[null]`.
+    if (!Array.isArray(list)) throw invalidArg(TypeError, `Expected \`args\` to be an array of arguments, got ${show(args)}${args === null ? ' (to pass null as the argument, write [null])' : ''}`);
     return list;
   }
 

@@ -145,3 +145,11 @@ test('boolean call options that are not true or false are a TypeError naming the
   for await (const s of pool.imapSettled('double', [1, 2, 3], { ordered: true })) ordered.push(s.value as number);
   assert.deepEqual(ordered, [2, 4, 6]);
 });
+
+test('apply and applyAsync refuse args that are not an array, null included (it most likely meant [null]); undefined means no arguments', async () => {
+  await using pool = await makePool<typeof basic>(fixture('basic.ts'), opts);
+  assert.throws(() => pool.apply('echo', null as never), { name: 'TypeError', message: /array of arguments, got null \(to pass null as the argument, write \[null\]\)/ });
+  assert.throws(() => pool.applyAsync('echo', 5 as never), { name: 'TypeError', message: /array of arguments, got 5$/ });
+  assert.equal(await pool.apply('echo', [null]), null);
+  assert.equal(await pool.apply('noop'), undefined);
+});
