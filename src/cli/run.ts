@@ -20,7 +20,7 @@ import { paced, peek, plan, workersOf } from './plan.js';
 import { createPool, journalPort, type RunnerPool } from './pool-port.js';
 import { createProgress, type Progress } from './progress.js';
 import { writeReport } from './report.js';
-import { preview, RunStats } from './run-stats.js';
+import { outcomeOf, preview, RunStats } from './run-stats.js';
 import { StopControl } from './stop.js';
 import { buildSummary, formatSummary } from './summary.js';
 import { toJsonText } from './encode.js';
@@ -121,6 +121,11 @@ export async function runCommand(config: RunConfig): Promise<number> {
         break;
       }
       stats.add(s, inputText(s));
+      // An item a stop aborted (--halt now, a second Ctrl-C) has no outcome of
+      // its own (many never started): like the journal, the output leaves it
+      // out, so out.jsonl agrees with the summary and the exit code, and a
+      // --resume runs it.
+      if (!s.ok && outcomeOf(s) === 'aborted' && stop.stopping) continue;
       await output.write(s);
       stop.checkHalt(config, stats);
     }

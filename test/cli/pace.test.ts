@@ -70,8 +70,10 @@ test('--halt now,success=1 stops at the first success, like GNU parallel', async
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('--halt now: the summary counts only real failures (as the exit code does), and aborted items have no task time to show', async () => {
-  const r = await runCli(['run', `${TASKS}#misbehave`, 'crash', 'hang', 'hang', 'hang', '--halt', 'now,fail=1', '-j', '2', '--chunksize', '1', '--no-progress', '--json-summary']);
+test('--halt now: the summary counts only real failures (as the exit code does), aborted items have no task time to show, and the output holds no record of them (as the journal does not)', async () => {
+  const r = await runCli(['run', `${TASKS}#misbehave`, 'crash', 'hang', 'hang', 'hang', '--halt', 'now,fail=1', '-j', '2', '--chunksize', '1', '--no-progress', '--json-summary', '-o', '-']);
+  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; ok: boolean; error?: { name: string } });
+  assert.deepEqual(records.map((x) => [x.input, x.error?.name]), [['crash', 'WorkerCrashedError']], 'only the item that failed on its own');
   assert.equal(r.code, 1, r.stderr);
   const summary = JSON.parse(r.stderr.trim().split('\n').pop()!);
   assert.equal(summary.failed, 1);
