@@ -143,7 +143,8 @@ export class Supervisor implements Engine {
   submit(task: Task, opts: SubmitOptions = {}, waited = false): void | Promise<void> {
     const refusal = waited && this.#state === 'closed' ? undefined : this.#refusal(opts.lease);
     if (refusal) return task.settle(refusal);
-    if (this.#queue.full) {
+    // Tasks workers still starting will take once ready do not wait for a worker (workers.ts, startingSlots).
+    if (this.#queue.full && this.#queue.size >= this.#opts.maxQueue + this.#workers.startingSlots()) {
       if (!opts.wait) return task.settle(new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue}); pass { waitForSpace: true } to wait for room`));
       return new Promise<void>((resolve) => this.#queue.waitForRoom(() => resolve(this.submit(task, opts, true) ?? undefined)));
     }

@@ -208,6 +208,17 @@ export class WorkerSet {
   }
 
   /** Workers running a task right now. */
+  /**
+   * Tasks workers still starting will take the moment they are ready, as an
+   * idle worker takes one now: `maxQueue` does not count them as waiting, so
+   * a new pool does not refuse a burst its started self would accept.
+   */
+  startingSlots(): number {
+    let n = 0;
+    for (const w of this.#slots.values()) if (w.state === 'starting') n += this.#opts.concurrentTasksPerWorker;
+    return n;
+  }
+
   /** Tasks running now: each worker runs up to `concurrentTasksPerWorker` of those it holds (the rest wait inside it). */
   get running(): number {
     const c = this.#opts.concurrentTasksPerWorker;

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pool, QueueFullError } from 'forkpool';
-import { eventually, fixture, runtime, makePool } from '../helpers.ts';
+import { eventually, fixture, runtime, makePool, localOnly } from '../helpers.ts';
 
 const opts = { processes: 2, runtime, logs: 'silent' } as const;
 
@@ -21,6 +21,21 @@ test('maxQueue bounds the tasks waiting for a worker: QueueFullError, or waiting
   assert.equal(full.code, 'ERR_FORKPOOL_QUEUE_FULL');
   const waited = pool.apply('sleep', [7], { waitForSpace: true });
   assert.deepEqual(await Promise.all([running, a, b, waited]), [300, 50, 50, 7]);
+});
+
+test('maxQueue on a pool whose workers are still starting: the tasks they will take once ready do not count, so a burst is accepted as it would be after ready()', { skip: localOnly('local workers that are still starting') }, async () => {
+  for (const ready of [false, true]) {
+    await using pool = await makePool(fixture('hang-forever.mjs'), { ...opts, processes: 2, maxQueue: 2 });
+    if (ready) await pool.ready();
+    const outcomes = await Promise.all([0, 1, 2, 3].map(() => pool.apply('sleep', [200]).then(() => 'ok', (e: Error & { code?: string }) => e.code)));
+    assert.deepEqual(outcomes, ['ok', 'ok', 'ok', 'ok'], ready ? 'after ready()' : 'right after construction');
+  }
+  // The bound still holds beyond what the starting workers will take.
+  const fresh = new Pool(fixture('hang-forever.mjs'), { ...opts, processes: 2, maxQueue: 2 });
+  const burst = await Promise.all([0, 1, 2, 3, 4, 5, 6].map(() => fresh.apply('sleep', [50]).then(() => 'ok', (e: Error & { code?: string }) => e.code)));
+  assert.deepEqual(burst.filter((x) => x === 'ok').length, 4);
+  assert.deepEqual(burst.slice(4), ['ERR_FORKPOOL_QUEUE_FULL', 'ERR_FORKPOOL_QUEUE_FULL', 'ERR_FORKPOOL_QUEUE_FULL']);
+  await fresh.terminate();
 });
 
 test('calls waiting for room (waitForSpace) when close() is called were submitted before it: they run, and join() waits for them', async () => {
