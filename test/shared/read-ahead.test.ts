@@ -2,7 +2,9 @@
 // stay the queue's until taken, come back (in order) when someone else needs
 // them or the worker dies, and never arrive twice.
 import { test } from 'node:test';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { Manager, Queue } from '../../dist/shared/index.js';
 import { encodeShared } from '../../dist/shared/codec.js';
@@ -35,11 +37,11 @@ test(`[${runtime}] items lent to a worker that returned are counted by qsize() a
 
 test(`[${runtime}] a get whose timeout runs out while a busy worker holds lent items says so, and the items are still there afterwards, in order`, async () => {
   await using pool = makePool(1);
-  await using manager = new Manager();
   const q = await filled();
-  const lent = manager.event();
-  const task = pool.apply('getFastThenSpin', [q, 200, lent, 1_500]) as Promise<{ got: number[]; held: number }>;
-  await lent.wait();
+  const flag = join(mkdtempSync(join(tmpdir(), 'forkpool-spin-')), 'spinning');
+  const task = pool.apply('getFastThenSpin', [q, 200, flag, 2_000]) as Promise<{ got: number[]; held: number }>;
+  // The worker writes the flag in the turn its spin begins: from then on it cannot answer.
+  while (!existsSync(flag)) await new Promise((resolve) => setTimeout(resolve, 5));
   await assert.rejects(q.get({ timeout: 200 }), (e: Error) =>
     e.name === 'QueueEmptyError' && /had no item to give within the get\(\) timeout of 200 ms: items \d+ lent ahead to worker \d+ were not given back in time/.test(e.message));
   const { got, held } = await task;
