@@ -40,7 +40,11 @@ export class MemoryMeter<W extends { runtime: RuntimeWorker; state: string; rss:
         const rss = w.runtime.memory();
         if (rss === undefined) continue;
         w.rss = rss;
-        if (rss > hard) onOver(w, rss);
+        // Judged after this turn's I/O: a worker that ran tasks back to back
+        // wrote their results before it started the one that grew, but this
+        // timer runs before the poll phase that reads them, and the pool
+        // would blame a task already done. setImmediate runs after it.
+        if (rss > hard) setImmediate(() => { if (w.state === 'ready' || w.state === 'stopping') onOver(w, rss); });
       }
     }, MEMORY_POLL_MS).unref();
   }

@@ -43,6 +43,22 @@ test('off-heap growth (Buffers) past the hard cap during a task fails it with Me
   await pool.terminate();
 });
 
+test('the hard cap blames the task that grew, not one whose result was written before it started but not yet read here', { skip: (runtime === 'thread' && 'a thread reports its own memory, after its results, in order') || localOnly('`maxMemory` is a forkpool worker setting') }, async () => {
+  const pool = await makePool<typeof abuse>(TASKS, { ...opts, processes: 1, maxMemory: '64MB', hardMemoryFactor: 2 });
+  // Teach the pool this worker is fast, so the batch below goes to it in one message.
+  await Promise.all(Array.from({ length: 64 }, (_, i) => pool.apply('quick', [i])));
+  const quick = Array.from({ length: 10 }, (_, i) => pool.apply('quick', [i]));
+  const grower = pool.apply('growBuffersThenSpin', [250, 3_000]);
+  await new Promise((resolve) => setImmediate(resolve)); // the batch is on its way to the worker
+  // Keep this process busy while the worker runs the ten (writing their results) and then grows:
+  // when this process next turns, the memory sampler's timer comes before the read of those results.
+  const end = performance.now() + 1_500;
+  while (performance.now() < end) { /* busy */ }
+  assert.deepEqual(await Promise.all(quick), Array.from({ length: 10 }, (_, i) => i), 'the ten that finished keep their results');
+  assert.ok(await grower.then(() => false, (e) => e instanceof MemoryLimitError), 'the task that grew fails with MemoryLimitError');
+  await pool.terminate();
+});
+
 test('breaking out of an imap early drops the items read ahead but not started', async (t) => {
   const file = join(mkdtempSync(join(tmpdir(), 'fp-break-')), 'runs.txt');
   const pool = await makePool<typeof abuse>(TASKS, opts);
