@@ -11,7 +11,10 @@ export const MEMORY_POLL_MS = 100;
 
 /** Calls `onTimeout` once `ms` after a task started (any length; Infinity never). */
 export function armTaskTimeout(ms: number, onTimeout: () => void): LongTimer {
-  return longTimeout(onTimeout, ms);
+  // Judged after the turn's I/O: timers run before the poll phase, so a busy
+  // pool would time out a task whose result already waits to be read. The
+  // callback checks again whether the task is still unsettled.
+  return longTimeout(() => setImmediate(onTimeout), ms);
 }
 
 /** After `graceMs`, calls `onExpired` if the aborted task is still running. */

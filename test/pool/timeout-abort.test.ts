@@ -27,6 +27,20 @@ test('a task past its timeout rejects with TaskTimeoutError; its worker is repla
   assert.equal(await pool.apply('sleep', [1]), 1);
 });
 
+test('a task whose result arrived in time is not timed out because this process was too busy to read it before its clock ran out', async () => {
+  await using pool = await makePool(fixture('basic.ts'), { ...opts, processes: 1 });
+  await pool.ready();
+  const result = pool.apply('slowDouble', [21, 200], { timeout: 600 });
+  await new Promise((resolve) => setTimeout(resolve, 80)); // it has started: its clock runs
+  // Busy past the deadline from a check-phase callback: the result (at ~200 ms) waits unread, and the
+  // next turn of the event loop runs the due timer before the poll phase that would read it.
+  await new Promise((resolve) => setImmediate(resolve));
+  const end = performance.now() + 1_200;
+  while (performance.now() < end) { /* busy */ }
+  assert.equal(await result, 42);
+  assert.equal(pool.stats().failed.timeout, 0);
+});
+
 test('the timeout clock starts when the task starts running, not when it is queued', async () => {
   await using pool = await makePool(fixture('hang-forever.mjs'), { ...opts, processes: 1 });
   // Every slot busy (1 worker; on the backend 2 nodes × 1), so the second call waits ~400 ms, then runs 50 ms.
