@@ -19,7 +19,8 @@ export function armTaskTimeout(ms: number, onTimeout: () => void): LongTimer {
 
 /** After `graceMs`, calls `onExpired` if the aborted task is still running. */
 export function armAbortGrace(graceMs: number, stillRunning: () => boolean, onExpired: () => void): void {
-  longTimeout(() => { if (stillRunning()) onExpired(); }, graceMs).unref();
+  // After the turn's I/O, as armTaskTimeout: a task that ended in time has its result read first.
+  longTimeout(() => setImmediate(() => { if (stillRunning()) onExpired(); }), graceMs).unref();
 }
 
 /** Calls `onLate` if the worker is not ready within `ms`. Never keeps the process alive on its own. */
