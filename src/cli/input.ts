@@ -61,7 +61,7 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
     // once only: a scan up front would drain it (the run then saw no items)
     // or, a FIFO, wait for a second writer forever. It is read as stdin is,
     // with no count or digest up front.
-    return { ...readOnce(input, config), total: undefined, identity: undefined, label };
+    return { ...readOnce(input, config, label), total: undefined, identity: undefined, label };
   }
   const { bytes, hash, count } = await scan(input, config);
   return {
@@ -80,7 +80,7 @@ export async function openInput(config: RunConfig): Promise<InputSource> {
  * (without blocking: a reader is waiting) and closes it at once: the pending
  * open completes, and the stream reads its end.
  */
-function readOnce(path: string, config: RunConfig): Pick<InputSource, 'items' | 'close'> {
+function readOnce(path: string, config: RunConfig, label: string): Pick<InputSource, 'items' | 'close'> {
   const stream = createReadStream(path);
   let opened = false;
   stream.once('open', () => { opened = true; });
@@ -92,7 +92,7 @@ function readOnce(path: string, config: RunConfig): Pick<InputSource, 'items' | 
     }
     stream.destroy();
   };
-  return { items: shapeRecords(records(stream, config.nul), config, basename(path)), close };
+  return { items: shapeRecords(records(stream, config.nul), config, label), close };
 }
 
 /** Stdin redirected from a folder (`< dir`) would read as no items at all: say so instead. */

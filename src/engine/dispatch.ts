@@ -37,8 +37,8 @@ export interface SlotView {
   readonly inFlightCount: number;
   /** The last task handed over runs alone (a retry after a death beside others). */
   readonly lastExclusive: boolean;
-  /** A task it holds has shared objects in its arguments: nothing may queue behind it (read only when that matters: it scans). */
-  readonly holdsBlocking: boolean;
+  /** A task it holds has shared objects in its arguments: nothing may queue behind it (it then holds at most `concurrency`). */
+  holdsBlocking(concurrency: number): boolean;
   /** Running average task time in ms; NaN until the first result. */
   readonly avgMs: number;
   /** Tasks handed over in this worker's life (for maxTasksPerChild). */
@@ -91,9 +91,9 @@ export function planDispatch<S extends SlotView>(slots: Iterable<S>, limits: Dis
     if (w.inFlightCount >= concurrency) {
       if (idle > 0 || starting > 0) continue;
       if (w.inFlightCount - (concurrency - 1) > pipeline / 2) continue;
-      if (w.holdsBlocking) continue;
+      if (w.holdsBlocking(concurrency)) continue;
     }
-    const room = Math.min((w.inFlightCount > 0 && w.holdsBlocking ? concurrency : capacity) - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
+    const room = Math.min((w.inFlightCount > 0 && w.holdsBlocking(concurrency) ? concurrency : capacity) - w.inFlightCount, limits.maxTasksPerChild - w.dispatched, share);
     if (room > 0) fills.push({ slot: w, room });
   }
   return { fills, idle };
@@ -112,7 +112,7 @@ export function mayFill(slots: Iterable<SlotView>, limits: DispatchLimits): bool
   for (const w of slots) {
     if (w.state !== 'ready' || w.lastExclusive || w.dispatched >= limits.maxTasksPerChild) continue;
     if (w.inFlightCount < concurrency) return true;
-    if (w.inFlightCount - (concurrency - 1) <= pipelineCapacity(w.avgMs) / 2 && !w.holdsBlocking) return true;
+    if (w.inFlightCount - (concurrency - 1) <= pipelineCapacity(w.avgMs) / 2 && !w.holdsBlocking(concurrency)) return true;
   }
   return false;
 }

@@ -23,7 +23,7 @@ export function takeFromQueue(core: Core, w: WorkerSlot, room: number): Task[] {
   // A task with shared objects in its arguments may block on another task: it
   // goes only where it starts at once, and while it is in the worker, so does
   // every other task. Queued behind it, a task it waits for would never start.
-  let blocking = w.holdsBlocking;
+  let blocking = w.holdsBlocking(concurrency);
   while (room > 0 && core.queue.retrying) {
     const held = w.inFlight.length; // `hand` adds to it
     const task = core.queue.takeRetry((t) => t.minWorkerId < w.id && (t.exclusive ? held === 0 : !((t.transfer || blocking || wireOf(t).h === 1) && held >= concurrency)));

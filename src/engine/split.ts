@@ -87,10 +87,10 @@ export function settleDeadChunk(c: Core, w: WorkerSlot, t: Task, judgeWhole: (t:
 export function retryThrownItems(c: Core, t: Task, result: ChunkOutcome, workerId: number, ms: number, retriable: (error: [number, Error]) => boolean): void {
   const n = result.values.length;
   const whole = assembly(t, n, workerId);
-  const threw = new Map<number, Error>();
+  const threw = new Set<number>();
   let final = 0;
   for (const entry of result.errors!) {
-    if (retriable(entry)) threw.set(entry[0], entry[1]);
+    if (retriable(entry)) threw.add(entry[0]);
     else {
       // Not worth a retry (a result that cannot be cloned): it fails now, as the chunk would have.
       whole.keep(entry[0], result.times?.[entry[0]] ?? ms / n, false, entry[1]);

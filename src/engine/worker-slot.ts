@@ -93,10 +93,12 @@ export class WorkerSlot {
   /**
    * A task it holds has shared objects in its arguments and may block on
    * other tasks (a lock, a queue): only a task that starts at once may join
-   * it, never one queued behind it. Such a worker holds at most
-   * `concurrentTasksPerWorker` tasks, so the scan is short.
+   * it, never one queued behind it. So a worker holding one holds at most
+   * `concurrency` tasks, and one holding more is not scanned (a pipelined
+   * worker's list is up to 64 long, read on every fill).
    */
-  get holdsBlocking(): boolean {
+  holdsBlocking(concurrency: number): boolean {
+    if (this.inFlight.length > concurrency) return false;
     for (const t of this.inFlight) if (t.wire?.h === 1) return true;
     return false;
   }

@@ -47,26 +47,19 @@ export function asyncResultSink<T>(
  * otherwise be an unhandled rejection, which ends the main process.
  */
 export function runCallback<A>(fn: (a: A) => unknown, arg: A, done: () => void, failed: (err: unknown) => void): void {
-  let then: unknown;
   let r: unknown;
+  let thenable: boolean;
   try {
     r = fn(arg);
     // Reading `then` runs user code too (a getter, a Proxy): inside the try, or
     // a throwing getter would leave the result pending for good.
-    then = r !== null && (typeof r === 'object' || typeof r === 'function') ? (r as { then?: unknown }).then : undefined;
+    thenable = r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<unknown>).then === 'function';
   } catch (err) {
     return failed(err);
   }
-  if (typeof then === 'function') {
-    // Promise.resolve would read `then` a second time; call the one we read, once,
-    // and treat a synchronous throw from it as the callback's failure.
-    let settled = false;
-    const once = <A>(f: (a: A) => void) => (a: A) => { if (!settled) { settled = true; f(a); } };
-    try {
-      (then as (ok: (v: unknown) => void, bad: (e: unknown) => void) => unknown).call(r, once(() => done()), once(failed));
-    } catch (err) {
-      once(failed)(err);
-    }
+  if (thenable) {
+    // A `then` that throws (when read again, or when called) rejects this promise.
+    Promise.resolve(r as PromiseLike<unknown>).then(done, failed);
     return;
   }
   done();

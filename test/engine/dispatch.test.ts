@@ -3,8 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INITIAL_IN_FLIGHT, MAX_IN_FLIGHT, holdsQueued, mayFill, pipelineCapacity, planDispatch, planReclaim, type SlotView } from '../../src/engine/dispatch.ts';
 
-function slot(id: number, over: Partial<SlotView> = {}): SlotView {
-  return { id, state: 'ready', inFlightCount: 0, lastExclusive: false, holdsBlocking: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
+type SlotFields = Omit<SlotView, 'holdsBlocking'> & { blocking: boolean };
+
+/** `blocking`: it holds a task with shared objects; as WorkerSlot's, the answer is no once it holds more than `concurrency`. */
+function slot(id: number, over: Partial<SlotFields> = {}): SlotView {
+  const v = { id, state: 'ready' as const, inFlightCount: 0, lastExclusive: false, blocking: false, avgMs: 0.01, dispatched: 0, reclaiming: false, ...over };
+  return { ...v, holdsBlocking: (concurrency: number) => v.blocking && v.inFlightCount <= concurrency };
 }
 const limits = (queued: number, maxTasksPerChild = Infinity) => ({ queued, maxTasksPerChild });
 
@@ -96,9 +100,9 @@ test('with concurrency N, a worker running a retry that runs alone takes nothing
 
 test('with concurrency N, a worker holding a task with shared objects takes tasks that start at once beside it, none queued behind', () => {
   const l = { ...limits(10), concurrency: 4 };
-  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 1, holdsBlocking: true })], l).fills.map((f) => f.room), [3]);
-  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 4, holdsBlocking: true })], l).fills, []);
-  assert.equal(mayFill([slot(1, { inFlightCount: 4, holdsBlocking: true })], l), false);
+  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 1, blocking: true })], l).fills.map((f) => f.room), [3]);
+  assert.deepEqual(planDispatch([slot(1, { inFlightCount: 4, blocking: true })], l).fills, []);
+  assert.equal(mayFill([slot(1, { inFlightCount: 4, blocking: true })], l), false);
   // Without one, the same worker would have a pipeline on top of its running slots.
   assert.ok(planDispatch([slot(1, { inFlightCount: 4 })], l).fills[0]!.room > 0);
 });
@@ -135,7 +139,7 @@ test('mayFill never says no when planDispatch would fill a worker (random worker
     const concurrency = 1 + rand(3);
     const maxTasksPerChild = rand(4) === 0 ? 1 + rand(40) : Infinity;
     const slots = Array.from({ length: 1 + rand(4) }, (_, id) => slot(id, {
-      state: states[rand(states.length)], inFlightCount: rand(70), lastExclusive: rand(8) === 0, holdsBlocking: rand(8) === 0,
+      state: states[rand(states.length)], inFlightCount: rand(70), lastExclusive: rand(8) === 0, blocking: rand(8) === 0,
       avgMs: times[rand(times.length)], dispatched: rand(40), reclaiming: rand(5) === 0,
     }));
     const l = { queued: 1 + rand(200), maxTasksPerChild, concurrency };
